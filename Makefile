@@ -1,0 +1,33 @@
+# Two entry points a fresh machine needs: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint lock bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/getkey serve
+
+test: $(STAMP)
+	$(BIN)/ruff check bot flows tests bench
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot flows tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/verify_latency.py
+	$(BIN)/python bench/sweep.py
+
+lock:
+	$(BIN)/pip freeze --exclude-editable | sed '1i # Every dependency pinned (runtime and test). Regenerate: make lock' > requirements.lock
+
+clean:
+	rm -rf $(VENV)
