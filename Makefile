@@ -27,7 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sweep.py
 
 lock:
-	$(BIN)/pip freeze --exclude-editable | sed '1i # Every dependency pinned (runtime and test). Regenerate: make lock' > requirements.lock
+	$(BIN)/pip freeze --all --exclude-editable | grep -v "^pip==" | sed '1i # Every dependency pinned (runtime and test). Regenerate: make lock' > requirements.lock
 
 clean:
 	rm -rf $(VENV)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+import pytest
+
+from flows.http import PlatformHttp
+from tests.platforms.server import PlatformServer
+
+
+def platform_module(flow_id: str):
+    return importlib.import_module("tests.platforms." + flow_id.replace("-", "_"))
+
+
+@pytest.fixture
+def platform_server(request: pytest.FixtureRequest) -> Iterator[PlatformServer]:
+    """Use with indirect parametrisation or call `start_platform(flow_id)` below."""
+    server = platform_module(request.param).SERVER().start()
+    yield server
+    server.stop()
+
+
+def http_for(server: PlatformServer, total_timeout: float = 1.0) -> PlatformHttp:
+    """The production HTTP layer, pointed at a local server through GETKEY_<ID>_API_URL."""
+    return PlatformHttp(environ={server.env_name(): server.url}, total_timeout=total_timeout,
+                        connect_timeout=total_timeout)
