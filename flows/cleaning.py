@@ -12,6 +12,7 @@ import uuid
 from flows.base import FieldError
 
 _QUOTES = "\"'`“”‘’"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _INVISIBLE = "\u200b\u200c\u200d\ufeff\u00a0"
 
 
@@ -55,7 +56,7 @@ def matching(text: str, pattern: str, message: str) -> str:
 
 def uuid_value(text: str, label: str) -> str:
     text = unwrap(text)
-    m = re.search(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", text)
+    m = _UUID.search(text)
     if m and looks_like_url(text):
         # A dashboard URL pasted where the ID was asked: the UUID inside it is what we want.
         return str(uuid.UUID(m.group(0)))

@@ -212,7 +212,11 @@ class PlatformHttp:
 def raise_for_common(reply: Reply) -> None:
     if reply.status == 429:
         wait = retry_after_seconds(reply.headers)
-        when = f" Try again in {int(wait + 0.999)} seconds." if wait is not None else ""
+        when = (
+            f" Try again in {int(wait + 0.999)} seconds."
+            if wait is not None
+            else " Wait a minute, then try again."
+        )
         raise VerifyError(
             Failure.RATE_LIMITED,
             f"{reply.platform} is rate-limiting requests right now.{when}",
