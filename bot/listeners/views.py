@@ -1,0 +1,190 @@
+"""Modal submissions: the credential form and the delete confirmation.
+
+The form's journey: format errors go back inline in the ack (no I/O, instant); a well-formed
+submission is acked with a "Verifying…" view, then — still in this listener, after the ack has
+been sent — verified live, stored on success, and the modal updated with the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks
+from bot.blocks import Ids
+from bot.listeners import user_and_team
+from bot.services import Services
+from flows import catalog
+from flows.base import Flow, VerifyResult
+
+log = logging.getLogger(__name__)
+
+
+def read_values(flow: Flow, state: Mapping[str, Any]) -> dict[str, str | None]:
+    """The raw text of each field from view.state.values (text input or select)."""
+    raw: dict[str, str | None] = {}
+    for f in flow.fields:
+        element = (state.get(Ids.field_block(f.key)) or {}).get(Ids.FIELD_ACTION) or {}
+        if element.get("type") == "static_select":
+            raw[f.key] = (element.get("selected_option") or {}).get("value")
+        else:
+            raw[f.key] = element.get("value")
+    return raw
+
+
+def submission_key(view: Mapping[str, Any], user_id: str) -> str:
+    """Same for a retried delivery of one submission, different for a new attempt in the same
+    modal (each views.update changes the view's hash)."""
+    seed = f"{view.get('id')}:{user_id}:{view.get('hash')}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:40]
+
+
+def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        # Usually the person closed the modal; the DM still carries a success.
+        log.info("views.update failed", extra={"error": exc.response.get("error")})
+
+
+def send_dm(client: WebClient, user_id: str, text: str, dm_blocks: list[dict[str, Any]]) -> None:
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, text=text, blocks=dm_blocks)
+    except SlackApiError as exc:
+        log.warning("dm failed", extra={"error": exc.response.get("error")})
+
+
+def finish(
+    services: Services,
+    client: WebClient,
+    *,
+    flow: Flow,
+    values: dict[str, str],
+    view: Mapping[str, Any],
+    team_id: str,
+    user_id: str,
+) -> None:
+    """Verify, store, show the outcome. Runs after the ack."""
+    started = time.perf_counter()
+    result: VerifyResult = flow.run_verify(values, services.http)
+    view_id = str(view.get("id"))
+    metadata = str(view.get("private_metadata") or "")
+    log.info(
+        "verified",
+        extra={
+            "platform": flow.id,
+            "ok": result.ok,
+            "failure": str(result.failure) if result.failure else None,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    if not result.ok:
+        public = {f.key: values.get(f.key, "") for f in flow.public_fields}
+        _update(
+            client,
+            view_id,
+            blocks.form_view(flow, private_metadata=metadata, values=public, problem=result),
+        )
+        return
+    try:
+        saved = services.store.save(
+            team_id=team_id,
+            user_id=user_id,
+            flow=flow,
+            values=values,
+            result=result,
+            submission_key=submission_key(view, user_id),
+        )
+    except Exception as exc:
+        log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})
+        _update(client, view_id, blocks.save_failed_view(flow))
+        return
+    info = saved.credential
+    _update(client, view_id, blocks.result_view(flow, info, result, replaced=saved.replaced))
+    if saved.duplicate:
+        return  # a retried delivery: the first one already told the person
+    send_dm(
+        client,
+        user_id,
+        blocks.dm_text(flow, info),
+        blocks.dm_blocks(flow, info, replaced=saved.replaced),
+    )
+
+
+def register(app: App, services: Services) -> None:
+    @app.view(Ids.FORM)
+    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = user_and_team(body)
+        meta = blocks.read_metadata(view.get("private_metadata"))
+        flow = catalog.get(str(meta.get("flow") or ""))
+        if flow is None:
+            ack(
+                response_action="update",
+                view=blocks.done_view(
+                    "Form expired", "This platform is no longer supported. Type `/getkey help`."
+                ),
+            )
+            return
+        checked = flow.check(read_values(flow, (view.get("state") or {}).get("values") or {}))
+        if not checked.ok:
+            keys = {f.key for f in flow.fields}
+            errors = {
+                Ids.field_block(k if k in keys else flow.fields[0].key): msg
+                for k, msg in checked.errors.items()
+            }
+            ack(response_action="errors", errors=errors)
+            return
+        ack(
+            response_action="update",
+            view=blocks.verifying_view(flow, str(view.get("private_metadata") or "")),
+        )
+        finish(
+            services,
+            client,
+            flow=flow,
+            values=checked.values,
+            view=view,
+            team_id=team_id,
+            user_id=user_id,
+        )
+
+    @app.view(Ids.CONFIRM_DELETE)
+    def confirmed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        team_id, user_id = user_and_team(body)
+        meta = blocks.read_metadata(view.get("private_metadata"))
+        credential_id = str(meta.get("credential") or "")
+        try:
+            info = services.store.get(credential_id) if credential_id else None
+            mine = info is not None and info.team_id == team_id and info.user_id == user_id
+            if not mine:
+                ack(
+                    response_action="update",
+                    view=blocks.done_view("Nothing to delete", "That key is no longer stored."),
+                )
+                return
+            services.store.delete(credential_id, actor=f"slack:{team_id}:{user_id}")
+        except Exception as exc:
+            log.error("delete failed", extra={"error": type(exc).__name__})
+            ack(
+                response_action="update",
+                view=blocks.done_view(
+                    "Not deleted", "getkey could not delete it just now. Please try again."
+                ),
+            )
+            return
+        ack(
+            response_action="update",
+            view=blocks.done_view(
+                "Key deleted",
+                f"Deleted *{blocks.escape(blocks.row_label(info))}*. Revoke it on "
+                f"{blocks.escape(blocks.flow_name(info.platform))} too if nobody uses it any more.",
+            ),
+        )

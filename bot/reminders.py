@@ -1,0 +1,576 @@
+"""Reminders: the sweep that sends due reminder DMs, the daily re-verification, and the
+APScheduler wiring that runs both in every process.
+
+The database holds the truth. A sweep claims due reminders atomically (store.claim_due), sends
+each as a DM, then marks it sent; when Slack fails the claim is released so the next sweep
+retries, and when the process dies the claim's lease expires, so nothing is lost and, with any
+number of processes, nothing is sent twice. Jobs never take arguments: APScheduler may persist
+them, and a secret must never be one.
+
+Everything here runs on the scheduler's thread (or in `getkey remind --once`), never on a
+Slack request path, so it may sleep to honour Retry-After and to pace messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+import urllib.error
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import reminder_blocks as rb
+from flows.base import Failure, VerifyResult
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.store.repository import CredentialInfo, DueReminder
+    from flows.http import PlatformHttp
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SWEEP_SECONDS = 60
+# How often the re-verification job looks for credentials whose daily check is due. Short, so
+# the checks of a day are spread over it instead of bunched at one moment.
+RECHECK_EVERY_SECONDS = 300
+RECHECK_BATCH = 200
+# Minimum gap between two re-verification calls to the same platform: far below every
+# platform's documented limits, so a large backlog never looks like abuse.
+PLATFORM_GAP_SECONDS = 0.5
+# Slack: about one message per second per conversation.
+USER_GAP_SECONDS = 1.0
+# Longest Retry-After we wait for inside a sweep; longer ones leave the reminder for later.
+MAX_RETRY_WAIT = 30.0
+SLACK_ATTEMPTS = 3
+LEASE_SECONDS = 300
+CLAIM_BATCH = 100
+# Errors that will not go away by retrying: the reminder is dropped (logged) instead of being
+# retried every minute forever.
+UNDELIVERABLE = frozenset(
+    {"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot", "users_not_found"}
+)
+# Verification failures that say nothing about the key (our network, their outage, a busy
+# API): the credential is checked again later instead of being called broken.
+TRANSIENT = frozenset({Failure.RATE_LIMITED, Failure.UNREACHABLE})
+R_SERIES = "lightspeed-r"
+
+
+# -- errors while talking to Slack --------------------------------------------------------------
+class SlackDown(Exception):
+    """Slack is unreachable or failing (5xx, connection error): stop sending this sweep."""
+
+
+class Deferred(Exception):
+    """This message could not be sent now (rate limited beyond our patience, ok:false)."""
+
+
+class Undeliverable(Exception):
+    """This message can never be delivered (the user is gone)."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One reminder that went out: what `getkey remind --once` prints."""
+
+    platform: str
+    store: str
+    masked: str
+    stage: str
+    owner: str
+
+    def line(self) -> str:
+        return f"{self.platform}\t{self.store}\t{self.masked}\t{self.stage}\t{self.owner}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class Slack:
+    """The few Web API calls reminders need, with 429 retries, DM channel and time-zone
+    caches, and per-user pacing. One per process (shared by sweep and re-verification)."""
+
+    def __init__(
+        self,
+        client: WebClient | Callable[[str], WebClient],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        user_gap: float = USER_GAP_SECONDS,
+        max_retry_wait: float = MAX_RETRY_WAIT,
+    ) -> None:
+        # A callable maps a workspace (team id) to its client, for multi-workspace installs.
+        self._client_for = client if callable(client) and not isinstance(client, WebClient) else (
+            lambda _team: client  # type: ignore[return-value]
+        )
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.user_gap = user_gap
+        self.max_retry_wait = max_retry_wait
+        self._lock = threading.Lock()
+        self._last_sent: dict[str, float] = {}
+        self._channels: OrderedDict[str, str] = OrderedDict()
+        self._zones: OrderedDict[str, tuple[float, rb.UserZone]] = OrderedDict()
+
+    # -- low level ---------------------------------------------------------------------------
+    def call(self, team_id: str, method: str, **params: Any) -> dict[str, Any]:
+        client = self._client_for(team_id)
+        for attempt in range(1, SLACK_ATTEMPTS + 1):
+            try:
+                response = client.api_call(method, json=params)
+                return dict(response.data) if isinstance(response.data, dict) else {}
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                error = str(exc.response.get("error") or f"HTTP {status}")
+                if status == 429:
+                    wait = _retry_after(exc.response.headers)
+                    if wait > self.max_retry_wait or attempt == SLACK_ATTEMPTS:
+                        raise Deferred(f"{method}: rate limited for {wait:g}s") from None
+                    log.info("slack rate limited", extra={"method": method, "wait": wait})
+                    self.sleep(wait)
+                    continue
+                if status >= 500:
+                    raise SlackDown(f"{method}: {error}") from None
+                if error in UNDELIVERABLE:
+                    raise Undeliverable(f"{method}: {error}") from None
+                raise Deferred(f"{method}: {error}") from None
+            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+                # slack_sdk already retried connection errors with its default handler.
+                raise SlackDown(f"{method}: {type(exc).__name__}") from None
+        raise Deferred(f"{method}: gave up")  # pragma: no cover - loop always returns/raises
+
+    # -- helpers -----------------------------------------------------------------------------
+    def zone(self, team_id: str, user_id: str) -> rb.UserZone:
+        """The person's time zone. A failure other than an outage falls back to UTC rather than
+        holding back the reminder."""
+        key = f"{team_id}:{user_id}"
+        with self._lock:
+            cached = self._zones.get(key)
+        if cached and self.monotonic() - cached[0] < 3600:
+            return cached[1]
+        try:
+            data = self.call(team_id, "users.info", user=user_id)
+            zone = rb.UserZone.from_user_info(data.get("user"))
+        except (Deferred, Undeliverable):
+            return rb.UserZone()
+        with self._lock:
+            self._zones[key] = (self.monotonic(), zone)
+            while len(self._zones) > 10_000:
+                self._zones.popitem(last=False)
+        return zone
+
+    def dm_channel(self, team_id: str, user_id: str) -> str:
+        key = f"{team_id}:{user_id}"
+        with self._lock:
+            channel = self._channels.get(key)
+        if channel:
+            return channel
+        data = self.call(team_id, "conversations.open", users=user_id)
+        channel = str((data.get("channel") or {}).get("id") or "")
+        if not channel:
+            raise Deferred("conversations.open: no channel in the answer")
+        with self._lock:
+            self._channels[key] = channel
+            while len(self._channels) > 10_000:
+                self._channels.popitem(last=False)
+        return channel
+
+    def pace(self, team_id: str, user_id: str) -> None:
+        """Wait until this person's last message is at least `user_gap` seconds old."""
+        key = f"{team_id}:{user_id}"
+        with self._lock:
+            last = self._last_sent.get(key)
+        if last is not None:
+            wait = last + self.user_gap - self.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+        with self._lock:
+            self._last_sent[key] = self.monotonic()
+            if len(self._last_sent) > 10_000:
+                cutoff = self.monotonic() - self.user_gap
+                for k in [k for k, t in self._last_sent.items() if t < cutoff]:
+                    del self._last_sent[k]
+
+    def send_dm(self, info: CredentialInfo, stage: str, now: datetime) -> None:
+        """The reminder DM for one credential. Raises SlackDown / Deferred / Undeliverable."""
+        zone = self.zone(info.team_id, info.user_id)
+        channel = self.dm_channel(info.team_id, info.user_id)
+        message = rb.reminder_message(info, stage, zone, now)
+        self.pace(info.team_id, info.user_id)
+        self.call(info.team_id, "chat.postMessage", channel=channel, **message)
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float:
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(0.0, float(str(raw).strip()))
+            except ValueError:
+                break
+    return 1.0
+
+
+def _refresher(flow: Any) -> Callable[..., Any] | None:
+    """The flow module's `refresh(values, http, client_id, client_secret)`, if it has one."""
+    module = sys.modules.get(type(flow).__module__)
+    refresh = getattr(module, "refresh", None)
+    return refresh if callable(refresh) else None
+
+
+def _round_robin(items: Iterable[DueReminder]) -> list[DueReminder]:
+    """Interleave owners so one person's pile does not hold up everyone else's reminders
+    while pacing waits."""
+    queues: OrderedDict[str, list[DueReminder]] = OrderedDict()
+    for item in items:
+        queues.setdefault(f"{item.credential.team_id}:{item.credential.user_id}", []).append(item)
+    ordered: list[DueReminder] = []
+    while queues:
+        for key in list(queues):
+            ordered.append(queues[key].pop(0))
+            if not queues[key]:
+                del queues[key]
+    return ordered
+
+
+class Reminders:
+    """The sweep and the re-verification, bound to one store and one Slack."""
+
+    def __init__(
+        self,
+        store: Any,
+        slack: Slack,
+        *,
+        http: PlatformHttp | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        environ: Mapping[str, str] | None = None,
+        lease_seconds: int = LEASE_SECONDS,
+        batch: int = CLAIM_BATCH,
+        platform_gap: float = PLATFORM_GAP_SECONDS,
+        settings: Any = None,
+    ) -> None:
+        self.store = store
+        self.slack = slack
+        self.http = http
+        self.clock = clock
+        self.environ = environ if environ is not None else os.environ
+        self.lease_seconds = lease_seconds
+        self.batch = batch
+        self.platform_gap = platform_gap
+        self.settings = settings
+        self._platform_last: dict[str, float] = {}
+        # Credentials told "no longer works" during this process's current recheck run.
+        self._told: set[str] = set()
+
+    # -- the sweep ---------------------------------------------------------------------------
+    def sweep(self, now: datetime | None = None) -> list[Sent]:
+        """Claim what is due at `now`, send it, mark it sent. Returns what went out."""
+        now = _aware(now or self.clock())
+        sent: list[Sent] = []
+        started = self.slack.monotonic()
+        while True:
+            due = self.store.claim_due(now, limit=self.batch, lease_seconds=self.lease_seconds)
+            if not due:
+                return sent
+            queue = _round_robin(due)
+            stop = False
+            for index, item in enumerate(queue):
+                # Past half the lease another process may take the claim over: hand back what
+                # is left rather than risk a duplicate.
+                if stop or self.slack.monotonic() - started > self.lease_seconds / 2:
+                    for rest in queue[index:]:
+                        self.store.release(rest.reminder_id)
+                    return sent
+                outcome = self._deliver(item, now)
+                if outcome == "sent":
+                    sent.append(
+                        Sent(
+                            platform=item.credential.platform,
+                            store=item.credential.store_name or item.credential.identity,
+                            masked=item.credential.masked,
+                            stage=item.stage,
+                            owner=item.credential.user_id,
+                        )
+                    )
+                elif outcome == "down":
+                    stop = True
+            if stop or len(due) < self.batch:
+                return sent
+
+    def _deliver(self, item: DueReminder, now: datetime) -> str:
+        info = item.credential
+        try:
+            self.slack.send_dm(info, item.stage, now)
+        except SlackDown as exc:
+            log.warning("slack unavailable; reminders left due", extra={"error": str(exc)})
+            self.store.release(item.reminder_id)
+            return "down"
+        except Deferred as exc:
+            log.warning(
+                "reminder not sent; it stays due",
+                extra={"reminder": item.reminder_id, "error": str(exc)},
+            )
+            self.store.release(item.reminder_id)
+            return "deferred"
+        except Undeliverable as exc:
+            log.warning(
+                "reminder dropped: owner cannot receive DMs",
+                extra={"reminder": item.reminder_id, "error": str(exc)},
+            )
+            self.store.mark_sent(item.reminder_id)
+            return "dropped"
+        except Exception:
+            # Never let one bad row stop the sweep; the claim is given back for the next one.
+            log.exception("reminder failed", extra={"reminder": item.reminder_id})
+            self.store.release(item.reminder_id)
+            return "deferred"
+        self.store.mark_sent(item.reminder_id)
+        log.info(
+            "reminder sent",
+            extra={"reminder": item.reminder_id, "stage": item.stage, "platform": info.platform},
+        )
+        return "sent"
+
+    # -- re-verification ---------------------------------------------------------------------
+    def recheck(self, now: datetime | None = None, *, limit: int = RECHECK_BATCH) -> list[str]:
+        """Re-verify credentials whose daily check is due. Returns ids that now fail and whose
+        owner was told."""
+        from flows import catalog
+
+        now = _aware(now or self.clock())
+        notified: list[str] = []
+        self._told = set()
+        for info in self.store.due_for_recheck(now, limit):
+            flow = catalog.get(info.platform)
+            if flow is None:
+                log.warning("recheck skipped: unknown platform", extra={"platform": info.platform})
+                continue
+            if not flow.verifiable:
+                continue
+            try:
+                if self._recheck_one(flow, info, now):
+                    notified.append(info.id)
+            except SlackDown:
+                log.warning("slack unavailable during recheck", extra={"credential": info.id})
+            except Exception:
+                log.exception("recheck failed", extra={"credential": info.id})
+        return notified
+
+    def _recheck_one(self, flow: Any, info: CredentialInfo, now: datetime) -> bool:
+        values = {**info.identifiers, **self.store.secret_values(info.id)}
+        refreshed = False
+        if self._can_refresh(flow, values):
+            outcome = self._refresh(flow, info, values, now)
+            if outcome is None:
+                return info.id in self._told
+            values, refreshed = outcome, True
+        if not refreshed and info.expires_at and _aware(info.expires_at) <= now:
+            # Expired keys are the expiry reminders' business; calling them "no longer
+            # working" would only repeat that.
+            return False
+        self._pace_platform(info.platform)
+        result: VerifyResult = flow.run_verify(values, self._http())
+        if not result.ok and result.failure in TRANSIENT:
+            log.info("recheck inconclusive", extra={"credential": info.id, "platform": flow.id})
+            return False
+        updated = self.store.record_check(info.id, result)
+        if result.ok:
+            return False
+        return self._tell_once(updated, rb.FAILING, now)
+
+    def _tell_once(self, info: CredentialInfo, stage: str, now: datetime) -> bool:
+        """The "no longer works" DM, once per failure episode (the store keeps the flag)."""
+        if not self.store.mark_failing_notified(info.id):
+            return False
+        self.slack.send_dm(info, stage, now)
+        self._told.add(info.id)
+        return True
+
+    # -- R-Series refresh ----------------------------------------------------------------------
+    def _client_credentials(self) -> tuple[str, str]:
+        settings = self.settings
+        found = []
+        for name in ("GETKEY_LIGHTSPEED_R_CLIENT_ID", "GETKEY_LIGHTSPEED_R_CLIENT_SECRET"):
+            value = getattr(settings, name.lower(), None) if settings is not None else None
+            if value is not None and hasattr(value, "get_secret_value"):
+                value = value.get_secret_value()
+            found.append(str(value or self.environ.get(name) or "").strip())
+        return found[0], found[1]
+
+    def _can_refresh(self, flow: Any, values: Mapping[str, str]) -> bool:
+        client_id, client_secret = self._client_credentials()
+        return bool(
+            flow.id == R_SERIES
+            and values.get("refresh_token")
+            and client_id
+            and client_secret
+            and _refresher(flow) is not None
+        )
+
+    def _refresh(
+        self, flow: Any, info: CredentialInfo, values: dict[str, str], now: datetime
+    ) -> dict[str, str] | None:
+        """Renew an R-Series connection (its refresh token dies after 30 unused days, its
+        access token after an hour): store the new tokens atomically, then return the values
+        to verify with. None when this round ends here (failure handled)."""
+        refresh = _refresher(flow)
+        assert refresh is not None  # _can_refresh checked it
+        client_id, client_secret = self._client_credentials()
+        self._pace_platform(info.platform)
+        outcome = refresh(values, self._http(), client_id, client_secret)
+        if isinstance(outcome, VerifyResult):
+            if outcome.failure in TRANSIENT:
+                log.info("refresh inconclusive", extra={"credential": info.id})
+                return None
+            updated = self.store.record_check(info.id, outcome)
+            self._tell_once(updated, rb.REFRESH_FAILED, now)
+            return None
+        secret_keys = {f.key for f in flow.secret_fields}
+        # Lightspeed revokes the old refresh token once the new access token is used: store
+        # the new pair before anything uses it, in one transaction.
+        self.store.replace_secret(
+            info.id,
+            {k: v for k, v in outcome.items() if k in secret_keys},
+            actor="getkey:refresh",
+        )
+        log.info("connection refreshed", extra={"credential": info.id, "platform": flow.id})
+        return {**values, **outcome}
+
+    def _pace_platform(self, platform: str) -> None:
+        last = self._platform_last.get(platform)
+        if last is not None:
+            wait = last + self.platform_gap - self.slack.monotonic()
+            if wait > 0:
+                self.slack.sleep(wait)
+        self._platform_last[platform] = self.slack.monotonic()
+
+    def _http(self) -> PlatformHttp:
+        if self.http is None:
+            from flows.http import PlatformHttp
+
+            self.http = PlatformHttp()
+        return self.http
+
+    # -- scheduler entry points (no arguments, ever) -----------------------------------------
+    def sweep_job(self) -> None:
+        try:
+            sent = self.sweep()
+            if sent:
+                log.info("sweep sent reminders", extra={"count": len(sent)})
+        except Exception:
+            log.exception("sweep failed; the next one will retry")
+
+    def recheck_job(self) -> None:
+        try:
+            self.recheck()
+        except Exception:
+            log.exception("re-verification failed; the next run will retry")
+
+
+# -- wiring ---------------------------------------------------------------------------------
+def _sweep_seconds(services: Any) -> int:
+    value = getattr(getattr(services, "settings", None), "getkey_sweep_seconds", None)
+    if value is None:
+        raw = os.environ.get("GETKEY_SWEEP_SECONDS", "")
+        value = int(raw) if raw.strip().isdigit() else DEFAULT_SWEEP_SECONDS
+    return max(1, int(value))
+
+
+def reminders_for(services: Any, **overrides: Any) -> Reminders:
+    """Build the reminder machinery from the process's Services."""
+    client = getattr(services, "client_for", None) or services.client
+    slack = overrides.pop("slack", None) or Slack(client)
+    return Reminders(
+        services.store,
+        slack,
+        http=getattr(services, "http", None),
+        clock=getattr(services, "clock", None) or _utcnow,
+        settings=getattr(services, "settings", None),
+        **overrides,
+    )
+
+
+def start_scheduler(services: Any) -> BackgroundScheduler:
+    """One sweep job and one re-verification job in this process. Safe with many processes:
+    the database decides who sends what."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    reminders = reminders_for(services)
+    every = _sweep_seconds(services)
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": every},
+    )
+    # Bound methods, no args: nothing about a credential is ever handed to APScheduler.
+    scheduler.add_job(
+        reminders.sweep_job,
+        "interval",
+        seconds=every,
+        id="getkey-reminder-sweep",
+        next_run_time=datetime.now(UTC) + timedelta(seconds=2),
+        jitter=min(5, every // 4) or None,
+    )
+    scheduler.add_job(
+        reminders.recheck_job,
+        "interval",
+        seconds=RECHECK_EVERY_SECONDS,
+        id="getkey-recheck",
+        jitter=30,
+    )
+    scheduler.start()
+    return scheduler
+
+
+# -- `getkey remind --once [--now …]` ----------------------------------------------------------
+def parse_now(text: str | None) -> datetime | None:
+    from bot.cli import UsageError
+
+    if text is None:
+        return None
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise UsageError(
+            f"--now {text!r} is not an ISO-8601 time; use e.g. 2025-06-01T09:00:00Z"
+        ) from None
+    return _aware(when).astimezone(UTC)
+
+
+def cmd_remind(now: str | None) -> int:
+    """Run one sweep as if it were `now`, print one line per reminder sent."""
+    when = parse_now(now)
+    from bot.services import build_services
+
+    services = build_services()
+    try:
+        reminders = reminders_for(services)
+        sent = reminders.sweep(when)
+    finally:
+        close = getattr(services, "close", None)
+        if callable(close):
+            close()
+    for item in sent:
+        print(item.line())
+    print(
+        f"{len(sent)} reminder{'s' if len(sent) != 1 else ''} sent"
+        + (f" as of {when.isoformat()}" if when else ""),
+        file=sys.stderr,
+    )
+    return 0

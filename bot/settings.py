@@ -1,0 +1,216 @@
+"""Environment → validated settings.
+
+Every problem becomes a SettingsError naming the variable and what to do, in one line. Messages
+never include the value: most of these variables are secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///getkey.db"
+
+
+class SettingsError(Exception):
+    """One bad or missing variable; str() is the line to print."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable} {problem}")
+        self.variable = variable
+
+
+# What to do about each variable, appended to the problem so the line is actionable.
+_HOW_TO_FIX: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
+    "OAuth & Permissions page",
+    "SLACK_SIGNING_SECRET": "copy the Signing Secret from your Slack app's Basic Information "
+    "page (needed in HTTP mode)",
+    "SLACK_APP_TOKEN": "create an app-level token (xapp-…) with connections:write under Basic "
+    "Information › App-Level Tokens, or unset it to use HTTP mode",
+    "SLACK_API_URL": "use an http(s) URL such as https://slack.com/api/, or unset it",
+    "PORT": "use a port number between 1 and 65535",
+    "DATABASE_URL": "use an SQLAlchemy URL such as sqlite:///getkey.db or "
+    "postgresql+psycopg://user@host/db",
+    "GETKEY_ENCRYPTION_KEYS": "create a key with `getkey keys generate` and set it here "
+    "(comma-separated, newest first)",
+    "GETKEY_ROTATION_DAYS": "use a whole number of days (1 or more), or unset it",
+    "GETKEY_SWEEP_SECONDS": "use a whole number of seconds (5 or more), or unset it",
+    "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 200, or unset it",
+    "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
+}
+
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9-]+")
+
+
+class Settings(BaseSettings):
+    """Read from the environment, then from a `.env` file in the working directory."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = Field(default=3000, ge=1, le=65535)
+    database_url: str = DEFAULT_DATABASE_URL
+    getkey_encryption_keys: SecretStr | None = None
+    getkey_rotation_days: int | None = Field(default=None, ge=1)
+    getkey_sweep_seconds: int = Field(default=60, ge=5)
+    # Bolt's default executor has 5 threads; each verification holds one for up to 15 s.
+    getkey_listener_threads: int = Field(default=32, ge=2, le=200)
+    log_level: str = "INFO"
+
+    @field_validator(
+        "slack_bot_token", "slack_signing_secret", "slack_app_token", "getkey_encryption_keys",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("getkey_rotation_days", mode="before")
+    @classmethod
+    def _blank_int_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            if not raw.startswith("xoxb-") or not _TOKEN_SHAPE.fullmatch(raw):
+                raise ValueError("is not a bot token (it should start with xoxb-)")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            if not raw.startswith("xapp-") or not _TOKEN_SHAPE.fullmatch(raw):
+                raise ValueError("is not an app-level token (it should start with xapp-)")
+        return value
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9]{16,}", value.get_secret_value()):
+            raise ValueError("does not look like a signing secret (letters and digits only)")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        value = (value or "").strip() or DEFAULT_SLACK_API_URL
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("is not an http(s) URL")
+        # slack_sdk joins method names onto the base URL, so it must end with a slash.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        value = (value or "").strip() or DEFAULT_DATABASE_URL
+        if "://" not in value:
+            raise ValueError("is not a database URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = (value or "INFO").strip().upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("is not a log level")
+        return value
+
+    # -- derived ------------------------------------------------------------------------
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def secret(self, name: str) -> str:
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else ""
+
+
+def _explain(exc: ValidationError) -> SettingsError:
+    err = exc.errors(include_input=False, include_url=False)[0]
+    variable = str(err["loc"][0]).upper() if err.get("loc") else "a setting"
+    msg = str(err.get("msg", "is invalid"))
+    msg = msg.removeprefix("Value error, ")
+    if not msg.startswith("is "):
+        msg = "is invalid (" + msg[:1].lower() + msg[1:] + ")"
+    return SettingsError(variable, f"{msg}: {_HOW_TO_FIX.get(variable, 'fix it')}.")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    http_mode: bool | None = None,
+    require_encryption: bool = True,
+    env_file: str | None = ".env",
+) -> Settings:
+    """Read and check the settings for `serve`.
+
+    `environ` replaces the process environment (tests); `http_mode` None means "decided by
+    SLACK_APP_TOKEN". Raises SettingsError for the first problem found.
+    """
+    try:
+        if environ is None:
+            settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+        else:
+            # Only the given mapping: no process environment, no .env file.
+            settings = _from_mapping(environ)
+    except ValidationError as exc:
+        raise _explain(exc) from None
+    require(settings, http_mode=http_mode, require_encryption=require_encryption)
+    return settings
+
+
+class _MappingOnly(Settings):
+    """Settings from an explicit mapping only: no process environment, no .env file."""
+
+    @classmethod
+    def settings_customise_sources(  # type: ignore[override]
+        cls, settings_cls: type[BaseSettings], init_settings: Any, **others: Any
+    ) -> tuple[Any, ...]:
+        return (init_settings,)
+
+
+def _from_mapping(environ: Mapping[str, str]) -> Settings:
+    values = {k.lower(): v for k, v in environ.items() if k.lower() in Settings.model_fields}
+    return _MappingOnly(**values)
+
+
+def require(settings: Settings, *, http_mode: bool | None, require_encryption: bool) -> None:
+    if settings.slack_bot_token is None:
+        raise SettingsError("SLACK_BOT_TOKEN", f"is not set: {_HOW_TO_FIX['SLACK_BOT_TOKEN']}.")
+    http = (not settings.socket_mode) if http_mode is None else http_mode
+    if http and settings.slack_signing_secret is None:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET", f"is not set: {_HOW_TO_FIX['SLACK_SIGNING_SECRET']}."
+        )
+    if require_encryption and settings.getkey_encryption_keys is None:
+        raise SettingsError(
+            "GETKEY_ENCRYPTION_KEYS", f"is not set: {_HOW_TO_FIX['GETKEY_ENCRYPTION_KEYS']}."
+        )
+
+
+def how_to_fix(variable: str) -> str:
+    return _HOW_TO_FIX.get(variable, "")

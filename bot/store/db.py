@@ -1,0 +1,152 @@
+"""Engines and migrations.
+
+SQLite gets WAL (readers never block the writer), a busy timeout (writers queue instead of
+failing), foreign keys, and explicit transaction control: the driver's own implicit BEGIN is
+switched off so that write transactions can start with BEGIN IMMEDIATE. A deferred transaction
+that later writes can fail at once with "database is locked" when another process wrote in the
+meantime; IMMEDIATE takes the write lock up front and waits politely instead.
+
+Migrations run through Alembic with a configuration built in code, so nothing but the packaged
+migrations/ folder is needed at run time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+
+DEFAULT_URL = "sqlite:///getkey.db"
+BUSY_TIMEOUT_MS = 15_000
+# Execution option read by the SQLite BEGIN hook below.
+SQLITE_BEGIN = "getkey_sqlite_begin"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x6765746B6579  # 'getkey': PostgreSQL advisory lock id for migrations
+
+
+def default_url() -> str:
+    """DATABASE_URL, or a SQLite file ./getkey.db in the working directory."""
+    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_URL
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for any SQLAlchemy URL, tuned for SQLite when the URL is SQLite.
+
+    Sessions are opened per call by the repository, so the pool only needs to cover the
+    threads that touch the database at the same moment."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, **kwargs)
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 10,
+        # Statement parameters include ciphertexts and identifiers: keep them out of errors.
+        "hide_parameters": True,
+    }
+    options.update(kwargs)
+    return sa.create_engine(url, **options)
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    database = make_url(url).database or ""
+    memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    connect_args.update(kwargs.pop("connect_args", {}))
+    options: dict[str, Any] = {"connect_args": connect_args, "hide_parameters": True}
+    if memory:
+        # One shared connection, or every checkout would see a different empty database.
+        options["poolclass"] = sa.pool.StaticPool
+    else:
+        options.update(pool_size=5, max_overflow=10)
+    options.update(kwargs)
+    engine = sa.create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (see _on_begin); the driver must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                # Safe with WAL: a power cut may lose the last commits, never corrupt.
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+    return engine
+
+
+def _alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema of `engine`'s database to `revision`. Safe to run from several
+    processes at once: they take turns (SQLite write lock, PostgreSQL advisory lock)."""
+    from alembic import command
+
+    with engine.connect() as conn:
+        conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            command.upgrade(_alembic_config(conn), revision)
+
+
+def upgrade(url: str) -> None:
+    """`alembic upgrade head` for a URL."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+class SchemaOutOfDate(Exception):
+    """The database is missing migrations; the message says how to apply them."""
+
+
+def ensure_current(engine: Engine) -> None:
+    """Refuse to work on a database whose schema is not at the newest revision."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"The database schema is at revision {current or 'none'}, not {head}: "
+            "run `getkey db upgrade` first."
+        )
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()

@@ -1,0 +1,156 @@
+"""Tables. The schema itself is created by the Alembic migrations (migrations/versions); these
+classes describe the same tables for queries and must stay in step with them.
+
+Every datetime is timezone-aware UTC in Python. SQLite has no time zone type, so `UtcDateTime`
+stores naive UTC there (fixed-width text that sorts correctly) and PostgreSQL uses timestamptz.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # A naive time is ambiguous; refusing it catches bugs before they shift schedules.
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _dt(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=sa.Column(UtcDateTime(), nullable=nullable, index=index))
+
+
+class Credential(SQLModel, table=True):
+    __tablename__ = "credential"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "user_id", "platform", "identity", name="uq_credential_owner"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    platform: str = Field(max_length=40)
+    identity: str = Field(max_length=300)
+    store_name: str | None = Field(default=None, max_length=300)
+    identifiers: dict[str, str] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON))
+    masked: str = Field(default="", max_length=40)
+    masked_field: str = Field(default="", max_length=64)
+    status: str = Field(default="verified", max_length=16)
+    detail: str = Field(default="", max_length=2000)
+    verified_at: datetime | None = _dt()
+    last_checked_at: datetime | None = _dt()
+    next_check_at: datetime | None = _dt(index=True)
+    expires_at: datetime | None = _dt()
+    rotation_days: int | None = None
+    rotation_due_at: datetime | None = _dt()
+    created_at: datetime = _dt(nullable=False)
+    rotated_at: datetime | None = _dt()
+    version: int = 1
+    reminders_stopped: bool = False
+    snoozed_until: datetime | None = _dt()
+    failing_notified: bool = False
+
+
+class SecretValue(SQLModel, table=True):
+    __tablename__ = "secret_value"
+
+    credential_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32), sa.ForeignKey("credential.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    field: str = Field(primary_key=True, max_length=64)
+    # gk1.<key id>.<ciphertext>; key_id is repeated in its own column so rotation can find
+    # the rows still under an old key with an index instead of parsing every token.
+    token: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    key_id: str = Field(max_length=16, index=True)
+
+
+class Reminder(SQLModel, table=True):
+    __tablename__ = "reminder"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "credential_id", "credential_version", "stage", "origin", name="uq_reminder_stage"
+        ),
+        sa.Index(
+            "ix_reminder_pending",
+            "due_at",
+            sqlite_where=sa.text("sent_at IS NULL"),
+            postgresql_where=sa.text("sent_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(32),
+            sa.ForeignKey("credential.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    credential_version: int
+    kind: str = Field(max_length=16)  # 'expiry' | 'rotation'
+    stage: str = Field(max_length=40)
+    # 'plan' for the schedule, 'snooze:<time>' for a follow-up asked for by a snooze.
+    origin: str = Field(default="plan", max_length=64)
+    due_at: datetime = _dt(nullable=False)
+    claimed_at: datetime | None = _dt()
+    claimed_until: datetime | None = _dt()
+    sent_at: datetime | None = _dt()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only (database triggers refuse UPDATE and DELETE). Never holds a secret."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _dt(nullable=False)
+    action: str = Field(max_length=32)
+    actor: str = Field(max_length=200)
+    # No foreign key: the trail must outlive the credential it describes.
+    credential_id: str | None = Field(default=None, max_length=32, index=True)
+    team_id: str | None = Field(default=None, max_length=32)
+    user_id: str | None = Field(default=None, max_length=32)
+    platform: str | None = Field(default=None, max_length=40)
+    identity: str | None = Field(default=None, max_length=300)
+    detail: str = Field(default="", max_length=2000)
+
+
+class Submission(SQLModel, table=True):
+    """Idempotency keys: a retried Slack submission finds the first outcome here."""
+
+    __tablename__ = "submission"
+
+    key: str = Field(primary_key=True, max_length=200)
+    credential_id: str = Field(max_length=32)
+    replaced: bool = False
+    created_at: datetime = _dt(nullable=False)
+
+
+TABLES = ("submission", "audit_event", "reminder", "secret_value", "credential")

@@ -1,0 +1,455 @@
+"""Lightspeed R-Series (Retail POS): an OAuth access token, and optionally its refresh token.
+
+R-Series has no personal keys: a person authorises an app, which receives a short-lived JWT
+access token (about an hour) and a refresh token. The token's own claims tell its expiry,
+account and scopes; they are read without checking the signature, because Lightspeed's
+answer to the Account call, not the claims, decides whether the token works.
+
+`refresh()` performs the documented refresh-token grant for the reminders side.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from flows.base import (
+    CheckResult,
+    Cleaner,
+    Failure,
+    Field,
+    FieldError,
+    Flow,
+    Step,
+    Trouble,
+    VerifyError,
+    VerifyResult,
+    field_error,
+)
+from flows.cleaning import looks_like_url, token, unwrap
+from flows.http import PlatformHttp, Reply
+
+API_HOST = "api.lightspeedapp.com"
+AUTH_HOST = "cloud.lightspeedapp.com"
+ACCOUNT_URL = f"https://{API_HOST}/API/V3/Account.json"
+TOKEN_URL = f"https://{AUTH_HOST}/auth/oauth/token"
+
+log = logging.getLogger(__name__)
+
+# Scope that lets an app read everything (assumption from the scope list: a migration reads
+# every area, and narrower scopes leave some out).
+FULL_SCOPE = "employee:all"
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_REFRESH = re.compile(r"[A-Za-z0-9._~+/=-]{20,3000}")
+
+
+def _b64json(part: str) -> Any:
+    padded = part + "=" * (-len(part) % 4)
+    try:
+        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def claims(access_token: str) -> dict[str, Any]:
+    """The JWT's payload, unverified. Empty if the token is not a readable JWT."""
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return {}
+    payload = _b64json(parts[1])
+    return payload if isinstance(payload, dict) else {}
+
+
+def expires_at(access_token: str) -> datetime | None:
+    exp = claims(access_token).get("exp")
+    if isinstance(exp, int | float) and not isinstance(exp, bool) and 0 < exp < 32503680000:
+        return datetime.fromtimestamp(exp, tz=UTC)
+    return None
+
+
+def scopes(access_token: str) -> tuple[str, ...]:
+    scope = claims(access_token).get("scope")
+    if isinstance(scope, str):
+        return tuple(s for s in scope.split() if s)
+    if isinstance(scope, list):
+        return tuple(str(s) for s in scope if s)
+    return ()
+
+
+def _picked(raw: str) -> dict[str, str]:
+    """Tokens from a pasted token-endpoint answer ({"access_token": …}) or a key file with
+    'name: value' lines; {} when the paste is a single value."""
+    text = unwrap(raw)
+    found: dict[str, str] = {}
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return {}
+        if isinstance(data, dict):
+            for key in ("access_token", "refresh_token"):
+                if isinstance(data.get(key), str):
+                    found[key] = data[key]
+        return found
+    for line in text.splitlines():
+        name, sep, value = line.partition(":") if ":" in line else line.partition("=")
+        name = re.sub(r"[\s_-]+", " ", name.strip().lower())
+        if not sep or not value.strip():
+            continue
+        if "refresh" in name:
+            found["refresh_token"] = value.strip()
+        elif "access" in name or name in ("token", "api key", "authorization"):
+            found["access_token"] = value.strip()
+    return found
+
+
+
+def _quiet(clean: Cleaner) -> Cleaner:
+    """A message must never repeat the paste (it may be a secret). In the rare case the paste
+    is itself a fragment of the message, say something plainer that does not contain it."""
+
+    def run(raw: str) -> str:
+        try:
+            return clean(raw)
+        except FieldError as exc:
+            pasted = raw.strip()
+            if len(pasted) < 6 or pasted not in str(exc):
+                raise
+            fallback = next(m for m in _PLAIN if pasted not in m)
+            raise FieldError(fallback) from None
+
+    return run
+
+
+_PLAIN = (
+    "Not accepted: check the hint below the box and paste the value again.",
+    "Wrong shape. Copy it once more, whole, from where it was shown.",
+)
+
+def _clean_access(raw: str) -> str:
+    picked = _picked(raw).get("access_token")
+    value = token(picked if picked is not None else raw, "The access token")
+    if looks_like_url(value):
+        raise FieldError(
+            "That is a web address. Paste the access token itself, which starts with eyJ."
+        )
+    if value.startswith("def50"):
+        raise FieldError(
+            "This is the refresh token. The access token is the other value; it starts with eyJ."
+        )
+    if not _JWT.fullmatch(value) or not claims(value) or _b64json(value.split(".")[0]) is None:
+        raise FieldError(
+            "An R-Series access token starts with eyJ and has three parts separated by dots. "
+            "Copy it again, whole, from where the app gave it to you."
+        )
+    return value
+
+
+def _clean_refresh(raw: str) -> str:
+    picked = _picked(raw).get("refresh_token")
+    value = token(picked if picked is not None else raw, "The refresh token")
+    if looks_like_url(value):
+        raise FieldError("That is a web address. Paste the refresh token itself.")
+    if value.startswith("eyJ") and value.count(".") == 2:
+        raise FieldError(
+            "This is the access token. The refresh token is the other, longer value "
+            "(it usually starts with def50)."
+        )
+    if not _REFRESH.fullmatch(value):
+        raise FieldError(
+            "A refresh token is one long run of letters and digits. Copy it again, whole."
+        )
+    return value
+
+
+def _account_of(body: dict[str, Any]) -> dict[str, Any]:
+    account = body.get("Account")
+    if isinstance(account, list):  # several accounts come back as a list
+        account = account[0] if account else None
+    if not isinstance(account, dict) or not account.get("accountID"):
+        raise VerifyError(Failure.UNEXPECTED, "Lightspeed R-Series answered without an account.")
+    return account
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+class LightspeedRFlow(Flow):
+    id = "lightspeed-r"
+    name = "Lightspeed R-Series"
+    aliases = ("lightspeed retail", "lightspeed r-series", "r-series", "lightspeed r series")
+    summary = (
+        "An access token from authorising an app on your Retail account, and its refresh token "
+        "so access can outlive the one-hour token."
+    )
+    api_base = f"https://{API_HOST}"
+    hosts = (API_HOST, AUTH_HOST)
+    # Refresh tokens die after 30 unused days: ask for attention well before that.
+    rotation_days = 25
+    identity_fields = ()
+    steps = (
+        Step(
+            "Log in as an admin",
+            "Log in to your Lightspeed R-Series back office with a user allowed to add apps.",
+        ),
+        Step(
+            "Open the app's authorisation link",
+            "R-Series has no personal API keys: access is granted to an app. Open the "
+            "authorisation link given by the team or tool that will use the access.",
+        ),
+        Step(
+            "Approve the access asked for",
+            "Check the list of permissions the app asks for and click *Authorize Application*. "
+            "For a migration the app needs to read everything (the full 'employee:all' access).",
+        ),
+        Step(
+            "Keep the file or page that follows",
+            "Depending on the app, you then download a file (often lightspeed_api_key.txt) or see "
+            "the tokens on screen. It holds an access token, starting with eyJ, and usually a "
+            "refresh token. Treat it like a password; you will not be shown it again.",
+        ),
+        Step(
+            "Paste both tokens",
+            "Paste the access token, and the refresh token if you have one: the access token "
+            "stops working after about an hour, and only the refresh token can renew it.",
+        ),
+    )
+    fields = (
+        Field(
+            "access_token",
+            "Access token",
+            hint="Starts with eyJ. You can also paste the whole file or JSON the app gave you.",
+            example="eyJ0eXAiOiJKV1Qi…",
+            secret=True,
+            multiline=True,
+            clean=_quiet(_clean_access),
+        ),
+        Field(
+            "refresh_token",
+            "Refresh token (optional)",
+            hint="Lets getkey renew access after the first hour. Usually starts with def50.",
+            example="def50200a1b2…",
+            required=False,
+            secret=True,
+            multiline=True,
+            clean=_quiet(_clean_refresh),
+        ),
+    )
+    troubleshooting = (
+        Trouble(
+            "\"Access token could not be verified\" (401)",
+            "The access token expired (they last about an hour) or was mistyped. Paste a fresh "
+            "one, or give the refresh token so it can be renewed.",
+        ),
+        Trouble(
+            "\"Access token has been revoked\" (401)",
+            "The app was disconnected, or a refresh already replaced this token. Authorise the "
+            "app again and paste the new tokens.",
+        ),
+        Trouble(
+            "The refresh token stopped working (invalid_grant)",
+            "A refresh token left unused for 30 days expires, and each refresh replaces it with "
+            "a new one. Authorise the app again to start over.",
+        ),
+        Trouble(
+            "429 Too Many Requests",
+            "R-Series limits each account with a leaky bucket whose size depends on the number "
+            "of registers. Wait a little and try again.",
+        ),
+    )
+
+    def check(self, raw: Mapping[str, str | None]) -> CheckResult:
+        # A pasted token answer or key file holds both tokens: use its refresh token too.
+        values = dict(raw)
+        picked = _picked(values.get("access_token") or "")
+        if picked.get("refresh_token") and not (values.get("refresh_token") or "").strip():
+            values["refresh_token"] = picked["refresh_token"]
+        return super().check(values)
+
+    def check_together(self, values: dict[str, str]) -> dict[str, str]:
+        if values.get("refresh_token") and values["refresh_token"] == values.get("access_token"):
+            raise field_error(
+                "The refresh token is the same as the access token.", "refresh_token"
+            )
+        return values
+
+    def identity(self, values: Mapping[str, str]) -> str:
+        acct = claims(values.get("access_token", "")).get("acct")
+        return f"account {acct}" if isinstance(acct, str | int) and str(acct) else self.id
+
+    def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
+        access = values["access_token"]
+        expiry = expires_at(access)
+        granted = scopes(access)
+        reply = http.request(
+            self,
+            "GET",
+            ACCOUNT_URL,
+            headers={"Authorization": f"Bearer {access}", "Accept": "application/json"},
+        )
+        if reply.status == 401:
+            raise self._rejected(reply, expiry, bool(values.get("refresh_token")))
+        if reply.status == 403:
+            shown = ", ".join(granted) or "none"
+            raise VerifyError(
+                Failure.MISSING_PERMISSION,
+                f"The token works but may not read the account (its access: {shown}). "
+                "Authorise the app again and approve full access (employee:all).",
+            )
+        if reply.status != 200:
+            raise VerifyError(
+                Failure.UNEXPECTED,
+                f"Lightspeed R-Series answered with an unexpected HTTP {reply.status}.",
+            )
+        account = _account_of(reply.json_object())
+        warnings: list[str] = []
+        if granted and FULL_SCOPE not in granted:
+            warnings.append(
+                "The token's access is limited to " + ", ".join(granted) + "; a migration "
+                "usually needs full access (employee:all)."
+            )
+        if not values.get("refresh_token"):
+            warnings.append(
+                "Without the refresh token this access ends when the token expires"
+                + (f" ({_when(expiry)})." if expiry else ".")
+            )
+        return VerifyResult(
+            ok=True,
+            store_name=str(account.get("name") or "") or None,
+            account=str(account["accountID"]),
+            granted=granted,
+            expires_at=expiry,
+            warnings=tuple(warnings),
+        )
+
+    def _rejected(self, reply: Reply, expiry: datetime | None, has_refresh: bool) -> VerifyError:
+        hint = str(reply.json_or_empty().get("hint") or "").lower()
+        if "revoked" in hint:
+            detail = (
+                "Lightspeed R-Series says this token was revoked: the app was disconnected or "
+                "a refresh replaced it. Authorise the app again and paste the new tokens."
+            )
+        elif expiry and expiry <= datetime.now(UTC):
+            detail = (
+                f"This access token expired at {_when(expiry)}; they last about an hour. "
+                "Paste a fresh one"
+                + (", with its refresh token." if not has_refresh else ".")
+            )
+        else:
+            detail = (
+                "Lightspeed R-Series did not accept this access token: it is mistyped, expired "
+                "or revoked. Copy it again, whole, or authorise the app again."
+            )
+        return VerifyError(Failure.BAD_CREDENTIAL, detail, field="access_token")
+
+
+FLOW = LightspeedRFlow()
+
+
+# -- refresh ------------------------------------------------------------------------------
+class _FormClient:
+    """Lends PlatformHttp.request a form body. The request method only sends JSON, and the
+    token endpoint documents form fields; wrapping the shared client keeps every rule of
+    PlatformHttp (allow-list, override, no redirects, size cap, deadline) in force."""
+
+    def __init__(self, inner: httpx.Client, form: Mapping[str, str]) -> None:
+        self._inner = inner
+        self._form = dict(form)
+
+    def stream(self, method: str, url: str, *, json: Any = None, **kwargs: Any) -> Any:
+        return self._inner.stream(method, url, data=self._form, **kwargs)
+
+
+def refresh(
+    values: Mapping[str, str], http: PlatformHttp, client_id: str, client_secret: str
+) -> dict[str, str] | VerifyResult:
+    """Trade the stored refresh token for a new access token and refresh token.
+
+    Returns the new field values ({"access_token", "refresh_token"}) on success, or a failed
+    VerifyResult. Lightspeed revokes the old refresh token once the new access token is used,
+    so the caller must store both new tokens (atomically) before using them; the new expiry
+    is `expires_at(new["access_token"])`. Never retried: refreshing too often gets the app
+    rate-limited.
+    """
+    old_refresh = values.get("refresh_token") or ""
+    if not old_refresh:
+        return VerifyResult.failed(
+            Failure.BAD_CREDENTIAL,
+            "There is no refresh token stored for this account, so it cannot be renewed. "
+            "Authorise the app again and paste both tokens.",
+            field="refresh_token",
+        )
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": old_refresh,
+        "client_id": client_id,
+        "client_secret": client_secret,
+    }
+    # Shares the process-wide pool: never close `sender`.
+    sender = PlatformHttp(
+        _FormClient(http.client, form),  # type: ignore[arg-type]
+        environ=http.environ,
+        total_timeout=http.total_timeout,
+        max_body=http.max_body,
+    )
+    try:
+        reply = sender.request(
+            FLOW,
+            "POST",
+            TOKEN_URL,
+            headers={"Accept": "application/json"},
+        )
+        return _refreshed(reply, old_refresh)
+    except VerifyError as exc:
+        return exc.result()
+    except Exception as exc:
+        # The exception text could quote the form; log only its type.
+        log.error("refresh crashed", extra={"platform": FLOW.id, "error": type(exc).__name__})
+        return VerifyResult.failed(
+            Failure.UNEXPECTED, "Something went wrong while renewing the Lightspeed R-Series token."
+        )
+
+
+def _refreshed(reply: Reply, old_refresh: str) -> dict[str, str]:
+    if reply.status in (400, 401):
+        error = str(reply.json_or_empty().get("error") or "")
+        if error == "invalid_client" or reply.status == 401:
+            raise VerifyError(
+                Failure.BAD_CREDENTIAL,
+                "Lightspeed R-Series refused the app's client ID or secret, so the token could "
+                "not be renewed. Check GETKEY_LIGHTSPEED_R_CLIENT_ID and _SECRET.",
+            )
+        raise VerifyError(
+            Failure.BAD_CREDENTIAL,
+            "Lightspeed R-Series no longer accepts this refresh token (unused for 30 days, "
+            "already used, or the app was disconnected). Authorise the app again and paste "
+            "the new tokens.",
+            field="refresh_token",
+        )
+    if reply.status != 200:
+        raise VerifyError(
+            Failure.UNEXPECTED,
+            f"Lightspeed R-Series answered the renewal with an unexpected HTTP {reply.status}.",
+        )
+    body = reply.json_object()
+    access = body.get("access_token")
+    if not isinstance(access, str) or not _JWT.fullmatch(access):
+        raise VerifyError(
+            Failure.UNEXPECTED, "Lightspeed R-Series answered the renewal without a new token."
+        )
+    new_refresh = body.get("refresh_token")
+    return {
+        "access_token": access,
+        "refresh_token": new_refresh if isinstance(new_refresh, str) and new_refresh
+        else old_refresh,
+    }

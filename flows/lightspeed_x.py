@@ -1,0 +1,301 @@
+"""Lightspeed X-Series (formerly Vend): the store's domain prefix and a personal token.
+
+The prefix becomes part of the host name the token is sent to, so it is checked to be exactly
+one DNS label: the token can only ever travel to <prefix>.retail.lightspeed.app. The API does
+not reveal a personal token's expiry, so the person tells us the date they picked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flows.base import (
+    Cleaner,
+    Failure,
+    Field,
+    FieldError,
+    Flow,
+    Step,
+    Trouble,
+    VerifyError,
+    VerifyResult,
+    field_error,
+)
+from flows.cleaning import looks_like_url, token, unwrap
+from flows.http import PlatformHttp
+
+STORE_DOMAIN = "retail.lightspeed.app"
+LEGACY_DOMAIN = "vendhq.com"
+
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# Hosts under the store domains that belong to Lightspeed itself, never to a store.
+_NOT_STORES = {"www", "secure", "api", "login", "my", "help", "support", "developers"}
+_PERSONAL = re.compile(r"lsxs_pt_[A-Za-z0-9]{20,}")
+# Tokens made before the lsxs_ prefix existed have no documented shape (assumption: one run of
+# URL-safe characters); only the obviously wrong is refused.
+_LEGACY = re.compile(r"[A-Za-z0-9_-]{20,200}")
+_NO_EXPIRY = {"none", "never", "no", "no expiry", "no expiration", "n/a", "-"}
+
+
+
+def _quiet(clean: Cleaner) -> Cleaner:
+    """A message must never repeat the paste (it may be a secret). In the rare case the paste
+    is itself a fragment of the message, say something plainer that does not contain it."""
+
+    def run(raw: str) -> str:
+        try:
+            return clean(raw)
+        except FieldError as exc:
+            pasted = raw.strip()
+            if len(pasted) < 6 or pasted not in str(exc):
+                raise
+            fallback = next(m for m in _PLAIN if pasted not in m)
+            raise FieldError(fallback) from None
+
+    return run
+
+
+_PLAIN = (
+    "Not accepted: check the hint below the box and paste the value again.",
+    "Wrong shape. Copy it once more, whole, from where it was shown.",
+)
+
+def _clean_prefix(raw: str) -> str:
+    value = unwrap(raw).lower()
+    if value.startswith("lsxs_"):
+        raise FieldError(
+            "This is a token. The domain prefix is the first part of your store address, "
+            "as in myshop.retail.lightspeed.app."
+        )
+    if looks_like_url(value) or "." in value or "/" in value:
+        try:
+            host = (urlsplit(value if "://" in value else "https://" + value).hostname or "")
+        except ValueError:
+            host = ""
+        host = host.rstrip(".")
+        for domain in (STORE_DOMAIN, LEGACY_DOMAIN):
+            if host.endswith("." + domain):
+                value = host[: -len(domain) - 1]
+                break
+        else:
+            raise FieldError(
+                "That address is not an X-Series store address. Paste the one you sign in at, "
+                "ending in .retail.lightspeed.app (or .vendhq.com), or just its first part."
+            )
+    if value in _NOT_STORES:
+        raise FieldError(
+            "That is a Lightspeed sign-in address, not your store's. Use the address your "
+            "store opens at after signing in: the part before .retail.lightspeed.app."
+        )
+    if not _LABEL.fullmatch(value):
+        raise FieldError(
+            "The domain prefix is one word of letters, digits and dashes, such as myshop "
+            "(from myshop.retail.lightspeed.app)."
+        )
+    return value
+
+
+def _clean_token(raw: str) -> str:
+    value = token(raw, "The personal token")
+    if looks_like_url(value):
+        raise FieldError(
+            "That is a web address. Paste the personal token itself, which usually "
+            "starts with lsxs_pt_."
+        )
+    if value.startswith("lsxs_") and not value.startswith("lsxs_pt_"):
+        raise FieldError(
+            "This is not a personal token (those start with lsxs_pt_). Create one under "
+            "Setup › Personal Tokens."
+        )
+    if value.startswith("lsxs_pt_"):
+        if not _PERSONAL.fullmatch(value):
+            raise FieldError(
+                "The personal token looks cut short or has extra characters. Copy it again, "
+                "whole; if it is no longer shown, create a new one."
+            )
+        return value
+    if not _LEGACY.fullmatch(value):
+        raise FieldError(
+            "A personal token is one long run of letters and digits, usually starting with "
+            "lsxs_pt_. Copy it again, whole."
+        )
+    return value
+
+
+def _clean_expiry(raw: str) -> str:
+    value = unwrap(raw).lower().strip(" .")
+    if value in _NO_EXPIRY:
+        return ""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise FieldError(
+            "Write the expiry date as YYYY-MM-DD (for example 2026-12-31), or leave it empty "
+            "if the token never expires."
+        )
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise FieldError("That date does not exist; check the month and day.") from None
+    if day < datetime.now(UTC).date():
+        raise FieldError(
+            "That date has already passed, so the token would no longer work. Check the date "
+            "you picked, or create a new token."
+        )
+    return day.isoformat()
+
+
+class LightspeedXFlow(Flow):
+    id = "lightspeed-x"
+    name = "Lightspeed X-Series"
+    aliases = ("vend", "lightspeed x-series", "x-series", "lightspeed vend", "vendhq")
+    summary = (
+        "A personal token from Setup › Personal Tokens, your store's domain prefix, and the "
+        "expiry date you chose for the token (if any)."
+    )
+    api_base = f"https://example.{STORE_DOMAIN}"
+    hosts = (f"*.{STORE_DOMAIN}", f"*.{LEGACY_DOMAIN}")
+    rotation_days = 90
+    identity_fields = ("domain_prefix",)
+    steps = (
+        Step(
+            "Sign in as an admin",
+            "Sign in to your X-Series store. Note its address: the first part, before "
+            ".retail.lightspeed.app (or .vendhq.com on older stores), is the domain prefix.",
+        ),
+        Step(
+            "Open Personal Tokens",
+            "Go to Setup › Personal Tokens and click *Add Personal Token*.",
+        ),
+        Step(
+            "Name it and choose the expiry",
+            "Give the token a name that says who uses it. An expiry date is optional: untick "
+            "it for a token that lasts until you delete it, or pick a date and tell getkey the "
+            "same date so you are reminded before it stops working.",
+        ),
+        Step(
+            "Generate and copy it now",
+            "Click *Generate Personal Token*. The token is shown only this once; copy it "
+            "straight into getkey. It gives the same access as an admin user, so keep it safe.",
+        ),
+    )
+    fields = (
+        Field(
+            "domain_prefix",
+            "Domain prefix",
+            hint="The first part of your store address; pasting the whole address works too.",
+            example="myshop",
+            max_length=300,
+            clean=_quiet(_clean_prefix),
+        ),
+        Field(
+            "token",
+            "Personal token",
+            hint="Shown once, right after you generate it. Usually starts with lsxs_pt_.",
+            example="lsxs_pt_MxoU8Ids…",
+            secret=True,
+            max_length=300,
+            clean=_quiet(_clean_token),
+        ),
+        Field(
+            "expires_on",
+            "Expiry date you chose (optional)",
+            hint="YYYY-MM-DD. Leave empty if you unticked the expiry date.",
+            example="2026-12-31",
+            required=False,
+            max_length=40,
+            clean=_quiet(_clean_expiry),
+        ),
+    )
+    troubleshooting = (
+        Trouble(
+            "401 Unauthorized",
+            "The token was mistyped, has passed its expiry date, was deleted, or belongs to a "
+            "different store. Check the domain prefix, then create a new token if needed.",
+        ),
+        Trouble(
+            "No Personal Tokens item under Setup",
+            "Only admins see it, and some plans do not include API access. Sign in as an admin "
+            "or ask Lightspeed about your plan.",
+        ),
+        Trouble(
+            "The token can no longer be displayed",
+            "X-Series shows a token once. Delete the old one and generate a new one.",
+        ),
+        Trouble(
+            "429 Too Many Requests",
+            "Requests are limited per store in 5-minute windows. Wait until the time given, "
+            "or pause other apps that use the same store.",
+        ),
+    )
+
+    def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
+        prefix = values["domain_prefix"]
+        reply = http.request(
+            self,
+            "GET",
+            f"https://{prefix}.{STORE_DOMAIN}/api/2.0/retailer",
+            headers={"Authorization": f"Bearer {values['token']}", "Accept": "application/json"},
+        )
+        if reply.status == 401:
+            raise VerifyError(
+                Failure.BAD_CREDENTIAL,
+                f"The store {prefix} did not accept this personal token: it is mistyped, expired, "
+                "deleted, or made in a different store. Generate a new one in Setup › Personal "
+                "Tokens if needed.",
+                field="token",
+            )
+        if reply.status == 404:
+            raise VerifyError(
+                Failure.WRONG_IDENTIFIER,
+                f"There is no X-Series store at {prefix}.{STORE_DOMAIN}. Check the domain "
+                "prefix: it is the first part of the address you sign in at.",
+                field="domain_prefix",
+            )
+        if reply.status in (402, 403):
+            raise VerifyError(
+                Failure.NO_API_ACCESS,
+                "The token was recognised, but the store may not use the API: its plan may not "
+                "include API access, or the account is suspended. Check with Lightspeed.",
+            )
+        if reply.status != 200:
+            raise VerifyError(
+                Failure.UNEXPECTED,
+                f"Lightspeed X-Series answered with an unexpected HTTP {reply.status}.",
+            )
+        data: Any = reply.json_object().get("data")
+        if not isinstance(data, dict) or not data.get("name"):
+            raise VerifyError(
+                Failure.UNEXPECTED, "Lightspeed X-Series answered without the store's details."
+            )
+        actual = str(data.get("domain_prefix") or prefix)
+        warnings: list[str] = []
+        if actual != prefix:
+            warnings.append(
+                f"The store's own domain prefix is {actual}; getkey keeps the one you entered, "
+                "which still reaches it."
+            )
+        expiry = values.get("expires_on") or ""
+        return VerifyResult(
+            ok=True,
+            store_name=str(data["name"]),
+            store_url=f"https://{prefix}.{STORE_DOMAIN}",
+            account=actual,
+            granted=("admin (personal token)",),
+            warnings=tuple(warnings),
+            expires_at=(
+                datetime.combine(date.fromisoformat(expiry), datetime.min.time(), tzinfo=UTC)
+                if expiry
+                else None
+            ),
+        )
+
+    def check_together(self, values: dict[str, str]) -> dict[str, str]:
+        if values.get("token") and values["token"].lower() == values.get("domain_prefix"):
+            raise field_error("The token and the domain prefix are the same.", "token")
+        return values
+
+
+FLOW = LightspeedXFlow()

@@ -1,0 +1,247 @@
+"""Lightyshare: one `lsh_live_` / `lsh_test_` token, proved with an authenticated call.
+
+Lightyshare documents no "who am I" endpoint, so verification asks for a product that does
+not exist (id 0). Authentication happens before the lookup: 401 means the token itself was
+refused; 403 or 404 mean it was accepted and only the (deliberately absent) product was not
+found or not ours. The token always travels in the Bearer header, never as `?token=`, which
+Lightyshare still accepts but which ends up in proxy and server logs.
+
+Identity ("the same store again"): a token belongs to one user account, but no call tells us
+which account or shop, so there is nothing non-secret to name it by except its environment.
+A workspace therefore keeps at most one live and one test Lightyshare token, and pasting a
+new live token replaces the stored live one. That is exactly what rotation needs (the new
+token replaces the old instead of piling up beside it). A token fingerprint would do the
+opposite — every rotated token would look like a new store — and a fingerprint of a secret
+is also something we would rather not store. The cost: a workspace serving two different
+Lightyshare accounts cannot keep a live token for each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import parse_qs, urlsplit
+
+from flows.base import (
+    Failure,
+    Field,
+    FieldError,
+    Flow,
+    Step,
+    Trouble,
+    VerifyError,
+    VerifyResult,
+    mask,
+)
+from flows.cleaning import looks_like_url, token, unwrap
+from flows.http import PlatformHttp
+
+# lsh_<environment>_<unique part>. The unique part's alphabet is what the docs show; the
+# minimum length is ours, to catch a token cut short by a copy from a truncated display.
+_SHAPE = re.compile(r"lsh_(live|test)_([A-Za-z0-9_]+)")
+_MIN_UNIQUE = 8
+# Tokens of other platforms people keep in the same password manager.
+_OTHER_PLATFORMS = (
+    ("IST.", "a Wix API key"),
+    ("JWS.", "a Wix API key"),
+    ("secret_", "an Ecwid secret token"),
+    ("public_", "an Ecwid public token"),
+    ("shpat_", "a Shopify access token"),
+    ("ck_", "a WooCommerce consumer key"),
+    ("cs_", "a WooCommerce consumer secret"),
+)
+# "Authorization: Bearer …" or "LIGHTYSHARE_API_KEY=…" copied from a shell or a request log.
+_LABELLED = re.compile(
+    r"^(?:export\s+)?(?:authorization\s*:|[A-Za-z_][A-Za-z0-9_]*\s*=)\s*", re.I
+)
+VERIFY_URL = "https://lightyshare.com/api/token-secured/product/0"
+
+
+def environment_of(value: str) -> str | None:
+    """'live' or 'test' for a cleaned token, None for anything else."""
+    m = _SHAPE.fullmatch(value or "")
+    return m.group(1) if m else None
+
+
+def _from_url(text: str) -> str:
+    """A request URL pasted whole (the docs show `…?token=lsh_…`): take the token out."""
+    found = parse_qs(urlsplit(text).query).get("token", [])
+    if found and found[0].startswith("lsh_"):
+        return found[0]
+    raise FieldError(
+        "That is a web address. Paste the token itself, which starts with lsh_live_ or lsh_test_."
+    )
+
+
+def _clean_token(raw: str) -> str:
+    text = unwrap(raw)
+    text = _LABELLED.sub("", text, count=1)
+    if looks_like_url(text):
+        text = _from_url(text)
+    value = token(text, "The token")
+    if value.endswith(("...", "…")) or "…" in value:
+        raise FieldError(
+            "The token ends in '...': that is a shortened display, not the whole token. "
+            "Create a new token and copy it in full from the pop-up."
+        )
+    for prefix, what in _OTHER_PLATFORMS:
+        if value.startswith(prefix):
+            raise FieldError(
+                f"This looks like {what}, not a Lightyshare token. "
+                "A Lightyshare token starts with lsh_live_ or lsh_test_."
+            )
+    if value.lower().startswith("lsh_") and not value.startswith("lsh_"):
+        raise FieldError("The token starts with lsh_ in lower case; paste it exactly as shown.")
+    if value.startswith("lsh_") and not value.startswith(("lsh_live_", "lsh_test_")):
+        raise FieldError(
+            "After lsh_ a Lightyshare token says live_ or test_. Copy the whole token again "
+            "from Shop › API."
+        )
+    m = _SHAPE.fullmatch(value)
+    if not m:
+        if value.startswith(("lsh_live_", "lsh_test_")):
+            raise FieldError(
+                "The token has characters Lightyshare never uses (only letters, digits and "
+                "underscores follow lsh_live_ or lsh_test_). Copy it again."
+            )
+        raise FieldError(
+            "A Lightyshare token starts with lsh_live_ (your real shop) or lsh_test_ "
+            "(testing). Copy it from Shop › API in your Lightyshare dashboard."
+        )
+    if len(m.group(2)) < _MIN_UNIQUE:
+        raise FieldError(
+            "The token is too short: it looks cut off. Copy the whole token from the pop-up."
+        )
+    return value
+
+
+class LightyshareFlow(Flow):
+    id = "lightyshare"
+    name = "Lightyshare"
+    summary = (
+        "One API token from your Lightyshare dashboard. Live tokens (lsh_live_) reach your real "
+        "shop, test tokens (lsh_test_) only test data; getkey shows which one you gave."
+    )
+    api_base = "https://lightyshare.com"
+    hosts = ("lightyshare.com",)
+    # No expiry exists; Lightyshare advises rotating regularly, so remind quarterly.
+    rotation_days = 90
+    identity_fields = ()
+    steps = (
+        Step(
+            "Sign in as the right person",
+            "The token can do exactly what its creator can do on Lightyshare (read, create, "
+            "update, delete products and rentals). Sign in with the account whose access the "
+            "integration should have.",
+        ),
+        Step(
+            "Open the API page",
+            "In your dashboard go to Shop › API (some screens call it Settings › API Tokens).",
+        ),
+        Step(
+            "Create a token",
+            "Click *Create New Token* and name it after the integration or person it is for, so "
+            "you can revoke just that one later.",
+        ),
+        Step(
+            "Check which kind you got",
+            "A token starting lsh_live_ works on your real shop; one starting lsh_test_ only "
+            "reaches test data. Use a test token while trying things out.",
+        ),
+        Step(
+            "Copy it now",
+            "The token is displayed only once. Copy it straight into getkey; if you lose it, "
+            "create a new one and revoke the old.",
+        ),
+    )
+    fields = (
+        Field(
+            "token",
+            "API token",
+            hint="Starts with lsh_live_ or lsh_test_, all on one line.",
+            example="lsh_live_sk_1234567890abcdef",
+            secret=True,
+            max_length=500,
+            clean=_clean_token,
+        ),
+    )
+    troubleshooting = (
+        Trouble(
+            "401 \"Invalid or missing token\" (AUTH_INVALID_TOKEN)",
+            "The token is incomplete, mistyped or revoked. Copy it again in full; if it was "
+            "revoked or lost, create a new one under Shop › API.",
+        ),
+        Trouble(
+            "It works in testing but not on the real shop (or the other way round)",
+            "lsh_test_ tokens only see test data and lsh_live_ tokens only live data. Create a "
+            "token for the environment you actually need.",
+        ),
+        Trouble(
+            "403 \"Access denied to this resource\" on some calls",
+            "The token is fine but its creator cannot touch that product or rental. Create the "
+            "token from an account that can, e.g. the shop owner.",
+        ),
+        Trouble(
+            "A token may have leaked",
+            "Click *Revoke* next to it under Shop › API: it stops working at once. Then create a "
+            "new one and paste it here.",
+        ),
+    )
+
+    def identity(self, values: Mapping[str, str]) -> str:
+        # See the module docstring: the environment is the only non-secret name we have.
+        return environment_of(values.get("token", "")) or self.id
+
+    def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
+        secret = values["token"]
+        env = environment_of(secret)
+        if env is None:  # check() guarantees the shape; refuse rather than send junk
+            raise VerifyError(
+                Failure.UNEXPECTED, "The Lightyshare token was not checked before verifying.",
+                field="token",
+            )
+        reply = http.request(
+            self,
+            "GET",
+            VERIFY_URL,
+            headers={"Authorization": f"Bearer {secret}", "Accept": "application/json"},
+        )
+        if reply.status == 401:
+            # Old and new bodies (with or without "code": "AUTH_INVALID_TOKEN") mean the same.
+            raise VerifyError(
+                Failure.BAD_CREDENTIAL,
+                f"Lightyshare refused this {env} token: it is incomplete, mistyped, or was "
+                "revoked. Copy it again in full, or create a new one under Shop › API.",
+                field="token",
+            )
+        if reply.status not in (200, 403, 404):
+            raise VerifyError(
+                Failure.UNEXPECTED,
+                f"Lightyshare answered with an unexpected HTTP {reply.status}.",
+            )
+        if reply.status == 200 or reply.body.strip():
+            # Only the API's own JSON proves the token got past authentication: an HTML page
+            # (maintenance, a moved route, a proxy) says nothing about the token.
+            reply.json_object()
+        version = (reply.headers.get("x-api-version") or "").strip()
+        detail = "Lightyshare accepted the token"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", version):
+            detail += f" (API version {version})"
+        warnings = [
+            "Lightyshare does not report what a token may do: it can do whatever the account "
+            "that created it can. Make sure that account has the access the integration needs.",
+        ]
+        if env == "test":
+            warnings.insert(
+                0, "This is a test token: it only reaches test data, never your live shop."
+            )
+        return VerifyResult(
+            ok=True,
+            detail=detail + ".",
+            account=f"{env} token {mask(secret)}",
+            environment=env,
+            warnings=tuple(warnings),
+        )
+
+
+FLOW = LightyshareFlow()

@@ -1,0 +1,455 @@
+"""A local Slack for the test suite, over real sockets.
+
+Two halves, as in bolt-python's own tests:
+- SlackStandIn: an HTTP server on a free port answering the Web API methods the bot calls
+  (auth.test, chat.postEphemeral, chat.postMessage, views.open/update/publish,
+  conversations.open, users.info) plus response_url posts. It records every call and keeps the
+  state that makes the journey realistic: trigger ids are single-use, views have ids and hashes.
+- SlackSender: plays Slack's side towards the app: signed slash commands (form-encoded),
+  block_actions and view_submission (`payload=<json>`), Events API JSON.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+TEAM_ID = "T0GETKEY1"
+BOT_USER_ID = "U0BOTUSER"
+APP_ID = "A0GETKEY1"
+CHANNEL_ID = "C0GENERAL"
+
+
+@dataclass
+class Call:
+    """One request the bot made to the stand-in."""
+
+    method: str  # Web API method, or "response_url"
+    args: dict[str, Any]
+    raw: bytes
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return list(self.args.get("blocks") or [])
+
+
+def _decode(content_type: str, raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        data = json.loads(raw)
+        return data if isinstance(data, dict) else {"_": data}
+    args: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+    # slack_sdk form-encodes nested values as JSON strings.
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(args.get(key), str):
+            try:
+                args[key] = json.loads(args[key])
+            except ValueError:
+                pass
+    return args
+
+
+class SlackStandIn:
+    def __init__(self, bot_token: str = "xoxb-0000-standin-token") -> None:
+        self.bot_token = bot_token
+        self.calls: list[Call] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home: dict[str, dict[str, Any]] = {}
+        self._triggers: dict[str, bool] = {}  # trigger_id -> used
+        self._ids = itertools.count(1)
+        self._lock = threading.Condition()
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, body = standin._handle(self.path, headers, raw)
+                data = json.dumps(body).encode() if not isinstance(body, bytes) else body
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    # -- lifecycle ----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def start(self) -> SlackStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what Slack would issue ---------------------------------------------------------
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08d}"
+
+    def issue_trigger(self) -> str:
+        trigger = f"{next(self._ids)}.{int(time.time())}.trigger"
+        with self._lock:
+            self._triggers[trigger] = False
+        return trigger
+
+    def response_url(self) -> str:
+        return f"{self.url}/response/{next(self._ids)}"
+
+    # -- inspection ---------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        where: Callable[[Call], bool] | None = None,
+        timeout: float = 15.0,
+    ) -> list[Call]:
+        """Block until `count` matching calls were recorded (work done after an ack)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [c for c in self.calls if c.method == method and (where is None or where(c))]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self.calls]
+                    raise AssertionError(f"no {count}× {method} within {timeout}s; calls: {seen}")
+                self._lock.wait(left)
+
+    def apply_ack_view(self, view_id: str, view: Mapping[str, Any]) -> None:
+        """What Slack does with `response_action: update` in a view_submission ack."""
+        with self._lock:
+            self.views[view_id] = {**view, "id": view_id, "hash": self.next_id("h")}
+
+    # -- the Web API --------------------------------------------------------------------
+    def _handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
+        args = _decode(headers.get("content-type", ""), raw)
+        if path.startswith("/response/"):
+            self._record(Call("response_url", args, raw, headers))
+            return 200, {"ok": True}
+        method = path.removeprefix("/api/").split("?")[0]
+        call = Call(method, args, raw, headers)
+        token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if token != self.bot_token:
+            self._record(call)
+            return 200, {"ok": False, "error": "invalid_auth"}
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        with self._lock:
+            answer = handler(args) if handler else {"ok": False, "error": "unknown_method"}
+        self._record(call)
+        return 200, answer
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+
+    def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://getkey-test.slack.com/", "team": "Test",
+                "user": "getkey", "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0GETKEY",
+                "is_enterprise_install": False}
+
+    def _api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("channel") or not args.get("user"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "message_ts": f"{time.time():.6f}"}
+
+    def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        ts = f"{time.time():.6f}"
+        return {"ok": True, "channel": args["channel"], "ts": ts,
+                "message": {"text": args.get("text"), "blocks": args.get("blocks"), "ts": ts}}
+
+    def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = args.get("trigger_id")
+        if trigger not in self._triggers:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if self._triggers[trigger]:
+            return {"ok": False, "error": "expired_trigger_id"}
+        self._triggers[trigger] = True
+        view = args.get("view")
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        view_id = self.next_id("V")
+        self.views[view_id] = {**view, "id": view_id, "hash": self.next_id("h")}
+        return {"ok": True, "view": self.views[view_id]}
+
+    def _api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = args.get("view_id")
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        if args.get("hash") and args["hash"] != self.views[view_id]["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        view = args.get("view")
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        self.views[view_id] = {**view, "id": view_id, "hash": self.next_id("h")}
+        return {"ok": True, "view": self.views[view_id]}
+
+    def _api_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = args.get("user_id")
+        view = args.get("view")
+        if not user or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        self.home[user] = {**view, "id": self.next_id("V"), "hash": self.next_id("h")}
+        return {"ok": True, "view": self.home[user]}
+
+    def _api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+
+    def _api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = args.get("user")
+        if not user:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "name": user.lower(),
+                                     "real_name": "Test Person", "tz": "Europe/Paris",
+                                     "tz_offset": 3600, "is_bot": False, "deleted": False}}
+
+
+# -- Slack's side towards the app -------------------------------------------------------
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:
+    """(block_id, element) of the interactive element with this action_id."""
+    for block in blocks:
+        elements = list(block.get("elements") or [])
+        if block.get("accessory"):
+            elements.append(block["accessory"])
+        for element in elements:
+            if element.get("action_id") == action_id:
+                return str(block.get("block_id") or "b"), element
+    raise AssertionError(f"no element {action_id!r} in the message")
+
+
+class SlackSender:
+    """Sends signed requests to the app exactly as Slack does."""
+
+    def __init__(
+        self,
+        app_url: str,
+        signing_secret: str,
+        standin: SlackStandIn,
+        *,
+        user_id: str = "U0PERSON1",
+        team_id: str = TEAM_ID,
+        channel_id: str = CHANNEL_ID,
+    ) -> None:
+        self.app_url = app_url.rstrip("/") + "/slack/events"
+        self.verifier = SignatureVerifier(signing_secret)
+        self.standin = standin
+        self.user_id = user_id
+        self.team_id = team_id
+        self.channel_id = channel_id
+
+    def as_user(self, user_id: str) -> SlackSender:
+        return SlackSender(self.app_url.removesuffix("/slack/events"), self.verifier.signing_secret,
+                           self.standin, user_id=user_id, team_id=self.team_id,
+                           channel_id=self.channel_id)
+
+    # -- transport ----------------------------------------------------------------------
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> Reply:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        sig = signature or self.verifier.generate_signature(timestamp=ts, body=body)
+        send = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+            "Connection": "close",
+            **(headers or {}),
+        }
+        reply = httpx.post(self.app_url, content=body.encode(), headers=send, timeout=timeout)
+        return Reply(reply.status_code, reply.content)
+
+    def post_form(self, fields: Mapping[str, str], **kw: Any) -> Reply:
+        return self.post(urlencode(fields), "application/x-www-form-urlencoded", **kw)
+
+    def post_payload(self, payload: Mapping[str, Any], **kw: Any) -> Reply:
+        return self.post_form({"payload": json.dumps(payload)}, **kw)
+
+    # -- what a person does -------------------------------------------------------------
+    def command_fields(self, text: str, command: str = "/getkey") -> dict[str, str]:
+        return {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "team_domain": "getkey-test",
+            "channel_id": self.channel_id,
+            "channel_name": "general",
+            "user_id": self.user_id,
+            "user_name": self.user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": self.standin.response_url(),
+            "trigger_id": self.standin.issue_trigger(),
+        }
+
+    def command(self, text: str = "", **kw: Any) -> Reply:
+        return self.post_form(self.command_fields(text), **kw)
+
+    def _interaction_base(self, kind: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "user": {"id": self.user_id, "username": self.user_id.lower(), "team_id": self.team_id},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "trigger_id": self.standin.issue_trigger(),
+            "team": {"id": self.team_id, "domain": "getkey-test"},
+            "is_enterprise_install": False,
+        }
+
+    def click(
+        self,
+        message_blocks: list[dict[str, Any]],
+        action_id: str,
+        *,
+        option_value: str | None = None,
+        **kw: Any,
+    ) -> Reply:
+        """Press a button (or choose `option_value` in a select) in an ephemeral message."""
+        block_id, element = find_element(message_blocks, action_id)
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": element["type"],
+            "action_ts": f"{time.time():.6f}",
+        }
+        if element["type"] == "button":
+            action["value"] = element.get("value")
+        elif element["type"] == "static_select":
+            option = next(o for o in element["options"] if o["value"] == option_value)
+            action["selected_option"] = option
+        payload = {
+            **self._interaction_base("block_actions"),
+            "container": {"type": "message", "message_ts": "1700000000.000100",
+                          "channel_id": self.channel_id, "is_ephemeral": True},
+            "channel": {"id": self.channel_id, "name": "general"},
+            "response_url": self.standin.response_url(),
+            "actions": [action],
+            "state": {"values": {}},
+        }
+        return self.post_payload(payload, **kw)
+
+    def view_payload(self, view_id: str, values: Mapping[str, str | None]) -> dict[str, Any]:
+        """A view_submission for the modal as the stand-in holds it; `values` by input block_id."""
+        view = self.standin.views[view_id]
+        state: dict[str, Any] = {}
+        for block in view.get("blocks") or []:
+            if block.get("type") != "input":
+                continue
+            element = block["element"]
+            value = values.get(block["block_id"])
+            entry: dict[str, Any] = {"type": element["type"]}
+            if element["type"] == "static_select":
+                entry["selected_option"] = (
+                    next(o for o in element["options"] if o["value"] == value) if value else None
+                )
+            else:
+                entry["value"] = value
+            state[block["block_id"]] = {element["action_id"]: entry}
+        return {
+            **self._interaction_base("view_submission"),
+            "view": {
+                **view,
+                "team_id": self.team_id,
+                "app_id": APP_ID,
+                "bot_id": "B0GETKEY",
+                "root_view_id": view_id,
+                "previous_view_id": None,
+                "state": {"values": state},
+            },
+            "response_urls": [],
+        }
+
+    def submit(self, view_id: str, values: Mapping[str, str | None], **kw: Any) -> Reply:
+        """Submit the modal; applies an `update` ack to the stand-in's view, as Slack does."""
+        payload = self.view_payload(view_id, values)
+        return self.deliver_submission(payload, **kw)
+
+    def deliver_submission(self, payload: Mapping[str, Any], **kw: Any) -> Reply:
+        reply = self.post_payload(payload, **kw)
+        ack = reply.json() if reply.status == 200 and reply.body else None
+        if isinstance(ack, dict) and ack.get("response_action") == "update":
+            self.standin.apply_ack_view(payload["view"]["id"], ack["view"])
+        return reply
+
+    def event(self, event: Mapping[str, Any], **kw: Any) -> Reply:
+        body = {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": APP_ID,
+            "event": dict(event),
+            "type": "event_callback",
+            "event_id": self.standin.next_id("Ev"),
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": self.team_id, "user_id": BOT_USER_ID,
+                                "is_bot": True, "is_enterprise_install": False}],
+        }
+        return self.post(json.dumps(body), "application/json", **kw)
+
+    def app_home_opened(self, **kw: Any) -> Reply:
+        return self.event({"type": "app_home_opened", "user": self.user_id,
+                           "channel": "D" + self.user_id[1:], "tab": "home",
+                           "event_ts": f"{time.time():.6f}"}, **kw)

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import pytest
+
+from flows import catalog
+from flows.base import Failure
+from flows.bigcommerce import FLOW, parse_credentials_file
+from tests.conftest import http_for
+from tests.platforms import bigcommerce as bc
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    with bc.BigCommerceServer() as s:
+        yield s
+
+
+@pytest.fixture
+def server(shared_server):
+    # One server for the module (stopping one costs half a second), a clean slate per test.
+    shared_server.requests.clear()
+    shared_server.fault = None
+    return shared_server
+
+
+def run(server, **overrides: str):
+    values = {**bc.good_values(), **overrides}
+    checked = FLOW.check(values)
+    assert checked.ok, checked.errors
+    return FLOW.run_verify(checked.values, http_for(server))
+
+
+def test_aliases_reach_the_flow():
+    for name in ("bigcommerce", "BC", "Big Commerce", "big-commerce"):
+        assert catalog.get(name) is FLOW
+
+
+def test_success_shows_store_name_domain_and_plan(server):
+    result = run(server)
+    assert result.ok, result.detail
+    assert result.store_name == "The Plant Shop"
+    assert result.store_url == "https://plantshop.example"
+    assert result.environment == "Standard plan"
+    assert set(result.granted) == {
+        "Information & Settings", "Content", "Marketing", "Channel Settings",
+        "Channel Listings", "Products", "Customers", "Orders",
+    }
+    assert result.missing == ()
+    first = server.requests[0]
+    assert first.path == f"/stores/{bc.HASH}/v2/store"
+    assert first.headers["x-auth-token"] == bc.TOKEN
+    assert first.headers["accept"] == "application/json"
+    # No client ID header: it is deprecated and getkey does not collect it.
+    assert "x-auth-client" not in first.headers
+    # One request per scope, the store information doubling as the Information probe.
+    assert len(server.requests) == 8
+
+
+def test_credentials_file_alone_is_enough(server):
+    checked = FLOW.check({"credentials_file": bc.credentials_file()})
+    assert checked.ok, checked.errors
+    assert checked.values["store_hash"] == bc.HASH
+    assert checked.values["access_token"] == bc.TOKEN
+    # The file (with its client secret) is not kept once its fields are picked out.
+    assert checked.values["credentials_file"] == ""
+    assert FLOW.run_verify(checked.values, http_for(server)).ok
+
+
+def test_wrong_token(server):
+    result = run(server, access_token=bc.TOKEN[:-3] + "zzz")
+    assert result.failure is Failure.BAD_CREDENTIAL and result.field == "access_token"
+    assert len(server.requests) == 1  # a refused token is never sent again
+
+
+def test_token_of_another_store(server):
+    result = run(server, access_token=bc.OTHER_STORE_TOKEN)
+    assert result.failure is Failure.BAD_CREDENTIAL
+    assert "another store" in result.detail
+    assert len(server.requests) == 1
+
+
+def test_client_id_instead_of_token_is_explained(server):
+    result = run(server, access_token=bc.CLIENT_ID)
+    assert result.failure is Failure.BAD_CREDENTIAL and "CLIENT ID" in result.detail
+
+
+def test_wrong_store_hash(server):
+    result = run(server, store_hash="nosuch999")
+    assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "store_hash"
+    assert len(server.requests) == 1
+
+
+def test_store_refusing_even_the_scope_free_call_is_a_wrong_hash(server):
+    result = run(server, store_hash=bc.MISROUTED_HASH)
+    assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "store_hash"
+    # The store information, then the webhook list to tell scope from store; no probes.
+    assert [r.path.rsplit("/", 2)[-2:] for r in server.requests] == [["v2", "store"],
+                                                                      ["v3", "hooks"]]
+
+
+def test_missing_required_scopes_are_named(server):
+    result = run(server, access_token=bc.NO_INFO_TOKEN)
+    assert not result.ok and result.failure is Failure.MISSING_PERMISSION
+    assert result.missing == ("Information & Settings", "Marketing")
+    assert "Products" in result.granted and "Content" in result.granted
+    assert "Information & Settings" in result.detail and "new API account" in result.detail
+    # The store information was refused, so the scope-free webhook list was asked to tell
+    # a missing scope from a wrong store; it was asked once.
+    paths = [r.path for r in server.requests]
+    assert paths.count(f"/stores/{bc.HASH}/v3/hooks") == 1
+    assert len(paths) == 9
+
+
+def test_missing_optional_scopes_are_warnings(server):
+    result = run(server, access_token=bc.NO_CUSTOMERS_TOKEN)
+    assert result.ok and result.store_name == "The Plant Shop"
+    assert result.missing == ("Customers", "Orders")
+    assert any(w.startswith("Customers is not granted") for w in result.warnings)
+
+
+def test_rate_limit_reads_reset_header(server):
+    server.fault = "rate_limit"
+    result = run(server)
+    assert result.failure is Failure.RATE_LIMITED and result.retry_after == 12.5
+    assert "13 seconds" in result.detail
+
+
+API_PATH = f"https://api.bigcommerce.com/stores/{bc.HASH}/v3/"
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (bc.HASH, None),
+        (f"  {bc.HASH}\n", None),
+        (f"'{bc.HASH}'", None),
+        (API_PATH, None),
+        (f"api.bigcommerce.com/stores/{bc.HASH}/v2", None),
+        (f"API PATH: {API_PATH}", None),
+        (f"stores/{bc.HASH}/v3/", None),
+        (f"https://store-{bc.HASH}.mybigcommerce.com/manage/dashboard", None),
+        ("https://plantshop.example/shop", "does not contain the store hash"),
+        ("plantshop.mybigcommerce.com", "does not contain the store hash"),
+        (bc.TOKEN, "token or client ID"),
+        (bc.CLIENT_SECRET, "token or client ID"),
+        ("abc 123xyz", "no spaces"),
+        ("abc-123", "letters and digits"),
+    ],
+)
+def test_store_hash_paste_mistakes(raw, fragment):
+    result = FLOW.check({**bc.good_values(), "store_hash": raw})
+    if fragment is None:
+        assert result.ok, result.errors
+        assert result.values["store_hash"] == bc.HASH
+    else:
+        assert fragment in result.errors["store_hash"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (f" {bc.TOKEN} ", None),
+        (f'"{bc.TOKEN}"', None),
+        (f"ACCESS TOKEN: {bc.TOKEN}", None),
+        (f"X-Auth-Token: {bc.TOKEN}", None),
+        (bc.TOKEN[:10] + " " + bc.TOKEN[10:], "spaces"),
+        (API_PATH, "web address"),
+        (bc.CLIENT_SECRET, "CLIENT SECRET"),
+        (bc.credentials_file(), "whole credentials file"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "letters and digits"),
+        ("short1", "letters and digits"),
+    ],
+)
+def test_token_paste_mistakes(raw, fragment):
+    result = FLOW.check({**bc.good_values(), "access_token": raw})
+    if fragment is None:
+        assert result.ok, result.errors
+        assert result.values["access_token"] == bc.TOKEN
+    else:
+        assert fragment in result.errors["access_token"]
+        assert bc.TOKEN not in result.errors["access_token"]
+
+
+POPUP_COPY = (
+    "Client ID\n" + bc.CLIENT_ID + "\n\nClient secret\n" + bc.CLIENT_SECRET
+    + "\n\nAccess token\n" + bc.TOKEN + "\n\nAPI path\n" + API_PATH + "\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expect"),
+    [
+        (bc.credentials_file(), (bc.HASH, bc.TOKEN)),
+        (bc.credentials_file().replace("\n", "\r\n"), (bc.HASH, bc.TOKEN)),
+        ("NAME: shop\n" + bc.credentials_file(), (bc.HASH, bc.TOKEN)),
+        (POPUP_COPY, (bc.HASH, bc.TOKEN)),
+        ("```\n" + bc.credentials_file() + "```", (bc.HASH, bc.TOKEN)),
+        (bc.TOKEN, "does not look like the BigCommerce credentials file"),
+        ("CLIENT ID: x\nCLIENT SECRET: y\n", "no ACCESS TOKEN line"),
+        (bc.credentials_file(token="not a token"), "ACCESS TOKEN is not usable"),
+        (bc.credentials_file(store_hash="a/b"), "API PATH does not contain"),
+    ],
+)
+def test_credentials_file_paste(raw, expect):
+    result = FLOW.check({"credentials_file": raw})
+    if isinstance(expect, tuple):
+        assert result.ok, result.errors
+        assert (result.values["store_hash"], result.values["access_token"]) == expect
+    else:
+        assert expect in result.errors["credentials_file"]
+        assert bc.CLIENT_SECRET not in result.errors["credentials_file"]
+
+
+def test_file_without_api_path_uses_the_hash_box():
+    text = bc.credentials_file().replace(f"API PATH: {API_PATH}\n", "")
+    assert "API PATH" not in parse_credentials_file(text)
+    result = FLOW.check({"credentials_file": text, "store_hash": bc.HASH})
+    assert result.ok and result.values["store_hash"] == bc.HASH
+    missing = FLOW.check({"credentials_file": text})
+    assert "store hash" in missing.errors["store_hash"]
+
+
+def test_file_disagreeing_with_a_typed_value_is_refused():
+    result = FLOW.check({"credentials_file": bc.credentials_file(), "store_hash": bc.OTHER_HASH})
+    assert "differs from the one in the pasted file" in result.errors["store_hash"]
+
+
+def test_nothing_entered_points_at_each_box():
+    assert "store hash" in FLOW.check({}).errors["store_hash"]
+    assert "access token" in FLOW.check({"store_hash": bc.HASH}).errors["access_token"]
+
+
+@pytest.mark.parametrize("key", ["store_hash", "access_token", "credentials_file"])
+def test_messages_never_echo_the_paste(key):
+    # Fragments of the messages' own example addresses, pasted back: the message must
+    # still not contain what was pasted (found by hypothesis).
+    for raw in ("ommerce.", "mybigcommerce.com", "stores/…/v3/", "has no spaces"):
+        error = FLOW.check({**bc.good_values(), key: raw}).errors[key]
+        assert raw not in error

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import pytest
+
+from flows import catalog
+from flows.base import Failure
+from flows.ecwid import FLOW, REQUIRED_SCOPES
+from tests.conftest import http_for
+from tests.platforms import ecwid as ec
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    with ec.EcwidServer() as s:
+        yield s
+
+
+@pytest.fixture
+def server(shared_server):
+    # One server for the module (starting and stopping one costs half a second each),
+    # with a clean slate per test.
+    shared_server.requests.clear()
+    shared_server.fault = None
+    shared_server.bad_token_calls = 0
+    shared_server.token_info_missing = False
+    return shared_server
+
+
+def run(server, **overrides: str):
+    values = {**ec.good_values(), **overrides}
+    checked = FLOW.check(values)
+    assert checked.ok, checked.errors
+    return FLOW.run_verify(checked.values, http_for(server))
+
+
+def test_aliases_reach_the_flow():
+    for name in ("ecwid", "lightspeed-e", "Lightspeed E-Series", "lightspeed e series",
+                 "E-Series"):
+        assert catalog.get(name) is FLOW, name
+
+
+def test_required_scopes_are_the_seed_list():
+    assert sorted(REQUIRED_SCOPES) == sorted(ec.REQUIRED_SCOPES)
+
+
+def test_success_shows_store_and_permissions(server):
+    result = run(server)
+    assert result.ok, result.detail
+    assert result.store_name == "The Plant Shop"
+    assert result.store_url == "https://plantshop.company.site"
+    assert result.account == "Pat Gardener"
+    assert set(REQUIRED_SCOPES) <= set(result.granted) and "read_invoices" in result.granted
+    assert result.missing == ()
+    profile, scopes = server.requests
+    assert profile.path == f"/api/v3/{ec.STORE_ID}/profile"
+    assert scopes.path == f"/api/v3/{ec.STORE_ID}/application/token"
+    assert profile.headers["authorization"] == f"Bearer {ec.SECRET}"
+    # The header carries the token; it never travels in the query string.
+    assert all("token" not in r.query for r in server.requests)
+
+
+def test_wrong_token_is_sent_once(server):
+    result = run(server, secret_token=ec.SECRET[:-4] + "ZZZZ")
+    assert result.failure is Failure.BAD_CREDENTIAL and result.field == "secret_token"
+    assert len(server.requests) == 1 and server.bad_token_calls == 1
+
+
+def test_token_of_another_store(server):
+    result = run(server, secret_token=ec.OTHER_STORE_SECRET)
+    assert result.failure is Failure.BAD_CREDENTIAL and "another store" in result.detail
+
+
+def test_wrong_store_id(server):
+    result = run(server, store_id="99999999")
+    assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "store_id"
+    assert len(server.requests) == 1
+
+
+def test_missing_permissions_are_named(server):
+    result = run(server, secret_token=ec.DEFAULT_SECRET)
+    assert not result.ok and result.failure is Failure.MISSING_PERMISSION
+    assert result.store_name == "The Plant Shop"
+    assert set(result.granted) == set(ec.DEFAULT_SCOPES)
+    assert set(result.missing) == set(REQUIRED_SCOPES) - set(ec.DEFAULT_SCOPES)
+    assert "read_customers" in result.detail and "reinstall" in result.detail
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("secret", "fragment"),
+    [(ec.FREE_SECRET, "plan does not include API access"), (ec.SUSPENDED_SECRET, "suspended")],
+)
+def test_plan_without_api_access(server, secret, fragment):
+    store = ec.FREE_STORE_ID if secret == ec.FREE_SECRET else ec.SUSPENDED_STORE_ID
+    result = run(server, store_id=store, secret_token=secret)
+    assert result.failure is Failure.NO_API_ACCESS and fragment in result.detail
+
+
+def test_rate_limit_uses_retry_after(server):
+    server.fault = "rate_limit"
+    result = run(server)
+    assert result.failure is Failure.RATE_LIMITED and result.retry_after == 20
+    assert len(server.requests) == 1
+
+
+def test_unlisted_permissions_warn_instead_of_failing(server):
+    # The token-info endpoint is not in Ecwid's public docs; if it is absent, a working
+    # token still verifies, with a warning that permissions were not checked.
+    server.token_info_missing = True
+    result = run(server)
+    assert result.ok and result.store_name == "The Plant Shop"
+    assert any("not checked" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (ec.SECRET, None),
+        (f"  {ec.SECRET}\n", None),
+        (f"'{ec.SECRET}'", None),
+        (f"Bearer {ec.SECRET}", None),
+        ("secure_LegacyT0kenAbCdEfGh12345678", "legacy"),
+        (ec.PUBLIC, "this is the public token; paste the secret one"),
+        (ec.SECRET[7:], "starts with secret_"),
+        ("secret_abc", "about 32 letters"),
+        (ec.SECRET[:20] + " " + ec.SECRET[20:], "spaces"),
+        (f"https://app.ecwid.com/api/v3/{ec.STORE_ID}/profile?token={ec.SECRET}", "web address"),
+        (ec.STORE_ID, "starts with secret_"),
+    ],
+)
+def test_secret_token_paste_mistakes(raw, fragment):
+    result = FLOW.check({**ec.good_values(), "secret_token": raw})
+    if fragment is None:
+        assert result.ok, result.errors
+        assert result.values["secret_token"] == ec.SECRET
+    elif fragment == "legacy":
+        assert result.ok and result.values["secret_token"] == raw
+    else:
+        assert fragment.lower() in result.errors["secret_token"].lower()
+        assert ec.SECRET not in result.errors["secret_token"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (ec.STORE_ID, None),
+        (f" {ec.STORE_ID} ", None),
+        (f'"{ec.STORE_ID}"', None),
+        (f"Store ID: {ec.STORE_ID}", None),
+        (f"https://my.ecwid.com/store/{ec.STORE_ID}#develop-apps", None),
+        (f"my.ecwid.com/store/{ec.STORE_ID}", None),
+        (f"https://app.ecwid.com/api/v3/{ec.STORE_ID}/profile", None),
+        (f"https://store{ec.STORE_ID}.company.site/products", None),
+        ("https://www.plantshop.example/", "does not contain the store ID"),
+        (ec.SECRET, "This is a token"),
+        (ec.PUBLIC, "This is a token"),
+        ("1234 5678", "without spaces"),
+        ("plantshop", "only digits"),
+    ],
+)
+def test_store_id_paste_mistakes(raw, fragment):
+    result = FLOW.check({**ec.good_values(), "store_id": raw})
+    if fragment is None:
+        assert result.ok, result.errors
+        assert result.values["store_id"] == ec.STORE_ID
+    else:
+        assert fragment in result.errors["store_id"]
+
+
+@pytest.mark.parametrize("key", ["store_id", "secret_token"])
+def test_messages_never_echo_the_paste(key):
+    for raw in ("does not contain the store ID.", "contains spaces or line breaks",
+                "such as 12345678."):
+        error = FLOW.check({**ec.good_values(), key: raw}).errors[key]
+        assert raw not in error

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from flows.base import Failure
+from flows.lightspeed_ecom import FLOW
+from tests.conftest import http_for
+from tests.platforms import lightspeed_ecom as server_mod
+
+
+@pytest.fixture
+def server():
+    with server_mod.LightspeedEcomServer() as s:
+        yield s
+
+
+def run(server, **overrides: str):
+    values = {**server_mod.good_values(), **overrides}
+    checked = FLOW.check(values)
+    assert checked.ok, checked.errors
+    return FLOW.run_verify(checked.values, http_for(server))
+
+
+def test_success_shows_shop_and_all_areas(server):
+    result = run(server)
+    assert result.ok, result.detail
+    assert result.store_name == "www.plantshop.nl"
+    assert result.store_url == "https://www.plantshop.nl"
+    assert result.account == "4242" and result.environment == "EU cluster"
+    assert set(result.granted) == {"Content", "Products", "Customers", "Orders", "Settings",
+                                   "Tracking"}
+    assert not result.missing and not result.warnings
+    first = server.requests[0]
+    assert first.host == server_mod.EU_HOST and first.path == "/nl/account.json"
+    expected = base64.b64encode(f"{server_mod.KEY}:{server_mod.SECRET}".encode()).decode()
+    assert first.headers["authorization"] == "Basic " + expected
+    assert [r.path for r in server.requests] == [
+        "/nl/account.json", "/nl/account/permissions.json", "/nl/shop.json"]
+
+
+def test_us_cluster_goes_to_us_host(server):
+    result = run(server, api_key=server_mod.US_KEY, cluster="us1", language="us")
+    assert result.ok and result.environment == "US cluster"
+    assert {r.host for r in server.requests} == {server_mod.US_HOST}
+
+
+def test_wrong_secret(server):
+    result = run(server, api_secret="ffffffffffffffffffffffffffffffff")
+    assert result.failure is Failure.BAD_CREDENTIAL and result.field == "api_key"
+    assert "Settings › Developers" in result.detail
+    # One call per cluster; the rejected host is never asked twice.
+    assert [r.host for r in server.requests] == [server_mod.EU_HOST, server_mod.US_HOST]
+
+
+def test_wrong_cluster_is_named(server):
+    result = run(server, api_key=server_mod.US_KEY, cluster="eu1", language="us")
+    assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "cluster"
+    assert "US cluster" in result.detail
+
+
+def test_wrong_cluster_found_even_with_a_language_the_other_shop_lacks(server):
+    result = run(server, api_key=server_mod.US_KEY, cluster="eu1", language="nl")
+    assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "cluster"
+
+
+def test_inactive_language(server):
+    result = run(server, language="de")
+    assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "language"
+    assert "'de'" in result.detail
+    assert len(server.requests) == 1
+
+
+def test_unreadable_areas_are_warned_about(server):
+    result = run(server, api_key=server_mod.PARTIAL_KEY)
+    assert result.ok
+    assert set(result.missing) == {"Customers", "Orders", "Settings", "Tracking"}
+    assert set(result.granted) == {"Content", "Products"}
+    assert "Customers" in result.warnings[0] and "Read" in result.warnings[0]
+    # shop.json needs Settings: the name is then unknown, but the account still shows.
+    assert result.store_name is None and result.account == "4242"
+
+
+def test_key_that_reads_nothing_fails(server):
+    result = run(server, api_key=server_mod.NOTHING_KEY)
+    assert result.failure is Failure.MISSING_PERMISSION
+    assert len(result.missing) == 6
+
+
+def test_rate_limit_says_when(server):
+    server.fault = "rate_limit"
+    result = run(server)
+    assert result.failure is Failure.RATE_LIMITED and result.retry_after == 42
+    assert "42 seconds" in result.detail
+
+
+def test_error_inside_a_200_body_is_not_success(server):
+    class Odd(server_mod.LightspeedEcomServer):
+        def handle(self, req):
+            return server_mod.Response(200, {"error": {"code": 401, "message": "Access denied."}})
+
+    with Odd() as odd:
+        result = FLOW.run_verify(FLOW.check(server_mod.good_values()).values, http_for(odd))
+    assert result.failure is Failure.BAD_CREDENTIAL
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("  " + server_mod.KEY + "\n", None),
+        ('"' + server_mod.KEY + '"', None),
+        (server_mod.KEY[:16] + " " + server_mod.KEY[16:], "spaces"),
+        (f"{server_mod.KEY}:{server_mod.SECRET}", "colon"),
+        (f"https://{server_mod.KEY}:{server_mod.SECRET}@api.webshopapp.com/nl/", "web address"),
+        ("abc123", "letters and digits"),
+        (server_mod.KEY + "!", "letters and digits"),
+    ],
+)
+def test_key_paste_mistakes(raw, fragment):
+    result = FLOW.check({**server_mod.good_values(), "api_key": raw})
+    if fragment is None:
+        assert result.ok and result.values["api_key"] == server_mod.KEY
+    else:
+        assert fragment in result.errors["api_key"]
+        assert server_mod.KEY not in result.errors["api_key"]
+
+
+def test_secret_pasted_twice():
+    result = FLOW.check({**server_mod.good_values(), "api_secret": server_mod.KEY})
+    assert "same as the API key" in result.errors["api_secret"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("nl", "nl"),
+        ("EN", "en"),
+        (" 'de' ", "de"),
+        ("/fr/", "fr"),
+        ("https://www.plantshop.nl/en/", "en"),
+        ("English", None),
+        ("en-GB", None),
+        ("https://www.plantshop.nl/", None),
+        ("n", None),
+    ],
+)
+def test_language_paste_mistakes(raw, expected):
+    result = FLOW.check({**server_mod.good_values(), "language": raw})
+    if expected:
+        assert result.values["language"] == expected
+    else:
+        assert "language" in result.errors
+
+
+def test_cluster_must_be_a_listed_choice():
+    assert FLOW.check({**server_mod.good_values(), "cluster": "live"}).errors["cluster"]
+    assert FLOW.check({**server_mod.good_values(), "cluster": "us1"}).ok
+
+
+def test_identity_keeps_shops_apart_without_showing_the_key():
+    one = FLOW.identity(server_mod.good_values())
+    two = FLOW.identity({**server_mod.good_values(), "api_key": server_mod.PARTIAL_KEY})
+    assert one != two and one.startswith("eu1:nl:key-")
+    assert server_mod.KEY not in one and server_mod.SECRET not in one

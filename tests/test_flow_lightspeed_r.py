@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flows.base import Failure, VerifyResult
+from flows.lightspeed_r import FLOW, claims, refresh
+from tests.conftest import http_for
+from tests.platforms import lightspeed_r as server_mod
+
+
+@pytest.fixture
+def server():
+    with server_mod.LightspeedRServer() as s:
+        yield s
+
+
+def run(server, **overrides: str):
+    values = {**server_mod.good_values(), **overrides}
+    checked = FLOW.check(values)
+    assert checked.ok, checked.errors
+    return FLOW.run_verify(checked.values, http_for(server))
+
+
+def test_success_shows_account_scopes_and_expiry(server):
+    result = run(server)
+    assert result.ok, result.detail
+    assert result.store_name == "Green Leaf Garden Supply"
+    assert result.account == server_mod.ACCOUNT_ID
+    assert result.granted == ("employee:all",)
+    assert result.expires_at is not None
+    assert timedelta(minutes=50) < result.expires_at - datetime.now(UTC) <= timedelta(hours=1)
+    assert not result.warnings
+    req = server.requests[-1]
+    assert req.host == "api.lightspeedapp.com" and req.path == "/API/V3/Account.json"
+    assert req.headers["authorization"] == "Bearer " + server_mod.ACCESS
+
+
+def test_identity_is_the_account_from_the_token():
+    assert FLOW.identity(server_mod.good_values()) == f"account {server_mod.ACCOUNT_ID}"
+
+
+def test_without_refresh_token_warns_that_access_ends(server):
+    result = run(server, refresh_token="")
+    assert result.ok and "refresh token" in result.warnings[0]
+
+
+def test_narrow_scope_is_shown_and_warned(server):
+    result = run(server, access_token=server_mod.NARROW)
+    assert result.ok
+    assert result.granted == ("employee:inventory", "employee:reports")
+    assert "employee:all" in result.warnings[0]
+
+
+def test_wrong_token(server):
+    bad = server_mod.make_token()  # well-formed, but Lightspeed never issued it
+    result = run(server, access_token=bad)
+    assert result.failure is Failure.BAD_CREDENTIAL and result.field == "access_token"
+    assert len(server.requests) == 1
+
+
+def test_expired_token_says_when(server):
+    result = run(server, access_token=server_mod.EXPIRED)
+    assert result.failure is Failure.BAD_CREDENTIAL
+    assert "expired at" in result.detail and "UTC" in result.detail
+
+
+def test_revoked_token(server):
+    result = run(server, access_token=server_mod.REVOKED)
+    assert result.failure is Failure.BAD_CREDENTIAL and "revoked" in result.detail
+
+
+def test_missing_permission(server):
+    result = run(server, access_token=server_mod.FORBIDDEN)
+    assert result.failure is Failure.MISSING_PERMISSION
+    assert "employee:register" in result.detail
+
+
+def test_rate_limit_says_when(server):
+    server.fault = "rate_limit"
+    result = run(server)
+    assert result.failure is Failure.RATE_LIMITED and result.retry_after == 12
+
+
+# -- refresh -------------------------------------------------------------------------------
+def test_refresh_rotates_both_tokens_and_old_one_dies(server):
+    http = http_for(server)
+    new = refresh(server_mod.good_values(), http, server_mod.CLIENT_ID, server_mod.CLIENT_SECRET)
+    assert isinstance(new, dict), new
+    assert new["access_token"] != server_mod.ACCESS
+    assert new["refresh_token"] != server_mod.REFRESH
+    req = server.requests[-1]
+    assert req.host == "cloud.lightspeedapp.com" and req.path == "/auth/oauth/token"
+    assert req.headers["content-type"].startswith("application/x-www-form-urlencoded")
+    assert b"grant_type=refresh_token" in req.body
+    # The new pair works, and the stored values pass the flow's own checks.
+    checked = FLOW.check(new)
+    assert checked.ok and FLOW.run_verify(checked.values, http).ok
+    # Using the new access token revoked the old refresh token.
+    again = refresh(server_mod.good_values(), http, server_mod.CLIENT_ID,
+                    server_mod.CLIENT_SECRET)
+    assert isinstance(again, VerifyResult) and again.failure is Failure.BAD_CREDENTIAL
+    assert again.field == "refresh_token" and "Authorise" in again.detail
+
+
+def test_refresh_with_wrong_client_secret(server):
+    result = refresh(server_mod.good_values(), http_for(server), server_mod.CLIENT_ID, "nope")
+    assert isinstance(result, VerifyResult) and result.failure is Failure.BAD_CREDENTIAL
+    assert "client ID or secret" in result.detail
+    assert server_mod.REFRESH not in result.detail
+
+
+def test_refresh_without_refresh_token_makes_no_call(server):
+    result = refresh({"access_token": server_mod.ACCESS}, http_for(server), "a", "b")
+    assert isinstance(result, VerifyResult) and result.field == "refresh_token"
+    assert server.requests == []
+
+
+def test_refresh_rate_limited(server):
+    server.fault = "rate_limit"
+    result = refresh(server_mod.good_values(), http_for(server), server_mod.CLIENT_ID,
+                     server_mod.CLIENT_SECRET)
+    assert isinstance(result, VerifyResult) and result.failure is Failure.RATE_LIMITED
+
+
+def test_refresh_redirect_not_followed(server):
+    server.fault = "redirect"
+    result = refresh(server_mod.good_values(), http_for(server), server_mod.CLIENT_ID,
+                     server_mod.CLIENT_SECRET)
+    assert isinstance(result, VerifyResult) and result.failure is Failure.UNEXPECTED
+    assert len(server.requests) == 1
+
+
+# -- paste mistakes ------------------------------------------------------------------------
+A = server_mod.ACCESS
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("  " + A + "\n", None),
+        ('"' + A + '"', None),
+        ("Bearer " + A, None),
+        ("Authorization: Bearer " + A, None),
+        (A[:60] + "\n" + A[60:], "spaces or line breaks"),
+        (A.split(".", 1)[1], "starts with eyJ"),
+        (server_mod.REFRESH, "refresh token"),
+        ("https://cloud.lightspeedapp.com/auth/oauth/authorize", "web address"),
+        ("6f2b8c1d9e0a4f3b7c5d1e2f3a4b5c6d7e8f9a0b", "starts with eyJ"),
+        ("eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln", "starts with eyJ"),
+    ],
+)
+def test_access_token_paste_mistakes(raw, fragment):
+    result = FLOW.check({"access_token": raw, "refresh_token": ""})
+    if fragment is None:
+        assert result.ok, result.errors
+        assert result.values["access_token"] == A
+    else:
+        assert fragment in result.errors["access_token"]
+        assert raw.strip() not in result.errors["access_token"]
+
+
+def test_pasted_token_answer_fills_both_fields():
+    pasted = json.dumps({"token_type": "Bearer", "expires_in": 3600,
+                         "access_token": A, "refresh_token": server_mod.REFRESH}, indent=2)
+    result = FLOW.check({"access_token": pasted, "refresh_token": ""})
+    assert result.ok, result.errors
+    assert result.values == {"access_token": A, "refresh_token": server_mod.REFRESH}
+
+
+def test_pasted_key_file_fills_both_fields():
+    pasted = f"Access Token: {A}\nRefresh Token: {server_mod.REFRESH}\n"
+    result = FLOW.check({"access_token": pasted, "refresh_token": None})
+    assert result.values == {"access_token": A, "refresh_token": server_mod.REFRESH}
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (A, "access token"),
+        (server_mod.REFRESH[:50] + " " + server_mod.REFRESH[50:], "spaces"),
+        ("def50", "long run"),
+    ],
+)
+def test_refresh_token_paste_mistakes(raw, fragment):
+    result = FLOW.check({"access_token": A, "refresh_token": raw})
+    assert fragment in result.errors["refresh_token"]
+
+
+def test_claims_are_read_without_a_signature_check():
+    assert claims(A)["acct"] == server_mod.ACCOUNT_ID
+    assert claims("not-a-token") == {}
+
+
+@pytest.mark.parametrize("raw", ["The access token", "The acce ss", "paste it again as one"])
+def test_message_never_repeats_a_paste_that_is_part_of_it(raw):
+    error = FLOW.check({"access_token": raw})
+    assert raw.strip() not in error.errors["access_token"]

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from flows.base import Failure
+from flows.http import host_allowed
+from flows.lightspeed_x import FLOW
+from tests.conftest import http_for
+from tests.platforms import lightspeed_x as server_mod
+
+
+@pytest.fixture
+def server():
+    with server_mod.LightspeedXServer() as s:
+        yield s
+
+
+def run(server, **overrides: str):
+    values = {**server_mod.good_values(), **overrides}
+    checked = FLOW.check(values)
+    assert checked.ok, checked.errors
+    return FLOW.run_verify(checked.values, http_for(server))
+
+
+def test_success_shows_store_name(server):
+    result = run(server)
+    assert result.ok, result.detail
+    assert result.store_name == "The Plant Shop"
+    assert result.store_url == "https://plantshop.retail.lightspeed.app"
+    assert result.account == "plantshop"
+    assert result.expires_at is None and not result.warnings
+    req = server.requests[-1]
+    assert req.host == "plantshop.retail.lightspeed.app" and req.path == "/api/2.0/retailer"
+    assert req.headers["authorization"] == "Bearer " + server_mod.TOKEN
+
+
+def test_expiry_date_becomes_expires_at(server):
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
+    result = run(server, expires_on=day.isoformat())
+    assert result.ok and not result.warnings
+    assert result.expires_at == datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def test_pasted_store_url_reaches_that_store(server):
+    result = run(server, domain_prefix="https://toolshop.vendhq.com/setup/personal_tokens",
+                 token=server_mod.OTHER_TOKEN)
+    assert result.ok and result.store_name == "Tool Shop"
+    # The legacy address is accepted, but the call goes to the current host.
+    assert server.requests[-1].host == "toolshop.retail.lightspeed.app"
+
+
+def test_wrong_token(server):
+    result = run(server, token=server_mod.TOKEN[:-4] + "abcd")
+    assert result.failure is Failure.BAD_CREDENTIAL and result.field == "token"
+    assert len(server.requests) == 1
+
+
+def test_token_of_another_store(server):
+    result = run(server, token=server_mod.OTHER_TOKEN)
+    assert result.failure is Failure.BAD_CREDENTIAL and "different store" in result.detail
+
+
+def test_wrong_prefix(server):
+    result = run(server, domain_prefix="plantshopp")
+    assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "domain_prefix"
+    assert "plantshopp.retail.lightspeed.app" in result.detail
+
+
+def test_store_without_api_access(server):
+    result = run(server, domain_prefix=server_mod.SUSPENDED_PREFIX,
+                 token=server_mod.SUSPENDED_TOKEN)
+    assert result.failure is Failure.NO_API_ACCESS
+
+
+def test_rate_limit_reads_http_date(server):
+    server.fault = "rate_limit"
+    result = run(server)
+    assert result.failure is Failure.RATE_LIMITED
+    assert result.retry_after is not None and 0 < result.retry_after <= 21
+    assert "Try again in" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("plantshop", "plantshop"),
+        ("  PlantShop ", "plantshop"),
+        ("https://plantshop.retail.lightspeed.app/", "plantshop"),
+        ("plantshop.retail.lightspeed.app", "plantshop"),
+        ("https://plantshop.vendhq.com", "plantshop"),
+        ("http://plant-shop.vendhq.com/sell", "plant-shop"),
+        ("https://plantshop.retail.lightspeed.app.evil.com/", None),
+        ("https://evil.com/plantshop.retail.lightspeed.app", None),
+        ("https://a.b.retail.lightspeed.app", None),
+        ("https://secure.vendhq.com/signin", None),
+        ("plant shop", None),
+        ("-plantshop", None),
+        ("plantshop%2eevil", None),
+        (server_mod.TOKEN, None),
+        ("https://[oops", None),
+    ],
+)
+def test_prefix_paste_mistakes(raw, expected):
+    result = FLOW.check({**server_mod.good_values(), "domain_prefix": raw})
+    if expected:
+        assert result.values["domain_prefix"] == expected
+        # Whatever is accepted can only ever address the platform's own hosts.
+        assert host_allowed(f"{expected}.retail.lightspeed.app", FLOW.hosts)
+    else:
+        assert "domain_prefix" in result.errors
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (" " + server_mod.TOKEN + "\n", None),
+        ("'" + server_mod.TOKEN + "'", None),
+        ("Bearer " + server_mod.TOKEN, None),
+        (server_mod.TOKEN[:20] + " " + server_mod.TOKEN[20:], "spaces"),
+        (server_mod.TOKEN[:14], "cut short"),
+        ("lsxs_at_MxoU8IdsQ3rT7yWb2nK5vH9cZ1aL4eGj", "not a personal token"),
+        ("https://plantshop.retail.lightspeed.app/setup/personal_tokens", "web address"),
+        ("short", "long run"),
+    ],
+)
+def test_token_paste_mistakes(raw, fragment):
+    result = FLOW.check({**server_mod.good_values(), "token": raw})
+    if fragment is None:
+        assert result.ok and result.values["token"] == server_mod.TOKEN
+    else:
+        assert fragment in result.errors["token"]
+        assert raw.strip() not in result.errors["token"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", ""),
+        ("never", ""),
+        ("None", ""),
+        ((date.today() + timedelta(days=400)).isoformat(),
+         (date.today() + timedelta(days=400)).isoformat()),
+        ("31/12/2030", None),
+        ("2030-02-30", None),
+        ("2001-01-01", None),
+        ("next year", None),
+    ],
+)
+def test_expiry_paste_mistakes(raw, expected):
+    result = FLOW.check({**server_mod.good_values(), "expires_on": raw})
+    if expected is None:
+        assert "expires_on" in result.errors
+    else:
+        assert result.ok and result.values["expires_on"] == expected
