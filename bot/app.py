@@ -28,15 +28,15 @@ def describe(body: dict[str, Any] | None) -> dict[str, Any]:
     """What a request is, without any value the person typed."""
     body = body or {}
     if "command" in body:
-        return {"kind": "command", "name": body.get("command")}
+        return {"kind": "command", "target": body.get("command")}
     kind = body.get("type") or "unknown"
     out: dict[str, Any] = {"kind": kind}
     if kind == "block_actions":
-        out["name"] = ",".join(str(a.get("action_id")) for a in body.get("actions") or [])
+        out["target"] = ",".join(str(a.get("action_id")) for a in body.get("actions") or [])
     elif kind in ("view_submission", "view_closed"):
-        out["name"] = (body.get("view") or {}).get("callback_id")
+        out["target"] = (body.get("view") or {}).get("callback_id")
     elif kind == "event_callback":
-        out["name"] = (body.get("event") or {}).get("type")
+        out["target"] = (body.get("event") or {}).get("type")
     team = body.get("team_id") or (body.get("team") or {}).get("id")
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     if team:

@@ -127,11 +127,21 @@ class Slack:
         self._zones: OrderedDict[str, tuple[float, rb.UserZone]] = OrderedDict()
 
     # -- low level ---------------------------------------------------------------------------
-    def call(self, team_id: str, method: str, **params: Any) -> dict[str, Any]:
+    def call(
+        self,
+        team_id: str,
+        method: str,
+        *,
+        json: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One Web API call. 429s are retried here after Retry-After (this thread may sleep);
+        everything else becomes SlackDown / Deferred / Undeliverable."""
         client = self._client_for(team_id)
         for attempt in range(1, SLACK_ATTEMPTS + 1):
             try:
-                response = client.api_call(method, json=params)
+                # Form encoding for reads: Slack accepts JSON bodies only on write methods.
+                response = client.api_call(method, json=json, data=form)
                 return dict(response.data) if isinstance(response.data, dict) else {}
             except SlackApiError as exc:
                 status = exc.response.status_code
@@ -163,7 +173,7 @@ class Slack:
         if cached and self.monotonic() - cached[0] < 3600:
             return cached[1]
         try:
-            data = self.call(team_id, "users.info", user=user_id)
+            data = self.call(team_id, "users.info", form={"user": user_id})
             zone = rb.UserZone.from_user_info(data.get("user"))
         except (Deferred, Undeliverable):
             return rb.UserZone()
@@ -179,7 +189,7 @@ class Slack:
             channel = self._channels.get(key)
         if channel:
             return channel
-        data = self.call(team_id, "conversations.open", users=user_id)
+        data = self.call(team_id, "conversations.open", form={"users": user_id})
         channel = str((data.get("channel") or {}).get("id") or "")
         if not channel:
             raise Deferred("conversations.open: no channel in the answer")
@@ -211,7 +221,7 @@ class Slack:
         channel = self.dm_channel(info.team_id, info.user_id)
         message = rb.reminder_message(info, stage, zone, now)
         self.pace(info.team_id, info.user_id)
-        self.call(info.team_id, "chat.postMessage", channel=channel, **message)
+        self.call(info.team_id, "chat.postMessage", json={"channel": channel, **message})
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float:

@@ -446,7 +446,7 @@ def cmd_verify(
         gone = VerifyResult.failed(Failure.NOT_VERIFIABLE, f"{flow.name} has no API key.")
         _out(render_result(flow, gone), out)
         return 1
-    _out(f"Verify a {flow.name} credential. Nothing you type is saved.", out)
+    _out(f"Verify {_article(flow.name)} {flow.name} credential. Nothing you type is saved.", out)
     _out(f"Not sure where to find it? Run: getkey guide {flow.id}", out)
     prompter = Prompter(stdin or sys.stdin, out, lambda prompt: getpass(prompt))
     try:
@@ -467,3 +467,7 @@ def cmd_verify(
     _out(render_result(flow, result, secrets), out)
     return 0 if result.ok else 1
 
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -92,7 +92,21 @@ class Field:
             if text not in allowed:
                 raise FieldError(f"Pick one of the listed options for {self.label}.")
             return text
-        return self.clean(text) if self.clean else text
+        if not self.clean:
+            return text
+        try:
+            return self.clean(text)
+        except FieldError as exc:
+            raise FieldError(_without_echo(str(exc), text, self.label)) from None
+
+
+def _without_echo(message: str, pasted: str, label: str) -> str:
+    """A fixed message can contain a short paste by coincidence (a fragment of the example it
+    quotes); then fall back to a plainer one, so no message ever repeats what was pasted."""
+    for candidate in (message, f"{label} is not in the expected format.", "Check this value."):
+        if len(pasted) < 4 or pasted not in candidate:
+            return candidate
+    return "Wrong format."
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flows.base import (
-    Cleaner,
     Failure,
     Field,
     FieldError,
@@ -48,28 +47,6 @@ _CREDENTIAL = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 
 
-
-def _quiet(clean: Cleaner) -> Cleaner:
-    """A message must never repeat the paste (it may be a secret). In the rare case the paste
-    is itself a fragment of the message, say something plainer that does not contain it."""
-
-    def run(raw: str) -> str:
-        try:
-            return clean(raw)
-        except FieldError as exc:
-            pasted = raw.strip()
-            if len(pasted) < 6 or pasted not in str(exc):
-                raise
-            fallback = next(m for m in _PLAIN if pasted not in m)
-            raise FieldError(fallback) from None
-
-    return run
-
-
-_PLAIN = (
-    "Not accepted: check the hint below the box and paste the value again.",
-    "Wrong shape. Copy it once more, whole, from where it was shown.",
-)
 
 def _clean_credential(raw: str, label: str) -> str:
     value = unwrap(raw)
@@ -189,7 +166,7 @@ class LightspeedEcomFlow(Flow):
             example="a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
             secret=True,
             max_length=300,
-            clean=_quiet(_clean_key),
+            clean=_clean_key,
         ),
         Field(
             "api_secret",
@@ -198,7 +175,7 @@ class LightspeedEcomFlow(Flow):
             example="0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c",
             secret=True,
             max_length=300,
-            clean=_quiet(_clean_secret),
+            clean=_clean_secret,
         ),
         Field(
             "cluster",
@@ -215,7 +192,7 @@ class LightspeedEcomFlow(Flow):
             hint="Two letters, for a language switched on in your shop.",
             example="nl",
             max_length=300,
-            clean=_quiet(_clean_language),
+            clean=_clean_language,
         ),
     )
     troubleshooting = (

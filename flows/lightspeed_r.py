@@ -23,7 +23,6 @@ import httpx
 
 from flows.base import (
     CheckResult,
-    Cleaner,
     Failure,
     Field,
     FieldError,
@@ -112,28 +111,6 @@ def _picked(raw: str) -> dict[str, str]:
     return found
 
 
-
-def _quiet(clean: Cleaner) -> Cleaner:
-    """A message must never repeat the paste (it may be a secret). In the rare case the paste
-    is itself a fragment of the message, say something plainer that does not contain it."""
-
-    def run(raw: str) -> str:
-        try:
-            return clean(raw)
-        except FieldError as exc:
-            pasted = raw.strip()
-            if len(pasted) < 6 or pasted not in str(exc):
-                raise
-            fallback = next(m for m in _PLAIN if pasted not in m)
-            raise FieldError(fallback) from None
-
-    return run
-
-
-_PLAIN = (
-    "Not accepted: check the hint below the box and paste the value again.",
-    "Wrong shape. Copy it once more, whole, from where it was shown.",
-)
 
 def _clean_access(raw: str) -> str:
     picked = _picked(raw).get("access_token")
@@ -232,7 +209,7 @@ class LightspeedRFlow(Flow):
             example="eyJ0eXAiOiJKV1Qi…",
             secret=True,
             multiline=True,
-            clean=_quiet(_clean_access),
+            clean=_clean_access,
         ),
         Field(
             "refresh_token",
@@ -242,7 +219,7 @@ class LightspeedRFlow(Flow):
             required=False,
             secret=True,
             multiline=True,
-            clean=_quiet(_clean_refresh),
+            clean=_clean_refresh,
         ),
     )
     troubleshooting = (

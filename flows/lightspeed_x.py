@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flows.base import (
-    Cleaner,
     Failure,
     Field,
     FieldError,
@@ -41,28 +40,6 @@ _LEGACY = re.compile(r"[A-Za-z0-9_-]{20,200}")
 _NO_EXPIRY = {"none", "never", "no", "no expiry", "no expiration", "n/a", "-"}
 
 
-
-def _quiet(clean: Cleaner) -> Cleaner:
-    """A message must never repeat the paste (it may be a secret). In the rare case the paste
-    is itself a fragment of the message, say something plainer that does not contain it."""
-
-    def run(raw: str) -> str:
-        try:
-            return clean(raw)
-        except FieldError as exc:
-            pasted = raw.strip()
-            if len(pasted) < 6 or pasted not in str(exc):
-                raise
-            fallback = next(m for m in _PLAIN if pasted not in m)
-            raise FieldError(fallback) from None
-
-    return run
-
-
-_PLAIN = (
-    "Not accepted: check the hint below the box and paste the value again.",
-    "Wrong shape. Copy it once more, whole, from where it was shown.",
-)
 
 def _clean_prefix(raw: str) -> str:
     value = unwrap(raw).lower()
@@ -188,7 +165,7 @@ class LightspeedXFlow(Flow):
             hint="The first part of your store address; pasting the whole address works too.",
             example="myshop",
             max_length=300,
-            clean=_quiet(_clean_prefix),
+            clean=_clean_prefix,
         ),
         Field(
             "token",
@@ -197,7 +174,7 @@ class LightspeedXFlow(Flow):
             example="lsxs_pt_MxoU8Ids…",
             secret=True,
             max_length=300,
-            clean=_quiet(_clean_token),
+            clean=_clean_token,
         ),
         Field(
             "expires_on",
@@ -206,7 +183,7 @@ class LightspeedXFlow(Flow):
             example="2026-12-31",
             required=False,
             max_length=40,
-            clean=_quiet(_clean_expiry),
+            clean=_clean_expiry,
         ),
     )
     troubleshooting = (

@@ -165,22 +165,21 @@ def test_healthz_and_routes(bot):
     assert httpx.get(bot.url + "/nope").status_code == 404
 
 
-def test_healthz_fails_when_the_database_is_gone(bot):
-    bot.services.store.engine.dispose()
-    bot.db_path.parent.chmod(0o500)
+def test_healthz_fails_when_the_database_is_unusable(bot, tmp_path):
+    from bot.store.crypto import Keyring, generate_key
+    from bot.store.db import make_engine
+    from bot.store.repository import Store
+
+    working = bot.services.store
+    # A real store whose database cannot be opened (its directory does not exist).
+    engine = make_engine(f"sqlite:///{tmp_path}/missing/dir/getkey.db")
+    bot.services.store = Store(engine, Keyring.from_env(generate_key()))
     try:
-        bot.db_path.unlink()
-    except PermissionError:
-        pass
-    try:
-        # An unusable database file: healthz must not claim the bot works.
-        bot.services.store.engine.dispose()
-        broken = bot.db_path.exists()
-        status = httpx.get(bot.url + "/healthz").status_code
-        if not broken:
-            assert status == 503
+        assert httpx.get(bot.url + "/healthz").status_code == 503
     finally:
-        bot.db_path.parent.chmod(0o700)
+        bot.services.store = working
+        engine.dispose()
+    assert httpx.get(bot.url + "/healthz").status_code == 200
 
 
 def test_one_structured_line_per_request_without_values(bot, caplog):
@@ -189,6 +188,6 @@ def test_one_structured_line_per_request_without_values(bot, caplog):
     lines = [r for r in caplog.records if r.name == "bot.requests"]
     assert len(lines) == 1
     record = lines[0]
-    assert record.kind == "command" and record.name == "bot.requests"
-    assert getattr(record, "status") == 200 and record.user == bot.slack.user_id
+    assert record.kind == "command" and record.target == "/getkey"
+    assert record.status == 200 and record.user == bot.slack.user_id
     assert "my-secret-platform-name" not in caplog.text

@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 def user_zone(client: WebClient, user_id: str) -> rb.UserZone:
     """The person's time zone; UTC when Slack cannot tell us (the view still renders)."""
     try:
-        return rb.UserZone.from_user_info(client.users_info(user=user_id).get("user"))
+        # Form-encoded POST: users.info takes no JSON body.
+        answer = client.api_call("users.info", data={"user": user_id})
+        return rb.UserZone.from_user_info(answer.get("user"))
     except (SlackApiError, OSError) as exc:
         log.info("users.info failed; showing UTC", extra={"error": type(exc).__name__})
         return rb.UserZone()

@@ -73,7 +73,7 @@ def seed(
                     "field": "api_key",
                     "token": keyring.encrypt(
                         secret,
-                        Store._aad(cid, team_id, platform, "api_key"),  # noqa: SLF001
+                        Store._aad(cid, team_id, platform, "api_key"),
                     ),
                     "key_id": keyring.current_kid,
                 }

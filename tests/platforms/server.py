@@ -83,13 +83,13 @@ class PlatformServer:
                 if resp is None:  # timeout fault: the connection is simply dropped later
                     return
                 data = resp.encoded()
-                self.send_response(resp.status)
                 headers = {"Content-Type": "application/json", **resp.headers}
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
+                try:  # the client may have given up already (timeout tests)
+                    self.send_response(resp.status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -98,7 +98,9 @@ class PlatformServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
