@@ -25,15 +25,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import reminder_blocks as rb
+from bot.cli import UsageError
+from flows import catalog
 from flows.base import Failure, VerifyResult
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     from bot.store.repository import CredentialInfo, DueReminder
     from flows.http import PlatformHttp
 
@@ -61,8 +63,11 @@ UNDELIVERABLE = frozenset(
 )
 # Verification failures that say nothing about the key (our network, their outage, a busy
 # API): the credential is checked again later instead of being called broken.
-TRANSIENT = frozenset({Failure.RATE_LIMITED, Failure.UNREACHABLE})
+INCONCLUSIVE = frozenset({Failure.RATE_LIMITED, Failure.UNREACHABLE})
 R_SERIES = "lightspeed-r"
+# A daily re-check renews an R-Series connection whose access token is this close to expiry
+# (normally its expiry reminder renews it on time; this catches a broken chain).
+RENEW_AHEAD = timedelta(minutes=10)
 
 
 # -- errors while talking to Slack --------------------------------------------------------------
@@ -235,11 +240,11 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
     return 1.0
 
 
-def _refresher(flow: Any) -> Callable[..., Any] | None:
-    """The flow module's `refresh(values, http, client_id, client_secret)`, if it has one."""
+def _module_function(flow: Any, name: str) -> Callable[..., Any] | None:
+    """A function the flow's module offers besides FLOW (lightspeed_r.refresh, .expires_at)."""
     module = sys.modules.get(type(flow).__module__)
-    refresh = getattr(module, "refresh", None)
-    return refresh if callable(refresh) else None
+    found = getattr(module, name, None)
+    return found if callable(found) else None
 
 
 def _round_robin(items: Iterable[DueReminder]) -> list[DueReminder]:
@@ -267,28 +272,27 @@ class Reminders:
         *,
         http: PlatformHttp | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        settings: Any = None,
         environ: Mapping[str, str] | None = None,
         lease_seconds: int = LEASE_SECONDS,
         batch: int = CLAIM_BATCH,
         platform_gap: float = PLATFORM_GAP_SECONDS,
-        settings: Any = None,
     ) -> None:
         self.store = store
         self.slack = slack
         self.http = http
         self.clock = clock
+        self.settings = settings
         self.environ = environ if environ is not None else os.environ
         self.lease_seconds = lease_seconds
         self.batch = batch
         self.platform_gap = platform_gap
-        self.settings = settings
+        self._platform_lock = threading.Lock()
         self._platform_last: dict[str, float] = {}
-        # Credentials told "no longer works" during this process's current recheck run.
-        self._told: set[str] = set()
 
     # -- the sweep ---------------------------------------------------------------------------
     def sweep(self, now: datetime | None = None) -> list[Sent]:
-        """Claim what is due at `now`, send it, mark it sent. Returns what went out."""
+        """Claim what is due at `now`, send it, mark it sent. Returns the DMs that went out."""
         now = _aware(now or self.clock())
         sent: list[Sent] = []
         started = self.slack.monotonic()
@@ -297,33 +301,31 @@ class Reminders:
             if not due:
                 return sent
             queue = _round_robin(due)
-            stop = False
             for index, item in enumerate(queue):
-                # Past half the lease another process may take the claim over: hand back what
-                # is left rather than risk a duplicate.
-                if stop or self.slack.monotonic() - started > self.lease_seconds / 2:
-                    for rest in queue[index:]:
-                        self.store.release(rest.reminder_id)
+                # Past half the lease another process may take a claim over: hand back what is
+                # left rather than risk a duplicate.
+                if self.slack.monotonic() - started > self.lease_seconds / 2:
+                    self._release_all(queue[index:])
                     return sent
                 outcome = self._deliver(item, now)
-                if outcome == "sent":
-                    sent.append(
-                        Sent(
-                            platform=item.credential.platform,
-                            store=item.credential.store_name or item.credential.identity,
-                            masked=item.credential.masked,
-                            stage=item.stage,
-                            owner=item.credential.user_id,
-                        )
-                    )
+                if isinstance(outcome, Sent):
+                    sent.append(outcome)
                 elif outcome == "down":
-                    stop = True
-            if stop or len(due) < self.batch:
+                    # Slack is failing: everything else stays due for the next sweep.
+                    self._release_all(queue[index + 1 :])
+                    return sent
+            if len(due) < self.batch:
                 return sent
 
-    def _deliver(self, item: DueReminder, now: datetime) -> str:
+    def _release_all(self, items: Iterable[DueReminder]) -> None:
+        for item in items:
+            self.store.release(item.reminder_id)
+
+    def _deliver(self, item: DueReminder, now: datetime) -> Sent | str:
         info = item.credential
         try:
+            if item.kind == "expiry" and self._renewable(info):
+                return self._renew_due(item, now)
             self.slack.send_dm(info, item.stage, now)
         except SlackDown as exc:
             log.warning("slack unavailable; reminders left due", extra={"error": str(exc)})
@@ -338,14 +340,16 @@ class Reminders:
             return "deferred"
         except Undeliverable as exc:
             log.warning(
-                "reminder dropped: owner cannot receive DMs",
+                "reminder dropped: the owner cannot receive DMs",
                 extra={"reminder": item.reminder_id, "error": str(exc)},
             )
             self.store.mark_sent(item.reminder_id)
             return "dropped"
-        except Exception:
-            # Never let one bad row stop the sweep; the claim is given back for the next one.
-            log.exception("reminder failed", extra={"reminder": item.reminder_id})
+        except Exception as exc:
+            # One bad row must not stop the sweep; its claim goes back for the next one.
+            log.error(
+                "reminder failed", extra={"reminder": item.reminder_id, "error": type(exc).__name__}
+            )
             self.store.release(item.reminder_id)
             return "deferred"
         self.store.mark_sent(item.reminder_id)
@@ -353,120 +357,160 @@ class Reminders:
             "reminder sent",
             extra={"reminder": item.reminder_id, "stage": item.stage, "platform": info.platform},
         )
-        return "sent"
+        return _sent(info, item.stage)
 
     # -- re-verification ---------------------------------------------------------------------
-    def recheck(self, now: datetime | None = None, *, limit: int = RECHECK_BATCH) -> list[str]:
-        """Re-verify credentials whose daily check is due. Returns ids that now fail and whose
-        owner was told."""
-        from flows import catalog
-
+    def recheck(self, now: datetime | None = None, *, limit: int = RECHECK_BATCH) -> list[Sent]:
+        """Re-verify the credentials whose daily check is due (the store hands each to one
+        process). Returns the "no longer works" DMs sent."""
         now = _aware(now or self.clock())
-        notified: list[str] = []
-        self._told = set()
+        told: list[Sent] = []
         for info in self.store.due_for_recheck(now, limit):
-            flow = catalog.get(info.platform)
-            if flow is None:
-                log.warning("recheck skipped: unknown platform", extra={"platform": info.platform})
-                continue
-            if not flow.verifiable:
-                continue
             try:
-                if self._recheck_one(flow, info, now):
-                    notified.append(info.id)
+                outcome = self._recheck_one(info, now)
             except SlackDown:
+                # The check was recorded; the DM is lost only if Slack stays down (see README).
                 log.warning("slack unavailable during recheck", extra={"credential": info.id})
-            except Exception:
-                log.exception("recheck failed", extra={"credential": info.id})
-        return notified
+                continue
+            except Exception as exc:
+                # Left claimed: the store hands it out again after its lease.
+                log.error(
+                    "recheck failed", extra={"credential": info.id, "error": type(exc).__name__}
+                )
+                continue
+            if outcome is not None:
+                told.append(outcome)
+        return told
 
-    def _recheck_one(self, flow: Any, info: CredentialInfo, now: datetime) -> bool:
+    def _recheck_one(self, info: CredentialInfo, now: datetime) -> Sent | None:
+        flow = catalog.get(info.platform)
+        if flow is None or not flow.verifiable:
+            log.warning("recheck skipped: unknown platform", extra={"platform": info.platform})
+            return None
+        expired = info.expires_at is not None and _aware(info.expires_at) <= now
+        if self._renewable(info) and (
+            info.expires_at is None or _aware(info.expires_at) - now <= RENEW_AHEAD
+        ):
+            return self._renew(flow, info, now)
+        if expired:
+            # Expired keys are the expiry reminders' business; saying "no longer works"
+            # would only repeat them.
+            return None
         values = {**info.identifiers, **self.store.secret_values(info.id)}
-        refreshed = False
-        if self._can_refresh(flow, values):
-            outcome = self._refresh(flow, info, values, now)
-            if outcome is None:
-                return info.id in self._told
-            values, refreshed = outcome, True
-        if not refreshed and info.expires_at and _aware(info.expires_at) <= now:
-            # Expired keys are the expiry reminders' business; calling them "no longer
-            # working" would only repeat that.
-            return False
         self._pace_platform(info.platform)
         result: VerifyResult = flow.run_verify(values, self._http())
-        if not result.ok and result.failure in TRANSIENT:
-            log.info("recheck inconclusive", extra={"credential": info.id, "platform": flow.id})
-            return False
+        # The store treats rate limits and outages as inconclusive (checked again sooner).
         updated = self.store.record_check(info.id, result)
-        if result.ok:
-            return False
+        if result.ok or result.failure in INCONCLUSIVE:
+            return None
         return self._tell_once(updated, rb.FAILING, now)
 
-    def _tell_once(self, info: CredentialInfo, stage: str, now: datetime) -> bool:
+    def _tell_once(self, info: CredentialInfo, stage: str, now: datetime) -> Sent | None:
         """The "no longer works" DM, once per failure episode (the store keeps the flag)."""
         if not self.store.mark_failing_notified(info.id):
-            return False
-        self.slack.send_dm(info, stage, now)
-        self._told.add(info.id)
-        return True
+            return None
+        try:
+            self.slack.send_dm(info, stage, now)
+        except (Deferred, Undeliverable) as exc:
+            log.warning("failure DM not sent", extra={"credential": info.id, "error": str(exc)})
+            return None
+        return _sent(info, stage)
 
-    # -- R-Series refresh ----------------------------------------------------------------------
+    # -- R-Series renewal ------------------------------------------------------------------------
     def _client_credentials(self) -> tuple[str, str]:
-        settings = self.settings
         found = []
         for name in ("GETKEY_LIGHTSPEED_R_CLIENT_ID", "GETKEY_LIGHTSPEED_R_CLIENT_SECRET"):
-            value = getattr(settings, name.lower(), None) if settings is not None else None
-            if value is not None and hasattr(value, "get_secret_value"):
+            value = getattr(self.settings, name.lower(), None)
+            if hasattr(value, "get_secret_value"):
                 value = value.get_secret_value()
             found.append(str(value or self.environ.get(name) or "").strip())
         return found[0], found[1]
 
-    def _can_refresh(self, flow: Any, values: Mapping[str, str]) -> bool:
-        client_id, client_secret = self._client_credentials()
-        return bool(
-            flow.id == R_SERIES
-            and values.get("refresh_token")
-            and client_id
-            and client_secret
-            and _refresher(flow) is not None
-        )
+    def _renewable(self, info: CredentialInfo) -> bool:
+        """Only R-Series connections stored with a refresh token, when this process has the
+        app's client credentials."""
+        if info.platform != R_SERIES or not all(self._client_credentials()):
+            return False
+        flow = catalog.get(info.platform)
+        return flow is not None and _module_function(flow, "refresh") is not None
 
-    def _refresh(
-        self, flow: Any, info: CredentialInfo, values: dict[str, str], now: datetime
-    ) -> dict[str, str] | None:
-        """Renew an R-Series connection (its refresh token dies after 30 unused days, its
-        access token after an hour): store the new tokens atomically, then return the values
-        to verify with. None when this round ends here (failure handled)."""
-        refresh = _refresher(flow)
-        assert refresh is not None  # _can_refresh checked it
+    def _renew_due(self, item: DueReminder, now: datetime) -> Sent | str:
+        """An R-Series access token reaches its expiry: renew it instead of reminding. Only a
+        failed renewal reaches the person."""
+        flow = catalog.get(item.credential.platform)
+        assert flow is not None  # _renewable checked it
+        values = self.store.secret_values(item.credential.id)
+        if not values.get("refresh_token"):
+            self.slack.send_dm(item.credential, item.stage, now)
+            self.store.mark_sent(item.reminder_id)
+            return _sent(item.credential, item.stage)
+        outcome = self._renew(flow, item.credential, now, values=values)
+        if outcome is _INCONCLUSIVE_RENEWAL:
+            self.store.release(item.reminder_id)
+            return "deferred"
+        self.store.mark_sent(item.reminder_id)
+        return outcome if isinstance(outcome, Sent) else "renewed"
+
+    def _renew(
+        self,
+        flow: Any,
+        info: CredentialInfo,
+        now: datetime,
+        *,
+        values: dict[str, str] | None = None,
+    ) -> Any:
+        """Trade the refresh token for new tokens, store them atomically, verify with them.
+        Returns a Sent when the person had to be told, _INCONCLUSIVE_RENEWAL to try later,
+        else None."""
+        values = {**info.identifiers, **(values or self.store.secret_values(info.id))}
+        if not values.get("refresh_token"):
+            return None
+        refresh = _module_function(flow, "refresh")
         client_id, client_secret = self._client_credentials()
         self._pace_platform(info.platform)
-        outcome = refresh(values, self._http(), client_id, client_secret)
+        outcome = refresh(values, self._http(), client_id, client_secret)  # type: ignore[misc]
         if isinstance(outcome, VerifyResult):
-            if outcome.failure in TRANSIENT:
-                log.info("refresh inconclusive", extra={"credential": info.id})
-                return None
+            if outcome.failure in INCONCLUSIVE:
+                return _INCONCLUSIVE_RENEWAL
+            if outcome.field != "refresh_token" and outcome.failure == Failure.BAD_CREDENTIAL:
+                # The app's client id/secret were refused: the operator's problem, not the
+                # owner's. Nothing is marked failing; the next attempt may succeed.
+                log.error("R-Series client credentials refused", extra={"credential": info.id})
+                return _INCONCLUSIVE_RENEWAL
             updated = self.store.record_check(info.id, outcome)
-            self._tell_once(updated, rb.REFRESH_FAILED, now)
-            return None
+            return self._tell_once(updated, rb.REFRESH_FAILED, now)
         secret_keys = {f.key for f in flow.secret_fields}
-        # Lightspeed revokes the old refresh token once the new access token is used: store
-        # the new pair before anything uses it, in one transaction.
+        # Lightspeed revokes the old refresh token once the new access token is used: both
+        # new tokens are stored, in one transaction, before anything uses them.
         self.store.replace_secret(
-            info.id,
-            {k: v for k, v in outcome.items() if k in secret_keys},
-            actor="getkey:refresh",
+            info.id, {k: v for k, v in outcome.items() if k in secret_keys}, actor="getkey:refresh"
         )
-        log.info("connection refreshed", extra={"credential": info.id, "platform": flow.id})
-        return {**values, **outcome}
+        log.info("connection renewed", extra={"credential": info.id, "platform": flow.id})
+        fresh = {**values, **outcome}
+        self._pace_platform(info.platform)
+        result: VerifyResult = flow.run_verify(fresh, self._http())
+        if not result.ok and result.failure in INCONCLUSIVE:
+            # The token endpoint just vouched for the connection; record the new expiry so
+            # the next renewal is planned.
+            expiry = _module_function(flow, "expires_at")
+            result = VerifyResult(
+                ok=True,
+                detail="Renewed; the account check will be repeated later.",
+                expires_at=expiry(fresh["access_token"]) if expiry else None,
+            )
+        updated = self.store.record_check(info.id, result)
+        if result.ok:
+            return None
+        return self._tell_once(updated, rb.FAILING, now)
 
+    # -- pacing and plumbing -------------------------------------------------------------------
     def _pace_platform(self, platform: str) -> None:
-        last = self._platform_last.get(platform)
-        if last is not None:
-            wait = last + self.platform_gap - self.slack.monotonic()
-            if wait > 0:
-                self.slack.sleep(wait)
-        self._platform_last[platform] = self.slack.monotonic()
+        with self._platform_lock:
+            last = self._platform_last.get(platform)
+            wait = 0.0 if last is None else last + self.platform_gap - self.slack.monotonic()
+            self._platform_last[platform] = self.slack.monotonic() + max(0.0, wait)
+        if wait > 0:
+            self.slack.sleep(wait)
 
     def _http(self) -> PlatformHttp:
         if self.http is None:
@@ -481,17 +525,45 @@ class Reminders:
             sent = self.sweep()
             if sent:
                 log.info("sweep sent reminders", extra={"count": len(sent)})
-        except Exception:
-            log.exception("sweep failed; the next one will retry")
+        except Exception as exc:
+            log.error("sweep failed; the next one retries", extra={"error": type(exc).__name__})
 
     def recheck_job(self) -> None:
         try:
             self.recheck()
-        except Exception:
-            log.exception("re-verification failed; the next run will retry")
+        except Exception as exc:
+            log.error("re-verification failed", extra={"error": type(exc).__name__})
+
+
+_INCONCLUSIVE_RENEWAL = object()
+
+
+def _sent(info: CredentialInfo, stage: str) -> Sent:
+    return Sent(
+        platform=info.platform,
+        store=info.store_name or info.identity,
+        masked=info.masked,
+        stage=stage,
+        owner=info.user_id,
+    )
 
 
 # -- wiring ---------------------------------------------------------------------------------
+def reminder_client(client: WebClient) -> WebClient:
+    """A client of our own for background sends: same token and URL, but without slack_sdk's
+    RateLimitErrorRetryHandler, which would sleep for any Retry-After however long; Slack.call
+    retries 429s itself, with a ceiling."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        headers=dict(client.headers),
+        retry_handlers=[
+            h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+        ],
+    )
+
+
 def _sweep_seconds(services: Any) -> int:
     value = getattr(getattr(services, "settings", None), "getkey_sweep_seconds", None)
     if value is None:
@@ -501,86 +573,105 @@ def _sweep_seconds(services: Any) -> int:
 
 
 def reminders_for(services: Any, **overrides: Any) -> Reminders:
-    """Build the reminder machinery from the process's Services."""
-    client = getattr(services, "client_for", None) or services.client
-    slack = overrides.pop("slack", None) or Slack(client)
+    """The reminder machinery for a process's Services."""
+    slack = overrides.pop("slack", None) or Slack(reminder_client(services.client))
     return Reminders(
         services.store,
         slack,
-        http=getattr(services, "http", None),
-        clock=getattr(services, "clock", None) or _utcnow,
-        settings=getattr(services, "settings", None),
+        http=services.http,
+        clock=services.clock,
+        settings=services.settings,
         **overrides,
     )
 
 
-def start_scheduler(services: Any) -> BackgroundScheduler:
-    """One sweep job and one re-verification job in this process. Safe with many processes:
-    the database decides who sends what."""
-    from apscheduler.schedulers.background import BackgroundScheduler
+class ReminderScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler; calling it stops it (bot.server calls the value
+    start_scheduler returns when the process shuts down)."""
 
+    def __call__(self) -> None:
+        if self.running:
+            self.shutdown(wait=False)
+
+
+def start_scheduler(services: Any) -> ReminderScheduler:
+    """One sweep job and one re-verification job in this process. Any number of processes
+    may run them: the database decides who sends what."""
     reminders = reminders_for(services)
     every = _sweep_seconds(services)
-    scheduler = BackgroundScheduler(
+    scheduler = ReminderScheduler(
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": every},
     )
-    # Bound methods, no args: nothing about a credential is ever handed to APScheduler.
+    # Bound methods and no args: nothing about a credential is ever handed to APScheduler.
     scheduler.add_job(
         reminders.sweep_job,
         "interval",
         seconds=every,
         id="getkey-reminder-sweep",
-        next_run_time=datetime.now(UTC) + timedelta(seconds=2),
-        jitter=min(5, every // 4) or None,
+        next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+        # Replicas started together drift apart instead of claiming in lockstep.
+        jitter=max(1, every // 10),
     )
     scheduler.add_job(
         reminders.recheck_job,
         "interval",
         seconds=RECHECK_EVERY_SECONDS,
         id="getkey-recheck",
+        next_run_time=datetime.now(UTC) + timedelta(seconds=30),
         jitter=30,
     )
     scheduler.start()
+    log.info("reminder scheduler started", extra={"sweep_seconds": every})
     return scheduler
 
 
 # -- `getkey remind --once [--now …]` ----------------------------------------------------------
 def parse_now(text: str | None) -> datetime | None:
-    from bot.cli import UsageError
-
+    """--now as an aware UTC datetime; a naive time is taken as UTC."""
     if text is None:
         return None
     raw = text.strip()
-    if raw.endswith(("Z", "z")):
+    if raw[-1:] in ("Z", "z"):
         raw = raw[:-1] + "+00:00"
     try:
         when = datetime.fromisoformat(raw)
     except ValueError:
         raise UsageError(
-            f"--now {text!r} is not an ISO-8601 time; use e.g. 2025-06-01T09:00:00Z"
+            f"--now {text!r} is not an ISO-8601 time; use e.g. 2030-06-01T09:00:00Z"
         ) from None
     return _aware(when).astimezone(UTC)
 
 
 def cmd_remind(now: str | None) -> int:
-    """Run one sweep as if it were `now`, print one line per reminder sent."""
+    """Run one sweep as if it were `now`; print one line per reminder sent."""
     when = parse_now(now)
-    from bot.services import build_services
+    from bot.services import Services
+    from bot.settings import SettingsError, load_settings
 
-    services = build_services()
     try:
-        reminders = reminders_for(services)
-        sent = reminders.sweep(when)
+        # No Slack requests are received here, so no signing secret is needed.
+        settings = load_settings(http_mode=False)
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    from bot.store.crypto import KeyringError
+
+    try:
+        services = Services.from_settings(settings)
+    except KeyringError as exc:
+        raise UsageError(f"GETKEY_ENCRYPTION_KEYS: {str(exc).rstrip('.')}.") from None
+    try:
+        sent = reminders_for(services).sweep(when)
+    except Exception as exc:
+        # The text may quote the database URL (with its password): the type only.
+        raise UsageError(
+            f"the sweep failed ({type(exc).__name__}); check DATABASE_URL and run "
+            "`getkey db upgrade`"
+        ) from None
     finally:
-        close = getattr(services, "close", None)
-        if callable(close):
-            close()
+        services.close()
     for item in sent:
         print(item.line())
-    print(
-        f"{len(sent)} reminder{'s' if len(sent) != 1 else ''} sent"
-        + (f" as of {when.isoformat()}" if when else ""),
-        file=sys.stderr,
-    )
+    moment = f" as of {when.isoformat()}" if when else ""
+    print(f"{len(sent)} reminder{'' if len(sent) == 1 else 's'} sent{moment}", file=sys.stderr)
     return 0

@@ -90,7 +90,9 @@ class Field:
         if self.choices:
             allowed = {value for value, _ in self.choices}
             if text not in allowed:
-                raise FieldError(f"Pick one of the listed options for {self.label}.")
+                raise FieldError(
+                    _without_echo(f"Pick one of the listed options for {self.label}.", text, "")
+                )
             return text
         if not self.clean:
             return text
@@ -128,6 +130,9 @@ class VerifyResult:
     warnings: tuple[str, ...] = ()
     expires_at: datetime | None = None
     retry_after: float | None = None
+    # The platform's own id for the store/account, when only verification reveals it; it then
+    # names "the same store" for replacement instead of Flow.identity(values).
+    identity: str | None = None
 
     @classmethod
     def failed(
@@ -267,6 +272,10 @@ class Flow:
         """A stable, non-secret name for the store these values belong to."""
         parts = [values.get(k, "") for k in self.identity_fields]
         return ":".join(p for p in parts if p) or self.id
+
+    def identity_of(self, values: Mapping[str, str], result: VerifyResult) -> str:
+        """The name storage files a verified credential under."""
+        return result.identity or self.identity(values)
 
 
 def field_error(message: str, field: str) -> FieldError:

@@ -144,6 +144,7 @@ class PlatformHttp:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
+        form: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         raise_common: bool = True,
     ) -> Reply:
@@ -177,6 +178,7 @@ class PlatformHttp:
                 headers=send_headers,
                 params=params,
                 json=json_body,
+                data=form,
                 auth=auth,
                 follow_redirects=False,
             ) as response:

@@ -47,7 +47,6 @@ _CREDENTIAL = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 
 
-
 def _clean_credential(raw: str, label: str) -> str:
     value = unwrap(raw)
     if looks_like_url(value):
@@ -279,6 +278,7 @@ class LightspeedEcomFlow(Flow):
             granted=granted or (),
             missing=missing,
             warnings=warnings,
+            identity=f"{cluster}:account-{account_id}" if account_id else None,
         )
 
     def _rejected(self, http: PlatformHttp, values: Mapping[str, str], cluster: str) -> None:

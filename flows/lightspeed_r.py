@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from flows.base import (
     CheckResult,
     Failure,
@@ -109,7 +107,6 @@ def _picked(raw: str) -> dict[str, str]:
         elif "access" in name or name in ("token", "api key", "authorization"):
             found["access_token"] = value.strip()
     return found
-
 
 
 def _clean_access(raw: str) -> str:
@@ -334,17 +331,6 @@ FLOW = LightspeedRFlow()
 
 
 # -- refresh ------------------------------------------------------------------------------
-class _FormClient:
-    """Lends PlatformHttp.request a form body. The request method only sends JSON, and the
-    token endpoint documents form fields; wrapping the shared client keeps every rule of
-    PlatformHttp (allow-list, override, no redirects, size cap, deadline) in force."""
-
-    def __init__(self, inner: httpx.Client, form: Mapping[str, str]) -> None:
-        self._inner = inner
-        self._form = dict(form)
-
-    def stream(self, method: str, url: str, *, json: Any = None, **kwargs: Any) -> Any:
-        return self._inner.stream(method, url, data=self._form, **kwargs)
 
 
 def refresh(
@@ -372,19 +358,9 @@ def refresh(
         "client_id": client_id,
         "client_secret": client_secret,
     }
-    # Shares the process-wide pool: never close `sender`.
-    sender = PlatformHttp(
-        _FormClient(http.client, form),  # type: ignore[arg-type]
-        environ=http.environ,
-        total_timeout=http.total_timeout,
-        max_body=http.max_body,
-    )
     try:
-        reply = sender.request(
-            FLOW,
-            "POST",
-            TOKEN_URL,
-            headers={"Accept": "application/json"},
+        reply = http.request(
+            FLOW, "POST", TOKEN_URL, headers={"Accept": "application/json"}, form=form
         )
         return _refreshed(reply, old_refresh)
     except VerifyError as exc:

@@ -40,7 +40,6 @@ _LEGACY = re.compile(r"[A-Za-z0-9_-]{20,200}")
 _NO_EXPIRY = {"none", "never", "no", "no expiry", "no expiration", "n/a", "-"}
 
 
-
 def _clean_prefix(raw: str) -> str:
     value = unwrap(raw).lower()
     if value.startswith("lsxs_"):

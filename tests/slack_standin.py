@@ -24,6 +24,8 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from bot.blocks import validate_blocks, validate_view
+
 TEAM_ID = "T0GETKEY1"
 BOT_USER_ID = "U0BOTUSER"
 APP_ID = "A0GETKEY1"
@@ -38,6 +40,7 @@ class Call:
     args: dict[str, Any]
     raw: bytes
     headers: dict[str, str]
+    response: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -93,7 +96,9 @@ class SlackStandIn:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
     @property
@@ -117,6 +122,11 @@ class SlackStandIn:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def reset(self) -> None:
+        """Forget recorded calls (between tests sharing one stand-in)."""
+        with self._lock:
+            self.calls.clear()
 
     # -- what Slack would issue ---------------------------------------------------------
     def next_id(self, prefix: str) -> str:
@@ -176,6 +186,7 @@ class SlackStandIn:
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         with self._lock:
             answer = handler(args) if handler else {"ok": False, "error": "unknown_method"}
+        call.response = answer
         self._record(call)
         return 200, answer
 
@@ -453,3 +464,39 @@ class SlackSender:
         return self.event({"type": "app_home_opened", "user": self.user_id,
                            "channel": "D" + self.user_id[1:], "tab": "home",
                            "event_ts": f"{time.time():.6f}"}, **kw)
+
+
+# -- what the person sees, validated ------------------------------------------------------
+VIEW_METHODS = ("views.open", "views.update", "views.publish")
+MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "response_url")
+
+
+def check_message(body: dict[str, Any]) -> dict[str, Any]:
+    """A message body (ack, response_url, chat.*) must parse with slack_sdk and fit the limits."""
+    from slack_sdk.models.blocks import Block
+
+    assert body.get("text") or body.get("blocks"), "a message needs text or blocks"
+    blocks = body.get("blocks") or []
+    assert all(Block.parse(b) is not None for b in blocks)
+    validate_blocks(blocks, surface="message")
+    return body
+
+
+def check_view(view: dict[str, Any]) -> dict[str, Any]:
+    from slack_sdk.models.views import View
+
+    View(**{k: v for k, v in view.items() if k not in ("id", "hash")}).to_dict()
+    return validate_view({k: v for k, v in view.items() if k not in ("id", "hash")})
+
+
+def check_everything_sent(standin: SlackStandIn) -> int:
+    """Validate every view and message the bot sent through the stand-in; returns the count."""
+    count = 0
+    for call in list(standin.calls):
+        if call.method in VIEW_METHODS:
+            check_view(call.args["view"])
+            count += 1
+        elif call.method in MESSAGE_METHODS:
+            check_message(call.args)
+            count += 1
+    return count

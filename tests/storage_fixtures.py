@@ -6,7 +6,9 @@ process (xdist worker) migrates its own schema, named after the worker and the p
 points `search_path` at it through the URL, so the same URL works in subprocesses too. Tables
 are emptied between tests.
 
-Import the fixtures you use into the test module (pytest finds them there).
+Use it with `pytest_plugins = ["tests.storage_fixtures"]` in a test module. Test modules also
+import helpers from here before pytest loads it as a plugin, so assertion rewriting is switched
+off for this file (PYTEST_DONT_REWRITE) instead of warning about it.
 """
 
 from __future__ import annotations
@@ -199,9 +201,9 @@ print(json.dumps(claimed), flush=True)
 """
 
 
-def run_sweepers(url: str, key: str, now: datetime, workdir: Path, count: int = 2) -> list[
-    list[int]
-]:
+def run_sweepers(
+    url: str, key: str, now: datetime, workdir: Path, count: int = 2
+) -> list[list[int]]:
     """Start `count` separate processes that sweep the same database at the same moment and
     return what each of them claimed."""
     go = workdir / "go"

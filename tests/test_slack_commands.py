@@ -11,14 +11,9 @@ import pytest
 
 from bot.blocks import Ids
 from flows import catalog
-from tests.slack_standin import find_element
+from tests.slack_standin import check_everything_sent, check_message, find_element
 
 pytest_plugins = ("tests.bot_fixtures",)
-
-from tests.bot_fixtures import (  # noqa: E402
-    check_everything_sent,
-    check_message,
-)
 
 
 def texts(blocks: list[dict]) -> str:

@@ -19,14 +19,21 @@ from tests.storage_fixtures import KEY_A, KEY_B, TWO, Backend, Clock, ok, two_va
 
 pytest_plugins = ["tests.storage_fixtures"]
 
-WIX_KEY = "IST.eyJraWQiOiJQb3pIX2FDMiIsImFsZyI6IlJTMjU2In0.eyJkYXRhIjoie1wiaWRcIjpcImFiY1wifSJ9.c2lnbmF0dXJlLXRoYXQtaXMtbG9uZw"
+WIX_KEY = (
+    "IST.eyJraWQiOiJQb3pIX2FDMiIsImFsZyI6IlJTMjU2In0"
+    ".eyJkYXRhIjoie1wiaWRcIjpcImFiY1wifSJ9.c2lnbmF0dXJlLXRoYXQtaXMtbG9uZw"
+)
 WIX_ACCOUNT = "1a2b3c4d-1234-5678-9abc-1234567890ab"
 
 
 def save_two(store: Store, n: int = 1, *, user: str = "U1", store_hash: str = "abc123", **kw):
     return store.save(
-        team_id="T1", user_id=user, flow=TWO, values=two_values(n, store=store_hash),
-        result=ok(), **kw,
+        team_id="T1",
+        user_id=user,
+        flow=TWO,
+        values=two_values(n, store=store_hash),
+        result=ok(),
+        **kw,
     )
 
 
@@ -62,7 +69,8 @@ def test_save_list_get_reveal_delete_round_trip(store: Store) -> None:
     assert store.get(info.id) == info
     assert store.secret_values(info.id) == {"api_key": WIX_KEY}
     assert store.reveal(info.id, actor="operator:ana") == {
-        "api_key": WIX_KEY, "account_id": WIX_ACCOUNT
+        "api_key": WIX_KEY,
+        "account_id": WIX_ACCOUNT,
     }
 
     assert store.delete(info.id, actor="U1") is True
@@ -165,9 +173,7 @@ def test_value_copied_to_another_field_fails(store: Store, engine: Engine) -> No
         token = conn.execute(
             sa.select(table.c.token).where(table.c.field == "access_token")
         ).scalar_one()
-        conn.execute(
-            sa.update(table).where(table.c.field == "client_secret").values(token=token)
-        )
+        conn.execute(sa.update(table).where(table.c.field == "client_secret").values(token=token))
     with pytest.raises(DecryptError):
         store.secret_values(a.id)
 
@@ -209,7 +215,7 @@ def test_crash_before_commit_leaves_nothing_half_written(store: Store, engine: E
     class Crash(Exception):
         pass
 
-    def fail_on_secret_insert(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+    def fail_on_secret_insert(conn, cursor, statement, params, context, executemany):
         if statement.lstrip().upper().startswith("INSERT INTO SECRET_VALUE"):
             raise Crash
 
@@ -282,7 +288,9 @@ def test_record_check_and_failure_notification(store: Store, clock: Clock) -> No
         info.id, VerifyResult.failed(Failure.BAD_CREDENTIAL, "The key was revoked.")
     )
     assert (failing.status, failing.detail, failing.last_checked_at) == (
-        "failing", "The key was revoked.", clock.now
+        "failing",
+        "The key was revoked.",
+        clock.now,
     )
     assert store.mark_failing_notified(info.id) is True
     assert store.mark_failing_notified(info.id) is False
@@ -311,7 +319,10 @@ def test_statuses(store: Store, clock: Clock) -> None:
     info = save_two(store, 1, **{}).credential
     assert info.status == "verified"
     expiring = store.save(
-        team_id="T1", user_id="U1", flow=TWO, values=two_values(2, store="x"),
+        team_id="T1",
+        user_id="U1",
+        flow=TWO,
+        values=two_values(2, store="x"),
         result=ok(expires_at=clock.now + timedelta(days=20)),
     ).credential
     assert expiring.status == "verified"

@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 
 from bot import blocks
 from bot import reminder_blocks as rb
+from bot.listeners import user_and_team
 from bot.listeners.home import publish_home, user_zone
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,13 @@ def _credential_id(body: dict[str, Any]) -> str:
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-    return str(team), str(user.get("id") or "")
+    return user_and_team(body)
+
+
+def _actor(body: dict[str, Any]) -> str:
+    # The same actor format as the other Slack surfaces, for one readable audit trail.
+    team_id, user_id = _who(body)
+    return f"slack:{team_id}:{user_id}"
 
 
 def _from_home(body: dict[str, Any]) -> bool:
@@ -130,7 +135,7 @@ class ReminderActions:
         action_id = (body.get("actions") or [{}])[0].get("action_id")
         until = self.now() + rb.SNOOZES[action_id]
         _, user_id = _who(body)
-        self.store.snooze(info.id, until, actor=user_id)
+        self.store.snooze(info.id, until, actor=_actor(body))
         zone = user_zone(client, user_id)
         note = (
             f"Snoozed: the next reminder comes on {zone.moment(until)}. "
@@ -144,8 +149,7 @@ class ReminderActions:
         info = self.owned(body, client, respond)
         if info is None:
             return
-        _, user_id = _who(body)
-        self.store.stop_reminders(info.id, actor=user_id)
+        self.store.stop_reminders(info.id, actor=_actor(body))
         note = (
             "Reminders stopped for this key. It stays stored, and getkey still checks it "
             "daily and tells you if it stops working. Rotate it to start a new schedule."
@@ -159,8 +163,7 @@ class ReminderActions:
         info = self.owned(body, client, respond)
         if info is None:
             return
-        _, user_id = _who(body)
-        self.store.delete(info.id, actor=user_id)
+        self.store.delete(info.id, actor=_actor(body))
         note = (
             "Deleted: getkey no longer stores this key and will not remind you about it. "
             "The key itself still works on the platform until you revoke it there."

@@ -103,9 +103,7 @@ def cmd_db_upgrade() -> int:
     except OperationalError:
         raise UsageError(f"Cannot open the database at {display_url(url)}.") from None
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise UsageError(
-            f"Could not upgrade {display_url(url)} ({type(exc).__name__})."
-        ) from None
+        raise UsageError(f"Could not upgrade {display_url(url)} ({type(exc).__name__}).") from None
     print(f"Database schema is up to date (revision {revision}) at {display_url(url)}.")
     return 0
 

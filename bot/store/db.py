@@ -48,6 +48,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # Statement parameters include ciphertexts and identifiers: keep them out of errors.
         "hide_parameters": True,
     }
+    if "poolclass" in kwargs:
+        options.pop("pool_size")
+        options.pop("max_overflow")
     options.update(kwargs)
     return sa.create_engine(url, **options)
 
@@ -58,7 +61,9 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     connect_args.update(kwargs.pop("connect_args", {}))
     options: dict[str, Any] = {"connect_args": connect_args, "hide_parameters": True}
-    if memory:
+    if "poolclass" in kwargs:
+        pass
+    elif memory:
         # One shared connection, or every checkout would see a different empty database.
         options["poolclass"] = sa.pool.StaticPool
     else:

@@ -47,7 +47,9 @@ def _dt(*, nullable: bool = True, index: bool = False) -> Any:
 class Credential(SQLModel, table=True):
     __tablename__ = "credential"
     __table_args__ = (
-        sa.UniqueConstraint("team_id", "user_id", "platform", "identity", name="uq_credential_owner"),
+        sa.UniqueConstraint(
+            "team_id", "user_id", "platform", "identity", name="uq_credential_owner"
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=32)

@@ -178,9 +178,7 @@ class Store:
         return aad_for("getkey-secret", credential_id, team_id, platform, field)
 
     def _encrypt(self, cred: Credential, field: str, value: str) -> SecretValue:
-        token = self._keyring.encrypt(
-            value, self._aad(cred.id, cred.team_id, cred.platform, field)
-        )
+        token = self._keyring.encrypt(value, self._aad(cred.id, cred.team_id, cred.platform, field))
         return SecretValue(
             credential_id=cred.id, field=field, token=token, key_id=self._keyring.current_kid
         )
@@ -219,9 +217,9 @@ class Store:
             )
         )
 
-    def _infos(self, session: Session, creds: Iterable[Credential], now: datetime) -> list[
-        CredentialInfo
-    ]:
+    def _infos(
+        self, session: Session, creds: Iterable[Credential], now: datetime
+    ) -> list[CredentialInfo]:
         creds = list(creds)
         if not creds:
             return []
@@ -320,7 +318,7 @@ class Store:
                     team_id=team_id,
                     user_id=user_id,
                     flow=flow,
-                    identity=flow.identity(values),
+                    identity=flow.identity_of(values, result),
                     identifiers=identifiers,
                     secrets=secrets,
                     result=result,
@@ -482,7 +480,9 @@ class Store:
             cred = s.get(Credential, credential_id)
             if cred is None:
                 return False
-            self._audit(s, "deleted", actor=actor, at=now, cred=cred, detail=f"version {cred.version}")
+            self._audit(
+                s, "deleted", actor=actor, at=now, cred=cred, detail=f"version {cred.version}"
+            )
             # Explicit deletes rather than trusting every backend's cascade settings.
             s.execute(sa.delete(Submission).where(Submission.credential_id == credential_id))
             s.execute(sa.delete(Reminder).where(Reminder.credential_id == credential_id))
@@ -557,8 +557,14 @@ class Store:
             cred.last_checked_at = now
             if not result.ok and result.failure in _INCONCLUSIVE:
                 cred.next_check_at = now + RECHECK_RETRY
-                self._audit(s, "check_inconclusive", actor="getkey", at=now, cred=cred,
-                            detail=str(result.failure))
+                self._audit(
+                    s,
+                    "check_inconclusive",
+                    actor="getkey",
+                    at=now,
+                    cred=cred,
+                    detail=str(result.failure),
+                )
             else:
                 cred.next_check_at = now + RECHECK_EVERY
                 cred.detail = result.detail or ""
@@ -618,13 +624,17 @@ class Store:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            claimed = s.execute(
-                sa.update(Credential)
-                .where(Credential.id.in_(candidates))
-                .values(next_check_at=now + RECHECK_LEASE)
-                .returning(Credential.id)
-                .execution_options(synchronize_session=False)
-            ).scalars().all()
+            claimed = (
+                s.execute(
+                    sa.update(Credential)
+                    .where(Credential.id.in_(candidates))
+                    .values(next_check_at=now + RECHECK_LEASE)
+                    .returning(Credential.id)
+                    .execution_options(synchronize_session=False)
+                )
+                .scalars()
+                .all()
+            )
             if not claimed:
                 return []
             creds = s.scalars(
@@ -693,7 +703,11 @@ class Store:
                     s.add(self._reminder(cred, "expiry", f"expiry-{days}d", due))
         due_at = cred.rotation_due_at
         # Past its expiry a key is dead; a rotation reminder then would only be noise.
-        if rotation and due_at is not None and (cred.expires_at is None or due_at < cred.expires_at):
+        if (
+            rotation
+            and due_at is not None
+            and (cred.expires_at is None or due_at < cred.expires_at)
+        ):
             s.add(self._reminder(cred, "rotation", "rotation-due", due_at))
 
     @staticmethod
@@ -733,13 +747,17 @@ class Store:
                 # SQLite ignores this; BEGIN IMMEDIATE already makes the claim exclusive.
                 .with_for_update(skip_locked=True, of=Reminder)
             )
-            claimed = s.execute(
-                sa.update(Reminder)
-                .where(Reminder.id.in_(candidates))
-                .values(claimed_at=now, claimed_until=now + timedelta(seconds=lease_seconds))
-                .returning(Reminder.id)
-                .execution_options(synchronize_session=False)
-            ).scalars().all()
+            claimed = (
+                s.execute(
+                    sa.update(Reminder)
+                    .where(Reminder.id.in_(candidates))
+                    .values(claimed_at=now, claimed_until=now + timedelta(seconds=lease_seconds))
+                    .returning(Reminder.id)
+                    .execution_options(synchronize_session=False)
+                )
+                .scalars()
+                .all()
+            )
             if not claimed:
                 return []
             reminders = s.scalars(
@@ -749,9 +767,7 @@ class Store:
                 .execution_options(populate_existing=True)
             ).all()
             creds = s.scalars(
-                sa.select(Credential).where(
-                    Credential.id.in_({r.credential_id for r in reminders})
-                )
+                sa.select(Credential).where(Credential.id.in_({r.credential_id for r in reminders}))
             ).all()
             infos = {info.id: info for info in self._infos(s, creds, now)}
             return [
@@ -862,8 +878,9 @@ class Store:
                                 cred, last.kind, stage, until, origin=f"snooze:{until.isoformat()}"
                             )
                         )
-            self._audit(s, "snoozed", actor=actor, at=now, cred=cred,
-                        detail=f"until {until.isoformat()}")
+            self._audit(
+                s, "snoozed", actor=actor, at=now, cred=cred, detail=f"until {until.isoformat()}"
+            )
             s.flush()
             return self._infos(s, [cred], now)[0]
 
@@ -906,7 +923,9 @@ def _follow_up_stage(cred: Credential, kind: str, until: datetime) -> str | None
     """The stage name a snoozed reminder comes back with, worded for the moment it fires."""
     if kind == "rotation" and cred.rotation_due_at is not None:
         late = until - cred.rotation_due_at
-        return "rotation-due" if late < OVERDUE_EVERY else f"rotation-overdue-{late // OVERDUE_EVERY}"
+        return (
+            "rotation-due" if late < OVERDUE_EVERY else f"rotation-overdue-{late // OVERDUE_EVERY}"
+        )
     if kind == "expiry" and cred.expires_at is not None:
         left = cred.expires_at - until
         return f"expiry-{max(0, left.days)}d"

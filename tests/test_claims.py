@@ -1,0 +1,75 @@
+"""Claiming due reminders: each is handed to exactly one sweeper, and a claim that is never
+completed comes back after its lease instead of being lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bot.store import Keyring, Store
+from bot.store.seed import seed
+from tests.storage_fixtures import START, TWO, Backend, Clock, ok, run_sweepers, two_values
+
+pytest_plugins = ["tests.storage_fixtures"]
+
+DAY = timedelta(days=1)
+
+
+def test_a_claim_is_exclusive_until_its_lease_ends(store: Store, clock: Clock) -> None:
+    store.save(
+        team_id="T1",
+        user_id="U1",
+        flow=TWO,
+        values=two_values(),
+        result=ok(expires_at=clock.now + 20 * DAY),
+    )
+    now = clock.now + 6 * DAY
+    (first,) = store.claim_due(now, lease_seconds=300)
+    assert store.claim_due(now) == []
+    assert store.claim_due(now + timedelta(seconds=299)) == []
+    # The claimer died without sending: after the lease the reminder is due again.
+    (again,) = store.claim_due(now + timedelta(seconds=300))
+    assert again.reminder_id == first.reminder_id and again.stage == "expiry-14d"
+    store.mark_sent(again.reminder_id)
+    assert store.claim_due(now + 2 * DAY) == []
+
+
+def test_release_gives_the_claim_back_at_once(store: Store, clock: Clock) -> None:
+    store.save(
+        team_id="T1",
+        user_id="U1",
+        flow=TWO,
+        values=two_values(),
+        result=ok(expires_at=clock.now + 20 * DAY),
+    )
+    now = clock.now + 6 * DAY
+    (due,) = store.claim_due(now)
+    store.release(due.reminder_id)  # e.g. Slack was down
+    assert [d.reminder_id for d in store.claim_due(now)] == [due.reminder_id]
+
+
+def test_limit_splits_work_between_claims(engine: Engine, keyring: Keyring) -> None:
+    seed(engine, keyring, count=30, due=25, now=START)
+    store = Store(engine, keyring)
+    first = store.claim_due(START, limit=10)
+    second = store.claim_due(START, limit=100)
+    assert len(first) == 10 and len(second) == 15
+    assert not {d.reminder_id for d in first} & {d.reminder_id for d in second}
+
+
+def test_two_processes_claim_each_reminder_exactly_once(
+    backend: Backend, engine: Engine, keyring: Keyring, tmp_path: Path
+) -> None:
+    seed(engine, keyring, count=600, due=500, now=START)
+    engine.dispose()  # the sweepers are the only users from here on
+    from tests.storage_fixtures import KEY_A
+
+    results = run_sweepers(backend.url, KEY_A, START, tmp_path)
+    claimed = [rid for result in results for rid in result]
+    assert len(claimed) == 500
+    assert len(set(claimed)) == 500
+    assert all(results), "both processes should have taken part"
+    store = Store(engine, keyring)
+    assert store.claim_due(START + timedelta(hours=1)) == []
