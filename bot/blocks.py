@@ -240,7 +240,9 @@ def unknown_blocks(name: str, suggestions: Sequence[Flow]) -> list[dict[str, Any
     if suggestions:
         listed = " or ".join(f"*{s.name}*" for s in suggestions)
         blocks.append(
-            SectionBlock(text=_md(f"I don't know a platform called “{typed}”. Did you mean {listed}?"))
+            SectionBlock(
+                text=_md(f"I don't know a platform called “{typed}”. Did you mean {listed}?")
+            )
         )
         blocks.append(
             ActionsBlock(
@@ -263,7 +265,8 @@ def unknown_blocks(name: str, suggestions: Sequence[Flow]) -> list[dict[str, Any
                 accessory=platform_select(),
             )
         )
-    blocks.append(ContextBlock(elements=[_md("`/getkey help` lists every platform. " + PRIVACY_NOTE)]))
+    note = "`/getkey help` lists every platform. " + PRIVACY_NOTE
+    blocks.append(ContextBlock(elements=[_md(note)]))
     return _dicts(blocks)
 
 
@@ -418,7 +421,8 @@ def form_view(
     values = values or {}
     blocks: list[Block] = []
     if problem is not None:
-        blocks.append(SectionBlock(block_id=Ids.PROBLEM, text=_md(wording.problem_text(flow, problem))))
+        explained = wording.problem_text(flow, problem)
+        blocks.append(SectionBlock(block_id=Ids.PROBLEM, text=_md(explained)))
         blocks.append(DividerBlock())
     elif flow.summary:
         blocks.append(ContextBlock(elements=[_md(flow.summary)]))

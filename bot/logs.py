@@ -85,8 +85,14 @@ def _scrub(record: logging.LogRecord) -> None:
         message = str(record.msg)
     record.msg = redact(message)
     record.args = None
-    if record.exc_info and not record.exc_text:
-        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    if record.exc_info:
+        if not record.exc_text:
+            record.exc_text = redact(
+                "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            )
+        # The exception object itself still holds the raw text; handlers get the scrubbed
+        # rendering only (Formatter appends exc_text when exc_info is gone).
+        record.exc_info = None
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
 

@@ -181,10 +181,13 @@ def credential_buttons(info: CredentialInfo, *, block_id: str | None = None) -> 
                 style="danger",
                 confirm=ConfirmObject(
                     title="Delete this key?",
-                    text=(
-                        f"getkey will forget the {flow_name(info.platform)} key for "
-                        f"{clip(store, 120)} ({info.masked}). The key itself keeps working "
-                        "on the platform until you revoke it there."
+                    # Plain text: a store name in it cannot become a mention or a link.
+                    text=PlainTextObject(
+                        text=(
+                            f"getkey will forget the {flow_name(info.platform)} key for "
+                            f"{clip(store, 120)} ({info.masked}). The key itself keeps working "
+                            "on the platform until you revoke it there."
+                        )
                     ),
                     confirm="Delete",
                     deny="Keep it",

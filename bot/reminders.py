@@ -46,6 +46,8 @@ DEFAULT_SWEEP_SECONDS = 60
 # the checks of a day are spread over it instead of bunched at one moment.
 RECHECK_EVERY_SECONDS = 300
 RECHECK_BATCH = 200
+# A run stops claiming new batches after this long, well inside the interval.
+RECHECK_BUDGET_SECONDS = 240.0
 # Minimum gap between two re-verification calls to the same platform: far below every
 # platform's documented limits, so a large backlog never looks like abuse.
 PLATFORM_GAP_SECONDS = 0.5
@@ -226,7 +228,14 @@ class Slack:
         channel = self.dm_channel(info.team_id, info.user_id)
         message = rb.reminder_message(info, stage, zone, now)
         self.pace(info.team_id, info.user_id)
-        self.call(info.team_id, "chat.postMessage", json={"channel": channel, **message})
+        try:
+            self.call(info.team_id, "chat.postMessage", json={"channel": channel, **message})
+        except Deferred:
+            # The cached DM channel may be the problem (e.g. channel_not_found): ask again
+            # next time.
+            with self._lock:
+                self._channels.pop(f"{info.team_id}:{info.user_id}", None)
+            raise
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float:
@@ -295,16 +304,17 @@ class Reminders:
         """Claim what is due at `now`, send it, mark it sent. Returns the DMs that went out."""
         now = _aware(now or self.clock())
         sent: list[Sent] = []
-        started = self.slack.monotonic()
         while True:
             due = self.store.claim_due(now, limit=self.batch, lease_seconds=self.lease_seconds)
             if not due:
                 return sent
+            claimed = self.slack.monotonic()
             queue = _round_robin(due)
+            held_back = False
             for index, item in enumerate(queue):
                 # Past half the lease another process may take a claim over: hand back what is
                 # left rather than risk a duplicate.
-                if self.slack.monotonic() - started > self.lease_seconds / 2:
+                if self.slack.monotonic() - claimed > self.lease_seconds / 2:
                     self._release_all(queue[index:])
                     return sent
                 outcome = self._deliver(item, now)
@@ -314,7 +324,11 @@ class Reminders:
                     # Slack is failing: everything else stays due for the next sweep.
                     self._release_all(queue[index + 1 :])
                     return sent
-            if len(due) < self.batch:
+                elif outcome == "deferred":
+                    held_back = True
+            # A full batch means there may be more; but what was just given back must wait
+            # for the next sweep, or this loop would claim it again at once.
+            if held_back or len(due) < self.batch:
                 return sent
 
     def _release_all(self, items: Iterable[DueReminder]) -> None:
@@ -360,32 +374,45 @@ class Reminders:
         return _sent(info, item.stage)
 
     # -- re-verification ---------------------------------------------------------------------
-    def recheck(self, now: datetime | None = None, *, limit: int = RECHECK_BATCH) -> list[Sent]:
+    def recheck(
+        self,
+        now: datetime | None = None,
+        *,
+        limit: int = RECHECK_BATCH,
+        budget: float = RECHECK_BUDGET_SECONDS,
+    ) -> list[Sent]:
         """Re-verify the credentials whose daily check is due (the store hands each to one
-        process). Returns the "no longer works" DMs sent."""
+        process), batch after batch for up to `budget` seconds. Returns the "no longer works"
+        DMs sent."""
         now = _aware(now or self.clock())
         told: list[Sent] = []
-        for info in self.store.due_for_recheck(now, limit):
-            try:
-                outcome = self._recheck_one(info, now)
-            except SlackDown:
-                # The check was recorded; the DM is lost only if Slack stays down (see README).
-                log.warning("slack unavailable during recheck", extra={"credential": info.id})
-                continue
-            except Exception as exc:
-                # Left claimed: the store hands it out again after its lease.
-                log.error(
-                    "recheck failed", extra={"credential": info.id, "error": type(exc).__name__}
-                )
-                continue
-            if outcome is not None:
-                told.append(outcome)
+        started = self.slack.monotonic()
+        while self.slack.monotonic() - started < budget:
+            batch = self.store.due_for_recheck(now, limit)
+            for info in batch:
+                try:
+                    outcome = self._recheck_one(info, now)
+                except SlackDown:
+                    log.warning("slack unavailable during recheck", extra={"credential": info.id})
+                    continue
+                except Exception as exc:
+                    # Left claimed: the store hands it out again after its lease.
+                    log.error(
+                        "recheck failed", extra={"credential": info.id, "error": type(exc).__name__}
+                    )
+                    continue
+                if outcome is not None:
+                    told.append(outcome)
+            if len(batch) < limit:
+                break
         return told
 
     def _recheck_one(self, info: CredentialInfo, now: datetime) -> Sent | None:
         flow = catalog.get(info.platform)
-        if flow is None or not flow.verifiable:
+        if flow is None:
             log.warning("recheck skipped: unknown platform", extra={"platform": info.platform})
+            return None
+        if not flow.verifiable:
             return None
         expired = info.expires_at is not None and _aware(info.expires_at) <= now
         if self._renewable(info) and (
@@ -448,6 +475,9 @@ class Reminders:
         if outcome is _INCONCLUSIVE_RENEWAL:
             self.store.release(item.reminder_id)
             return "deferred"
+        # Done, or refused because of the operator's client credentials: either way this
+        # reminder is finished (in the latter case the daily check tries again, instead of
+        # every sweep hammering the token endpoint).
         self.store.mark_sent(item.reminder_id)
         return outcome if isinstance(outcome, Sent) else "renewed"
 
@@ -474,9 +504,13 @@ class Reminders:
                 return _INCONCLUSIVE_RENEWAL
             if outcome.field != "refresh_token" and outcome.failure == Failure.BAD_CREDENTIAL:
                 # The app's client id/secret were refused: the operator's problem, not the
-                # owner's. Nothing is marked failing; the next attempt may succeed.
-                log.error("R-Series client credentials refused", extra={"credential": info.id})
-                return _INCONCLUSIVE_RENEWAL
+                # owner's, so nothing is marked failing and nobody is DMed.
+                log.error(
+                    "R-Series client credentials refused: check GETKEY_LIGHTSPEED_R_CLIENT_ID "
+                    "and GETKEY_LIGHTSPEED_R_CLIENT_SECRET",
+                    extra={"credential": info.id},
+                )
+                return None
             updated = self.store.record_check(info.id, outcome)
             return self._tell_once(updated, rb.REFRESH_FAILED, now)
         secret_keys = {f.key for f in flow.secret_fields}
@@ -643,6 +677,17 @@ def parse_now(text: str | None) -> datetime | None:
     return _aware(when).astimezone(UTC)
 
 
+def _quiet_logging(level: str) -> None:
+    """Problems (a Slack outage, a dropped reminder) as redacted JSON lines on stderr; the
+    per-reminder INFO lines would only repeat stdout. Left alone when the process already has
+    logging set up (tests, an embedding program)."""
+    from bot.logs import configure_logging, install_redaction
+
+    install_redaction()
+    if not logging.getLogger().handlers:
+        configure_logging(level if level in ("ERROR", "CRITICAL") else "WARNING")
+
+
 def cmd_remind(now: str | None) -> int:
     """Run one sweep as if it were `now`; print one line per reminder sent."""
     when = parse_now(now)
@@ -654,6 +699,7 @@ def cmd_remind(now: str | None) -> int:
         settings = load_settings(http_mode=False)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
+    _quiet_logging(settings.log_level)
     from bot.store.crypto import KeyringError
 
     try:

@@ -76,10 +76,12 @@ def _check_keys(settings: Settings) -> None:
         Keyring.from_env(settings.secret("getkey_encryption_keys") or None)
     except KeyringError as exc:
         # KeyringError messages never contain key material (store API contract).
-        reason = str(exc).rstrip(".") or "is not usable"
-        raise UsageError(
-            f"GETKEY_ENCRYPTION_KEYS: {reason}. {how_to_fix('GETKEY_ENCRYPTION_KEYS')}."
-        ) from None
+        reason = str(exc).strip() or "is not usable."
+        if "GETKEY_ENCRYPTION_KEYS" not in reason:
+            reason = f"GETKEY_ENCRYPTION_KEYS: {reason}"
+        if "getkey keys generate" not in reason:
+            reason = f"{reason.rstrip('.')}. {how_to_fix('GETKEY_ENCRYPTION_KEYS')}."
+        raise UsageError(reason) from None
 
 
 def _upgrade(settings: Settings) -> None:
@@ -121,7 +123,16 @@ def _start_background(services: Services) -> Callable[[], None] | None:
     return start(services) if callable(start) else None
 
 
+def load_env_file(path: str = ".env") -> None:
+    """Put .env into the process environment (real variables win), so that code reading
+    os.environ directly (platform URL overrides, reminders) sees the same settings."""
+    from dotenv import load_dotenv
+
+    load_dotenv(path, override=False)
+
+
 def serve(force_http: bool = False) -> int:
+    load_env_file()
     try:
         settings = load_settings(http_mode=True if force_http else None)
     except SettingsError as exc:

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from waitress.server import create_server
@@ -27,7 +26,7 @@ from bot.store.db import upgrade
 from flows.http import PlatformHttp
 from tests.platforms.server import PlatformServer
 from tests.platforms.wix import WixServer
-from tests.slack_standin import SlackSender, SlackStandIn
+from tests.slack_standin import SlackSender, SlackStandIn, check_everything_sent
 
 SIGNING_SECRET = "5ecre7e1gningSe1ectfortest5only"
 BOT_TOKEN = "xoxb-1111-2222-standinbottoken"
@@ -118,12 +117,14 @@ _people = itertools.count(1)
 
 
 @pytest.fixture
-def bot(bot_server: RunningBot) -> RunningBot:
-    """The module's bot, seen by a person who has never used it, with an empty call log."""
+def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
+    """The module's bot, seen by a person who has never used it, with an empty call log.
+    Afterwards, every view and message the bot sent during the test must be valid Block Kit."""
     bot_server.standin.reset()
     for server in bot_server.platforms.values():
         server.requests.clear()
         server.fault = None
     person = f"U{next(_people):03d}PERSON"
-    return dataclasses.replace(bot_server, slack=bot_server.slack.as_user(person))
+    yield dataclasses.replace(bot_server, slack=bot_server.slack.as_user(person))
+    check_everything_sent(bot_server.standin)
 

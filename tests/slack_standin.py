@@ -54,7 +54,8 @@ def _decode(content_type: str, raw: bytes) -> dict[str, Any]:
     if "json" in content_type:
         data = json.loads(raw)
         return data if isinstance(data, dict) else {"_": data}
-    args: dict[str, Any] = {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+    form = parse_qs(raw.decode(), keep_blank_values=True)
+    args: dict[str, Any] = {k: v[0] for k, v in form.items()}
     # slack_sdk form-encodes nested values as JSON strings.
     for key in ("blocks", "view", "attachments"):
         if isinstance(args.get(key), str):
@@ -157,7 +158,9 @@ class SlackStandIn:
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                found = [c for c in self.calls if c.method == method and (where is None or where(c))]
+                found = [
+                    c for c in self.calls if c.method == method and (where is None or where(c))
+                ]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()
@@ -273,6 +276,19 @@ class Reply:
         return json.loads(self.body) if self.body else None
 
 
+_shared: list[httpx.Client] = []
+_shared_lock = threading.Lock()
+
+
+def _client() -> httpx.Client:
+    # One client for the process: building one costs tens of milliseconds (SSL context),
+    # which would otherwise dominate every measured request.
+    with _shared_lock:
+        if not _shared:
+            _shared.append(httpx.Client(trust_env=False))
+        return _shared[0]
+
+
 def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:
     """(block_id, element) of the interactive element with this action_id."""
     for block in blocks:
@@ -330,7 +346,7 @@ class SlackSender:
             "Connection": "close",
             **(headers or {}),
         }
-        reply = httpx.post(self.app_url, content=body.encode(), headers=send, timeout=timeout)
+        reply = _client().post(self.app_url, content=body.encode(), headers=send, timeout=timeout)
         return Reply(reply.status_code, reply.content)
 
     def post_form(self, fields: Mapping[str, str], **kw: Any) -> Reply:

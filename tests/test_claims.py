@@ -70,6 +70,7 @@ def test_two_processes_claim_each_reminder_exactly_once(
     claimed = [rid for result in results for rid in result]
     assert len(claimed) == 500
     assert len(set(claimed)) == 500
-    assert all(results), "both processes should have taken part"
+    # (Usually both processes claim a share, but how they interleave is up to the scheduler,
+    # so that is not asserted.)
     store = Store(engine, keyring)
     assert store.claim_due(START + timedelta(hours=1)) == []

@@ -106,6 +106,7 @@ def test_misspelt_name_suggests_and_the_suggestion_opens_the_guide(bot):
     assert "Did you mean" in texts(body["blocks"]) and "Wix" in texts(body["blocks"])
     assert "Traceback" not in json.dumps(body)
     _, button = find_element(body["blocks"], Ids.guide_action("wix"))
+    assert button["value"] == "wix"
     bot.slack.click(body["blocks"], Ids.guide_action("wix"))
     (call,) = bot.standin.wait_for("response_url")
     assert call.args["blocks"][0]["text"]["text"] == "Wix: get an API key"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
 import pytest
 
@@ -108,7 +109,7 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     # The good key: verified, stored, result view, DM.
     bot.standin.reset()
     ack = bot.slack.submit(view_id, good()).json()
-    assert ack["response_action"] == "update"
+    assert ack["response_action"] == "update", ack
     (done,) = bot.standin.wait_for("views.update")
     result = visible(check_view(done.args["view"]))
     assert "Wix key verified" in result
@@ -163,7 +164,17 @@ def test_nothing_is_stored_when_verification_fails_with_any_failure(bot):
     assert bot.services.store.list_for_user(bot.slack.team_id, bot.slack.user_id) == []
 
 
-def test_a_retried_submission_stores_once(bot):
+def wait_for_log(caplog, message: str, count: int, timeout: float = 15.0) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [r for r in caplog.records if r.getMessage() == message]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def test_a_retried_submission_stores_once(bot, caplog):
+    caplog.set_level(logging.INFO, logger="bot.listeners.views")
     store = bot.services.store
     view_id = open_wix_form(bot)
     payload = bot.slack.view_payload(view_id, good())
@@ -175,7 +186,8 @@ def test_a_retried_submission_stores_once(bot):
         t.start()
     for t in threads:
         t.join()
-    bot.standin.wait_for("views.update", count=2)
+    finished = wait_for_log(caplog, "submission finished", count=2)
+    assert sorted(r.duplicate for r in finished) == [False, True]
     (only,) = store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     stored = [e for e in store.audit_events(only.id) if e.action in ("stored", "replaced")]
     assert len(stored) == 1

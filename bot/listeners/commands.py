@@ -30,7 +30,11 @@ DELETE_WORDS = {"delete", "remove", "rm"}
 def answer_platform(ack: Ack, name: str) -> None:
     flow = catalog.get(name)
     if flow is not None:
-        ack(response_type="ephemeral", text=blocks.guide_text(flow), blocks=blocks.guide_blocks(flow))
+        ack(
+            response_type="ephemeral",
+            text=blocks.guide_text(flow),
+            blocks=blocks.guide_blocks(flow),
+        )
         return
     suggestions = catalog.suggest(name)
     ack(

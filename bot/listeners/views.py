@@ -46,7 +46,19 @@ def submission_key(view: Mapping[str, Any], user_id: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:40]
 
 
-def _update(client: WebClient, view_id: str, view: dict[str, Any]) -> None:
+# The "Verifying…" ack travels back to Slack as the HTTP response while this listener goes on;
+# a views.update that overtakes it would be overwritten by it, leaving the person looking at
+# "Verifying…" for good. Real verifications take longer than this anyway.
+ACK_HEAD_START = 0.3
+
+
+def _update(
+    client: WebClient, view_id: str, view: dict[str, Any], acked_at: float | None = None
+) -> None:
+    if acked_at is not None:
+        wait = acked_at + ACK_HEAD_START - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
     try:
         client.views_update(view_id=view_id, view=view)
     except SlackApiError as exc:
@@ -71,6 +83,7 @@ def finish(
     view: Mapping[str, Any],
     team_id: str,
     user_id: str,
+    acked_at: float | None = None,
 ) -> None:
     """Verify, store, show the outcome. Runs after the ack."""
     started = time.perf_counter()
@@ -92,7 +105,9 @@ def finish(
             client,
             view_id,
             blocks.form_view(flow, private_metadata=metadata, values=public, problem=result),
+            acked_at,
         )
+        log.info("submission finished", extra={"platform": flow.id, "stored": False})
         return
     try:
         saved = services.store.save(
@@ -105,17 +120,21 @@ def finish(
         )
     except Exception as exc:
         log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})
-        _update(client, view_id, blocks.save_failed_view(flow))
+        _update(client, view_id, blocks.save_failed_view(flow), acked_at)
         return
     info = saved.credential
-    _update(client, view_id, blocks.result_view(flow, info, result, replaced=saved.replaced))
-    if saved.duplicate:
-        return  # a retried delivery: the first one already told the person
-    send_dm(
-        client,
-        user_id,
-        blocks.dm_text(flow, info),
-        blocks.dm_blocks(flow, info, replaced=saved.replaced),
+    view = blocks.result_view(flow, info, result, replaced=saved.replaced)
+    _update(client, view_id, view, acked_at)
+    if not saved.duplicate:  # a retried delivery: the first one already told the person
+        send_dm(
+            client,
+            user_id,
+            blocks.dm_text(flow, info),
+            blocks.dm_blocks(flow, info, replaced=saved.replaced),
+        )
+    log.info(
+        "submission finished",
+        extra={"platform": flow.id, "stored": True, "duplicate": saved.duplicate},
     )
 
 
@@ -146,6 +165,7 @@ def register(app: App, services: Services) -> None:
             response_action="update",
             view=blocks.verifying_view(flow, str(view.get("private_metadata") or "")),
         )
+        acked_at = time.monotonic()
         finish(
             services,
             client,
@@ -154,6 +174,7 @@ def register(app: App, services: Services) -> None:
             view=view,
             team_id=team_id,
             user_id=user_id,
+            acked_at=acked_at,
         )
 
     @app.view(Ids.CONFIRM_DELETE)

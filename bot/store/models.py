@@ -104,6 +104,7 @@ class Reminder(SQLModel, table=True):
             sqlite_where=sa.text("sent_at IS NULL"),
             postgresql_where=sa.text("sent_at IS NULL"),
         ),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -130,6 +131,7 @@ class AuditEvent(SQLModel, table=True):
     """Append-only (database triggers refuse UPDATE and DELETE). Never holds a secret."""
 
     __tablename__ = "audit_event"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _dt(nullable=False)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.store.crypto import DecryptError, Keyring, aad_for
 from bot.store.db import SQLITE_BEGIN
@@ -174,17 +174,20 @@ class Store:
         return now
 
     @staticmethod
-    def _aad(credential_id: str, team_id: str, platform: str, field: str) -> bytes:
+    def secret_aad(credential_id: str, team_id: str, platform: str, field: str) -> bytes:
+        """Associated data of one secret value: the coordinates of the row it belongs to."""
         return aad_for("getkey-secret", credential_id, team_id, platform, field)
 
     def _encrypt(self, cred: Credential, field: str, value: str) -> SecretValue:
-        token = self._keyring.encrypt(value, self._aad(cred.id, cred.team_id, cred.platform, field))
+        token = self._keyring.encrypt(
+            value, self.secret_aad(cred.id, cred.team_id, cred.platform, field)
+        )
         return SecretValue(
             credential_id=cred.id, field=field, token=token, key_id=self._keyring.current_kid
         )
 
     def _decrypt(self, cred: Credential, row: SecretValue) -> str:
-        aad = self._aad(cred.id, cred.team_id, cred.platform, row.field)
+        aad = self.secret_aad(cred.id, cred.team_id, cred.platform, row.field)
         try:
             return self._keyring.decrypt(row.token, aad)
         except DecryptError as exc:
@@ -730,6 +733,7 @@ class Store:
         caller dies before `mark_sent`, the reminder becomes claimable again afterwards."""
         now = _aware(now) or self._now()
         with self._session(write=True) as s:
+            self._supersede(s, now)
             candidates = (
                 sa.select(Reminder.id)
                 .join(Credential, Credential.id == Reminder.credential_id)
@@ -781,11 +785,42 @@ class Store:
                 for r in reminders
             ]
 
+    @staticmethod
+    def _supersede(s: Session, now: datetime) -> None:
+        """A sweep that runs late (process down for days) would find several stages of one
+        reminder due at once: "expires in 14 days", "in 3 days", "tomorrow". Only the latest
+        is still true, so the earlier ones are closed without being sent."""
+        later = aliased(Reminder)
+        older = (
+            sa.select(Reminder.id)
+            .where(
+                Reminder.sent_at.is_(None),
+                Reminder.due_at <= now,
+                sa.exists().where(
+                    later.credential_id == Reminder.credential_id,
+                    later.credential_version == Reminder.credential_version,
+                    later.kind == Reminder.kind,
+                    later.sent_at.is_(None),
+                    later.due_at <= now,
+                    later.due_at > Reminder.due_at,
+                ),
+            )
+            .with_for_update(skip_locked=True, of=Reminder)
+        )
+        s.execute(
+            sa.update(Reminder)
+            .where(Reminder.id.in_(older))
+            .values(sent_at=now, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
     def mark_sent(self, reminder_id: int) -> None:
         """Record a reminder as sent; a sent rotation reminder plans the next weekly one."""
         with self._session(write=True) as s:
             reminder = s.get(Reminder, reminder_id)
-            if reminder is None or reminder.sent_at is not None:
+            # Only a claimed reminder can have been sent; ids are never reused (AUTOINCREMENT
+            # on SQLite, sequences on PostgreSQL), so a stale id cannot hit a newer reminder.
+            if reminder is None or reminder.sent_at is not None or reminder.claimed_at is None:
                 return
             reminder.sent_at = self._now()
             reminder.claimed_until = None

@@ -1,25 +1,38 @@
 """Synthetic credentials in bulk, for benchmarks and concurrency tests.
 
-Rows are written with multi-row INSERTs (not one Store.save per credential), but they are real
-rows: secrets encrypted with the right associated data, one reminder per credential, so the
-Store reads, reveals and sweeps them like any other.
+The rows are real: secrets encrypted with the right associated data, one reminder per
+credential, so the Store reads, reveals and sweeps them like any other. They are written with
+the driver's bulk paths (executemany on SQLite, COPY on PostgreSQL) because per-row ORM or
+even Core parameter processing would dominate a 100,000-credential benchmark set-up.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bot.store.crypto import Keyring
 from bot.store.db import SQLITE_BEGIN
-from bot.store.models import Credential, Reminder, SecretValue
+from bot.store.models import Reminder
 from bot.store.repository import Store
 from flows.base import mask
 
-_CHUNK = 5_000
+_CHUNK = 10_000
+
+CREDENTIAL_COLUMNS = (
+    "id", "team_id", "user_id", "platform", "identity", "store_name", "identifiers", "masked",
+    "masked_field", "status", "detail", "verified_at", "last_checked_at", "next_check_at",
+    "expires_at", "rotation_days", "rotation_due_at", "created_at", "rotated_at", "version",
+    "reminders_stopped", "snoozed_until", "failing_notified",
+)  # fmt: skip
+SECRET_COLUMNS = ("credential_id", "field", "token", "key_id")
+REMINDER_COLUMNS = ("credential_id", "credential_version", "kind", "stage", "origin", "due_at")
 
 
 def seed(
@@ -33,70 +46,66 @@ def seed(
     platform: str = "wix",
 ) -> int:
     """Insert `count` credentials; the first `due` have an expiry reminder already due at
-    `now`, the rest have a rotation reminder spread over the next 180 days. Returns the
-    highest reminder id written."""
+    `now`, the rest a rotation reminder spread over the next 180 days. Returns the highest
+    reminder id afterwards."""
     for start in range(0, count, _CHUNK):
         creds, secrets, reminders = [], [], []
         for n in range(start, min(count, start + _CHUNK)):
             cid = uuid.uuid4().hex
             secret = f"seed-secret-{cid}"
+            expires = now + timedelta(days=14) if n < due else None
             creds.append(
-                {
-                    "id": cid,
-                    "team_id": team_id,
-                    "user_id": f"U{n % 1000:04d}",
-                    "platform": platform,
-                    "identity": f"store-{n}",
-                    "store_name": f"Store {n}",
-                    "identifiers": {"account_id": f"store-{n}"},
-                    "masked": mask(secret),
-                    "masked_field": "api_key",
-                    "status": "verified",
-                    "detail": "",
-                    "verified_at": now,
-                    "last_checked_at": now,
-                    "next_check_at": now + timedelta(seconds=86_400 * (n % 97) / 97 + 60),
-                    "expires_at": now + timedelta(days=14) if n < due else None,
-                    "rotation_days": 180,
-                    "rotation_due_at": now + timedelta(days=1 + n % 180),
-                    "created_at": now,
-                    "rotated_at": None,
-                    "version": 1,
-                    "reminders_stopped": False,
-                    "snoozed_until": None,
-                    "failing_notified": False,
-                }
-            )
-            secrets.append(
-                {
-                    "credential_id": cid,
-                    "field": "api_key",
-                    "token": keyring.encrypt(
-                        secret,
-                        Store._aad(cid, team_id, platform, "api_key"),
-                    ),
-                    "key_id": keyring.current_kid,
-                }
-            )
+                (
+                    cid, team_id, f"U{n % 1000:04d}", platform, f"store-{n}", f"Store {n}",
+                    json.dumps({"account_id": f"store-{n}"}), mask(secret), "api_key",
+                    "verified", "", now, now,
+                    now + timedelta(seconds=86_400 * (n % 97) / 97 + 60),
+                    expires, 180, now + timedelta(days=1 + n % 180), now, None, 1,
+                    False, None, False,
+                )
+            )  # fmt: skip
+            aad = Store.secret_aad(cid, team_id, platform, "api_key")
+            secrets.append((cid, "api_key", keyring.encrypt(secret, aad), keyring.current_kid))
             if n < due:
                 reminder = ("expiry", "expiry-14d", now - timedelta(minutes=1 + n % 60))
             else:
                 reminder = ("rotation", "rotation-due", now + timedelta(days=1 + n % 180))
-            reminders.append(
-                {
-                    "credential_id": cid,
-                    "credential_version": 1,
-                    "kind": reminder[0],
-                    "stage": reminder[1],
-                    "origin": "plan",
-                    "due_at": reminder[2],
-                }
-            )
+            reminders.append((cid, 1, reminder[0], reminder[1], "plan", reminder[2]))
         with engine.connect() as conn:
             conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
-                conn.execute(sa.insert(Credential), creds)
-                conn.execute(sa.insert(SecretValue), secrets)
-                conn.execute(sa.insert(Reminder), reminders)
+                _write(conn, "credential", CREDENTIAL_COLUMNS, creds)
+                _write(conn, "secret_value", SECRET_COLUMNS, secrets)
+                _write(conn, "reminder", REMINDER_COLUMNS, reminders)
     with engine.connect() as conn:
         return int(conn.scalar(sa.select(sa.func.max(Reminder.id))) or 0)
+
+
+def _write(
+    conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    elif conn.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+            [tuple(_sqlite(v) for v in row) for row in rows],
+        )
+    else:
+        table_obj = sa.table(table, *(sa.column(c) for c in columns))
+        conn.execute(sa.insert(table_obj), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _sqlite(value: Any) -> Any:
+    # The text form SQLAlchemy's SQLite DateTime uses: naive UTC, always with microseconds,
+    # so that string comparisons in queries order correctly.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return int(value)
+    return value

@@ -88,6 +88,8 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "credential_id", "credential_version", "stage", "origin", name="uq_reminder_stage"
         ),
+        # Ids are never reused: a stale reminder id must not reach a newer reminder.
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_reminder_credential_id", "reminder", ["credential_id"])
     # The sweep only ever looks at unsent reminders: a partial index stays small however
@@ -112,6 +114,7 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(40), nullable=True),
         sa.Column("identity", sa.String(300), nullable=True),
         sa.Column("detail", sa.String(2000), nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_audit_event_credential_id", "audit_event", ["credential_id"])
 

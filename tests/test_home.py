@@ -1,0 +1,121 @@
+"""The App Home tab, through signed Events API and interactivity requests to the running bot."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot import reminder_blocks as rb
+from flows import catalog
+from flows.base import VerifyResult
+from tests.platforms import wix
+from tests.slack_standin import APP_ID, find_element
+
+if TYPE_CHECKING:
+    from tests.bot_fixtures import RunningBot
+
+pytest_plugins = ("tests.bot_fixtures",)
+
+
+def store_key(bot: RunningBot, *, user: str | None = None, account: str = wix.ACCOUNT,
+              name: str = "The Plant Shop", days_left: int | None = 40) -> Any:
+    expires = datetime.now(UTC) + timedelta(days=days_left) if days_left else None
+    values = {**wix.good_values(), "account_id": account}
+    return bot.services.store.save(
+        team_id=bot.slack.team_id, user_id=user or bot.slack.user_id, flow=catalog.get("wix"),
+        values=values, result=VerifyResult(ok=True, store_name=name, expires_at=expires),
+    ).credential
+
+
+def open_home(bot: RunningBot, count: int = 1) -> dict[str, Any]:
+    assert bot.slack.app_home_opened().status == 200
+    published = bot.standin.wait_for(
+        "views.publish", count, where=lambda c: c.args.get("user_id") == bot.slack.user_id
+    )
+    assert wix.KEY.encode() not in published[-1].raw
+    return published[-1].args["view"]
+
+
+def texts(view: dict[str, Any]) -> str:
+    return json.dumps(view["blocks"], ensure_ascii=False)
+
+
+def test_home_lists_the_persons_keys_with_status_and_buttons(bot: RunningBot) -> None:
+    mine = store_key(bot)
+    other_account = "0b9a8c7d-1e2f-4a3b-9c8d-7e6f5a4b3c2d"
+    store_key(bot, account=other_account, name="Second Shop", days_left=5)
+    store_key(bot, user="U0SOMEONE", name="Not Mine Shop")
+    view = open_home(bot)
+    assert view["type"] == "home"
+    shown = texts(view)
+    assert "The Plant Shop" in shown and "Second Shop" in shown
+    assert "Not Mine Shop" not in shown
+    assert mine.masked in shown and wix.KEY[-4:] in shown
+    assert "verified" in shown and "expiring soon" in shown
+    _, rotate = find_element(view["blocks"], rb.ROTATE)
+    assert rotate["text"]["text"] == "Rotate now"
+    values = {e["value"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert mine.id in values and len(values) == 2
+    actions = [e["action_id"] for b in view["blocks"] if b["type"] == "actions"
+               for e in b["elements"]]
+    assert actions.count(rb.SNOOZE_WEEK) == 2 and actions.count(rb.DELETE) == 2
+
+
+def test_home_for_someone_with_no_keys_explains_how_to_start(bot: RunningBot) -> None:
+    view = open_home(bot)
+    assert "no keys stored" in texts(view) and "/getkey" in texts(view)
+
+
+def test_messages_tab_does_not_publish(bot: RunningBot) -> None:
+    body = {"type": "app_home_opened", "user": bot.slack.user_id, "tab": "messages",
+            "channel": "D" + bot.slack.user_id[1:], "event_ts": f"{time.time():.6f}"}
+    assert bot.slack.event(body).status == 200
+    # The home tab afterwards is the only publish this person gets.
+    open_home(bot)
+    published = [c for c in bot.standin.calls_to("views.publish")
+                 if c.args.get("user_id") == bot.slack.user_id]
+    assert len(published) == 1
+
+
+def press_on_home(bot: RunningBot, view: dict[str, Any], action_id: str, value: str) -> int:
+    """A button press on the Home tab: the payload carries the view, not a message."""
+    block_id = next(b["block_id"] for b in view["blocks"] if b["type"] == "actions"
+                    and any(e["value"] == value and e["action_id"] == action_id
+                            for e in b["elements"]))
+    payload = {
+        "type": "block_actions",
+        "user": {"id": bot.slack.user_id, "team_id": bot.slack.team_id},
+        "team": {"id": bot.slack.team_id},
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "trigger_id": bot.standin.issue_trigger(),
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "view": {**view, "id": "V0HOME", "type": "home"},
+        "actions": [{"action_id": action_id, "block_id": block_id, "type": "button",
+                     "value": value, "action_ts": f"{time.time():.6f}"}],
+    }
+    return bot.slack.post_payload(payload).status
+
+
+def test_a_snooze_pressed_on_home_refreshes_the_tab(bot: RunningBot) -> None:
+    info = store_key(bot)
+    view = open_home(bot)
+    assert press_on_home(bot, view, rb.SNOOZE_WEEK, info.id) == 200
+    published = bot.standin.wait_for(
+        "views.publish", 2, where=lambda c: c.args.get("user_id") == bot.slack.user_id
+    )
+    assert "snoozed until" in texts(published[-1].args["view"])
+    assert bot.services.store.get(info.id).snoozed_until is not None
+
+
+def test_a_strangers_press_on_a_copied_home_view_is_refused(bot: RunningBot) -> None:
+    info = store_key(bot, user="U0OWNER99")
+    view = open_home(bot)  # the stranger's own (empty) home...
+    # ...with the owner's buttons forged into it.
+    view["blocks"] = view["blocks"] + [rb.credential_buttons(info, block_id="forged").to_dict()]
+    assert press_on_home(bot, view, rb.DELETE, info.id) == 200
+    (note,) = bot.standin.wait_for("views.open")
+    assert "Only the person who stored this key" in json.dumps(note.args["view"])
+    assert bot.services.store.get(info.id) is not None

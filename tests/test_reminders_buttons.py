@@ -1,0 +1,157 @@
+"""The reminder DM's buttons, pressed through signed requests to the running bot: the app is
+served over HTTP, talks to the local Slack, and stores in a fresh database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot import blocks
+from bot import reminder_blocks as rb
+from bot.reminders import Slack, reminder_client, reminders_for
+from flows import catalog
+from flows.base import VerifyResult
+from tests.platforms import wix
+from tests.slack_standin import Call, find_element
+
+if TYPE_CHECKING:
+    from tests.bot_fixtures import RunningBot
+
+pytest_plugins = ("tests.bot_fixtures",)
+
+STRANGER = "U0STRANGR"
+
+
+def store_key(bot: RunningBot, *, days_left: int = 20) -> Any:
+    result = VerifyResult(ok=True, store_name="The Plant Shop",
+                          expires_at=datetime.now(UTC) + timedelta(days=days_left))
+    return bot.services.store.save(
+        team_id=bot.slack.team_id, user_id=bot.slack.user_id, flow=catalog.get("wix"),
+        values=wix.good_values(), result=result,
+    ).credential
+
+
+def sweep(bot: RunningBot, *, days: float) -> list[Any]:
+    """A sweep as if `days` had passed; what it sent to this test's person. (The bot and its
+    database are shared by the module's tests, each with its own person.)"""
+    reminders = reminders_for(
+        bot.services, slack=Slack(reminder_client(bot.services.client), user_gap=0.0)
+    )
+    sent = reminders.sweep(datetime.now(UTC) + timedelta(days=days))
+    return [s for s in sent if s.owner == bot.slack.user_id]
+
+
+def reminder_dm(bot: RunningBot) -> list[dict[str, Any]]:
+    """The reminder the owner received (the 14-day one), as Slack holds it."""
+    sent = sweep(bot, days=6.01)
+    assert [s.stage for s in sent] == ["expiry-14d"]
+    mine = "D" + bot.slack.user_id[1:]
+    dms = [c for c in bot.standin.calls_to("chat.postMessage") if c.args["channel"] == mine]
+    return dms[-1].args["blocks"]
+
+
+def response(bot: RunningBot, count: int = 1) -> Call:
+    return bot.standin.wait_for("response_url", count)[-1]
+
+
+def no_secret_anywhere(bot: RunningBot) -> None:
+    for call in bot.standin.calls:
+        assert wix.KEY.encode() not in call.raw, call.method
+
+
+def test_snooze_one_day_delays_the_next_reminder(bot: RunningBot) -> None:
+    info = store_key(bot)
+    dm = reminder_dm(bot)
+    assert bot.slack.click(dm, rb.SNOOZE_DAY).status == 200
+    note = response(bot)
+    assert note.args["replace_original"] is True
+    assert "Snoozed" in note.args["text"]
+    after = bot.services.store.get(info.id)
+    assert after.snoozed_until is not None
+    left = after.snoozed_until - datetime.now(UTC)
+    assert timedelta(hours=23) < left <= timedelta(days=1)
+    # The owner's time zone (Europe/Paris in the stand-in) is used for "until when".
+    assert "CET" in json.dumps(note.args["blocks"]) or "CEST" in json.dumps(note.args["blocks"])
+    no_secret_anywhere(bot)
+
+
+def test_snooze_one_week(bot: RunningBot) -> None:
+    info = store_key(bot)
+    bot.slack.click(reminder_dm(bot), rb.SNOOZE_WEEK)
+    response(bot)
+    left = bot.services.store.get(info.id).snoozed_until - datetime.now(UTC)
+    assert timedelta(days=6, hours=23) < left <= timedelta(weeks=1)
+    # Nothing during the week, then the reminder comes back.
+    assert sweep(bot, days=6.9) == []
+    back = sweep(bot, days=7.01)
+    assert len(back) == 1 and back[0].stage.startswith("expiry-")
+
+
+def test_stop_reminding_silences_the_key(bot: RunningBot) -> None:
+    info = store_key(bot)
+    bot.slack.click(reminder_dm(bot), rb.STOP)
+    assert "Reminders stopped" in response(bot).args["text"]
+    assert bot.services.store.get(info.id).reminders_stopped
+    assert sweep(bot, days=30) == []
+
+
+def test_delete_asks_first_then_forgets_the_key(bot: RunningBot) -> None:
+    info = store_key(bot)
+    dm = reminder_dm(bot)
+    _, button = find_element(dm, rb.DELETE)
+    assert button["confirm"]["title"]["text"] == "Delete this key?"
+    bot.slack.click(dm, rb.DELETE)
+    assert "Deleted" in response(bot).args["text"]
+    assert bot.services.store.get(info.id) is None
+    assert sweep(bot, days=30) == []
+
+
+def test_buttons_refuse_anyone_but_the_owner(bot: RunningBot) -> None:
+    info = store_key(bot)
+    dm = reminder_dm(bot)
+    stranger = bot.person(STRANGER)
+    for n, action in enumerate((rb.SNOOZE_DAY, rb.SNOOZE_WEEK, rb.STOP, rb.DELETE, rb.ROTATE),
+                               start=1):
+        assert stranger.click(dm, action).status == 200
+        refusal = response(bot, n)
+        assert refusal.args["response_type"] == "ephemeral"
+        assert refusal.args["replace_original"] is False
+        assert "Only the person who stored this key" in refusal.args["text"]
+    after = bot.services.store.get(info.id)
+    assert after is not None and not after.reminders_stopped and after.snoozed_until is None
+    assert bot.standin.calls_to("views.open") == []
+
+
+def test_rotate_now_opens_the_form_bound_to_the_key_and_restarts_the_schedule(
+    bot: RunningBot,
+) -> None:
+    info = store_key(bot)
+    bot.slack.click(reminder_dm(bot), rb.ROTATE)
+    (opened,) = bot.standin.wait_for("views.open")
+    view = opened.args["view"]
+    assert view["callback_id"] == blocks.Ids.FORM
+    meta = json.loads(view["private_metadata"])
+    assert meta["credential"] == info.id and meta["flow"] == "wix"
+    # The store's non-secret identifier is filled in; the key field is empty.
+    fields = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert fields[blocks.Ids.field_block("account_id")]["initial_value"] == wix.ACCOUNT
+    assert "initial_value" not in fields[blocks.Ids.field_block("api_key")]
+    view_id = next(k for k, v in bot.standin.views.items()
+                   if v.get("private_metadata") == view["private_metadata"])
+    bot.slack.submit(view_id, {blocks.Ids.field_block("api_key"): wix.KEY,
+                               blocks.Ids.field_block("account_id"): wix.ACCOUNT})
+    bot.standin.wait_for("views.update")
+    after = bot.services.store.get(info.id)
+    assert after.version == info.version + 1 and after.rotated_at is not None
+    # The replaced key starts a new schedule: the old 14-day reminder does not come back.
+    assert sweep(bot, days=6.5) == []
+    no_secret_anywhere(bot)
+
+
+def test_a_button_for_a_deleted_key_says_so(bot: RunningBot) -> None:
+    info = store_key(bot)
+    dm = reminder_dm(bot)
+    bot.services.store.delete(info.id, actor="test")
+    bot.slack.click(dm, rb.SNOOZE_DAY)
+    assert "no longer stored" in response(bot).args["text"]

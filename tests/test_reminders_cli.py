@@ -1,0 +1,116 @@
+"""`getkey remind --once [--now …]` and the scheduler wiring, against the real store and the
+local Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.cli import main
+from bot.reminders import ReminderScheduler, start_scheduler
+from bot.services import Services
+from bot.settings import load_settings
+from bot.store import Store
+from flows.http import PlatformHttp
+from tests.platforms import wix
+from tests.storage_fixtures import KEY_A, START, Backend, Clock
+from tests.test_reminders import OWNER, TOKEN, FaultyStandIn, running_standin, save_wix
+
+pytest_plugins = ("tests.storage_fixtures",)
+
+
+@pytest.fixture
+def standin() -> Iterator[FaultyStandIn]:
+    yield from running_standin()
+
+
+@pytest.fixture
+def environment(
+    backend: Backend, standin: FaultyStandIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> dict[str, str]:
+    env = {
+        "DATABASE_URL": backend.url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": standin.api_url,
+        "GETKEY_ENCRYPTION_KEYS": KEY_A,
+    }
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "GETKEY_SWEEP_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # no stray .env file
+    return env
+
+
+def test_remind_once_sends_what_is_due_and_prints_it(
+    store: Store, environment: dict[str, str], standin: FaultyStandIn,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    info = save_wix(store, expires_at=START + timedelta(days=30))
+    assert main(["remind", "--once", "--now", "2030-01-31T09:00:00Z"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"wix\tThe Plant Shop\t{info.masked}\texpiry-14d\t{OWNER}"]
+    assert "1 reminder sent as of 2030-01-31T09:00:00+00:00" in err
+    assert len(standin.dms()) == 1
+    # Sent once: the same moment again sends nothing.
+    assert main(["remind", "--once", "--now", "2030-01-31T09:00:00Z"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "0 reminders sent" in err
+    assert wix.KEY not in out + err
+
+
+def test_remind_once_with_a_naive_time_means_utc(
+    store: Store, environment: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    save_wix(store, expires_at=START + timedelta(days=30))
+    assert main(["remind", "--once", "--now", "2030-01-31T08:59:59"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["remind", "--once", "--now", "2030-01-31T10:00:00+01:00"]) == 0
+    assert "expiry-14d" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2030-13-01", "31/01/2030", ""])
+def test_a_bad_now_is_one_clear_line(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["remind", "--once", "--now", bad]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and "is not an ISO-8601 time" in err and "2030-06-01" in err
+
+
+def test_missing_settings_are_one_clear_line(
+    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    assert main(["remind", "--once"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SLACK_BOT_TOKEN" in err
+
+
+def test_scheduler_runs_the_sweep_with_no_job_arguments(
+    store: Store, environment: dict[str, str], standin: FaultyStandIn, clock: Clock
+) -> None:
+    save_wix(store, expires_at=START + timedelta(days=30))
+    settings = load_settings(environment, http_mode=False)
+    client = WebClient(token=TOKEN, base_url=standin.api_url)
+    services = Services(settings=settings, store=store, http=PlatformHttp(), client=client,
+                        clock=lambda: clock.now + timedelta(days=16))
+    scheduler = start_scheduler(services)
+    try:
+        assert isinstance(scheduler, ReminderScheduler) and scheduler.running
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {"getkey-reminder-sweep", "getkey-recheck"}
+        for job in jobs.values():
+            # APScheduler may persist arguments: there are none, so no secret can be one.
+            assert job.args == () and job.kwargs == {}
+        assert jobs["getkey-reminder-sweep"].trigger.interval == timedelta(seconds=60)
+        # The first sweep runs right after start and sends what is due.
+        (dm,) = standin.wait_for("chat.postMessage")
+        assert "The Plant Shop" in dm.args["text"]
+    finally:
+        scheduler()  # bot.server stops it by calling it
+    assert not scheduler.running
