@@ -25,7 +25,7 @@ REDACTED = "[redacted]"
 # Loggers that see raw HTTP traffic. They never go below INFO: at DEBUG slack_sdk dumps request
 # and response bodies, and Socket Mode dumps whole incoming payloads (modal values included).
 THIRD_PARTY_MIN_INFO = ("slack_sdk", "slack_bolt")
-THIRD_PARTY_QUIET = ("httpx", "httpcore", "urllib3", "waitress.queue")
+THIRD_PARTY_QUIET = ("httpx", "httpcore", "urllib3", "waitress.queue", "alembic", "apscheduler")
 FILTERED_LOGGERS = ("", *THIRD_PARTY_MIN_INFO, *THIRD_PARTY_QUIET, "waitress", "bot", "flows")
 
 _KEY_NAMES = (
@@ -177,8 +177,10 @@ def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactingFilter())
+    handler.set_name("getkey-json")
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == "getkey-json":  # called twice: one line per record, not two
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     pin_levels()

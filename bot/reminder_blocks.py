@@ -137,7 +137,7 @@ def stage_reason(info: CredentialInfo, stage: str, zone: UserZone, now: datetime
         period = f"every {info.rotation_days} days" if info.rotation_days else "regularly"
         if stage == "rotation-due":
             return (
-                f"It is *due for rotation* since {since}: keys like this one should be replaced "
+                f"It is *due for rotation* as of {since}: keys like this one should be replaced "
                 f"{period}. Generate a new one on the platform, then press *Rotate now*."
             )
         weeks = max(1, (now - _aware(info.rotation_due_at)).days // 7)

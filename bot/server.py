@@ -89,6 +89,7 @@ def _upgrade(settings: Settings) -> None:
 
     try:
         upgrade(settings.database_url)
+        log.info("database ready")
     except Exception as exc:
         # The exception text may contain the URL and its password: name the type only.
         raise UsageError(
@@ -143,9 +144,16 @@ def serve(force_http: bool = False) -> int:
     try:
         if settings.socket_mode and not force_http:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from slack_sdk import WebClient
 
             log.info("starting", extra={"mode": "socket"})
-            SocketModeHandler(app, settings.secret("slack_app_token")).start()
+            # apps.connections.open goes through SLACK_API_URL too (proxies, GovSlack).
+            SocketModeHandler(
+                app,
+                settings.secret("slack_app_token"),
+                web_client=WebClient(base_url=settings.slack_api_url),
+                concurrency=settings.getkey_listener_threads,
+            ).start()
         else:
             import waitress
 

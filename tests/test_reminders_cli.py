@@ -3,6 +3,9 @@ local Slack."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -61,6 +64,24 @@ def test_remind_once_sends_what_is_due_and_prints_it(
     out, err = capsys.readouterr()
     assert out == "" and "0 reminders sent" in err
     assert wix.KEY not in out + err
+
+
+def test_two_processes_sweeping_one_database_send_each_reminder_once(
+    store: Store, environment: dict[str, str], standin: FaultyStandIn
+) -> None:
+    people = [f"U0CROWD{n:03d}" for n in range(60)]
+    for person in people:
+        save_wix(store, user=person, expires_at=START + timedelta(days=30))
+    command = [sys.executable, "-m", "bot.cli", "remind", "--once", "--now", "2030-01-31T09:00Z"]
+    env = {**os.environ, **environment, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    lines = [line for out, _ in outputs for line in out.splitlines()]
+    owners = [line.split("\t")[-1] for line in lines]
+    assert sorted(owners) == sorted(people)  # every reminder, none twice
+    assert len(standin.dms()) == 60
 
 
 def test_remind_once_with_a_naive_time_means_utc(

@@ -4,6 +4,7 @@ server that answers Slack when everything is set."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -74,25 +75,58 @@ def test_missing_encryption_key_says_how_to_create_one(tmp_path):
     assert "GETKEY_ENCRYPTION_KEYS" in line and "getkey keys generate" in line
 
 
-def test_malformed_encryption_key_is_named_but_not_printed(tmp_path):
+def serve_in_process(monkeypatch, capsys, tmp_path: Path, env: dict[str, str]) -> str:
+    """`getkey serve` through bot.cli.main in this process (same code path, no interpreter
+    start-up); returns the one line it printed."""
+    from bot.cli import main
+
+    for name in [*(f.upper() for f in Settings.model_fields), "GETKEY_WIX_API_URL"]:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        assert main(["serve"]) != 0
+    finally:  # serve configures logging for the process; give pytest its own back
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert out == "" and len(lines) == 1, err
+    return lines[0]
+
+
+def test_malformed_encryption_key_is_named_but_not_printed(monkeypatch, capsys, tmp_path):
     bad = "not-a-real-key-but-secret-material"
-    env = base_env(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                   GETKEY_ENCRYPTION_KEYS=bad)
-    line = assert_one_clean_line(run_serve(tmp_path, env), bad, SIGNING_SECRET)
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "GETKEY_ENCRYPTION_KEYS": bad, "DATABASE_URL": f"sqlite:///{tmp_path}/g.db"}
+    line = serve_in_process(monkeypatch, capsys, tmp_path, env)
     assert "GETKEY_ENCRYPTION_KEYS" in line and "getkey keys generate" in line
+    assert bad not in line and SIGNING_SECRET not in line
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [("SLACK_BOT_TOKEN", "xoxp-user-token-not-a-bot-token"), ("PORT", "eighty"),
-     ("SLACK_APP_TOKEN", "not-an-app-token-secret")],
+     ("SLACK_APP_TOKEN", "not-an-app-token-secret"), ("SLACK_API_URL", "ftp://proxy.internal/x"),
+     ("DATABASE_URL", "just-a-file-name")],
 )
-def test_malformed_setting_is_named_without_its_value(tmp_path, name, value):
-    env = base_env(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                   GETKEY_ENCRYPTION_KEYS=generate_key())
-    env[name] = value
-    line = assert_one_clean_line(run_serve(tmp_path, env), value)
+def test_malformed_setting_is_named_without_its_value(monkeypatch, capsys, tmp_path, name, value):
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "GETKEY_ENCRYPTION_KEYS": generate_key(), name: value}
+    line = serve_in_process(monkeypatch, capsys, tmp_path, env)
     assert line.startswith(f"getkey: {name} ")
+    assert value not in line and "Traceback" not in line
+
+
+def test_unreachable_database_is_named_without_its_password(monkeypatch, capsys, tmp_path):
+    url = "postgresql+psycopg://getkey:hunter2secret@127.0.0.1:1/getkey"
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "GETKEY_ENCRYPTION_KEYS": generate_key(), "DATABASE_URL": url}
+    line = serve_in_process(monkeypatch, capsys, tmp_path, env)
+    assert line.startswith("getkey: DATABASE_URL") and "hunter2secret" not in line
 
 
 def test_settings_rules():

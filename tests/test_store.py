@@ -266,6 +266,28 @@ def test_concurrent_retries_and_saves_from_threads(store: Store) -> None:
     assert len(store.list_for_user("T1", "U1")) == 9
 
 
+def test_concurrent_replacements_of_one_credential_all_count(store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            save_two(store, n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    (info,) = store.list_for_user("T1", "U1")
+    assert info.version == 6
+    assert sorted(e.action for e in store.audit_events(info.id)) == ["replaced"] * 5 + ["stored"]
+    token = store.secret_values(info.id)["access_token"]
+    assert token in {two_values(n)["access_token"] for n in range(6)}
+
+
 def test_replace_secret_updates_one_field(store: Store) -> None:
     info = save_two(store, 1).credential
     updated = store.replace_secret(

@@ -23,6 +23,7 @@ from bot import blocks
 from bot import reminder_blocks as rb
 from bot.listeners import user_and_team
 from bot.listeners.home import publish_home, user_zone
+from flows import catalog
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +193,6 @@ class ReminderActions:
 def rotation_modal(info: Any) -> dict[str, Any]:
     """The platform's own form, bound to this credential through private_metadata (the id
     only). Raises LookupError when the platform is unknown."""
-    from flows import catalog
-
     flow = catalog.get(info.platform)
     if flow is None:
         raise LookupError(info.platform)

@@ -116,6 +116,18 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             command.upgrade(_alembic_config(conn), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Step the schema back (for recovering from a bad release; data in dropped tables goes)."""
+    from alembic import command
+
+    with engine.connect() as conn:
+        conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            command.downgrade(_alembic_config(conn), revision)
+
+
 def upgrade(url: str) -> None:
     """`alembic upgrade head` for a URL."""
     engine = make_engine(url)

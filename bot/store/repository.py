@@ -16,16 +16,25 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
+from bot.store import schedule
 from bot.store.crypto import DecryptError, Keyring, aad_for
 from bot.store.db import SQLITE_BEGIN
+from bot.store.info import (
+    AuditEventInfo,
+    CredentialInfo,
+    CredentialNotFound,
+    DueReminder,
+    RotateReport,
+    Saved,
+    status_of,
+)
 from bot.store.models import (
     AuditEvent,
     Credential,
@@ -36,11 +45,18 @@ from bot.store.models import (
 )
 from flows.base import Failure, Flow, VerifyResult, mask
 
+__all__ = [
+    "AuditEventInfo",
+    "CredentialInfo",
+    "CredentialNotFound",
+    "DueReminder",
+    "RotateReport",
+    "Saved",
+    "Store",
+]
+
 log = logging.getLogger(__name__)
 
-EXPIRY_STAGES_DAYS = (14, 3, 1, 0)
-EXPIRING_WITHIN = timedelta(days=14)
-OVERDUE_EVERY = timedelta(weeks=1)
 RECHECK_EVERY = timedelta(days=1)
 # A failed re-check that proves nothing (platform down, rate limited) is retried sooner
 # instead of marking a working key as failing.
@@ -50,88 +66,9 @@ _INCONCLUSIVE = {Failure.RATE_LIMITED, Failure.UNREACHABLE}
 _SAVE_ATTEMPTS = 3
 
 
-class CredentialNotFound(LookupError):
-    """No credential with this id (deleted, or never existed)."""
-
-
-@dataclass(frozen=True)
-class CredentialInfo:
-    """Everything about a credential except its secret."""
-
-    id: str
-    team_id: str
-    user_id: str
-    platform: str
-    identity: str
-    store_name: str | None
-    identifiers: dict[str, str]
-    masked: str
-    status: str  # 'verified' | 'failing' | 'expiring' | 'expired'
-    verified_at: datetime | None
-    last_checked_at: datetime | None
-    detail: str
-    expires_at: datetime | None
-    rotation_days: int | None
-    rotation_due_at: datetime | None
-    next_reminder_at: datetime | None
-    created_at: datetime
-    rotated_at: datetime | None
-    reminders_stopped: bool
-    snoozed_until: datetime | None
-    version: int = 1
-
-
-@dataclass(frozen=True)
-class Saved:
-    credential: CredentialInfo
-    replaced: bool
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class DueReminder:
-    reminder_id: int
-    credential: CredentialInfo
-    kind: str  # 'expiry' | 'rotation'
-    stage: str
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class RotateReport:
-    total: int
-    reencrypted: int
-    already_current: int
-
-
-@dataclass(frozen=True)
-class AuditEventInfo:
-    id: int
-    at: datetime
-    action: str
-    actor: str
-    credential_id: str | None
-    team_id: str | None
-    user_id: str | None
-    platform: str | None
-    identity: str | None
-    detail: str
-
-
-def status_of(cred: Credential, now: datetime) -> str:
-    if cred.expires_at is not None and cred.expires_at <= now:
-        return "expired"
-    if cred.status == "failing":
-        return "failing"
-    if cred.expires_at is not None and cred.expires_at - now <= EXPIRING_WITHIN:
-        return "expiring"
-    return "verified"
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
+def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
+        # A naive time is ambiguous; refusing it catches bugs before they shift schedules.
         raise ValueError("naive datetime given to the store; use timezone-aware UTC")
     return moment.astimezone(UTC)
 
@@ -169,9 +106,7 @@ class Store:
                 raise
 
     def _now(self) -> datetime:
-        now = _aware(self._clock())
-        assert now is not None
-        return now
+        return _utc(self._clock())
 
     @staticmethod
     def secret_aad(credential_id: str, team_id: str, platform: str, field: str) -> bytes:
@@ -272,8 +207,10 @@ class Store:
             version=cred.version,
         )
 
-    def _one(self, session: Session, credential_id: str) -> Credential:
-        cred = session.get(Credential, credential_id)
+    def _one(self, session: Session, credential_id: str, *, lock: bool = True) -> Credential:
+        # Locked (PostgreSQL) so concurrent changes to one credential apply one after the
+        # other instead of overwriting each other; SQLite's write lock already does that.
+        cred = session.get(Credential, credential_id, with_for_update=lock or None)
         if cred is None:
             raise CredentialNotFound(f"No credential with id {credential_id}.")
         return cred
@@ -361,12 +298,14 @@ class Store:
                     s.delete(seen)  # the credential was deleted since: store it again
                     s.flush()
             cred = s.scalars(
-                sa.select(Credential).where(
+                sa.select(Credential)
+                .where(
                     Credential.team_id == team_id,
                     Credential.user_id == user_id,
                     Credential.platform == flow.id,
                     Credential.identity == identity,
                 )
+                .with_for_update()
             ).first()
             replaced = cred is not None
             if cred is None:
@@ -400,7 +339,7 @@ class Store:
             cred.verified_at = now if result.ok else cred.verified_at
             cred.last_checked_at = now
             cred.next_check_at = now + RECHECK_EVERY
-            cred.expires_at = _aware(result.expires_at)
+            cred.expires_at = _utc(result.expires_at) if result.expires_at else None
             cred.rotation_days = days or None
             cred.rotation_due_at = now + timedelta(days=days) if days else None
             cred.reminders_stopped = False
@@ -408,7 +347,7 @@ class Store:
             cred.failing_notified = False
             s.flush()  # the credential row must exist before rows that reference it
             s.add_all(self._encrypt(cred, field, value) for field, value in secrets.items())
-            self._plan(s, cred, now)
+            schedule.plan(s, cred, now)
             self._audit(
                 s,
                 "replaced" if replaced else "stored",
@@ -480,7 +419,7 @@ class Store:
     def delete(self, credential_id: str, *, actor: str) -> bool:
         now = self._now()
         with self._session(write=True) as s:
-            cred = s.get(Credential, credential_id)
+            cred = s.get(Credential, credential_id, with_for_update=True)
             if cred is None:
                 return False
             self._audit(
@@ -517,7 +456,7 @@ class Store:
     def secret_values(self, credential_id: str) -> dict[str, str]:
         """The decrypted secret fields, for re-verification and refresh only."""
         with self._session(write=False) as s:
-            cred = self._one(s, credential_id)
+            cred = self._one(s, credential_id, lock=False)
             rows = s.scalars(
                 sa.select(SecretValue).where(SecretValue.credential_id == credential_id)
             ).all()
@@ -576,7 +515,7 @@ class Store:
                     cred.verified_at = now
                     cred.failing_notified = False
                     cred.store_name = result.store_name or cred.store_name
-                    new_expiry = _aware(result.expires_at)
+                    new_expiry = _utc(result.expires_at) if result.expires_at else None
                     if new_expiry is not None and new_expiry != cred.expires_at:
                         cred.expires_at = new_expiry
                         s.execute(
@@ -586,7 +525,7 @@ class Store:
                                 Reminder.sent_at.is_(None),
                             )
                         )
-                        self._plan(s, cred, now, rotation=False)
+                        schedule.plan(s, cred, now, rotation=False)
                 else:
                     cred.status = "failing"
                 self._audit(
@@ -618,7 +557,7 @@ class Store:
     def due_for_recheck(self, now: datetime, limit: int = 100) -> list[CredentialInfo]:
         """Claims credentials whose daily re-check is due: each is handed to one caller, and
         comes back after an hour if that caller never records a result."""
-        now = _aware(now) or self._now()
+        now = _utc(now)
         with self._session(write=True) as s:
             candidates = (
                 sa.select(Credential.id)
@@ -697,43 +636,14 @@ class Store:
         return RotateReport(total=total, reencrypted=done, already_current=already)
 
     # -- reminders --------------------------------------------------------------------------
-    def _plan(self, s: Session, cred: Credential, now: datetime, *, rotation: bool = True) -> None:
-        """The schedule of a freshly stored (or re-dated) credential version."""
-        if cred.expires_at is not None:
-            for days in EXPIRY_STAGES_DAYS:
-                due = cred.expires_at - timedelta(days=days)
-                if due > now:
-                    s.add(self._reminder(cred, "expiry", f"expiry-{days}d", due))
-        due_at = cred.rotation_due_at
-        # Past its expiry a key is dead; a rotation reminder then would only be noise.
-        if (
-            rotation
-            and due_at is not None
-            and (cred.expires_at is None or due_at < cred.expires_at)
-        ):
-            s.add(self._reminder(cred, "rotation", "rotation-due", due_at))
-
-    @staticmethod
-    def _reminder(
-        cred: Credential, kind: str, stage: str, due: datetime, origin: str = "plan"
-    ) -> Reminder:
-        return Reminder(
-            credential_id=cred.id,
-            credential_version=cred.version,
-            kind=kind,
-            stage=stage,
-            origin=origin,
-            due_at=due,
-        )
-
     def claim_due(
         self, now: datetime, limit: int = 100, lease_seconds: int = 300
     ) -> list[DueReminder]:
         """Claim due reminders for this caller only. A claim lasts `lease_seconds`: if the
         caller dies before `mark_sent`, the reminder becomes claimable again afterwards."""
-        now = _aware(now) or self._now()
+        now = _utc(now)
         with self._session(write=True) as s:
-            self._supersede(s, now)
+            schedule.supersede(s, now)
             candidates = (
                 sa.select(Reminder.id)
                 .join(Credential, Credential.id == Reminder.credential_id)
@@ -785,35 +695,6 @@ class Store:
                 for r in reminders
             ]
 
-    @staticmethod
-    def _supersede(s: Session, now: datetime) -> None:
-        """A sweep that runs late (process down for days) would find several stages of one
-        reminder due at once: "expires in 14 days", "in 3 days", "tomorrow". Only the latest
-        is still true, so the earlier ones are closed without being sent."""
-        later = aliased(Reminder)
-        older = (
-            sa.select(Reminder.id)
-            .where(
-                Reminder.sent_at.is_(None),
-                Reminder.due_at <= now,
-                sa.exists().where(
-                    later.credential_id == Reminder.credential_id,
-                    later.credential_version == Reminder.credential_version,
-                    later.kind == Reminder.kind,
-                    later.sent_at.is_(None),
-                    later.due_at <= now,
-                    later.due_at > Reminder.due_at,
-                ),
-            )
-            .with_for_update(skip_locked=True, of=Reminder)
-        )
-        s.execute(
-            sa.update(Reminder)
-            .where(Reminder.id.in_(older))
-            .values(sent_at=now, claimed_until=None)
-            .execution_options(synchronize_session=False)
-        )
-
     def mark_sent(self, reminder_id: int) -> None:
         """Record a reminder as sent; a sent rotation reminder plans the next weekly one."""
         with self._session(write=True) as s:
@@ -825,42 +706,7 @@ class Store:
             reminder.sent_at = self._now()
             reminder.claimed_until = None
             if reminder.kind == "rotation":
-                self._plan_overdue(s, reminder)
-
-    def _plan_overdue(self, s: Session, sent: Reminder) -> None:
-        cred = s.get(Credential, sent.credential_id)
-        if cred is None or cred.version != sent.credential_version or not cred.rotation_due_at:
-            return
-        pending = s.scalar(
-            sa.select(sa.func.count())
-            .select_from(Reminder)
-            .where(
-                Reminder.credential_id == cred.id,
-                Reminder.credential_version == cred.version,
-                Reminder.kind == "rotation",
-                Reminder.sent_at.is_(None),
-                Reminder.id != sent.id,
-            )
-        )
-        if pending:
-            return
-        # "When" is the sweep's notion of now (claimed_at), so clock-controlled sweeps plan
-        # the same way as real ones.
-        when = sent.claimed_at or sent.due_at
-        weeks = max(1, (when - cred.rotation_due_at) // OVERDUE_EVERY + 1)
-        stages = set(
-            s.scalars(
-                sa.select(Reminder.stage).where(
-                    Reminder.credential_id == cred.id,
-                    Reminder.credential_version == cred.version,
-                    Reminder.origin == "plan",
-                )
-            )
-        )
-        while f"rotation-overdue-{weeks}" in stages:
-            weeks += 1
-        due = cred.rotation_due_at + weeks * OVERDUE_EVERY
-        s.add(self._reminder(cred, "rotation", f"rotation-overdue-{weeks}", due))
+                schedule.plan_overdue(s, reminder)
 
     def release(self, reminder_id: int) -> None:
         """Give a claim back (sending failed): the next sweep picks the reminder up again."""
@@ -874,45 +720,12 @@ class Store:
 
     def snooze(self, credential_id: str, until: datetime, *, actor: str) -> CredentialInfo:
         """Nothing before `until`; then remind again about what was last reminded."""
-        until = _aware(until) or self._now()
+        until = _utc(until)
         now = self._now()
         with self._session(write=True) as s:
             cred = self._one(s, credential_id)
             cred.snoozed_until = until
-            current = (Reminder.credential_id == cred.id) & (
-                Reminder.credential_version == cred.version
-            )
-            s.execute(
-                sa.update(Reminder)
-                .where(current, Reminder.sent_at.is_(None), Reminder.due_at < until)
-                .values(due_at=until, claimed_at=None, claimed_until=None)
-                .execution_options(synchronize_session=False)
-            )
-            last = s.scalars(
-                sa.select(Reminder)
-                .where(current, Reminder.sent_at.is_not(None))
-                .order_by(Reminder.due_at.desc(), Reminder.id.desc())
-                .limit(1)
-            ).first()
-            if last is not None:
-                waiting = s.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(Reminder)
-                    .where(
-                        current,
-                        Reminder.kind == last.kind,
-                        Reminder.sent_at.is_(None),
-                        Reminder.due_at <= until,
-                    )
-                )
-                if not waiting:
-                    stage = _follow_up_stage(cred, last.kind, until)
-                    if stage:
-                        s.add(
-                            self._reminder(
-                                cred, last.kind, stage, until, origin=f"snooze:{until.isoformat()}"
-                            )
-                        )
+            schedule.snooze(s, cred, until)
             self._audit(
                 s, "snoozed", actor=actor, at=now, cred=cred, detail=f"until {until.isoformat()}"
             )
@@ -951,20 +764,7 @@ class Store:
                 reminder.sent_at = now
                 reminder.claimed_until = None
                 if reminder.kind == "rotation":
-                    self._plan_overdue(s, reminder)
-
-
-def _follow_up_stage(cred: Credential, kind: str, until: datetime) -> str | None:
-    """The stage name a snoozed reminder comes back with, worded for the moment it fires."""
-    if kind == "rotation" and cred.rotation_due_at is not None:
-        late = until - cred.rotation_due_at
-        return (
-            "rotation-due" if late < OVERDUE_EVERY else f"rotation-overdue-{late // OVERDUE_EVERY}"
-        )
-    if kind == "expiry" and cred.expires_at is not None:
-        left = cred.expires_at - until
-        return f"expiry-{max(0, left.days)}d"
-    return None
+                    schedule.plan_overdue(s, reminder)
 
 
 def _save_detail(cred: Credential, fields: Iterable[str], result: VerifyResult) -> str:

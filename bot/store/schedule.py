@@ -1,0 +1,158 @@
+"""The reminder schedule of a credential version, as rows in the reminder table.
+
+Expiry: 14, 3 and 1 days before, and on the day (only stages still ahead when planned).
+Rotation: when due, then weekly while overdue; each weekly stage is planned when the previous
+one is sent, so an answered reminder never leaves a queue of stale ones behind. A reminder row
+belongs to one credential version: storing a new secret deletes the old version's unsent rows.
+These functions work inside the caller's transaction (a Session) and never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from bot.store.models import Credential, Reminder
+
+EXPIRY_STAGES_DAYS = (14, 3, 1, 0)
+OVERDUE_EVERY = timedelta(weeks=1)
+
+
+def new_reminder(
+    cred: Credential, kind: str, stage: str, due: datetime, origin: str = "plan"
+) -> Reminder:
+    return Reminder(
+        credential_id=cred.id,
+        credential_version=cred.version,
+        kind=kind,
+        stage=stage,
+        origin=origin,
+        due_at=due,
+    )
+
+
+def plan(s: Session, cred: Credential, now: datetime, *, rotation: bool = True) -> None:
+    """The schedule of a freshly stored (or re-dated) credential version."""
+    if cred.expires_at is not None:
+        for days in EXPIRY_STAGES_DAYS:
+            due = cred.expires_at - timedelta(days=days)
+            if due > now:
+                s.add(new_reminder(cred, "expiry", f"expiry-{days}d", due))
+    due_at = cred.rotation_due_at
+    # Past its expiry a key is dead; a rotation reminder then would only be noise.
+    if rotation and due_at is not None and (cred.expires_at is None or due_at < cred.expires_at):
+        s.add(new_reminder(cred, "rotation", "rotation-due", due_at))
+
+
+def supersede(s: Session, now: datetime) -> None:
+    """A sweep that runs late (process down for days) would find several stages of one
+    reminder due at once: "expires in 14 days", "in 3 days", "tomorrow". Only the latest is
+    still true, so the earlier ones are closed without being sent."""
+    later = aliased(Reminder)
+    older = (
+        sa.select(Reminder.id)
+        .where(
+            Reminder.sent_at.is_(None),
+            Reminder.due_at <= now,
+            sa.exists().where(
+                later.credential_id == Reminder.credential_id,
+                later.credential_version == Reminder.credential_version,
+                later.kind == Reminder.kind,
+                later.sent_at.is_(None),
+                later.due_at <= now,
+                later.due_at > Reminder.due_at,
+            ),
+        )
+        # Another sweeper's rows are left to it (PostgreSQL); no waiting, no deadlock.
+        .with_for_update(skip_locked=True, of=Reminder)
+    )
+    s.execute(
+        sa.update(Reminder)
+        .where(Reminder.id.in_(older))
+        .values(sent_at=now, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def plan_overdue(s: Session, sent: Reminder) -> None:
+    """After a rotation reminder is sent: the next weekly one, unless one is already waiting."""
+    cred = s.get(Credential, sent.credential_id)
+    if cred is None or cred.version != sent.credential_version or not cred.rotation_due_at:
+        return
+    pending = s.scalar(
+        sa.select(sa.func.count())
+        .select_from(Reminder)
+        .where(
+            Reminder.credential_id == cred.id,
+            Reminder.credential_version == cred.version,
+            Reminder.kind == "rotation",
+            Reminder.sent_at.is_(None),
+            Reminder.id != sent.id,
+        )
+    )
+    if pending:
+        return
+    # "When" is the sweep's notion of now (claimed_at), so clock-controlled sweeps plan the
+    # same way as real ones, and a late sweep keeps the weekly rhythm from the due date.
+    when = sent.claimed_at or sent.due_at
+    weeks = max(1, (when - cred.rotation_due_at) // OVERDUE_EVERY + 1)
+    stages = set(
+        s.scalars(
+            sa.select(Reminder.stage).where(
+                Reminder.credential_id == cred.id,
+                Reminder.credential_version == cred.version,
+                Reminder.origin == "plan",
+            )
+        )
+    )
+    while f"rotation-overdue-{weeks}" in stages:
+        weeks += 1
+    due = cred.rotation_due_at + weeks * OVERDUE_EVERY
+    s.add(new_reminder(cred, "rotation", f"rotation-overdue-{weeks}", due))
+
+
+def snooze(s: Session, cred: Credential, until: datetime) -> None:
+    """Nothing before `until`; then remind again about what was last reminded ("Snooze 1 day"
+    on a rotation reminder means: ask me again tomorrow)."""
+    current = (Reminder.credential_id == cred.id) & (Reminder.credential_version == cred.version)
+    s.execute(
+        sa.update(Reminder)
+        .where(current, Reminder.sent_at.is_(None), Reminder.due_at < until)
+        .values(due_at=until, claimed_at=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    last = s.scalars(
+        sa.select(Reminder)
+        .where(current, Reminder.sent_at.is_not(None))
+        .order_by(Reminder.due_at.desc(), Reminder.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return
+    waiting = s.scalar(
+        sa.select(sa.func.count())
+        .select_from(Reminder)
+        .where(
+            current,
+            Reminder.kind == last.kind,
+            Reminder.sent_at.is_(None),
+            Reminder.due_at <= until,
+        )
+    )
+    stage = None if waiting else follow_up_stage(cred, last.kind, until)
+    if stage:
+        origin = f"snooze:{until.isoformat()}"
+        s.add(new_reminder(cred, last.kind, stage, until, origin=origin))
+
+
+def follow_up_stage(cred: Credential, kind: str, until: datetime) -> str | None:
+    """The stage a snoozed reminder comes back with, worded for the moment it fires."""
+    if kind == "rotation" and cred.rotation_due_at is not None:
+        late = until - cred.rotation_due_at
+        weeks = late // OVERDUE_EVERY
+        return "rotation-due" if weeks < 1 else f"rotation-overdue-{weeks}"
+    if kind == "expiry" and cred.expires_at is not None:
+        return f"expiry-{max(0, (cred.expires_at - until).days)}d"
+    return None
