@@ -465,8 +465,15 @@ def verifying_view(flow: Flow, private_metadata: str) -> dict[str, Any]:
 
 
 def result_view(
-    flow: Flow, info: CredentialInfo, result: VerifyResult, *, replaced: bool
+    flow: Flow,
+    info: CredentialInfo,
+    result: VerifyResult,
+    *,
+    replaced: bool,
+    rotating: CredentialInfo | None = None,
 ) -> dict[str, Any]:
+    """`rotating`: the stored key a "Rotate now" started from, when the new key turned out to
+    belong to a different store; the old one is kept, and the person is told so."""
     store = escape(info.store_name or result.store_name or info.identity)
     facts = [
         f"*Store*\n{store}",
@@ -494,6 +501,17 @@ def result_view(
         )
     for warning in result.warnings[:5]:
         blocks.append(SectionBlock(text=_md(f":information_source: {escape(warning)}")))
+    if rotating is not None and rotating.id != info.id:
+        blocks.append(
+            SectionBlock(
+                text=_md(
+                    ":warning: This key is for a different store than the one you were rotating "
+                    f"(*{escape(row_label(rotating))}*), so it was stored beside it. The old key "
+                    "and its reminders are unchanged: delete it from `/getkey list` if nobody "
+                    "uses it any more."
+                )
+            )
+        )
     note = "Stored encrypted; Slack only ever shows its last 4 characters. "
     if replaced:
         note = "This replaced the key stored before for this store. " + note

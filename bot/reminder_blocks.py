@@ -125,6 +125,11 @@ def stage_reason(info: CredentialInfo, stage: str, zone: UserZone, now: datetime
         if _aware(info.expires_at) <= now:
             return f"It *expired* on {when}. Replace it now so nothing that uses it breaks."
         days = stage.removeprefix("expiry-").removesuffix("d")
+        if days == "soon":
+            return (
+                f"It *expires at {when}*, in a few minutes. Replace it now so nothing that uses "
+                "it breaks."
+            )
         if days == "0":
             return f"It *expires today*, {when}. Replace it now so nothing that uses it breaks."
         plural = "day" if days == "1" else "days"

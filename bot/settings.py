@@ -72,9 +72,13 @@ class Settings(BaseSettings):
     # Bolt's default executor has 5 threads; each verification holds one for up to 15 s.
     getkey_listener_threads: int = Field(default=32, ge=2, le=200)
     log_level: str = "INFO"
+    # Lets the reminders renew Lightspeed R-Series tokens before they expire.
+    getkey_lightspeed_r_client_id: str | None = None
+    getkey_lightspeed_r_client_secret: SecretStr | None = None
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "getkey_encryption_keys",
+        "getkey_lightspeed_r_client_id", "getkey_lightspeed_r_client_secret",
         mode="before",
     )
     @classmethod

@@ -58,6 +58,16 @@ def test_stages_already_past_at_save_time_are_skipped(store: Store, clock: Clock
     assert sweep(store, clock.now + 2 * DAY) == ["expiry-0d"]
 
 
+def test_a_short_lived_token_is_flagged_shortly_before_it_dies(store: Store, clock: Clock) -> None:
+    # An R-Series access token lasts an hour: no day-based stage fits, so one comes 15 minutes
+    # before expiry (when renewable ones are renewed) and one at expiry.
+    expires = clock.now + timedelta(hours=1)
+    save(store, expires_at=expires, rotation_days=0)
+    assert sweep(store, expires - timedelta(minutes=16)) == []
+    assert sweep(store, expires - timedelta(minutes=15)) == ["expiry-soon"]
+    assert sweep(store, expires) == ["expiry-0d"]
+
+
 def test_a_late_sweep_sends_only_the_latest_missed_stage(store: Store, clock: Clock) -> None:
     # The process was down for days: "expires in 14 days" and "in 3 days" are no longer true.
     save(store, expires_at=clock.now + 20 * DAY, rotation_days=0)

@@ -155,3 +155,28 @@ def test_a_button_for_a_deleted_key_says_so(bot: RunningBot) -> None:
     bot.services.store.delete(info.id, actor="test")
     bot.slack.click(dm, rb.SNOOZE_DAY)
     assert "no longer stored" in response(bot).args["text"]
+
+
+def test_rotating_with_a_key_for_another_store_keeps_the_old_one_and_says_so(
+    bot: RunningBot,
+) -> None:
+    # The stored key belongs to another Wix account than the one the new key verifies for.
+    other = "0a0a0a0a-1111-4222-8333-444455556666"
+    old = bot.services.store.save(
+        team_id=bot.slack.team_id, user_id=bot.slack.user_id, flow=catalog.get("wix"),
+        values={**wix.good_values(), "account_id": other},
+        result=VerifyResult(ok=True, store_name="Old Shop",
+                            expires_at=datetime.now(UTC) + timedelta(days=20)),
+    ).credential
+    bot.slack.click(reminder_dm(bot), rb.ROTATE)
+    (opened,) = bot.standin.wait_for("views.open")
+    meta = opened.args["view"]["private_metadata"]
+    view_id = next(k for k, v in bot.standin.views.items() if v.get("private_metadata") == meta)
+    bot.slack.submit(view_id, {blocks.Ids.field_block("api_key"): wix.KEY,
+                               blocks.Ids.field_block("account_id"): wix.ACCOUNT})
+    (update,) = bot.standin.wait_for("views.update")
+    text = json.dumps(update.args["view"])
+    assert "different store" in text and "Old Shop" in text
+    still = bot.services.store.get(old.id)
+    assert still is not None and still.version == old.version
+    no_secret_anywhere(bot)

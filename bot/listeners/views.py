@@ -123,7 +123,11 @@ def finish(
         _update(client, view_id, blocks.save_failed_view(flow), acked_at)
         return
     info = saved.credential
-    view = blocks.result_view(flow, info, result, replaced=saved.replaced)
+    rotating_id = str(blocks.read_metadata(metadata).get("credential") or "")
+    rotating = services.store.get(rotating_id) if rotating_id else None
+    if rotating is not None and (rotating.team_id, rotating.user_id) != (team_id, user_id):
+        rotating = None  # never describe someone else's key
+    view = blocks.result_view(flow, info, result, replaced=saved.replaced, rotating=rotating)
     _update(client, view_id, view, acked_at)
     if not saved.duplicate:  # a retried delivery: the first one already told the person
         send_dm(

@@ -17,6 +17,10 @@ from sqlalchemy.orm import Session, aliased
 from bot.store.models import Credential, Reminder
 
 EXPIRY_STAGES_DAYS = (14, 3, 1, 0)
+# Short-lived tokens (R-Series access tokens last about an hour) get one reminder shortly before
+# they die, which is also when the reminders side renews the ones it can.
+SHORT_LIVED = timedelta(days=1)
+SOON_BEFORE = timedelta(minutes=15)
 OVERDUE_EVERY = timedelta(weeks=1)
 
 
@@ -40,6 +44,10 @@ def plan(s: Session, cred: Credential, now: datetime, *, rotation: bool = True) 
             due = cred.expires_at - timedelta(days=days)
             if due > now:
                 s.add(new_reminder(cred, "expiry", f"expiry-{days}d", due))
+        left = cred.expires_at - now
+        soon = cred.expires_at - min(SOON_BEFORE, left / 2)
+        if timedelta(0) < left < SHORT_LIVED:
+            s.add(new_reminder(cred, "expiry", "expiry-soon", soon))
     due_at = cred.rotation_due_at
     # Past its expiry a key is dead; a rotation reminder then would only be noise.
     if rotation and due_at is not None and (cred.expires_at is None or due_at < cred.expires_at):
