@@ -58,6 +58,8 @@ MAX_RETRY_WAIT = 30.0
 SLACK_ATTEMPTS = 3
 LEASE_SECONDS = 300
 CLAIM_BATCH = 100
+# A "no longer works" DM that Slack could not take is tried again by a re-check this soon.
+FAILING_DM_RETRY = timedelta(minutes=10)
 # Errors that will not go away by retrying: the reminder is dropped (logged) instead of being
 # retried every minute forever.
 UNDELIVERABLE = frozenset(
@@ -438,7 +440,15 @@ class Reminders:
             return None
         try:
             self.slack.send_dm(info, stage, now)
-        except (Deferred, Undeliverable) as exc:
+        except Deferred as exc:
+            # Slack is busy: the next re-check (soon) tries the DM again.
+            log.warning("failure DM deferred", extra={"credential": info.id, "error": str(exc)})
+            self.store.clear_failing_notified(info.id, retry_at=now + FAILING_DM_RETRY)
+            return None
+        except SlackDown:
+            self.store.clear_failing_notified(info.id, retry_at=now + FAILING_DM_RETRY)
+            raise
+        except Undeliverable as exc:
             log.warning("failure DM not sent", extra={"credential": info.id, "error": str(exc)})
             return None
         return _sent(info, stage)

@@ -159,6 +159,24 @@ def test_the_failing_dm_survives_slack_being_busy(
     assert len(failing_dms(standin)) == 1
 
 
+def test_a_failing_dm_slack_refused_is_sent_by_a_later_check(
+    store: Store, standin: FaultyStandIn, clock: Clock, wix_server: RevocableWix
+) -> None:
+    reminders = make_reminders(store, standin, clock, http=http_to(wix_server))
+    info = save_wix(store)
+    wix_server.revoked = True
+    standin.fail("chat.postMessage", 500, {"ok": False, "error": "internal_error"}, times=5)
+    clock.now = START + timedelta(days=1, minutes=1)
+    assert reminders.recheck(clock.now) == []
+    assert failing_dms(standin) == []
+    assert store.get(info.id).status == "failing"
+    # Slack is back: the owner is told at the next check, minutes later, not a day later.
+    standin.faults.clear()
+    clock.now += timedelta(minutes=11)
+    assert [t.stage for t in reminders.recheck(clock.now)] == ["failing"]
+    assert len(failing_dms(standin)) == 1
+
+
 def test_expired_keys_are_left_to_the_expiry_reminders(
     store: Store, standin: FaultyStandIn, clock: Clock, wix_server: RevocableWix
 ) -> None:

@@ -554,6 +554,17 @@ class Store:
             )
             return bool(done.rowcount)
 
+    def clear_failing_notified(self, credential_id: str, *, retry_at: datetime) -> None:
+        """The "no longer works" DM could not be delivered (Slack down): hand the episode back
+        so the re-check at `retry_at` tells the owner instead of nobody ever doing so."""
+        with self._session(write=True) as s:
+            s.execute(
+                sa.update(Credential)
+                .where(Credential.id == credential_id, Credential.status == "failing")
+                .values(failing_notified=False, next_check_at=_utc(retry_at))
+                .execution_options(synchronize_session=False)
+            )
+
     def due_for_recheck(self, now: datetime, limit: int = 100) -> list[CredentialInfo]:
         """Claims credentials whose daily re-check is due: each is handed to one caller, and
         comes back after an hour if that caller never records a result."""
