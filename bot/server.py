@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.app import build_app
 from bot.cli import UsageError
+from bot.listeners.views import ACK_DELIVERED
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.settings import Settings, SettingsError, how_to_fix, load_settings
@@ -46,9 +51,51 @@ def _reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> 
     return [data]
 
 
+class _Delivered:
+    """A WSGI body that sets an event once the server has written it (WSGI calls close()
+    after the last byte), so a listener can wait for its ack to reach Slack."""
+
+    def __init__(self, body: Iterable[bytes], event: threading.Event) -> None:
+        self.body = body
+        self.event = event
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.body)
+
+    def close(self) -> None:
+        self.event.set()
+
+
+class AckAwareHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, plus an event in each request's context that fires once the
+    response (the ack) has been written to Slack."""
+
+    def __init__(self, app: App, path: str) -> None:
+        super().__init__(app, path=path)
+        self._local = threading.local()
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        event = threading.Event()
+        self._local.event = event
+        return self.app.dispatch(
+            BoltRequest(
+                body=request.get_body(),
+                query=request.query_string,
+                headers=request.get_headers(),
+                context={ACK_DELIVERED: event},
+            )
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        self._local.event = None
+        body = super().__call__(environ, start_response)  # type: ignore[arg-type]
+        event = self._local.event
+        return _Delivered(body, event) if event is not None else body
+
+
 def make_wsgi_app(app: App, services: Services) -> WsgiApp:
     """POST /slack/events → Bolt; GET /healthz → 200 only when the database answers."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    slack = AckAwareHandler(app, path=EVENTS_PATH)
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"

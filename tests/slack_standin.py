@@ -177,6 +177,10 @@ class SlackStandIn:
     # -- the Web API --------------------------------------------------------------------
     def _handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any]:
         args = _decode(headers.get("content-type", ""), raw)
+        if "?" in path:
+            # slack_sdk sends some methods' arguments (users.info) in the query string.
+            query = parse_qs(path.split("?", 1)[1], keep_blank_values=True)
+            args = {**{k: v[0] for k, v in query.items()}, **args}
         if path.startswith("/response/"):
             self._record(Call("response_url", args, raw, headers))
             return 200, {"ok": True}

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -48,17 +49,37 @@ def submission_key(view: Mapping[str, Any], user_id: str) -> str:
 
 # The "Verifying…" ack travels back to Slack as the HTTP response while this listener goes on;
 # a views.update that overtakes it would be overwritten by it, leaving the person looking at
-# "Verifying…" for good. Real verifications take longer than this anyway.
+# "Verifying…" for good. Over HTTP the server tells us when the ack has been written
+# (bot.server sets ACK_DELIVERED); elsewhere (Socket Mode) a short head start stands in.
+ACK_DELIVERED = "getkey_ack_delivered"
 ACK_HEAD_START = 0.3
+ACK_WAIT_LIMIT = 3.0
+# "Written" means handed to the server's output buffer; the socket send follows a moment later.
+ACK_FLUSH_MARGIN = 0.05
+
+
+class AckGate:
+    """Holds the result back until Slack has the "Verifying…" ack."""
+
+    def __init__(self, delivered: threading.Event | None) -> None:
+        self.delivered = delivered
+        self.acked_at = time.monotonic()
+
+    def wait(self) -> None:
+        if self.delivered is not None:
+            if self.delivered.wait(ACK_WAIT_LIMIT):
+                time.sleep(ACK_FLUSH_MARGIN)
+            return
+        wait = self.acked_at + ACK_HEAD_START - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
 
 
 def _update(
-    client: WebClient, view_id: str, view: dict[str, Any], acked_at: float | None = None
+    client: WebClient, view_id: str, view: dict[str, Any], gate: AckGate | None = None
 ) -> None:
-    if acked_at is not None:
-        wait = acked_at + ACK_HEAD_START - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+    if gate is not None:
+        gate.wait()
     try:
         client.views_update(view_id=view_id, view=view)
     except SlackApiError as exc:
@@ -83,7 +104,7 @@ def finish(
     view: Mapping[str, Any],
     team_id: str,
     user_id: str,
-    acked_at: float | None = None,
+    gate: AckGate | None = None,
 ) -> None:
     """Verify, store, show the outcome. Runs after the ack."""
     started = time.perf_counter()
@@ -105,7 +126,7 @@ def finish(
             client,
             view_id,
             blocks.form_view(flow, private_metadata=metadata, values=public, problem=result),
-            acked_at,
+            gate,
         )
         log.info("submission finished", extra={"platform": flow.id, "stored": False})
         return
@@ -120,7 +141,7 @@ def finish(
         )
     except Exception as exc:
         log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})
-        _update(client, view_id, blocks.save_failed_view(flow), acked_at)
+        _update(client, view_id, blocks.save_failed_view(flow), gate)
         return
     info = saved.credential
     rotating_id = str(blocks.read_metadata(metadata).get("credential") or "")
@@ -128,7 +149,7 @@ def finish(
     if rotating is not None and (rotating.team_id, rotating.user_id) != (team_id, user_id):
         rotating = None  # never describe someone else's key
     view = blocks.result_view(flow, info, result, replaced=saved.replaced, rotating=rotating)
-    _update(client, view_id, view, acked_at)
+    _update(client, view_id, view, gate)
     if not saved.duplicate:  # a retried delivery: the first one already told the person
         send_dm(
             client,
@@ -144,7 +165,13 @@ def finish(
 
 def register(app: App, services: Services) -> None:
     @app.view(Ids.FORM)
-    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def submitted(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
         team_id, user_id = user_and_team(body)
         meta = blocks.read_metadata(view.get("private_metadata"))
         flow = catalog.get(str(meta.get("flow") or ""))
@@ -169,7 +196,7 @@ def register(app: App, services: Services) -> None:
             response_action="update",
             view=blocks.verifying_view(flow, str(view.get("private_metadata") or "")),
         )
-        acked_at = time.monotonic()
+        gate = AckGate(context.get(ACK_DELIVERED))
         finish(
             services,
             client,
@@ -178,7 +205,7 @@ def register(app: App, services: Services) -> None:
             view=view,
             team_id=team_id,
             user_id=user_id,
-            acked_at=acked_at,
+            gate=gate,
         )
 
     @app.view(Ids.CONFIRM_DELETE)
