@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from flows.base import Flow, VerifyResult
 from flows.http import PlatformHttp
 from tests.platforms.server import PlatformServer
 
@@ -25,3 +26,11 @@ def http_for(server: PlatformServer, total_timeout: float = 1.0) -> PlatformHttp
     """The production HTTP layer, pointed at a local server through GETKEY_<ID>_API_URL."""
     return PlatformHttp(environ={server.env_name(): server.url}, total_timeout=total_timeout,
                         connect_timeout=total_timeout)
+
+
+def check_and_verify(flow: Flow, server: PlatformServer, values: dict[str, str]) -> VerifyResult:
+    """What a person's submission goes through: the format check must pass, then the live
+    check runs against the local server."""
+    checked = flow.check(values)
+    assert checked.ok, checked.errors
+    return flow.run_verify(checked.values, http_for(server))

@@ -293,6 +293,24 @@ def _client() -> httpx.Client:
         return _shared[0]
 
 
+def visible_text(node: object) -> str:
+    """Every piece of text a person would see in a message or view, one per line."""
+    out: list[str] = []
+
+    def walk(item: object) -> None:
+        if isinstance(item, dict):
+            if item.get("type") in ("plain_text", "mrkdwn") and isinstance(item.get("text"), str):
+                out.append(item["text"])
+            for value in item.values():
+                walk(value)
+        elif isinstance(item, list):
+            for child in item:
+                walk(child)
+
+    walk(node)
+    return "\n".join(out)
+
+
 def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:
     """(block_id, element) of the interactive element with this action_id."""
     for block in blocks:

@@ -5,7 +5,7 @@ import pytest
 from flows import catalog
 from flows.base import Failure
 from flows.bigcommerce import FLOW, parse_credentials_file
-from tests.conftest import http_for
+from tests.conftest import check_and_verify, http_for
 from tests.platforms import bigcommerce as bc
 
 
@@ -24,10 +24,7 @@ def server(shared_server):
 
 
 def run(server, **overrides: str):
-    values = {**bc.good_values(), **overrides}
-    checked = FLOW.check(values)
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server))
+    return check_and_verify(FLOW, server, {**bc.good_values(), **overrides})
 
 
 def test_aliases_reach_the_flow():

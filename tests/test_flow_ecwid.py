@@ -5,7 +5,7 @@ import pytest
 from flows import catalog
 from flows.base import Failure
 from flows.ecwid import FLOW, REQUIRED_SCOPES
-from tests.conftest import http_for
+from tests.conftest import check_and_verify
 from tests.platforms import ecwid as ec
 
 
@@ -27,10 +27,7 @@ def server(shared_server):
 
 
 def run(server, **overrides: str):
-    values = {**ec.good_values(), **overrides}
-    checked = FLOW.check(values)
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server))
+    return check_and_verify(FLOW, server, {**ec.good_values(), **overrides})
 
 
 def test_aliases_reach_the_flow():

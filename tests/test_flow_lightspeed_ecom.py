@@ -6,7 +6,7 @@ import pytest
 
 from flows.base import Failure
 from flows.lightspeed_ecom import FLOW
-from tests.conftest import http_for
+from tests.conftest import check_and_verify, http_for
 from tests.platforms import lightspeed_ecom as server_mod
 
 
@@ -17,10 +17,7 @@ def server():
 
 
 def run(server, **overrides: str):
-    values = {**server_mod.good_values(), **overrides}
-    checked = FLOW.check(values)
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server))
+    return check_and_verify(FLOW, server, {**server_mod.good_values(), **overrides})
 
 
 def test_success_shows_shop_and_all_areas(server):

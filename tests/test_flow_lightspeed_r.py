@@ -7,7 +7,7 @@ import pytest
 
 from flows.base import Failure, VerifyResult
 from flows.lightspeed_r import FLOW, claims, refresh
-from tests.conftest import http_for
+from tests.conftest import check_and_verify, http_for
 from tests.platforms import lightspeed_r as server_mod
 
 
@@ -18,10 +18,7 @@ def server():
 
 
 def run(server, **overrides: str):
-    values = {**server_mod.good_values(), **overrides}
-    checked = FLOW.check(values)
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server))
+    return check_and_verify(FLOW, server, {**server_mod.good_values(), **overrides})
 
 
 def test_success_shows_account_scopes_and_expiry(server):

@@ -4,7 +4,7 @@ import pytest
 
 from flows.base import Failure
 from flows.lightyshare import FLOW
-from tests.conftest import http_for
+from tests.conftest import check_and_verify
 from tests.platforms import lightyshare as server_mod
 from tests.platforms.server import Response
 
@@ -25,10 +25,7 @@ def server(shared_server):
 
 
 def run(server, **overrides: str):
-    values = {**server_mod.good_values(), **overrides}
-    checked = FLOW.check(values)
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server))
+    return check_and_verify(FLOW, server, {**server_mod.good_values(), **overrides})
 
 
 def test_live_token_verifies_and_says_live(server):

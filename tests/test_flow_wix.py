@@ -4,7 +4,7 @@ import pytest
 
 from flows.base import Failure
 from flows.wix import FLOW
-from tests.conftest import http_for
+from tests.conftest import check_and_verify
 from tests.platforms import wix as server_mod
 
 
@@ -15,10 +15,7 @@ def server():
 
 
 def run(server, **overrides: str):
-    values = {**server_mod.good_values(), **overrides}
-    checked = FLOW.check(values)
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server))
+    return check_and_verify(FLOW, server, {**server_mod.good_values(), **overrides})
 
 
 def test_success_shows_site_name(server):

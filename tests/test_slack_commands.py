@@ -12,26 +12,11 @@ import pytest
 from bot.blocks import Ids
 from flows import catalog
 from tests.slack_standin import check_everything_sent, check_message, find_element
+from tests.slack_standin import visible_text as texts
 
 pytest_plugins = ("tests.bot_fixtures",)
 
 
-def texts(blocks: list[dict]) -> str:
-    """All visible text of a message, flattened."""
-    out: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return "\n".join(out)
 
 
 def answer(reply) -> dict:

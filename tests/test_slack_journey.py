@@ -14,6 +14,7 @@ import pytest
 from bot.blocks import Ids
 from tests.platforms import wix as wix_platform
 from tests.slack_standin import check_everything_sent, check_message, check_view, find_element
+from tests.slack_standin import visible_text as visible
 
 pytest_plugins = ("tests.bot_fixtures",)
 
@@ -23,21 +24,6 @@ FIELD_ACCOUNT = Ids.field_block("account_id")
 FIELD_SITE = Ids.field_block("site_id")
 
 
-def visible(view_or_blocks: object) -> str:
-    out: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(view_or_blocks)
-    return "\n".join(out)
 
 
 def open_wix_form(bot) -> str:
