@@ -192,15 +192,25 @@ def serve(force_http: bool = False) -> int:
         if settings.socket_mode and not force_http:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
             from slack_sdk import WebClient
+            from slack_sdk.errors import SlackApiError
 
             log.info("starting", extra={"mode": "socket"})
             # apps.connections.open goes through SLACK_API_URL too (proxies, GovSlack).
-            SocketModeHandler(
+            handler = SocketModeHandler(
                 app,
                 settings.secret("slack_app_token"),
                 web_client=WebClient(base_url=settings.slack_api_url),
                 concurrency=settings.getkey_listener_threads,
-            ).start()
+            )
+            try:
+                handler.start()  # apps.connections.open, then block
+            except SlackApiError as exc:
+                handler.close()
+                # The error code only: exception texts quote whole API responses.
+                raise UsageError(
+                    "SLACK_APP_TOKEN: Slack would not open a Socket Mode connection "
+                    f"({exc.response.get('error')}): {how_to_fix('SLACK_APP_TOKEN')}."
+                ) from None
         else:
             import waitress
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -25,6 +25,7 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from bot.blocks import validate_blocks, validate_view
+from tests.platforms.server import QuietHTTPServer
 
 TEAM_ID = "T0GETKEY1"
 BOT_USER_ID = "U0BOTUSER"
@@ -67,8 +68,14 @@ def _decode(content_type: str, raw: bytes) -> dict[str, Any]:
 
 
 class SlackStandIn:
-    def __init__(self, bot_token: str = "xoxb-0000-standin-token") -> None:
+    def __init__(
+        self, bot_token: str = "xoxb-0000-standin-token", *, app_token: str | None = None
+    ) -> None:
         self.bot_token = bot_token
+        # Socket Mode: apps.connections.open takes the app-level token and hands out
+        # `socket_url` (a tests.socket_standin server); None means Socket Mode is not offered.
+        self.app_token = app_token
+        self.socket_url: str | None = None
         self.calls: list[Call] = []
         self.views: dict[str, dict[str, Any]] = {}
         self.home: dict[str, dict[str, Any]] = {}
@@ -95,7 +102,7 @@ class SlackStandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -187,6 +194,10 @@ class SlackStandIn:
         method = path.removeprefix("/api/").split("?")[0]
         call = Call(method, args, raw, headers)
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if method == "apps.connections.open":
+            call.response = self._connections_open(token)
+            self._record(call)
+            return 200, call.response
         if token != self.bot_token:
             self._record(call)
             return 200, {"ok": False, "error": "invalid_auth"}
@@ -201,6 +212,16 @@ class SlackStandIn:
         with self._lock:
             self.calls.append(call)
             self._lock.notify_all()
+
+    def _connections_open(self, token: str) -> dict[str, Any]:
+        """Only an app-level token opens a Socket Mode connection, as on Slack."""
+        if self.app_token is None or self.socket_url is None:
+            return {"ok": False, "error": "unknown_method"}
+        if token.startswith("xox"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_url}
 
     def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://getkey-test.slack.com/", "team": "Test",
