@@ -50,6 +50,8 @@ class Ids:
     FIELD_PREFIX = "field."  # input block_id = FIELD_PREFIX + field key
     FIELD_ACTION = "value"  # action_id inside every input block
     PROBLEM = "problem"  # block_id of the failure explanation in a re-rendered form
+    ROTATION = "getkey.rotation"  # input block: how often to be reminded to rotate
+    ROTATION_DEFAULT = "default"  # its option meaning "the platform's (or workspace's) period"
 
     @staticmethod
     def field_block(key: str) -> str:
@@ -410,14 +412,50 @@ def _input(f: Field, values: Mapping[str, str]) -> InputBlock:
     )
 
 
+ROTATION_CHOICES = (30, 60, 90, 180, 365)
+
+
+def _rotation_input(default_days: int, chosen: int | None) -> InputBlock:
+    """Per-credential rotation period (issue: default per platform, overridable per
+    workspace and per credential)."""
+    default = Option(
+        text=clip(f"Default: every {default_days} days", OPTION_TEXT), value=Ids.ROTATION_DEFAULT
+    )
+    options = [default] + [
+        Option(text=f"Every {days} days", value=str(days))
+        for days in ROTATION_CHOICES
+        if days != default_days
+    ]
+    initial = next((o for o in options if chosen is not None and o.value == str(chosen)), default)
+    return InputBlock(
+        block_id=Ids.ROTATION,
+        label=_plain("Remind me to rotate it", 2000),
+        element=StaticSelectElement(
+            action_id=Ids.FIELD_ACTION, options=options, initial_option=initial
+        ),
+        hint=_plain("A DM with a Rotate now button when the period is up.", 2000),
+        optional=True,
+    )
+
+
+def read_rotation(state: Mapping[str, Any]) -> int | None:
+    """The period chosen in a submitted form; None means the default."""
+    element = (state.get(Ids.ROTATION) or {}).get(Ids.FIELD_ACTION) or {}
+    value = str((element.get("selected_option") or {}).get("value") or "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 3650 else None
+
+
 def form_view(
     flow: Flow,
     *,
     private_metadata: str,
     values: Mapping[str, str] | None = None,
     problem: VerifyResult | None = None,
+    default_rotation_days: int | None = None,
+    rotation_days: int | None = None,
 ) -> dict[str, Any]:
-    """The credential form. `values` may pre-fill non-secret fields after a failure."""
+    """The credential form. `values` may pre-fill non-secret fields after a failure;
+    `rotation_days` is the period chosen before (None: the default one)."""
     values = values or {}
     blocks: list[Block] = []
     if problem is not None:
@@ -427,6 +465,8 @@ def form_view(
     elif flow.summary:
         blocks.append(ContextBlock(elements=[_md(flow.summary)]))
     blocks += [_input(f, values) for f in flow.fields]
+    if flow.verifiable:
+        blocks.append(_rotation_input(default_rotation_days or flow.rotation_days, rotation_days))
     blocks.append(
         ContextBlock(
             elements=[

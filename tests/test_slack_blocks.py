@@ -23,8 +23,12 @@ def test_every_platform_guide_and_form_fit_slack(flow):
     meta = blocks.metadata(flow.id, credential_id="c" * 36, channel="C0123456789")
     form = validate_view(blocks.form_view(flow, private_metadata=meta))
     inputs = [b for b in form["blocks"] if b["type"] == "input"]
-    assert [b["block_id"] for b in inputs] == [Ids.field_block(f.key) for f in flow.fields]
-    for f, block in zip(flow.fields, inputs, strict=True):
+    # The flow's fields, then (for a key that can be stored) how often to rotate it.
+    assert [b["block_id"] for b in inputs] == [
+        *(Ids.field_block(f.key) for f in flow.fields),
+        *([Ids.ROTATION] if flow.verifiable else []),
+    ]
+    for f, block in zip(flow.fields, inputs[: len(flow.fields)], strict=True):
         assert block["element"]["type"] == ("static_select" if f.choices else "plain_text_input")
         assert block.get("optional", False) is (not f.required)
     validate_view(blocks.verifying_view(flow, meta))
@@ -126,3 +130,15 @@ def test_long_titles_are_clipped_to_slacks_limit():
     flow = catalog.get("lightspeed-ecom")
     view = validate_view(blocks.form_view(flow, private_metadata="{}"))
     assert len(view["title"]["text"]) <= blocks.TITLE_TEXT
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("30", 30), ("365", 365), ("default", None), ("0", None), ("99999", None), ("-5", None),
+     ("abc", None), (None, None)],
+)
+def test_a_submitted_rotation_period_is_read_safely(value, expected):
+    # A forged or stale submission can carry anything in the select's value.
+    option = {"value": value} if value is not None else None
+    state = {Ids.ROTATION: {Ids.FIELD_ACTION: {"type": "static_select", "selected_option": option}}}
+    assert blocks.read_rotation(state) == expected

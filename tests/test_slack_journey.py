@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -55,7 +56,10 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     view_id = open_wix_form(bot)
     form = bot.standin.views[view_id]
     inputs = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
-    assert set(inputs) == {FIELD_KEY, FIELD_ACCOUNT, FIELD_SITE}
+    assert set(inputs) == {FIELD_KEY, FIELD_ACCOUNT, FIELD_SITE, Ids.ROTATION}
+    # The rotation period offers Wix's default first.
+    rotation = inputs[Ids.ROTATION]["element"]
+    assert rotation["initial_option"]["text"]["text"] == "Default: every 180 days"
     assert inputs[FIELD_KEY]["element"]["type"] == "plain_text_input"
     assert "initial_value" not in inputs[FIELD_KEY]["element"]
     assert inputs[FIELD_SITE].get("optional") is True
@@ -77,7 +81,7 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
 
     # Well-formed but wrong key: "Verifying…" at once, then the form again with the cause.
     wrong = SECRET[:-3] + "zzz"
-    ack = bot.slack.submit(view_id, good(**{FIELD_KEY: wrong})).json()
+    ack = bot.slack.submit(view_id, good(**{FIELD_KEY: wrong, Ids.ROTATION: "30"})).json()
     assert ack["response_action"] == "update"
     assert "Checking the key with Wix" in visible(check_view(ack["view"]))
     (failed,) = bot.standin.wait_for("views.update")
@@ -89,12 +93,14 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     again = {b["block_id"]: b for b in failure_view["blocks"] if b["type"] == "input"}
     assert "initial_value" not in again[FIELD_KEY]["element"]  # the secret is not put back
     assert again[FIELD_ACCOUNT]["element"]["initial_value"] == wix_platform.ACCOUNT
+    # The period chosen survives the failure.
+    assert again[Ids.ROTATION]["element"]["initial_option"]["value"] == "30"
     assert store.list_for_user(team, user) == []
     assert bot.standin.calls_to("chat.postMessage") == []
 
     # The good key: verified, stored, result view, DM.
     bot.standin.reset()
-    ack = bot.slack.submit(view_id, good()).json()
+    ack = bot.slack.submit(view_id, good(**{Ids.ROTATION: "30"})).json()
     assert ack["response_action"] == "update", ack
     (done,) = bot.standin.wait_for("views.update")
     result = visible(check_view(done.args["view"]))
@@ -106,6 +112,9 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     (stored,) = store.list_for_user(team, user)
     assert stored.platform == "wix" and stored.store_name == "The Plant Shop"
     assert stored.status == "verified" and stored.next_reminder_at is not None
+    # The rotation period the person chose, not Wix's 180 days.
+    assert stored.rotation_days == 30
+    assert stored.rotation_due_at - stored.verified_at == timedelta(days=30)
     (dm_open,) = bot.standin.wait_for("conversations.open")
     assert dm_open.args["users"] == user
     (dm,) = bot.standin.wait_for("chat.postMessage")

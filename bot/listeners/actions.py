@@ -32,13 +32,15 @@ def open_form(
     *,
     credential_id: str | None = None,
     channel: str | None = None,
+    default_rotation_days: int | None = None,
 ) -> None:
-    """Open the credential modal. Reused by "rotate now" (bound to an existing credential)."""
+    """Open the credential modal."""
     client.views_open(
         trigger_id=trigger_id,
         view=blocks.form_view(
             flow,
             private_metadata=blocks.metadata(flow.id, credential_id=credential_id, channel=channel),
+            default_rotation_days=default_rotation_days,
         ),
     )
 
@@ -77,7 +79,13 @@ def register(app: App, services: Services) -> None:
         if flow is None:
             return
         try:
-            open_form(client, body["trigger_id"], flow, channel=channel_of(body))
+            open_form(
+                client,
+                body["trigger_id"],
+                flow,
+                channel=channel_of(body),
+                default_rotation_days=services.store.rotation_days_for(flow),
+            )
         except SlackApiError as exc:
             log.warning("views.open failed", extra={"error": exc.response.get("error")})
 

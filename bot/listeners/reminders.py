@@ -178,7 +178,10 @@ class ReminderActions:
         if info is None:
             return
         try:
-            view = rotation_modal(info)
+            flow = catalog.get(info.platform)
+            view = rotation_modal(
+                info, self.services.store.rotation_days_for(flow) if flow else None
+            )
         except LookupError:
             _tell(body, client, respond, "getkey no longer supports this platform, so it "
                   "cannot be rotated here. Delete it, or ask your admin.")
@@ -190,7 +193,7 @@ class ReminderActions:
             log.warning("views.open failed", extra={"error": exc.response.get("error")})
 
 
-def rotation_modal(info: Any) -> dict[str, Any]:
+def rotation_modal(info: Any, default_days: int | None = None) -> dict[str, Any]:
     """The platform's own form, bound to this credential through private_metadata (the id
     only). Raises LookupError when the platform is unknown."""
     flow = catalog.get(info.platform)
@@ -202,6 +205,9 @@ def rotation_modal(info: Any) -> dict[str, Any]:
         flow,
         private_metadata=blocks.metadata(flow.id, credential_id=info.id),
         values=info.identifiers,
+        default_rotation_days=default_days,
+        # Keep the period the person chose last time (shown as the default when it is one).
+        rotation_days=info.rotation_days if info.rotation_days != default_days else None,
     )
 
 

@@ -105,6 +105,7 @@ def finish(
     team_id: str,
     user_id: str,
     gate: AckGate | None = None,
+    rotation_days: int | None = None,
 ) -> None:
     """Verify, store, show the outcome. Runs after the ack."""
     started = time.perf_counter()
@@ -125,7 +126,14 @@ def finish(
         _update(
             client,
             view_id,
-            blocks.form_view(flow, private_metadata=metadata, values=public, problem=result),
+            blocks.form_view(
+                flow,
+                private_metadata=metadata,
+                values=public,
+                problem=result,
+                default_rotation_days=services.store.rotation_days_for(flow),
+                rotation_days=rotation_days,
+            ),
             gate,
         )
         log.info("submission finished", extra={"platform": flow.id, "stored": False})
@@ -138,6 +146,7 @@ def finish(
             values=values,
             result=result,
             submission_key=submission_key(view, user_id),
+            rotation_days=rotation_days,
         )
     except Exception as exc:
         log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})
@@ -183,7 +192,8 @@ def register(app: App, services: Services) -> None:
                 ),
             )
             return
-        checked = flow.check(read_values(flow, (view.get("state") or {}).get("values") or {}))
+        state = (view.get("state") or {}).get("values") or {}
+        checked = flow.check(read_values(flow, state))
         if not checked.ok:
             keys = {f.key for f in flow.fields}
             errors = {
@@ -206,6 +216,7 @@ def register(app: App, services: Services) -> None:
             team_id=team_id,
             user_id=user_id,
             gate=gate,
+            rotation_days=blocks.read_rotation(state),
         )
 
     @app.view(Ids.CONFIRM_DELETE)
