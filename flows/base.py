@@ -65,6 +65,14 @@ class Field:
 
     `clean` receives the raw text (never None) and returns the normalised value or raises
     FieldError. It is only called for non-empty input; emptiness is handled by `required`.
+
+    `shape` is a regular expression (matched with re.fullmatch) that describes every value the
+    platform accepts by format for this field, as `clean` returns it (an empty result of an
+    optional field means "not given" and is outside its scope). It is deliberately not
+    enforced by `run_clean`: the cleaner gives the specific message for each mistake, while
+    `shape` states the platform's format once, for tests (whatever `clean` accepts must
+    match it) and for renderers (input hints, client-side patterns). Fields with `choices`
+    may leave it empty.
     """
 
     key: str
@@ -78,6 +86,7 @@ class Field:
     # (value, label) pairs: renderers show a picker instead of a text box.
     choices: tuple[tuple[str, str], ...] = ()
     clean: Cleaner | None = None
+    shape: str = ""
 
     def run_clean(self, raw: str | None) -> str:
         text = (raw or "").strip() if not self.multiline else (raw or "").strip("\r\n\t ")

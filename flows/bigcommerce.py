@@ -255,6 +255,10 @@ class BigCommerceFlow(Flow):
             secret=True,
             multiline=True,
             clean=_clean_file,
+            # Not a platform format: the file is consumed into "hash:token" (hash possibly
+            # empty, when the box below holds it), which check_together spreads over the
+            # two fields below and then empties; the shape is exactly that intermediate.
+            shape=f"(?:{_HASH.pattern})?:{_TOKEN.pattern}",
         ),
         Field(
             "store_hash",
@@ -264,6 +268,7 @@ class BigCommerceFlow(Flow):
             example="https://api.bigcommerce.com/stores/abc123xyz/v3/",
             required=False,
             clean=_clean_hash,
+            shape=_HASH.pattern,
         ),
         Field(
             "access_token",
@@ -274,6 +279,7 @@ class BigCommerceFlow(Flow):
             required=False,
             secret=True,
             clean=_clean_token,
+            shape=_TOKEN.pattern,
         ),
     )
     troubleshooting = (

@@ -78,18 +78,21 @@ def _clean_store_id(raw: str) -> str:
         for pattern in _ID_IN_URL:
             m = pattern.search(value if "//" in value else "//" + value)
             if m:
-                return m.group(1)
-        raise FieldError(
-            "That address does not contain the store ID. Paste only the number shown as "
-            "Store ID on your custom app's page in Ecwid."
-        )
+                break
+        else:
+            raise FieldError(
+                "That address does not contain the store ID. Paste only the number shown as "
+                "Store ID on your custom app's page in Ecwid."
+            )
+        # The address gives digits of any length; the ID itself still has to fit.
+        value = m.group(1)
     if value.lower().startswith(("id:", "store id")):
         value = value.split(":", 1)[-1].strip() if ":" in value else value[8:].strip()
     value = value.lstrip("#")
     if any(ch.isspace() for ch in value):
         raise FieldError("The store ID is one number without spaces.")
     if not _STORE_ID.fullmatch(value):
-        raise FieldError("The store ID is only digits, such as 12345678.")
+        raise FieldError("The store ID is only digits (at most 12), such as 12345678.")
     return value
 
 
@@ -178,6 +181,7 @@ class EcwidFlow(Flow):
             hint="A number. An Ecwid admin or API address containing it works too.",
             example="12345678",
             clean=_clean_store_id,
+            shape=_STORE_ID.pattern,
         ),
         Field(
             "secret_token",
@@ -186,6 +190,7 @@ class EcwidFlow(Flow):
             example="secret_AbCdEf…",
             secret=True,
             clean=_clean_secret,
+            shape=_SECRET.pattern,
         ),
     )
     troubleshooting = (

@@ -80,7 +80,10 @@ def _clean_language(raw: str) -> str:
     value = unwrap(raw).lower()
     if looks_like_url(value):
         # A shop address such as https://myshop.com/en/ carries the language as its first segment.
-        parts = urlsplit(value if "://" in value else "https://" + value)
+        try:
+            parts = urlsplit(value if "://" in value else "https://" + value)
+        except ValueError:  # e.g. an unclosed "[" read as an IPv6 host
+            parts = urlsplit("")
         first = parts.path.strip("/").split("/", 1)[0]
         if _LANGUAGE.fullmatch(first):
             return first
@@ -166,6 +169,7 @@ class LightspeedEcomFlow(Flow):
             secret=True,
             max_length=300,
             clean=_clean_key,
+            shape=_CREDENTIAL.pattern,
         ),
         Field(
             "api_secret",
@@ -175,6 +179,7 @@ class LightspeedEcomFlow(Flow):
             secret=True,
             max_length=300,
             clean=_clean_secret,
+            shape=_CREDENTIAL.pattern,
         ),
         Field(
             "cluster",
@@ -192,6 +197,7 @@ class LightspeedEcomFlow(Flow):
             example="nl",
             max_length=300,
             clean=_clean_language,
+            shape=_LANGUAGE.pattern,
         ),
     )
     troubleshooting = (

@@ -47,13 +47,16 @@ FULL_SCOPE = "employee:all"
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _REFRESH = re.compile(r"[A-Za-z0-9._~+/=-]{20,3000}")
+# A refresh token is never the access token (an eyJ… value with exactly two dots).
+_REFRESH_SHAPE = r"(?!eyJ[^.]*\.[^.]*\.[^.]*$)" + _REFRESH.pattern
 
 
 def _b64json(part: str) -> Any:
     padded = part + "=" * (-len(part) % 4)
     try:
         return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    # RecursionError: about a thousand nested brackets exhaust the JSON decoder's depth.
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -90,7 +93,7 @@ def _picked(raw: str) -> dict[str, str]:
     if text.startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting exhausts the decoder's depth
             return {}
         if isinstance(data, dict):
             for key in ("access_token", "refresh_token"):
@@ -207,6 +210,7 @@ class LightspeedRFlow(Flow):
             secret=True,
             multiline=True,
             clean=_clean_access,
+            shape=_JWT.pattern,
         ),
         Field(
             "refresh_token",
@@ -217,6 +221,7 @@ class LightspeedRFlow(Flow):
             secret=True,
             multiline=True,
             clean=_clean_refresh,
+            shape=_REFRESH_SHAPE,
         ),
     )
     troubleshooting = (

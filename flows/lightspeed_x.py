@@ -37,6 +37,11 @@ _PERSONAL = re.compile(r"lsxs_pt_[A-Za-z0-9]{20,}")
 # Tokens made before the lsxs_ prefix existed have no documented shape (assumption: one run of
 # URL-safe characters); only the obviously wrong is refused.
 _LEGACY = re.compile(r"[A-Za-z0-9_-]{20,200}")
+# What the fields hold once cleaned: one DNS label that is not a Lightspeed host of its own;
+# a personal token, or a legacy one that does not pretend to be another lsxs_ kind; a date.
+_PREFIX_SHAPE = f"(?!(?:{'|'.join(sorted(_NOT_STORES))})$){_LABEL.pattern}"
+_TOKEN_SHAPE = f"{_PERSONAL.pattern}|(?!lsxs_){_LEGACY.pattern}"
+_DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _NO_EXPIRY = {"none", "never", "no", "no expiry", "no expiration", "n/a", "-"}
 
 
@@ -165,6 +170,7 @@ class LightspeedXFlow(Flow):
             example="myshop",
             max_length=300,
             clean=_clean_prefix,
+            shape=_PREFIX_SHAPE,
         ),
         Field(
             "token",
@@ -174,6 +180,7 @@ class LightspeedXFlow(Flow):
             secret=True,
             max_length=300,
             clean=_clean_token,
+            shape=_TOKEN_SHAPE,
         ),
         Field(
             "expires_on",
@@ -183,6 +190,7 @@ class LightspeedXFlow(Flow):
             required=False,
             max_length=40,
             clean=_clean_expiry,
+            shape=_DATE_SHAPE,
         ),
     )
     troubleshooting = (

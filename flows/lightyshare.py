@@ -40,6 +40,7 @@ from flows.http import PlatformHttp
 # minimum length is ours, to catch a token cut short by a copy from a truncated display.
 _SHAPE = re.compile(r"lsh_(live|test)_([A-Za-z0-9_]+)")
 _MIN_UNIQUE = 8
+_TOKEN_SHAPE = rf"lsh_(?:live|test)_[A-Za-z0-9_]{{{_MIN_UNIQUE},}}"
 # Tokens of other platforms people keep in the same password manager.
 _OTHER_PLATFORMS = (
     ("IST.", "a Wix API key"),
@@ -65,7 +66,10 @@ def environment_of(value: str) -> str | None:
 
 def _from_url(text: str) -> str:
     """A request URL pasted whole (the docs show `…?token=lsh_…`): take the token out."""
-    found = parse_qs(urlsplit(text).query).get("token", [])
+    try:
+        found = parse_qs(urlsplit(text).query).get("token", [])
+    except ValueError:  # e.g. an unclosed "[" read as an IPv6 host
+        found = []
     if found and found[0].startswith("lsh_"):
         return found[0]
     raise FieldError(
@@ -163,6 +167,7 @@ class LightyshareFlow(Flow):
             secret=True,
             max_length=500,
             clean=_clean_token,
+            shape=_TOKEN_SHAPE,
         ),
     )
     troubleshooting = (

@@ -20,6 +20,8 @@ from flows.cleaning import looks_like_url, token, uuid_value
 from flows.http import PlatformHttp
 
 _KEY_SHAPE = re.compile(r"(?:IST|JWS)\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# IDs are stored in uuid.UUID's canonical form, whatever form was pasted.
+_UUID_SHAPE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def _clean_key(raw: str) -> str:
@@ -99,6 +101,7 @@ class WixFlow(Flow):
             secret=True,
             multiline=True,
             clean=_clean_key,
+            shape=_KEY_SHAPE.pattern,
         ),
         Field(
             "account_id",
@@ -106,6 +109,7 @@ class WixFlow(Flow):
             hint="Shown on the API Keys page, next to your keys.",
             example="1a2b3c4d-1234-5678-9abc-1234567890ab",
             clean=_clean_account,
+            shape=_UUID_SHAPE,
         ),
         Field(
             "site_id",
@@ -114,6 +118,7 @@ class WixFlow(Flow):
             example="9f8e7d6c-1234-5678-9abc-1234567890ab",
             required=False,
             clean=_clean_site,
+            shape=_UUID_SHAPE,
         ),
     )
     troubleshooting = (

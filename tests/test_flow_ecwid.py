@@ -153,6 +153,8 @@ def test_secret_token_paste_mistakes(raw, fragment):
         (ec.PUBLIC, "This is a token"),
         ("1234 5678", "without spaces"),
         ("plantshop", "only digits"),
+        # Found by the near-valid property test: a URL used to bypass the length check.
+        ("https://my.ecwid.com/store/12345678901234567", "at most 12"),
     ],
 )
 def test_store_id_paste_mistakes(raw, fragment):

@@ -140,6 +140,8 @@ def test_secret_pasted_twice():
         ("en-GB", None),
         ("https://www.plantshop.nl/", None),
         ("n", None),
+        # An unclosed "[" made urlsplit raise a ValueError instead of a field message.
+        ("https://[plantshop.nl/en/", None),
     ],
 )
 def test_language_paste_mistakes(raw, expected):

@@ -147,6 +147,10 @@ A = server_mod.ACCESS
         ("https://cloud.lightspeedapp.com/auth/oauth/authorize", "web address"),
         ("6f2b8c1d9e0a4f3b7c5d1e2f3a4b5c6d7e8f9a0b", "starts with eyJ"),
         ("eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln", "starts with eyJ"),
+        # JSON nested past the decoder's depth raised RecursionError instead of a message:
+        # in a pasted token answer, and in the token's own payload.
+        ('{"access_token":' + "[" * 1400 + "]" * 1400 + "}", "starts with eyJ"),
+        (A.split(".")[0] + "." + "W1tb" * 400 + "." + A.split(".")[2], "starts with eyJ"),
     ],
 )
 def test_access_token_paste_mistakes(raw, fragment):

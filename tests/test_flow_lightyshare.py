@@ -107,6 +107,8 @@ LIVE = server_mod.LIVE
         ("shpat_0123456789abcdef0123456789abcdef", "Shopify"),
         ("IST.eyJraWQiOiJQb3pIX2FDMiJ9.eyJ9.c2ln", "Wix"),
         ("sk_1234567890abcdef", "starts with lsh_live_"),
+        # An unclosed "[" made urlsplit raise a ValueError instead of a field message.
+        ("https://[lightyshare.com/api?token=" + LIVE, "web address"),
     ],
 )
 def test_token_paste_mistakes(raw, fragment):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows import catalog
-from flows.base import Failure, FieldError
+from flows.base import Failure, Field, FieldError
 from flows.http import env_name
 from tests.conftest import http_for, platform_module
 from tests.platforms.server import FAULTS
@@ -101,12 +106,9 @@ def test_every_flow_is_complete():
 ALL_FIELDS = [(flow.id, f.key) for flow in catalog.all_flows() for f in flow.fields]
 
 
-@pytest.mark.parametrize(("flow_id", "key"), ALL_FIELDS)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=st.text(max_size=400))
-def test_field_checks_never_crash(flow_id, key, text):
-    flow = catalog.get(flow_id)
-    f = flow.field(key)
+def _accepted_properties(f: Field, text: str) -> None:
+    """What must hold for any paste: only a FieldError that does not echo the paste, or a
+    clean value within the platform's format (`Field.shape`)."""
     try:
         cleaned = f.run_clean(text)
     except FieldError as exc:
@@ -120,3 +122,219 @@ def test_field_checks_never_crash(flow_id, key, text):
     if cleaned and f.secret:
         assert not any(ch.isspace() for ch in cleaned)
     assert len(cleaned) <= f.max_length
+    # An empty result of an optional field means "not given"; anything else must be a value
+    # the platform could accept, or the person learns of the mistake only at verification.
+    if f.shape and (cleaned or f.required):
+        assert re.fullmatch(f.shape, cleaned), (f.key, f.shape)
+
+
+@pytest.mark.parametrize(("flow_id", "key"), ALL_FIELDS)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=400))
+def test_field_checks_never_crash(flow_id, key, text):
+    _accepted_properties(catalog.get(flow_id).field(key), text)
+
+
+# -- near-valid pastes --------------------------------------------------------------------
+# Good values for optional fields that good_values() leaves empty.
+def _extra_good() -> dict[tuple[str, str], str]:
+    from tests.platforms import bigcommerce
+
+    next_year = (datetime.now(UTC).date() + timedelta(days=365)).isoformat()
+    return {
+        ("wix", "site_id"): "9f8e7d6c-1234-5678-9abc-1234567890ab",
+        ("bigcommerce", "credentials_file"): bigcommerce.credentials_file(),
+        ("lightspeed-x", "expires_on"): next_year,
+    }
+
+
+# Fields whose cleaner consumes the paste into something else (see the field's comment).
+CONSUMED = {("bigcommerce", "credentials_file")}
+
+
+def _good_samples() -> list[tuple[str, str, str]]:
+    extra = _extra_good()
+    samples = []
+    for flow in catalog.all_flows():
+        if not flow.verifiable:
+            continue
+        good = platform_module(flow.id).good_values()
+        for f in flow.fields:
+            value = good.get(f.key) or extra.get((flow.id, f.key), "")
+            samples.append((flow.id, f.key, value))
+    return samples
+
+
+GOOD = _good_samples()
+
+_WRAPPERS = [" ", "\n", "\t", "\r\n", '"', "'", "`", "```", "“", "”", "‘", "\u200b", "\u00a0",
+             "\ufeff", "<", ">", "(", ")", "[", "]", ",", ";", ".", ":"]
+_PREFIXES = ["Bearer ", "bearer ", "Authorization: Bearer ", "Authorization: ", "token=",
+             "ACCESS TOKEN: ", "X-Auth-Token: ", "export API_KEY=", "id: ", "#", "Store ID ",
+             "IST.", "JWS.", "secret_", "public_", "secure_", "lsh_live_", "lsh_test_", "lsh_",
+             "LSH_", "lsxs_pt_", "lsxs_", "eyJ", "def50", "shpat_", "ck_", "sk_", "store-",
+             "https://", "www.", "{", "["]
+_URLS = [
+    "https://example.com/{v}", "https://{v}", "http://{v}/", "www.{v}.com",
+    "https://api.bigcommerce.com/stores/{v}/v3/", "https://store-{v}.mybigcommerce.com/manage",
+    "API PATH: https://api.bigcommerce.com/stores/{v}/v3/",
+    "https://app.ecwid.com/api/v3/{v}/profile", "https://my.ecwid.com/store/{v}#develop-apps",
+    "https://store{v}.company.site/", "https://{v}.retail.lightspeed.app/setup",
+    "https://{v}.vendhq.com", "https://lightyshare.com/api/product/1?token={v}",
+    "https://myshop.com/{v}/", "https://shop.webshopapp.com/{v}/",
+    "https://manage.wix.com/dashboard/{v}/home",
+    # A stray "[" after the scheme reads as an unclosed IPv6 host to urllib.
+    "https://[{v}]/", "https://[{v}/", "https://[shop.shoplightspeed.com/{v}/",
+    "http://{v}:99999/",
+    '{{"access_token": "{v}"}}', '{{"refresh_token": "{v}", "access_token": "{v}"}}',
+]
+
+Mutation = Callable[[str, st.DrawFn], str]
+
+
+def _wrap(v: str, draw: st.DrawFn) -> str:
+    left = draw(st.lists(st.sampled_from(_WRAPPERS), max_size=3))
+    right = draw(st.lists(st.sampled_from(_WRAPPERS), max_size=3))
+    return "".join(left) + v + "".join(right)
+
+
+def _insert(chars: st.SearchStrategy[str]) -> Mutation:
+    def mutate(v: str, draw: st.DrawFn) -> str:
+        at = draw(st.integers(0, len(v)))
+        return v[:at] + draw(chars) + v[at:]
+    return mutate
+
+
+def _truncate(v: str, draw: st.DrawFn) -> str:
+    cut = draw(st.integers(0, len(v)))
+    return v[:cut] if draw(st.booleans()) else v[cut:]
+
+
+def _prefix(v: str, draw: st.DrawFn) -> str:
+    new = draw(st.sampled_from(_PREFIXES))
+    # Either put it in front, or let it replace the value's own start (a wrong token type).
+    return new + v[draw(st.integers(0, min(len(v), 12))) if draw(st.booleans()) else 0:]
+
+
+def _urls_for(flow_id: str) -> list[str]:
+    """Every address template, the platform's own first (hypothesis favours early entries):
+    its addresses are the ones its cleaner pulls values out of."""
+    domains = {".".join(h.split(".")[-2:]) for h in catalog.get(flow_id).hosts}
+    own = [u for u in _URLS if any(d in u for d in domains)]
+    return own + [u for u in _URLS if u not in own]
+
+
+def _in_url(flow_id: str) -> Mutation:
+    urls = _urls_for(flow_id)
+
+    def mutate(v: str, draw: st.DrawFn) -> str:
+        return draw(st.sampled_from(urls)).format(v=v)
+    return mutate
+
+
+def _case(v: str, draw: st.DrawFn) -> str:
+    return draw(st.sampled_from([str.upper, str.lower, str.swapcase, str.title]))(v)
+
+
+def _repeat(v: str, draw: st.DrawFn) -> str:
+    return v + draw(st.sampled_from(["", " ", "\n", ":", ","])) + v
+
+
+def _replace_char(v: str, draw: st.DrawFn) -> str:
+    if not v:
+        return v
+    at = draw(st.integers(0, len(v) - 1))
+    return v[:at] + draw(st.characters()) + v[at + 1:]
+
+
+def _pad(v: str, draw: st.DrawFn) -> str:
+    # More of the same kind of characters: two IDs run together, a neighbouring digit.
+    return v + draw(st.text(alphabet=st.sampled_from(v or "x"), min_size=1, max_size=40))
+
+
+# Mistakes inside the value. Hypothesis favours the first entries: length mistakes lead, as
+# the ones that code extracting a value from an address tends to let through.
+MUTATIONS: list[Mutation] = [
+    _pad,
+    _truncate,
+    _insert(st.sampled_from([" ", "\n", "\r\n", "\t", " \n ", "\u200b"])),
+    _insert(st.text(min_size=1, max_size=3)),
+    _insert(st.sampled_from([*"-_.:/=+~#?&%@!$*'\"`…", "...", "٣", "２", "ǅ", "K"])),
+    _case,
+    _repeat,
+    _replace_char,
+]
+
+
+# ...and around it, applied last as a paste would (see _framings): a URL twice as often as
+# the others, because addresses are where extraction code (and its bugs) lives.
+def _framings(flow_id: str) -> list[Mutation | None]:
+    in_url = _in_url(flow_id)
+    return [in_url, _wrap, _prefix, in_url, None, None]
+
+
+@st.composite
+def near_valid(draw: st.DrawFn, flow_id: str, good: str) -> str:
+    """A good value after up to two of the mistakes copying makes, then perhaps a frame."""
+    value = good
+    for mutate in draw(st.lists(st.sampled_from(MUTATIONS), max_size=2)):
+        value = mutate(value, draw)
+    frame = draw(st.sampled_from(_framings(flow_id)))
+    if frame is None and value == good:
+        frame = _wrap
+    return frame(value, draw) if frame else value
+
+
+# Per field, so that every field gets its share and xdist can spread the work. The ids
+# name the field, never the (fake but secret-looking) value.
+GOOD_IDS = [f"{flow_id}-{key}" for flow_id, key, _ in GOOD]
+
+
+@pytest.mark.parametrize(("flow_id", "key", "good"), GOOD, ids=GOOD_IDS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_near_valid_pastes_are_cleaned_or_refused_never_mangled(flow_id, key, good, data):
+    text = data.draw(near_valid(flow_id, good), label="paste")
+    _accepted_properties(catalog.get(flow_id).field(key), text)
+
+
+@pytest.mark.parametrize(("flow_id", "key", "good"), GOOD, ids=GOOD_IDS)
+def test_good_value_is_accepted_unchanged(flow_id, key, good):
+    f = catalog.get(flow_id).field(key)
+    assert good, f"{flow_id}: give {key} a good sample (good_values() or _extra_good())"
+    cleaned = f.run_clean(good)
+    if (flow_id, key) not in CONSUMED:
+        assert cleaned == good
+    if f.shape:
+        assert re.fullmatch(f.shape, cleaned)
+
+
+def _deeply_nested(good: str) -> list[str]:
+    depth = 1400  # past the JSON decoder's default depth, within every length limit
+    parts = good.split(".")
+    pastes = ['{"access_token":' + "[" * depth + "]" * depth + "}", "[" * depth, "{" * depth]
+    if good.startswith("eyJ") and len(parts) == 3:
+        payload = base64.urlsafe_b64encode(b"[" * depth).decode().rstrip("=")
+        pastes.append(f"{parts[0]}.{payload}.{parts[2]}")
+    return pastes
+
+
+# Not under hypothesis: it raises the recursion limit while a test runs, which would hide
+# what a deeply nested paste does to a JSON decoder in production.
+@pytest.mark.parametrize(("flow_id", "key", "good"), GOOD, ids=GOOD_IDS)
+def test_deeply_nested_json_is_refused_not_a_crash(flow_id, key, good):
+    f = catalog.get(flow_id).field(key)
+    for text in _deeply_nested(good):
+        _accepted_properties(f, text)
+
+
+def test_every_free_text_field_declares_its_shape():
+    # A new platform must state the format of what it collects, or the properties above
+    # would silently test nothing for it.
+    for flow in catalog.all_flows():
+        if not flow.verifiable:
+            continue
+        for f in flow.fields:
+            if not f.choices:
+                assert f.shape, f"{flow.id}.{f.key} has no shape"
+                re.compile(f.shape)
