@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -577,25 +578,9 @@ class Store:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            claimed = (
-                s.execute(
-                    sa.update(Credential)
-                    .where(Credential.id.in_(candidates))
-                    .values(next_check_at=now + RECHECK_LEASE)
-                    .returning(Credential.id)
-                    .execution_options(synchronize_session=False)
-                )
-                .scalars()
-                .all()
+            creds = _claim(
+                s, Credential, candidates, {"next_check_at": now + RECHECK_LEASE}, Credential.id
             )
-            if not claimed:
-                return []
-            creds = s.scalars(
-                sa.select(Credential)
-                .where(Credential.id.in_(claimed))
-                .order_by(Credential.id)
-                .execution_options(populate_existing=True)
-            ).all()
             return self._infos(s, creds, now)
 
     # -- keys -------------------------------------------------------------------------------
@@ -672,25 +657,10 @@ class Store:
                 # SQLite ignores this; BEGIN IMMEDIATE already makes the claim exclusive.
                 .with_for_update(skip_locked=True, of=Reminder)
             )
-            claimed = (
-                s.execute(
-                    sa.update(Reminder)
-                    .where(Reminder.id.in_(candidates))
-                    .values(claimed_at=now, claimed_until=now + timedelta(seconds=lease_seconds))
-                    .returning(Reminder.id)
-                    .execution_options(synchronize_session=False)
-                )
-                .scalars()
-                .all()
-            )
-            if not claimed:
+            lease = {"claimed_at": now, "claimed_until": now + timedelta(seconds=lease_seconds)}
+            reminders = _claim(s, Reminder, candidates, lease, Reminder.due_at, Reminder.id)
+            if not reminders:
                 return []
-            reminders = s.scalars(
-                sa.select(Reminder)
-                .where(Reminder.id.in_(claimed))
-                .order_by(Reminder.due_at, Reminder.id)
-                .execution_options(populate_existing=True)
-            ).all()
             creds = s.scalars(
                 sa.select(Credential).where(Credential.id.in_({r.credential_id for r in reminders}))
             ).all()
@@ -796,3 +766,36 @@ def _from_db(value: object) -> datetime | None:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _claim(
+    s: Session,
+    model: Any,
+    candidates: sa.Select[Any],
+    values: dict[str, Any],
+    *order_by: Any,
+) -> list[Any]:
+    """Mark the candidate rows as this caller's in one UPDATE … RETURNING (atomic on both
+    backends: SKIP LOCKED in `candidates` on PostgreSQL, BEGIN IMMEDIATE on SQLite), then load
+    exactly the rows this caller won."""
+    claimed = (
+        s.execute(
+            sa.update(model)
+            .where(model.id.in_(candidates))
+            .values(**values)
+            .returning(model.id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    if not claimed:
+        return []
+    return list(
+        s.scalars(
+            sa.select(model)
+            .where(model.id.in_(claimed))
+            .order_by(*order_by)
+            .execution_options(populate_existing=True)
+        ).all()
+    )
