@@ -91,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.settings import load_env_file
+
+    load_env_file()
     try:
         return run(args)
     except UsageError as exc:

@@ -33,7 +33,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot import reminder_blocks as rb
 from bot.cli import UsageError
 from flows import catalog
-from flows.base import Failure, VerifyResult
+from flows.base import Failure, Flow, VerifyResult
 
 if TYPE_CHECKING:
     from bot.store.repository import CredentialInfo, DueReminder
@@ -68,7 +68,6 @@ UNDELIVERABLE = frozenset(
 # Verification failures that say nothing about the key (our network, their outage, a busy
 # API): the credential is checked again later instead of being called broken.
 INCONCLUSIVE = frozenset({Failure.RATE_LIMITED, Failure.UNREACHABLE})
-R_SERIES = "lightspeed-r"
 # A daily re-check renews an R-Series connection whose access token is this close to expiry
 # (normally its expiry reminder renews it on time; this catches a broken chain).
 RENEW_AHEAD = timedelta(minutes=10)
@@ -251,12 +250,6 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
     return 1.0
 
 
-def _module_function(flow: Any, name: str) -> Callable[..., Any] | None:
-    """A function the flow's module offers besides FLOW (lightspeed_r.refresh, .expires_at)."""
-    module = sys.modules.get(type(flow).__module__)
-    found = getattr(module, name, None)
-    return found if callable(found) else None
-
 
 def _round_robin(items: Iterable[DueReminder]) -> list[DueReminder]:
     """Interleave owners so one person's pile does not hold up everyone else's reminders
@@ -420,7 +413,9 @@ class Reminders:
         if self._renewable(info) and (
             info.expires_at is None or _aware(info.expires_at) - now <= RENEW_AHEAD
         ):
-            return self._renew(flow, info, now)
+            renewed = self._renew(flow, info, now)
+            if renewed is not _NOT_RENEWABLE:
+                return renewed
         if expired:
             # Expired keys are the expiry reminders' business; saying "no longer works"
             # would only repeat them.
@@ -453,35 +448,21 @@ class Reminders:
             return None
         return _sent(info, stage)
 
-    # -- R-Series renewal ------------------------------------------------------------------------
-    def _client_credentials(self) -> tuple[str, str]:
-        found = []
-        for name in ("GETKEY_LIGHTSPEED_R_CLIENT_ID", "GETKEY_LIGHTSPEED_R_CLIENT_SECRET"):
-            value = getattr(self.settings, name.lower(), None)
-            if hasattr(value, "get_secret_value"):
-                value = value.get_secret_value()
-            found.append(str(value or self.environ.get(name) or "").strip())
-        return found[0], found[1]
-
+    # -- renewal (platforms whose flow can renew a credential without its owner) -----------
     def _renewable(self, info: CredentialInfo) -> bool:
-        """Only R-Series connections stored with a refresh token, when this process has the
-        app's client credentials."""
-        if info.platform != R_SERIES or not all(self._client_credentials()):
-            return False
         flow = catalog.get(info.platform)
-        return flow is not None and _module_function(flow, "refresh") is not None
+        return flow is not None and flow.can_renew(self.environ)
 
     def _renew_due(self, item: DueReminder, now: datetime) -> Sent | str:
-        """An R-Series access token reaches its expiry: renew it instead of reminding. Only a
-        failed renewal reaches the person."""
+        """A renewable credential reaches its expiry stage: renew it instead of reminding.
+        Only a failed renewal (or one that is not possible) reaches the person."""
         flow = catalog.get(item.credential.platform)
         assert flow is not None  # _renewable checked it
-        values = self.store.secret_values(item.credential.id)
-        if not values.get("refresh_token"):
+        outcome = self._renew(flow, item.credential, now)
+        if outcome is _NOT_RENEWABLE:
             self.slack.send_dm(item.credential, item.stage, now)
             self.store.mark_sent(item.reminder_id)
             return _sent(item.credential, item.stage)
-        outcome = self._renew(flow, item.credential, now, values=values)
         if outcome is _INCONCLUSIVE_RENEWAL:
             self.store.release(item.reminder_id)
             return "deferred"
@@ -491,56 +472,47 @@ class Reminders:
         self.store.mark_sent(item.reminder_id)
         return outcome if isinstance(outcome, Sent) else "renewed"
 
-    def _renew(
-        self,
-        flow: Any,
-        info: CredentialInfo,
-        now: datetime,
-        *,
-        values: dict[str, str] | None = None,
-    ) -> Any:
-        """Trade the refresh token for new tokens, store them atomically, verify with them.
-        Returns a Sent when the person had to be told, _INCONCLUSIVE_RENEWAL to try later,
-        else None."""
-        values = {**info.identifiers, **(values or self.store.secret_values(info.id))}
-        if not values.get("refresh_token"):
-            return None
-        refresh = _module_function(flow, "refresh")
-        client_id, client_secret = self._client_credentials()
+    def _renew(self, flow: Flow, info: CredentialInfo, now: datetime) -> Any:
+        """Renew, store the new secrets atomically, verify with them. Returns a Sent when the
+        person had to be told, _INCONCLUSIVE_RENEWAL to try later, _NOT_RENEWABLE when these
+        values cannot be renewed, else None."""
+        values = {**info.identifiers, **self.store.secret_values(info.id)}
         self._pace_platform(info.platform)
-        outcome = refresh(values, self._http(), client_id, client_secret)  # type: ignore[misc]
+        outcome = flow.renew(values, self._http(), self.environ)
+        if outcome is None:
+            return _NOT_RENEWABLE
         if isinstance(outcome, VerifyResult):
             if outcome.failure in INCONCLUSIVE:
                 return _INCONCLUSIVE_RENEWAL
-            if outcome.field != "refresh_token" and outcome.failure == Failure.BAD_CREDENTIAL:
-                # The app's client id/secret were refused: the operator's problem, not the
-                # owner's, so nothing is marked failing and nobody is DMed.
+            if outcome.field is None and outcome.failure == Failure.BAD_CREDENTIAL:
+                # The app's own client credentials were refused: the operator's problem, not
+                # the owner's, so nothing is marked failing and nobody is DMed.
                 log.error(
-                    "R-Series client credentials refused: check GETKEY_LIGHTSPEED_R_CLIENT_ID "
-                    "and GETKEY_LIGHTSPEED_R_CLIENT_SECRET",
-                    extra={"credential": info.id},
+                    "renewal refused the app's client credentials",
+                    extra={"credential": info.id, "platform": flow.id, "detail": outcome.detail},
                 )
                 return None
             updated = self.store.record_check(info.id, outcome)
             return self._tell_once(updated, rb.REFRESH_FAILED, now)
         secret_keys = {f.key for f in flow.secret_fields}
-        # Lightspeed revokes the old refresh token once the new access token is used: both
-        # new tokens are stored, in one transaction, before anything uses them.
+        # Refresh tokens are often single-use: every new secret is stored, in one
+        # transaction, before anything uses them.
         self.store.replace_secret(
-            info.id, {k: v for k, v in outcome.items() if k in secret_keys}, actor="getkey:refresh"
+            info.id,
+            {k: v for k, v in outcome.values.items() if k in secret_keys},
+            actor="getkey:refresh",
         )
         log.info("connection renewed", extra={"credential": info.id, "platform": flow.id})
-        fresh = {**values, **outcome}
+        fresh = {**values, **outcome.values}
         self._pace_platform(info.platform)
         result: VerifyResult = flow.run_verify(fresh, self._http())
         if not result.ok and result.failure in INCONCLUSIVE:
             # The token endpoint just vouched for the connection; record the new expiry so
             # the next renewal is planned.
-            expiry = _module_function(flow, "expires_at")
             result = VerifyResult(
                 ok=True,
                 detail="Renewed; the account check will be repeated later.",
-                expires_at=expiry(fresh["access_token"]) if expiry else None,
+                expires_at=outcome.expires_at,
             )
         updated = self.store.record_check(info.id, result)
         if result.ok:
@@ -580,6 +552,7 @@ class Reminders:
 
 
 _INCONCLUSIVE_RENEWAL = object()
+_NOT_RENEWABLE = object()
 
 
 def _sent(info: CredentialInfo, stage: str) -> Sent:

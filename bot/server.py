@@ -171,16 +171,8 @@ def _start_background(services: Services) -> Callable[[], None] | None:
     return start(services) if callable(start) else None
 
 
-def load_env_file(path: str = ".env") -> None:
-    """Put .env into the process environment (real variables win), so that code reading
-    os.environ directly (platform URL overrides, reminders) sees the same settings."""
-    from dotenv import load_dotenv
-
-    load_dotenv(path, override=False)
-
 
 def serve(force_http: bool = False) -> int:
-    load_env_file()
     try:
         settings = load_settings(http_mode=True if force_http else None)
     except SettingsError as exc:

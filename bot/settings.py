@@ -72,13 +72,9 @@ class Settings(BaseSettings):
     # Bolt's default executor has 5 threads; each verification holds one for up to 15 s.
     getkey_listener_threads: int = Field(default=32, ge=2, le=200)
     log_level: str = "INFO"
-    # Lets the reminders renew Lightspeed R-Series tokens before they expire.
-    getkey_lightspeed_r_client_id: str | None = None
-    getkey_lightspeed_r_client_secret: SecretStr | None = None
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "getkey_encryption_keys",
-        "getkey_lightspeed_r_client_id", "getkey_lightspeed_r_client_secret",
         mode="before",
     )
     @classmethod
@@ -218,3 +214,12 @@ def require(settings: Settings, *, http_mode: bool | None, require_encryption: b
 
 def how_to_fix(variable: str) -> str:
     return _HOW_TO_FIX.get(variable, "")
+
+
+def load_env_file(path: str = ".env") -> None:
+    """Put .env into the process environment (real variables win), so that every command,
+    and the code that reads os.environ directly (platform URL overrides, renewal client
+    credentials), sees the same settings."""
+    from dotenv import load_dotenv
+
+    load_dotenv(path, override=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -42,7 +42,10 @@ class Failure(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Step:
-    """One thing the person does on the platform, e.g. a menu path and what to tick."""
+    """One thing the person does on the platform, e.g. a menu path and what to tick.
+
+    `*words*` marks emphasis (a button or menu name); each renderer translates it (Slack
+    shows it bold, the terminal drops the asterisks)."""
 
     title: str
     detail: str = ""
@@ -188,6 +191,14 @@ class VerifyError(Exception):
 
 
 @dataclass(frozen=True)
+class Renewal:
+    """New secret values obtained without the person (an OAuth refresh), and their expiry."""
+
+    values: dict[str, str]
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class CheckResult:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -262,6 +273,19 @@ class Flow:
                 f"Something went wrong while checking with {self.name}; please try again.",
             )
 
+    # -- renewal without the person (platforms with refresh tokens) ---------------------
+    def can_renew(self, environ: Mapping[str, str]) -> bool:
+        """Whether this process is set up to renew this platform's credentials itself."""
+        return False
+
+    def renew(
+        self, values: Mapping[str, str], http: PlatformHttp, environ: Mapping[str, str]
+    ) -> Renewal | VerifyResult | None:
+        """New secret values, a failed result (`field` None: the operator's own app
+        credentials were refused; otherwise the stored credential was), or None when these
+        values cannot be renewed (e.g. no refresh token). Never retried."""
+        return None
+
     # -- helpers for renderers and storage ----------------------------------------------
     @property
     def secret_fields(self) -> tuple[Field, ...]:
@@ -301,9 +325,3 @@ def mask(secret: str, keep: int = 4) -> str:
         return "•" * 6
     return "•" * 6 + secret[-keep:]
 
-
-def first_present(seq: Sequence[str | None]) -> str | None:
-    for item in seq:
-        if item:
-            return item
-    return None

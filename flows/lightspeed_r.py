@@ -25,6 +25,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Renewal,
     Step,
     Trouble,
     VerifyError,
@@ -159,6 +160,10 @@ def _account_of(body: dict[str, Any]) -> dict[str, Any]:
 
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+# The operator's app credentials for the refresh-token grant (never a person's secret).
+CLIENT_ENV = ("GETKEY_LIGHTSPEED_R_CLIENT_ID", "GETKEY_LIGHTSPEED_R_CLIENT_SECRET")
 
 
 class LightspeedRFlow(Flow):
@@ -330,6 +335,21 @@ class LightspeedRFlow(Flow):
                 "or revoked. Copy it again, whole, or authorise the app again."
             )
         return VerifyError(Failure.BAD_CREDENTIAL, detail, field="access_token")
+
+
+    def can_renew(self, environ: Mapping[str, str]) -> bool:
+        return all((environ.get(name) or "").strip() for name in CLIENT_ENV)
+
+    def renew(
+        self, values: Mapping[str, str], http: PlatformHttp, environ: Mapping[str, str]
+    ) -> Renewal | VerifyResult | None:
+        if not values.get("refresh_token") or not self.can_renew(environ):
+            return None
+        client_id, client_secret = ((environ.get(name) or "").strip() for name in CLIENT_ENV)
+        outcome = refresh(values, http, client_id, client_secret)
+        if isinstance(outcome, VerifyResult):
+            return outcome
+        return Renewal(values=outcome, expires_at=expires_at(outcome["access_token"]))
 
 
 FLOW = LightspeedRFlow()

@@ -199,3 +199,28 @@ def test_claims_are_read_without_a_signature_check():
 def test_message_never_repeats_a_paste_that_is_part_of_it(raw):
     error = FLOW.check({"access_token": raw})
     assert raw.strip() not in error.errors["access_token"]
+
+
+CLIENT_ENV = {"GETKEY_LIGHTSPEED_R_CLIENT_ID": server_mod.CLIENT_ID,
+              "GETKEY_LIGHTSPEED_R_CLIENT_SECRET": server_mod.CLIENT_SECRET}
+
+
+def test_renewal_hook_needs_the_app_credentials_and_a_refresh_token(server):
+    # The reminders renew through Flow.renew without knowing which platform this is.
+    assert not FLOW.can_renew({}) and FLOW.can_renew(CLIENT_ENV)
+    http = http_for(server)
+    assert FLOW.renew(server_mod.good_values(), http, {}) is None
+    assert FLOW.renew({"access_token": server_mod.ACCESS}, http, CLIENT_ENV) is None
+    assert server.requests == []
+    renewal = FLOW.renew(server_mod.good_values(), http, CLIENT_ENV)
+    assert set(renewal.values) == {"access_token", "refresh_token"}
+    assert renewal.values["refresh_token"] != server_mod.good_values()["refresh_token"]
+    assert renewal.expires_at is not None and renewal.expires_at > datetime.now(UTC)
+
+
+def test_renewal_with_refused_app_credentials_points_at_no_field(server):
+    # field None tells the reminders it is the operator's configuration, not the owner's key.
+    env = {**CLIENT_ENV, "GETKEY_LIGHTSPEED_R_CLIENT_SECRET": "nope"}
+    result = FLOW.renew(server_mod.good_values(), http_for(server), env)
+    assert isinstance(result, VerifyResult) and result.field is None
+    assert result.failure is Failure.BAD_CREDENTIAL

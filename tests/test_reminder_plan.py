@@ -178,13 +178,6 @@ def test_stop_silences_until_rotated(store: Store, clock: Clock) -> None:
     assert sweep(store, clock.now + 6 * DAY) == ["expiry-14d"]
 
 
-def test_resume_after_stop(store: Store, clock: Clock) -> None:
-    cid = save(store, expires_at=clock.now + 20 * DAY, rotation_days=0)
-    store.stop_reminders(cid, actor="U1")
-    store.resume_reminders(cid, actor="U1")
-    assert sweep(store, clock.now + 6 * DAY) == ["expiry-14d"]
-
-
 def test_new_expiry_found_by_a_recheck_replans(store: Store, clock: Clock) -> None:
     cid = save(store, expires_at=clock.now + 20 * DAY, rotation_days=0)
     clock.advance(days=1)

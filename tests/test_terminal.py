@@ -41,7 +41,9 @@ def wix_server(server):
     return server
 
 
-def getkey(*args: str, stdin: str = "", server=None) -> subprocess.CompletedProcess[str]:
+def getkey(
+    *args: str, stdin: str = "", server=None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GETKEY_")}
     if server is not None:
         env[server.env_name()] = server.url
@@ -51,7 +53,7 @@ def getkey(*args: str, stdin: str = "", server=None) -> subprocess.CompletedProc
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
         timeout=60,
         check=False,
     )
@@ -76,6 +78,14 @@ def test_verified_run(wix_server):
     assert proc.stderr == ""
     [req] = wix_server.requests
     assert req.host == "www.wixapis.com" and req.headers["authorization"] == wix.KEY
+
+
+def test_settings_in_a_dotenv_file_reach_every_command(wix_server, tmp_path):
+    # Operators keep GETKEY_<ID>_API_URL (a proxy, staging) in .env: not only `serve` reads it.
+    (tmp_path / ".env").write_text(f"{wix_server.env_name()}={wix_server.url}\n")
+    proc = getkey("verify", "wix", stdin=f"{wix.KEY}\n{wix.ACCOUNT}\n\n", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(wix_server.requests) == 1
 
 
 def test_rejected_run(wix_server):

@@ -723,29 +723,7 @@ class Store:
             s.flush()
             return self._infos(s, [cred], now)[0]
 
-    def resume_reminders(self, credential_id: str, *, actor: str) -> CredentialInfo:
-        now = self._now()
-        with self._session(write=True) as s:
-            cred = self._one(s, credential_id)
-            cred.reminders_stopped = False
-            cred.snoozed_until = None
-            self._audit(s, "reminders_resumed", actor=actor, at=now, cred=cred)
-            s.flush()
-            return self._infos(s, [cred], now)[0]
 
-    def mark_sent_many(self, reminder_ids: Iterable[int]) -> None:
-        """mark_sent for several reminders in one transaction (fewer commits per sweep)."""
-        with self._session(write=True) as s:
-            now = self._now()
-            for reminder in s.scalars(
-                sa.select(Reminder).where(
-                    Reminder.id.in_(list(reminder_ids)), Reminder.sent_at.is_(None)
-                )
-            ).all():
-                reminder.sent_at = now
-                reminder.claimed_until = None
-                if reminder.kind == "rotation":
-                    schedule.plan_overdue(s, reminder)
 
 
 def _save_detail(cred: Credential, fields: Iterable[str], result: VerifyResult) -> str:
