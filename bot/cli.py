@@ -7,9 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-
-class UsageError(Exception):
-    """A problem the operator can fix (bad setting, unknown platform...): one line, no trace."""
+from bot.errors import UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,9 +89,6 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from bot.settings import load_env_file
-
-    load_env_file()
     try:
         return run(args)
     except UsageError as exc:

@@ -19,7 +19,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.app import build_app
-from bot.cli import UsageError
+from bot.errors import UsageError
 from bot.listeners.views import ACK_DELIVERED
 from bot.logs import configure_logging
 from bot.services import Services

@@ -6,12 +6,13 @@ never include the value: most of these variables are secrets.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     # Bolt's default executor has 5 threads; each verification holds one for up to 15 s.
     getkey_listener_threads: int = Field(default=32, ge=2, le=200)
     log_level: str = "INFO"
+    # GETKEY_<PLATFORM>_API_URL overrides and platform app credentials (e.g.
+    # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather
+    # than declared one by one. The only way flows see the environment.
+    _platform_env: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "getkey_encryption_keys",
@@ -148,6 +153,22 @@ class Settings(BaseSettings):
         value = getattr(self, name)
         return value.get_secret_value() if value is not None else ""
 
+    @property
+    def platform_env(self) -> dict[str, str]:
+        return dict(self._platform_env)
+
+
+def platform_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """The GETKEY_<PLATFORM>_… variables flows read (URL overrides, app credentials)."""
+    return {
+        k.upper(): v
+        for k, v in environ.items()
+        if k.upper().startswith("GETKEY_") and k.upper().endswith(PLATFORM_SUFFIXES) and v
+    }
+
+
+PLATFORM_SUFFIXES = ("_API_URL", "_CLIENT_ID", "_CLIENT_SECRET")
+
 
 def _explain(exc: ValidationError) -> SettingsError:
     err = exc.errors(include_input=False, include_url=False)[0]
@@ -164,6 +185,7 @@ def load_settings(
     *,
     http_mode: bool | None = None,
     require_encryption: bool = True,
+    require_slack: bool = True,
     env_file: str | None = ".env",
 ) -> Settings:
     """Read and check the settings for `serve`.
@@ -174,13 +196,33 @@ def load_settings(
     try:
         if environ is None:
             settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+            # Real variables win over the file, as for the declared settings.
+            found = {**_dotenv(env_file), **os.environ}
         else:
             # Only the given mapping: no process environment, no .env file.
             settings = _from_mapping(environ)
+            found = dict(environ)
     except ValidationError as exc:
         raise _explain(exc) from None
-    require(settings, http_mode=http_mode, require_encryption=require_encryption)
+    settings._platform_env = platform_variables(found)
+    if require_slack:
+        require(settings, http_mode=http_mode, require_encryption=require_encryption)
+    elif require_encryption:
+        require_keys(settings)
     return settings
+
+
+def load_partial(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings for commands that need no Slack and no key (verify, guide): nothing required."""
+    return load_settings(environ, http_mode=False, require_encryption=False, require_slack=False)
+
+
+def _dotenv(env_file: str | None) -> dict[str, str]:
+    if not env_file or not os.path.isfile(env_file):
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
 
 
 class _MappingOnly(Settings):
@@ -206,7 +248,12 @@ def require(settings: Settings, *, http_mode: bool | None, require_encryption: b
         raise SettingsError(
             "SLACK_SIGNING_SECRET", f"is not set: {_HOW_TO_FIX['SLACK_SIGNING_SECRET']}."
         )
-    if require_encryption and settings.getkey_encryption_keys is None:
+    if require_encryption:
+        require_keys(settings)
+
+
+def require_keys(settings: Settings) -> None:
+    if settings.getkey_encryption_keys is None:
         raise SettingsError(
             "GETKEY_ENCRYPTION_KEYS", f"is not set: {_HOW_TO_FIX['GETKEY_ENCRYPTION_KEYS']}."
         )
@@ -214,12 +261,3 @@ def require(settings: Settings, *, http_mode: bool | None, require_encryption: b
 
 def how_to_fix(variable: str) -> str:
     return _HOW_TO_FIX.get(variable, "")
-
-
-def load_env_file(path: str = ".env") -> None:
-    """Put .env into the process environment (real variables win), so that every command,
-    and the code that reads os.environ directly (platform URL overrides, renewal client
-    credentials), sees the same settings."""
-    from dotenv import load_dotenv
-
-    load_dotenv(path, override=False)
