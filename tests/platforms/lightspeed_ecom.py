@@ -21,7 +21,7 @@ US_KEY = "0c0c0c0c1d1d1d1d2e2e2e2e3f3f3f3f"
 
 # key -> (host, active languages, readable areas)
 ACCOUNTS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
-    KEY: (EU_HOST, ("nl", "en"), frozenset(
+    KEY: (EU_HOST, ("nl", "en", "en-gb"), frozenset(
         {"content", "products", "customers", "orders", "settings", "tracking"})),
     PARTIAL_KEY: (EU_HOST, ("nl", "en"), frozenset({"content", "products"})),
     NOTHING_KEY: (EU_HOST, ("nl",), frozenset()),
