@@ -274,7 +274,8 @@ def test_renewal_consent_warns_that_the_other_copy_stops_working():
     assert FLOW.renewal_consent and "other tool" in FLOW.renewal_consent
 
 
-@pytest.mark.parametrize("access", [server_mod.OTHER_APP, server_mod.OPAQUE])
+@pytest.mark.parametrize("access", [server_mod.OTHER_APP, server_mod.OPAQUE],
+                         ids=["other-app", "opaque"])
 def test_token_of_another_app_is_not_renewed_and_nobody_is_blamed(server, access):
     values = {"access_token": access, "refresh_token": server_mod.REFRESH}
     outcome = FLOW.renew(values, http_for(server), CLIENT_ENV)

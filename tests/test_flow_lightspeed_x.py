@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-
 import string
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import assume, given, settings

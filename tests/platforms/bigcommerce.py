@@ -146,4 +146,9 @@ class BigCommerceServer(PlatformServer):
         return Response(404, _v3_error(404, "Not Found"), headers)
 
 
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values this stand-in answers as "token works, scopes missing"."""
+    return [{"credentials_file": "", "store_hash": HASH, "access_token": NO_INFO_TOKEN}]
+
+
 SERVER = BigCommerceServer

@@ -116,4 +116,9 @@ class EcwidServer(PlatformServer):
         return _error(404, "NOT_FOUND", "Resource not found")
 
 
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values this stand-in answers as "token works, permissions missing"."""
+    return [{"store_id": STORE_ID, "secret_token": DEFAULT_SECRET}]
+
+
 SERVER = EcwidServer

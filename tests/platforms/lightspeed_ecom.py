@@ -95,4 +95,9 @@ class LightspeedEcomServer(PlatformServer):
         return _error(404, "Not found.", req)
 
 
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values this stand-in answers as "key works, every area off"."""
+    return [{**good_values(), "api_key": NOTHING_KEY}]
+
+
 SERVER = LightspeedEcomServer

@@ -134,4 +134,9 @@ class LightspeedRServer(PlatformServer):
                               "access_token": access, "refresh_token": new_refresh})
 
 
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values this stand-in answers as "token works, may not read the account"."""
+    return [{"access_token": FORBIDDEN, "refresh_token": ""}]
+
+
 SERVER = LightspeedRServer

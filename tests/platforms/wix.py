@@ -59,4 +59,10 @@ class WixServer(PlatformServer):
         })
 
 
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values the platform answers with "authenticated, but lacks a permission": none, since
+    Wix does not report a key's permissions."""
+    return []
+
+
 SERVER = WixServer
