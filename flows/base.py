@@ -8,15 +8,39 @@ turn these values into words and layout.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
+
+# The outcome types are defined apart so that flows.http needs nothing from this module;
+# they are re-exported here because every flow imports them from flows.base.
+from flows.outcomes import (
+    Failure,
+    Renewal,
+    RenewalNotPossible,
+    VerifyError,
+    VerifyResult,
+)
 
 if TYPE_CHECKING:
     from flows.http import PlatformHttp
+
+__all__ = [
+    "CheckResult",
+    "Failure",
+    "Field",
+    "FieldError",
+    "Flow",
+    "Renewal",
+    "RenewalNotPossible",
+    "Step",
+    "Trouble",
+    "VerifyError",
+    "VerifyResult",
+    "field_error",
+    "mask",
+]
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +48,6 @@ log = logging.getLogger(__name__)
 class FieldError(ValueError):
     """A pasted value has the wrong shape. The message says how to fix it and never repeats
     the value itself (it may be a secret)."""
-
-
-class Failure(enum.StrEnum):
-    """Why a verification did not succeed: one list shared by every platform, so each
-    renderer needs exactly one mapping from failure to wording."""
-
-    BAD_CREDENTIAL = "bad_credential"  # the platform rejected the key/token itself
-    WRONG_IDENTIFIER = "wrong_identifier"  # store ID / hash / prefix / account does not exist
-    MISSING_PERMISSION = "missing_permission"  # authenticated, but a needed scope is absent
-    NO_API_ACCESS = "no_api_access"  # plan or account type without API access
-    RATE_LIMITED = "rate_limited"  # try again after `retry_after` seconds
-    UNREACHABLE = "unreachable"  # network error, timeout or a 5xx from the platform
-    UNEXPECTED = "unexpected"  # an answer we cannot interpret (redirect, malformed body...)
-    NOT_VERIFIABLE = "not_verifiable"  # the platform has no API key to verify
 
 
 @dataclass(frozen=True)
@@ -124,81 +134,6 @@ def _without_echo(message: str, pasted: str, label: str) -> str:
 
 
 @dataclass(frozen=True)
-class VerifyResult:
-    """What a live verification found. Never contains a secret."""
-
-    ok: bool
-    failure: Failure | None = None
-    # A sentence for the person: what exactly is wrong, or a note about what was found.
-    detail: str = ""
-    # Field key the failure points at (for re-rendering the form with the cause).
-    field: str | None = None
-    store_name: str | None = None
-    store_url: str | None = None
-    account: str | None = None
-    environment: str | None = None
-    granted: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    expires_at: datetime | None = None
-    retry_after: float | None = None
-    # The platform's own id for the store/account, when only verification reveals it; it then
-    # names "the same store" for replacement instead of Flow.identity(values).
-    identity: str | None = None
-
-    @classmethod
-    def failed(
-        cls,
-        failure: Failure,
-        detail: str,
-        *,
-        field: str | None = None,
-        retry_after: float | None = None,
-        **found: object,
-    ) -> VerifyResult:
-        return cls(
-            ok=False,
-            failure=failure,
-            detail=detail,
-            field=field,
-            retry_after=retry_after,
-            **found,  # type: ignore[arg-type]
-        )
-
-
-class VerifyError(Exception):
-    """Raised inside `verify()` (or by the HTTP layer) to end verification with a failure.
-    The message must be safe to show: no secret, no raw response dump."""
-
-    def __init__(
-        self,
-        failure: Failure,
-        detail: str,
-        *,
-        field: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.failure = failure
-        self.detail = detail
-        self.field = field
-        self.retry_after = retry_after
-
-    def result(self) -> VerifyResult:
-        return VerifyResult.failed(
-            self.failure, self.detail, field=self.field, retry_after=self.retry_after
-        )
-
-
-@dataclass(frozen=True)
-class Renewal:
-    """New secret values obtained without the person (an OAuth refresh), and their expiry."""
-
-    values: dict[str, str]
-    expires_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class CheckResult:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -227,6 +162,11 @@ class Flow:
     verifiable: ClassVar[bool] = True
     # Keys of the non-secret fields that identify "the same store" for replacement.
     identity_fields: ClassVar[tuple[str, ...]] = ()
+    # For flows that can renew a credential themselves (`renew`): the warning renderers show
+    # beside the per-credential opt-in to automatic renewal, which is off by default. None:
+    # nothing to opt in to. Renewal must never happen without that opt-in, because it may
+    # take the credential away from another tool that holds a copy.
+    renewal_consent: ClassVar[str | None] = None
 
     # -- format checks ------------------------------------------------------------------
     def check(self, raw: Mapping[str, str | None]) -> CheckResult:
@@ -275,15 +215,27 @@ class Flow:
 
     # -- renewal without the person (platforms with refresh tokens) ---------------------
     def can_renew(self, environ: Mapping[str, str]) -> bool:
-        """Whether this process is set up to renew this platform's credentials itself."""
+        """Whether this process is set up (operator settings in `environ`) to renew this
+        platform's credentials at all. It says nothing about one credential: `renew` decides
+        that, and callers only call `renew` for a credential whose owner opted in (see
+        `renewal_consent`)."""
         return False
 
     def renew(
         self, values: Mapping[str, str], http: PlatformHttp, environ: Mapping[str, str]
-    ) -> Renewal | VerifyResult | None:
-        """New secret values, a failed result (`field` None: the operator's own app
-        credentials were refused; otherwise the stored credential was), or None when these
-        values cannot be renewed (e.g. no refresh token). Never retried."""
+    ) -> Renewal | RenewalNotPossible | VerifyResult | None:
+        """Renew one credential whose owner opted in. Never retried. Returns:
+
+        - Renewal: new secret values to store (atomically, before anything uses them);
+        - RenewalNotPossible: these values can never be renewed by this process for a reason
+          that blames nobody (e.g. the token was issued to another app); `reason` is for the
+          owner, and the credential is not failing;
+        - VerifyResult (failed): the platform refused. `field` None means the operator's own
+          app credentials were refused (a settings problem); a field key means the stored
+          credential was (the owner must act);
+        - None: nothing to renew with (e.g. no refresh token stored, or `can_renew` is
+          False).
+        """
         return None
 
     # -- helpers for renderers and storage ----------------------------------------------

@@ -26,7 +26,7 @@ from flows.base import (
     field_error,
 )
 from flows.cleaning import looks_like_url, token, unwrap
-from flows.http import PlatformHttp, Reply
+from flows.http import PlatformHttp, Reply, raise_for_common
 
 API_HOST = "api.bigcommerce.com"
 
@@ -63,7 +63,8 @@ class Scope:
 # Endpoints from BigCommerce's scope table; Channel 1 is the store's default storefront. [I]
 SCOPES: tuple[Scope, ...] = (
     Scope("Information & Settings", "/v2/store", True),
-    Scope("Content", "/v2/pages?limit=1", True),
+    # Pages V3: BigCommerce lists /v2/pages as deprecated in favour of it.
+    Scope("Content", "/v3/content/pages?limit=1", True),
     Scope("Marketing", "/v2/coupons?limit=1", True),
     Scope("Channel Settings", "/v3/channels?limit=1", True),
     Scope("Channel Listings", "/v3/channels/1/listings?limit=1", True),
@@ -346,7 +347,10 @@ class BigCommerceFlow(Flow):
         headers = {"X-Auth-Token": values["access_token"], "Accept": "application/json"}
 
         def get(path: str) -> Reply:
-            reply = http.request(self, "GET", base + path, headers=headers)
+            reply = http.request(self, "GET", base + path, headers=headers, raise_common=False)
+            if reply.status == 503:
+                raise self._unavailable()
+            raise_for_common(reply)
             # One rejection ends the verification: never send a refused token again.
             if reply.status == 401:
                 raise self._bad_token()
@@ -448,6 +452,17 @@ class BigCommerceFlow(Flow):
             "come from another store, be the CLIENT ID instead of the ACCESS TOKEN, or its API "
             "account may have been deleted. Copy both values from the same pop-up or file.",
             field="access_token",
+        )
+
+    def _unavailable(self) -> VerifyError:
+        # BigCommerce answers 503 when the store is down for maintenance or suspended (for
+        # example over billing): not a fault of the token, and not always temporary.
+        return VerifyError(
+            Failure.UNREACHABLE,
+            "BigCommerce says this store is unavailable (HTTP 503): it is down for maintenance, "
+            "or suspended, for example over an unpaid bill. Check the store's status in its "
+            "control panel (or with the store owner), then verify again. The token itself was "
+            "not judged.",
         )
 
     def _wrong_hash(self) -> VerifyError:

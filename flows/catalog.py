@@ -14,7 +14,7 @@ from functools import cache
 import flows
 from flows.base import Flow
 
-_INFRA = {"base", "catalog", "cleaning", "http", "testing"}
+_INFRA = {"base", "catalog", "cleaning", "http", "outcomes", "testing"}
 
 
 def normalize(name: str) -> str:

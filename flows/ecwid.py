@@ -56,6 +56,10 @@ REQUIRED_SCOPES: tuple[str, ...] = (
     "add_shipping_method",
 )
 
+# Ecwid grants this one to every app even when its list omits it ("requested in all cases even
+# if not specified", api-docs.ecwid.com/reference/access-scopes): never a reason to fail.
+ALWAYS_GRANTED = frozenset({"read_store_profile"})
+
 # Examples show 32 letters and digits after the prefix; the range is wider so that a real
 # token of another length is never refused by format alone. [I]
 _SECRET = re.compile(r"(?:secret|secure)_[A-Za-z0-9]{16,64}")
@@ -230,7 +234,15 @@ class EcwidFlow(Flow):
         }
         profile_reply = http.request(self, "GET", base + "/profile", headers=headers)
         if profile_reply.status != 200:
-            raise self._refused(profile_reply)
+            refused = self._refused(profile_reply)
+            if refused.failure is Failure.MISSING_PERMISSION:
+                # The profile (and so the store's name) is out of reach: name the store by
+                # its ID, so the person still knows which store the token works for.
+                return VerifyResult.failed(
+                    refused.failure, refused.detail, field=refused.field,
+                    account=f"store {values['store_id']}",
+                )
+            raise refused
         found, notes = self._found(profile_reply.json_object())
 
         # The token was accepted just above, so this second call cannot count as a repeat
@@ -251,7 +263,9 @@ class EcwidFlow(Flow):
                 Failure.UNEXPECTED, "Ecwid listed the token's permissions in an unexpected shape."
             )
         granted = tuple(sorted({str(p) for p in permissions if isinstance(p, str)}))
-        missing = tuple(s for s in REQUIRED_SCOPES if s not in granted)
+        missing = tuple(
+            s for s in REQUIRED_SCOPES if s not in granted and s not in ALWAYS_GRANTED
+        )
         if missing:
             return VerifyResult.failed(
                 Failure.MISSING_PERMISSION,

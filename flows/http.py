@@ -14,12 +14,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from flows.base import Failure, Flow, VerifyError
+from flows.outcomes import Failure, VerifyError
 
 MAX_BODY_BYTES = 1_000_000
 CONNECT_TIMEOUT = 5.0
@@ -45,6 +45,19 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
         elif host == pattern:
             return True
     return False
+
+
+class Platform(Protocol):
+    """What the HTTP layer needs to know about a flow (flows.base.Flow has all of it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def hosts(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -131,13 +144,13 @@ class PlatformHttp:
     def close(self) -> None:
         self.client.close()
 
-    def override(self, flow: Flow) -> str | None:
+    def override(self, flow: Platform) -> str | None:
         value = (self.environ.get(env_name(flow.id)) or "").strip()
         return value or None
 
     def request(
         self,
-        flow: Flow,
+        flow: Platform,
         method: str,
         url: str,
         *,

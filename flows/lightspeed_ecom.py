@@ -44,7 +44,11 @@ AREAS = {
 # Key and secret formats are undocumented (assumption): one unbroken run of letters and digits,
 # never short. Loosen here if a real key is ever refused.
 _CREDENTIAL = re.compile(r"[A-Za-z0-9_-]{16,128}")
-_LANGUAGE = re.compile(r"[a-z]{2}")
+# The language is a path segment naming one of the shop's languages. The sources show two-letter
+# codes (nl, en, de, us) but never say that is all there is; a regional code such as pt-br or
+# en-gb is accepted too, and a language the shop lacks is refused by the API itself ("Unknown
+# or inactive language"), which is the only authority on what the shop has switched on.
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,4})?")
 
 
 def _clean_credential(raw: str, label: str) -> str:
@@ -77,7 +81,7 @@ def _clean_secret(raw: str) -> str:
 
 
 def _clean_language(raw: str) -> str:
-    value = unwrap(raw).lower()
+    value = unwrap(raw).lower().replace("_", "-")
     if looks_like_url(value):
         # A shop address such as https://myshop.com/en/ carries the language as its first segment.
         try:
@@ -94,14 +98,9 @@ def _clean_language(raw: str) -> str:
     value = value.strip("/ ")
     if _LANGUAGE.fullmatch(value):
         return value
-    if re.fullmatch(r"[a-z]{2}[-_][a-z]{2}", value):
-        raise FieldError(
-            "Use the shop's two-letter language code on its own (for example en or nl), "
-            "without a country part."
-        )
     raise FieldError(
-        "Enter the two-letter code of a language your shop has switched on, such as "
-        "nl, en, de, fr or us — not the language's full name."
+        "Enter the short code of a language your shop has switched on, such as nl, en, de, "
+        "fr or us (or a regional one such as pt-br) — not the language's full name."
     )
 
 
@@ -193,7 +192,7 @@ class LightspeedEcomFlow(Flow):
         Field(
             "language",
             "Shop language",
-            hint="Two letters, for a language switched on in your shop.",
+            hint="The short code of a language switched on in your shop, e.g. nl or en.",
             example="nl",
             max_length=300,
             clean=_clean_language,

@@ -1,9 +1,11 @@
 """Lightspeed R-Series (Retail POS): an OAuth access token, and optionally its refresh token.
 
-R-Series has no personal keys: a person authorises an app, which receives a short-lived JWT
-access token (about an hour) and a refresh token. The token's own claims tell its expiry,
-account and scopes; they are read without checking the signature, because Lightspeed's
-answer to the Account call, not the claims, decides whether the token works.
+R-Series has no personal keys: a person authorises an app, which receives a short-lived access
+token (about an hour) and a refresh token. The source guide's app hands over a file holding
+"the API Key" without saying what it looks like, so any token is accepted and the Account call
+decides. When the token is a JWT (Lightspeed's current tokens are), its claims tell expiry,
+account, scopes and the app it was issued to (`aud`); they are read without checking the
+signature, because Lightspeed's answer, not the claims, decides whether the token works.
 
 `refresh()` performs the documented refresh-token grant for the reminders side.
 """
@@ -26,6 +28,7 @@ from flows.base import (
     FieldError,
     Flow,
     Renewal,
+    RenewalNotPossible,
     Step,
     Trouble,
     VerifyError,
@@ -47,6 +50,10 @@ log = logging.getLogger(__name__)
 FULL_SCOPE = "employee:all"
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# Any token the API might accept as a Bearer token: RFC 6750's b64token syntax, the only thing
+# an "Authorization: Bearer" header can carry. A JWT-looking value must also decode, which the
+# cleaner checks; everything else is for Lightspeed to judge.
+_ACCESS_SHAPE = r"[A-Za-z0-9._~+/-]+=*"
 _REFRESH = re.compile(r"[A-Za-z0-9._~+/=-]{20,3000}")
 # A refresh token is never the access token (an eyJ… value with exactly two dots).
 _REFRESH_SHAPE = r"(?!eyJ[^.]*\.[^.]*\.[^.]*$)" + _REFRESH.pattern
@@ -113,23 +120,46 @@ def _picked(raw: str) -> dict[str, str]:
     return found
 
 
+def _is_jwt(value: str) -> bool:
+    return value.startswith("eyJ") and value.count(".") == 2
+
+
 def _clean_access(raw: str) -> str:
     picked = _picked(raw).get("access_token")
     value = token(picked if picked is not None else raw, "The access token")
-    if looks_like_url(value):
+    if "://" in value:
         raise FieldError(
-            "That is a web address. Paste the access token itself, which starts with eyJ."
+            "That is a web address. Paste the access token (the API key) itself."
         )
     if value.startswith("def50"):
         raise FieldError(
-            "This is the refresh token. The access token is the other value; it starts with eyJ."
+            "This is the refresh token. The access token is the other value the app gave you."
         )
-    if not _JWT.fullmatch(value) or not claims(value) or _b64json(value.split(".")[0]) is None:
+    if not re.fullmatch(_ACCESS_SHAPE, value):
         raise FieldError(
-            "An R-Series access token starts with eyJ and has three parts separated by dots. "
+            "The access token has characters a token never contains (only letters, digits and "
+            "- . _ ~ + / =). Copy the key alone, or paste the whole file the app gave you."
+        )
+    # Only a value that claims to be a JWT can be judged by format: one that does not decode
+    # was cut or altered on the way. Anything else is left to Lightspeed to judge.
+    if _is_jwt(value) and (
+        not _JWT.fullmatch(value) or not claims(value) or _b64json(value.split(".")[0]) is None
+    ):
+        raise FieldError(
+            "This looks like a token that was cut or altered: its middle part does not decode. "
             "Copy it again, whole, from where the app gave it to you."
         )
     return value
+
+
+def audience(access_token: str) -> tuple[str, ...]:
+    """The client IDs the token was issued to (the `aud` claim); empty when unknown."""
+    aud = claims(access_token).get("aud")
+    if isinstance(aud, str):
+        return (aud,) if aud else ()
+    if isinstance(aud, list):
+        return tuple(str(a) for a in aud if isinstance(a, str) and a)
+    return ()
 
 
 def _clean_refresh(raw: str) -> str:
@@ -137,7 +167,7 @@ def _clean_refresh(raw: str) -> str:
     value = token(picked if picked is not None else raw, "The refresh token")
     if looks_like_url(value):
         raise FieldError("That is a web address. Paste the refresh token itself.")
-    if value.startswith("eyJ") and value.count(".") == 2:
+    if _is_jwt(value):
         raise FieldError(
             "This is the access token. The refresh token is the other, longer value "
             "(it usually starts with def50)."
@@ -196,26 +226,29 @@ class LightspeedRFlow(Flow):
         ),
         Step(
             "Keep the file or page that follows",
-            "Depending on the app, you then download a file (often lightspeed_api_key.txt) or see "
-            "the tokens on screen. It holds an access token, starting with eyJ, and usually a "
-            "refresh token. Treat it like a password; you will not be shown it again.",
+            "Depending on the app, you then download a file (for example lightspeed_api_key.txt) "
+            "or see the key on screen. What it holds is the app's access to your account, "
+            "whatever it is called there (API key or access token). Treat it like a password.",
         ),
         Step(
-            "Paste both tokens",
-            "Paste the access token, and the refresh token if you have one: the access token "
-            "stops working after about an hour, and only the refresh token can renew it.",
+            "Paste it as it is",
+            "Paste the file's contents, or the key shown, into the access token box; getkey "
+            "picks out what it needs and Lightspeed decides whether it works. If the app also "
+            "gave you a refresh token, paste it too: access tokens usually stop working after "
+            "about an hour, and only the refresh token can renew them.",
         ),
     )
     fields = (
         Field(
             "access_token",
-            "Access token",
-            hint="Starts with eyJ. You can also paste the whole file or JSON the app gave you.",
-            example="eyJ0eXAiOiJKV1Qi…",
+            "Access token (API key)",
+            hint="The key the app gave you. You can paste the whole file (e.g. "
+            "lightspeed_api_key.txt) or JSON as it is.",
+            example="contents of lightspeed_api_key.txt",
             secret=True,
             multiline=True,
             clean=_clean_access,
-            shape=_JWT.pattern,
+            shape=_ACCESS_SHAPE,
         ),
         Field(
             "refresh_token",
@@ -284,11 +317,18 @@ class LightspeedRFlow(Flow):
         if reply.status == 401:
             raise self._rejected(reply, expiry, bool(values.get("refresh_token")))
         if reply.status == 403:
-            shown = ", ".join(granted) or "none"
-            raise VerifyError(
+            shown = ", ".join(granted) or "not stated in the token"
+            acct = claims(access).get("acct")
+            named = f"account {acct}" if isinstance(acct, str | int) and str(acct) else None
+            return VerifyResult.failed(
                 Failure.MISSING_PERMISSION,
                 f"The token works but may not read the account (its access: {shown}). "
                 "Authorise the app again and approve full access (employee:all).",
+                field="access_token",
+                account=named,
+                identity=named,
+                granted=granted,
+                missing=(FULL_SCOPE,),
             )
         if reply.status != 200:
             raise VerifyError(
@@ -314,6 +354,8 @@ class LightspeedRFlow(Flow):
             granted=granted,
             expires_at=expiry,
             warnings=tuple(warnings),
+            # The Account call names the account even when the token does not say it.
+            identity=f"account {account['accountID']}",
         )
 
     def _rejected(self, reply: Reply, expiry: datetime | None, has_refresh: bool) -> VerifyError:
@@ -337,15 +379,36 @@ class LightspeedRFlow(Flow):
         return VerifyError(Failure.BAD_CREDENTIAL, detail, field="access_token")
 
 
+    renewal_consent = (
+        "Renewing replaces the refresh token: any other tool holding a copy of this token "
+        "(for example the app you authorised) loses its access at the next renewal. Only turn "
+        "this on if getkey is the only holder."
+    )
+
     def can_renew(self, environ: Mapping[str, str]) -> bool:
+        """True when the operator configured the app client (ID and secret) renewals use."""
         return all((environ.get(name) or "").strip() for name in CLIENT_ENV)
 
     def renew(
         self, values: Mapping[str, str], http: PlatformHttp, environ: Mapping[str, str]
-    ) -> Renewal | VerifyResult | None:
+    ) -> Renewal | RenewalNotPossible | VerifyResult | None:
+        """Refresh-token grant with the operator's client, for a credential whose owner opted
+        in. Only the app a token was issued to (its `aud` claim) can refresh it; any other
+        client would be refused, and that refusal would wrongly read as a settings problem,
+        so such tokens get RenewalNotPossible without any call."""
         if not values.get("refresh_token") or not self.can_renew(environ):
             return None
         client_id, client_secret = ((environ.get(name) or "").strip() for name in CLIENT_ENV)
+        issued_to = audience(values.get("access_token", ""))
+        if client_id not in issued_to:
+            return RenewalNotPossible(
+                "getkey cannot renew this token: it was issued to another app than getkey's, "
+                "and only that app can renew it. Authorise again "
+                "before it expires, or let the app that holds it renew it."
+                if issued_to
+                else "getkey cannot renew this token: the token does not say which app it was "
+                "issued to, and only that app can renew it. Authorise again before it expires."
+            )
         outcome = refresh(values, http, client_id, client_secret)
         if isinstance(outcome, VerifyResult):
             return outcome
@@ -421,7 +484,7 @@ def _refreshed(reply: Reply, old_refresh: str) -> dict[str, str]:
         )
     body = reply.json_object()
     access = body.get("access_token")
-    if not isinstance(access, str) or not _JWT.fullmatch(access):
+    if not isinstance(access, str) or not re.fullmatch(_ACCESS_SHAPE, access):
         raise VerifyError(
             Failure.UNEXPECTED, "Lightspeed R-Series answered the renewal without a new token."
         )

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import string
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows import catalog
 from flows.base import Failure
@@ -234,3 +238,46 @@ def test_messages_never_echo_the_paste(key):
     for raw in ("ommerce.", "mybigcommerce.com", "stores/…/v3/", "has no spaces"):
         error = FLOW.check({**bc.good_values(), key: raw}).errors[key]
         assert raw not in error
+
+
+# -- current endpoints and documented answers (issue 10) ------------------------------------
+def test_content_scope_is_probed_on_pages_v3(server):
+    result = run(server)
+    assert result.ok and "Content" in result.granted
+    paths = [r.path for r in server.requests]
+    assert f"/stores/{bc.HASH}/v3/content/pages" in paths
+    assert not any("/v2/pages" in p for p in paths)
+
+
+def test_503_says_maintenance_or_suspended_not_a_temporary_error(server):
+    result = run(server, store_hash=bc.SUSPENDED_HASH)
+    assert result.failure is Failure.UNREACHABLE
+    assert "maintenance" in result.detail and "suspended" in result.detail
+    assert "try again in a few minutes" not in result.detail
+    assert len(server.requests) == 1
+
+
+def test_missing_permission_result_names_the_store(server):
+    result = run(server, access_token=bc.NO_INFO_TOKEN)
+    assert result.failure is Failure.MISSING_PERMISSION
+    assert result.account == f"store {bc.HASH}"
+
+
+# -- every credential shape the docs / source guide show as valid passes check() --------
+_LOWER = string.ascii_lowercase + string.digits
+
+
+@settings(max_examples=200, deadline=None)
+@given(token=st.text(alphabet=_LOWER, min_size=30, max_size=31),
+       store_hash=st.text(alphabet=_LOWER, min_size=9, max_size=10),
+       as_file=st.booleans())
+def test_every_documented_shape_passes_check(token, store_hash, as_file):
+    """Observed shapes (30-31 lowercase characters, 9-10 character hash), typed or as the
+    credentials .txt in the layout BigCommerce documents."""
+    values = ({"credentials_file": bc.credentials_file(token, store_hash), "store_hash": "",
+               "access_token": ""} if as_file
+              else {"credentials_file": "", "store_hash": store_hash, "access_token": token})
+    result = FLOW.check(values)
+    assert result.ok, result.errors
+    assert result.values["access_token"] == token
+    assert result.values["store_hash"] == store_hash

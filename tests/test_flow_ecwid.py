@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import string
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows import catalog
 from flows.base import Failure
@@ -172,3 +176,29 @@ def test_messages_never_echo_the_paste(key):
                 "such as 12345678."):
         error = FLOW.check({**ec.good_values(), key: raw}).errors[key]
         assert raw not in error
+
+
+# -- read_store_profile is always granted (issue 10) ---------------------------------------
+def test_token_whose_list_omits_read_store_profile_is_not_failed(server):
+    result = run(server, secret_token=ec.NO_PROFILE_LISTED_SECRET)
+    assert result.ok, result.detail
+    assert "read_store_profile" not in result.missing
+
+
+def test_missing_permission_result_names_the_store(server):
+    result = run(server, secret_token=ec.DEFAULT_SECRET)
+    assert result.failure is Failure.MISSING_PERMISSION
+    assert result.store_name == "The Plant Shop"
+
+
+# -- every credential shape the docs / source guide show as valid passes check() --------
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.sampled_from(["secret_", "secure_"]),
+       body=st.text(alphabet=string.ascii_letters + string.digits, min_size=32, max_size=32),
+       store_id=st.integers(min_value=1, max_value=10**11 - 1))
+def test_every_documented_shape_passes_check(prefix, body, store_id):
+    """Docs: secret_ + 32 letters and digits (e.g. secret_EZWiLeBXWsGg82XH3SfSFfdw418QNBBM),
+    legacy secure_ tokens, a numeric store ID."""
+    result = FLOW.check({"store_id": str(store_id), "secret_token": prefix + body})
+    assert result.ok, result.errors
+    assert result.values == {"store_id": str(store_id), "secret_token": prefix + body}

@@ -3,6 +3,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from flows.base import Failure
 from flows.lightspeed_ecom import FLOW
@@ -137,7 +139,9 @@ def test_secret_pasted_twice():
         ("/fr/", "fr"),
         ("https://www.plantshop.nl/en/", "en"),
         ("English", None),
-        ("en-GB", None),
+        ("en-GB", "en-gb"),
+        ("pt_BR", "pt-br"),
+        ("https://www.plantshop.nl/pt-br/", "pt-br"),
         ("https://www.plantshop.nl/", None),
         ("n", None),
         # An unclosed "[" made urlsplit raise a ValueError instead of a field message.
@@ -162,3 +166,28 @@ def test_identity_keeps_shops_apart_without_showing_the_key():
     two = FLOW.identity({**server_mod.good_values(), "api_key": server_mod.PARTIAL_KEY})
     assert one != two and one.startswith("eu1:nl:key-")
     assert server_mod.KEY not in one and server_mod.SECRET not in one
+
+
+# -- regional languages (issue 10) ----------------------------------------------------------
+def test_regional_language_is_sent_as_is_and_the_api_decides(server):
+    ok = run(server, language="en-GB")
+    assert ok.ok, ok.detail
+    assert server.requests[0].path.startswith("/en-gb/")
+    refused = run(server, language="pt-br")  # not switched on in this shop
+    assert refused.failure is Failure.WRONG_IDENTIFIER and refused.field == "language"
+
+
+@settings(max_examples=200, deadline=None)
+@given(language=st.from_regex(r"[a-z]{2}(-[a-z]{2})?", fullmatch=True),
+       key=st.from_regex(r"[A-Za-z0-9]{16,64}", fullmatch=True),
+       secret=st.from_regex(r"[A-Za-z0-9]{16,64}", fullmatch=True),
+       cluster=st.sampled_from(["eu1", "us1"]))
+def test_every_documented_shape_passes_check(language, key, secret, cluster):
+    """Sources: cluster eu1/us1 and a language code of the shop (two letters in every example;
+    regional codes accepted too). No source documents the key or secret format, so any long
+    run of letters and digits must pass and Lightspeed decides."""
+    assume(key != secret)
+    values = {"api_key": key, "api_secret": secret, "cluster": cluster, "language": language}
+    result = FLOW.check(values)
+    assert result.ok, result.errors
+    assert result.values["language"] == language

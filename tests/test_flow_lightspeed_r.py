@@ -4,9 +4,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from flows.base import Failure, VerifyResult
-from flows.lightspeed_r import FLOW, claims, refresh
+from flows.base import Failure, RenewalNotPossible, VerifyResult
+from flows.lightspeed_r import FLOW, claims, expires_at, refresh
 from tests.conftest import check_and_verify, http_for
 from tests.platforms import lightspeed_r as server_mod
 
@@ -142,15 +144,13 @@ A = server_mod.ACCESS
         ("Bearer " + A, None),
         ("Authorization: Bearer " + A, None),
         (A[:60] + "\n" + A[60:], "spaces or line breaks"),
-        (A.split(".", 1)[1], "starts with eyJ"),
         (server_mod.REFRESH, "refresh token"),
         ("https://cloud.lightspeedapp.com/auth/oauth/authorize", "web address"),
-        ("6f2b8c1d9e0a4f3b7c5d1e2f3a4b5c6d7e8f9a0b", "starts with eyJ"),
-        ("eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln", "starts with eyJ"),
+        ("eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln", "cut or altered"),
         # JSON nested past the decoder's depth raised RecursionError instead of a message:
         # in a pasted token answer, and in the token's own payload.
-        ('{"access_token":' + "[" * 1400 + "]" * 1400 + "}", "starts with eyJ"),
-        (A.split(".")[0] + "." + "W1tb" * 400 + "." + A.split(".")[2], "starts with eyJ"),
+        ('{"access_token":' + "[" * 1400 + "]" * 1400 + "}", "characters a token never"),
+        (A.split(".")[0] + "." + "W1tb" * 400 + "." + A.split(".")[2], "cut or altered"),
     ],
 )
 def test_access_token_paste_mistakes(raw, fragment):
@@ -224,3 +224,68 @@ def test_renewal_with_refused_app_credentials_points_at_no_field(server):
     result = FLOW.renew(server_mod.good_values(), http_for(server), env)
     assert isinstance(result, VerifyResult) and result.field is None
     assert result.failure is Failure.BAD_CREDENTIAL
+
+
+# -- any token the API accepts (issue 10) ---------------------------------------------------
+def test_opaque_token_is_accepted_and_the_live_call_decides(server):
+    result = run(server, access_token=server_mod.OPAQUE, refresh_token="")
+    assert result.ok, result.detail
+    assert result.store_name == "Green Leaf Garden Supply"
+    # Nothing in the token tells its expiry or scopes: none is invented.
+    assert result.expires_at is None and result.granted == ()
+    assert not any("(" in w and "UTC" in w for w in result.warnings)
+    # Storage still files it under the account the API named.
+    assert FLOW.identity_of(server_mod.good_values(), result) == f"account {server_mod.ACCOUNT_ID}"
+    refused = run(server, access_token="x" + server_mod.OPAQUE, refresh_token="")
+    assert refused.failure is Failure.BAD_CREDENTIAL and "expired at" not in refused.detail
+
+
+def test_key_file_from_the_source_guide_is_read():
+    # lightspeed_api_key.txt holds "the API Key": as a labelled line or on its own.
+    for text in (f"API Key: {server_mod.OPAQUE}\n", server_mod.OPAQUE + "\n"):
+        result = FLOW.check({"access_token": text, "refresh_token": ""})
+        assert result.ok and result.values["access_token"] == server_mod.OPAQUE
+
+
+_B64TOKEN = st.from_regex(r"[A-Za-z0-9._~+/-]{1,200}=*", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(opaque=_B64TOKEN, scope=st.sampled_from(["employee:all", "employee:register",
+                                                 "employee:inventory employee:reports"]))
+def test_every_documented_shape_passes_check(opaque, scope):
+    """A JWT as Lightspeed issues them, and any RFC 6750 bearer token (the source guide does not
+    say what the key file holds), pass check() unless they are plainly something else."""
+    jwt = server_mod.make_token(scope)
+    assert FLOW.check({"access_token": jwt, "refresh_token": ""}).values["access_token"] == jwt
+    assume(not opaque.startswith(("def50", "eyJ")))
+    result = FLOW.check({"access_token": opaque, "refresh_token": ""})
+    assert result.ok, result.errors
+    assert result.values["access_token"] == opaque
+
+
+def test_expiry_is_read_only_from_a_token_that_carries_it():
+    assert expires_at(server_mod.ACCESS) is not None
+    assert expires_at(server_mod.OPAQUE) is None
+
+
+# -- renewal only for tokens issued to the operator's client (issue 10) --------------------
+def test_renewal_consent_warns_that_the_other_copy_stops_working():
+    assert FLOW.renewal_consent and "other tool" in FLOW.renewal_consent
+
+
+@pytest.mark.parametrize("access", [server_mod.OTHER_APP, server_mod.OPAQUE],
+                         ids=["other-app", "opaque"])
+def test_token_of_another_app_is_not_renewed_and_nobody_is_blamed(server, access):
+    values = {"access_token": access, "refresh_token": server_mod.REFRESH}
+    outcome = FLOW.renew(values, http_for(server), CLIENT_ENV)
+    assert isinstance(outcome, RenewalNotPossible)
+    assert "cannot renew" in outcome.reason and "GETKEY_" not in outcome.reason
+    assert server.requests == []  # no refresh attempted: the old refresh token still works
+    assert server_mod.REFRESH in server.refresh_tokens
+
+
+def test_missing_permission_names_the_account(server):
+    result = run(server, access_token=server_mod.FORBIDDEN)
+    assert result.failure is Failure.MISSING_PERMISSION
+    assert result.account == f"account {server_mod.ACCOUNT_ID}"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from flows import catalog
 from flows.base import Failure
 from flows.http import PlatformHttp
@@ -25,3 +28,11 @@ def test_verify_explains_without_any_network():
 def test_found_by_its_names():
     for name in ("lightspeed-s", "Lightspeed S-Series", "s-series", "ShopKeep"):
         assert catalog.get(name) is FLOW
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.dictionaries(st.text(max_size=20), st.one_of(st.none(), st.text(max_size=50))))
+def test_every_documented_shape_passes_check(pasted):
+    """S-Series has no API credential (the source guide: export only): check() never
+    refuses anything, whatever a renderer hands it."""
+    assert FLOW.check(pasted).ok

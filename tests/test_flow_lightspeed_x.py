@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import string
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from flows.base import Failure
 from flows.http import host_allowed
@@ -151,3 +154,27 @@ def test_expiry_paste_mistakes(raw, expected):
         assert "expires_on" in result.errors
     else:
         assert result.ok and result.values["expires_on"] == expected
+
+
+# -- every credential shape the docs / source guide show as valid passes check() --------
+_ALNUM = string.ascii_letters + string.digits
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True),
+       token=st.one_of(
+           # Personal tokens as observed (lsxs_pt_…), and the 40-character tokens of the
+           # X-Series API docs' examples from before that prefix existed.
+           st.text(alphabet=_ALNUM, min_size=20, max_size=80).map(lambda t: "lsxs_pt_" + t),
+           st.text(alphabet=_ALNUM, min_size=40, max_size=40)),
+       # An expiry date already past is refused on purpose (that token no longer works).
+       expires=st.one_of(st.just(""), st.dates(min_value=date.today() + timedelta(days=2),
+                                               max_value=date(2099, 12, 31)).map(date.isoformat)))
+def test_every_documented_shape_passes_check(prefix, token, expires):
+    assume(prefix not in ("www", "secure", "api", "login", "my", "help", "support",
+                          "developers"))
+    assume(not token.startswith("lsxs_") or token.startswith("lsxs_pt_"))
+    values = {"domain_prefix": prefix, "token": token, "expires_on": expires}
+    result = FLOW.check(values)
+    assert result.ok, result.errors
+    assert result.values["token"] == token and result.values["domain_prefix"] == prefix

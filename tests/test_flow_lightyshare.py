@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from flows.base import Failure
 from flows.lightyshare import FLOW
@@ -99,10 +101,9 @@ LIVE = server_mod.LIVE
         ("https://lightyshare.com/dashboard/shop/api", "web address"),
         (LIVE[:20] + " " + LIVE[20:], "spaces"),
         ("lsh_live_abc123xyz...", "shortened"),
-        ("lsh_live_abc", "too short"),
+        ("lsh_live_", "start of the token"),
         ("lsh_prod_sk_1234567890abcdef", "live_ or test_"),
         ("LSH_LIVE_SK_1234567890ABCDEF", "lower case"),
-        ("lsh_live_sk-1234-5678-90ab", "characters"),
         ("secret_EZWiLeBXWsGg82XH3SfSFfdw418QNBBM", "Ecwid"),
         ("shpat_0123456789abcdef0123456789abcdef", "Shopify"),
         ("IST.eyJraWQiOiJQb3pIX2FDMiJ9.eyJ9.c2ln", "Wix"),
@@ -124,3 +125,24 @@ def test_token_paste_mistakes(raw, fragment):
 
 def test_empty_token_is_required():
     assert "required" in FLOW.check({"token": "  "}).errors["token"]
+
+
+# -- every token the source's format allows passes check() (issue 10) -----------------------
+@settings(max_examples=300, deadline=None)
+@given(env=st.sampled_from(["live", "test"]),
+       unique=st.from_regex(r"[!-~]{1,120}", fullmatch=True))
+def test_every_documented_shape_passes_check(env, unique):
+    """The source documents lsh_<environment>_<unique string> and nothing narrower."""
+    # A display elided with "..." is not a token (the docs' own example is shown that way).
+    assume(not unique.endswith("..."))
+    value = f"lsh_{env}_{unique}"
+    result = FLOW.check({"token": value})
+    assert result.ok, result.errors
+    assert result.values["token"] == value
+    assert FLOW.identity(result.values) == env
+
+
+@pytest.mark.parametrize("value", ["lsh_live_sk-1234-5678-90ab", "lsh_test_abc",
+                                   "lsh_live_sk_1234567890abcdef", "lsh_live_a.b~c+d/e="])
+def test_documented_and_dashed_tokens_verify_shape(value):
+    assert FLOW.check({"token": value}).values["token"] == value

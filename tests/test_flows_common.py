@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import flows
 from flows import catalog
 from flows.base import Failure, Field, FieldError
 from flows.http import env_name
@@ -29,11 +32,54 @@ EXPECTED = {
 }
 
 
-def test_catalogue_has_all_platforms():
-    assert set(catalog.ids()) == {
-        "wix", "bigcommerce", "ecwid", "lightspeed-ecom", "lightspeed-r", "lightspeed-x",
-        "lightspeed-s", "lightyshare",
-    }
+FLOWS_DIR = Path(flows.__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parent
+_INFRA_MODULES = {"__init__", "base", "catalog", "cleaning", "http", "outcomes", "testing"}
+
+
+def _platform_modules() -> list[str]:
+    return sorted(p.stem for p in FLOWS_DIR.glob("*.py")
+                  if p.stem not in _INFRA_MODULES and not p.stem.startswith("_"))
+
+
+def test_every_platform_module_is_in_the_catalogue_with_its_tests():
+    """Whatever is in flows/ is a platform, and each one comes with its tests: a local stand-in
+    server (when it can be verified) and a tests/test_flow_<module>.py."""
+    modules = _platform_modules()
+    assert modules, "no platform modules found"
+    by_module = {f.id.replace("-", "_"): f for f in catalog.all_flows()}
+    assert sorted(by_module) == modules
+    for module, flow in by_module.items():
+        assert (TESTS_DIR / f"test_flow_{module}.py").is_file(), f"tests for {flow.id}"
+        if flow.verifiable:
+            assert (TESTS_DIR / "platforms" / f"{module}.py").is_file(), f"server for {flow.id}"
+            server_mod = platform_module(flow.id)
+            assert server_mod.SERVER.flow_id == flow.id
+            assert callable(getattr(server_mod, "missing_permission_values", None)), flow.id
+
+
+def _imports(path: Path) -> set[str]:
+    """Every flows.* module `path` imports, TYPE_CHECKING blocks included."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("flows."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("flows.")}
+    return found
+
+
+def test_flows_modules_import_each_other_without_a_loop():
+    graph = {p.stem: _imports(p) for p in FLOWS_DIR.glob("*.py")}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, ()):
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    loops = sorted(m for m in graph if reaches(m, m, {m}))
+    assert loops == [], f"import loop through {loops}"
 
 
 @pytest.fixture(params=VERIFIABLE)
@@ -42,6 +88,18 @@ def started(request):
     mod = platform_module(flow.id)
     with mod.SERVER() as server:
         yield flow, mod, server
+
+
+def test_missing_permission_result_names_the_store(started):
+    """"Works for *Acme Shop*, but lacks …": a result that says a permission is missing also
+    says which store or account the credential belongs to."""
+    flow, mod, server = started
+    for values in mod.missing_permission_values():
+        checked = flow.check(values)
+        assert checked.ok, checked.errors
+        result = flow.run_verify(checked.values, http_for(server))
+        assert result.failure is Failure.MISSING_PERMISSION, (flow.id, result)
+        assert result.store_name or result.account, (flow.id, result)
 
 
 def test_good_credential_verifies(started):

@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / (
-    "slack-manifest.schema.1.0.0.json"
-)
+# Slack's manifest schema (MIT, slackapi/manifest-schema), vendored with its licence so a fresh
+# clone needs nothing outside the repository.
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "slack-manifest.schema.1.0.0.json"
 
 # Web API method → the bot scope it needs (only the methods getkey calls).
 METHOD_SCOPES = {
@@ -75,3 +75,9 @@ def test_bot_scopes_are_exactly_the_ones_needed():
             called.add(method)
     needed = {"commands"} | {METHOD_SCOPES[m] for m in called if METHOD_SCOPES[m]}
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_schema_is_vendored_inside_the_repository_with_its_licence():
+    assert SCHEMA.is_file() and REPO in SCHEMA.parents
+    licence = (SCHEMA.parent / "LICENSE").read_text()
+    assert "MIT License" in licence and "Slack Technologies" in licence

@@ -19,12 +19,25 @@ from tests.storage_fixtures import KEY_A, KEY_B, TWO, Backend, ok, two_values
 pytest_plugins = ["tests.storage_fixtures"]
 
 GETKEY = Path(sys.executable).with_name("getkey")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _outside_the_checkout(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command reads .env from its working directory: run these (in this process and in
+    subprocesses, which inherit it) from an empty one, so a developer's .env in the checkout
+    never changes what they see."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
 def getkey(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The real console script in a fresh process (slow-ish: used for the main paths)."""
     unset = ("DATABASE_URL", "GETKEY_ENCRYPTION_KEYS")
     clean = {k: v for k, v in os.environ.items() if k not in unset}
+    # The code under test stays importable from the empty working directory.
+    clean["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [clean.get("PYTHONPATH")])])
     return subprocess.run(
         [str(GETKEY), *args],
         env={**clean, **env},

@@ -8,8 +8,10 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,22 +43,34 @@ def wix_server(server):
     return server
 
 
-def getkey(
-    *args: str, stdin: str = "", server=None, cwd: Path = ROOT
-) -> subprocess.CompletedProcess[str]:
+def isolated_env(root: Path = ROOT) -> dict[str, str]:
+    """The environment a command runs with: no GETKEY_* of the developer's, and the code under
+    test importable from any working directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GETKEY_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def getkey(
+    *args: str, stdin: str = "", server=None, cwd: Path | None = None, root: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the console script. Unless `cwd` is given it runs in an empty directory of its own,
+    never the checkout: a developer's .env there must not change what the tests see."""
+    env = {**isolated_env(root), **(env or {})}
     if server is not None:
         env[server.env_name()] = server.url
-    return subprocess.run(
-        [*COMMAND, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="getkey-cwd-") as empty:
+        return subprocess.run(
+            [*COMMAND, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd or empty,
+            timeout=60,
+            check=False,
+        )
 
 
 def assert_no_secret(proc: subprocess.CompletedProcess[str], *secrets: str) -> None:
@@ -86,6 +100,27 @@ def test_settings_in_a_dotenv_file_reach_every_command(wix_server, tmp_path):
     proc = getkey("verify", "wix", stdin=f"{wix.KEY}\n{wix.ACCOUNT}\n\n", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(wix_server.requests) == 1
+
+
+def test_a_dotenv_in_the_checkout_is_not_read_by_the_tests(tmp_path):
+    """A fresh clone where the developer keeps a .env: the command the tests run must not read
+    it. Shown on a copy of the checkout whose .env holds a bad setting."""
+    checkout = tmp_path / "checkout"
+    for package in ("bot", "flows"):
+        shutil.copytree(ROOT / package, checkout / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (checkout / ".env").write_text("GETKEY_ENCRYPTION_KEYS=not-a-key-from-the-developers-env\n")
+    env = {"SLACK_BOT_TOKEN": "xoxb-1-2-test", "SLACK_SIGNING_SECRET": "s" * 32,
+           "DATABASE_URL": f"sqlite:///{tmp_path}/getkey.db"}
+    isolated = getkey("serve", root=checkout, env=env)
+    assert isolated.returncode != 0
+    assert "GETKEY_ENCRYPTION_KEYS is not set" in isolated.stderr, isolated.stderr
+    # The control: run from the checkout (what the tests used to do), the .env is read.
+    from_checkout = getkey("serve", root=checkout, env=env, cwd=checkout)
+    assert from_checkout.returncode != 0
+    assert "GETKEY_ENCRYPTION_KEYS" in from_checkout.stderr
+    assert "is not set" not in from_checkout.stderr
+    assert "not-a-key-from-the-developers-env" not in from_checkout.stderr
 
 
 def test_rejected_run(wix_server):
@@ -149,15 +184,15 @@ def test_platform_without_api_key_is_not_verified():
     assert "has no API key" in proc.stdout and "getkey guide lightspeed-s" in proc.stdout
 
 
-def test_secret_is_not_echoed_on_a_real_terminal(wix_server):
+def test_secret_is_not_echoed_on_a_real_terminal(wix_server, tmp_path):
     """On a TTY the key goes through getpass: the terminal must not echo it back."""
     pty = pytest.importorskip("pty")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GETKEY_")}
+    env = isolated_env()
     env[wix_server.env_name()] = wix_server.url
     env["COLUMNS"] = "100"
     pid, fd = pty.fork()
     if pid == 0:  # child: become the console script on the pty
-        os.chdir(ROOT)
+        os.chdir(tmp_path)  # not the checkout: no developer's .env
         os.execve(COMMAND[0], [*COMMAND, "verify", "wix"], env)
     seen = b""
     answers = [

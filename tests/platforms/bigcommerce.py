@@ -13,6 +13,8 @@ OTHER_HASH = "qrs789tuv"
 # A path BigCommerce refuses outright: its docs say a 403 can also mean "URL requested is
 # incorrect", which is how a store hash the token cannot reach may show up.
 MISROUTED_HASH = "mis0r0ute"
+# A store down for maintenance or suspended over billing.
+SUSPENDED_HASH = "susp3nd3d"
 TOKEN = "k3j9x2m7q8w1e4r6t5y0u9i8o7p6a5s"
 # Same store, an API account created without Information & Settings and Marketing.
 NO_INFO_TOKEN = "n0inf0scopes7q8w1e4r6t5y0u9i8o7"
@@ -34,7 +36,8 @@ TOKENS: dict[str, tuple[str, frozenset[str]]] = {
 # Path (after /stores/{hash}) -> scope it needs; None = default scope (every token).
 ROUTES: list[tuple[re.Pattern[str], str | None, object]] = [
     (re.compile(r"/v2/store"), "info", None),
-    (re.compile(r"/v2/pages"), "content", []),
+    # Pages V3 (the deprecated /v2/pages is not served: a probe there would be a 404).
+    (re.compile(r"/v3/content/pages"), "content", {"data": [], "meta": {}}),
     (re.compile(r"/v2/coupons"), "marketing", []),  # empty v2 list -> 204
     (re.compile(r"/v3/channels"), "channels",
      {"data": [{"id": 1, "name": "Plant Shop", "type": "storefront"}], "meta": {}}),
@@ -112,6 +115,9 @@ class BigCommerceServer(PlatformServer):
         if store_hash == MISROUTED_HASH:
             return Response(403, _v3_error(
                 403, "Unauthorized Access. You do not have permission to make this request."))
+        if store_hash == SUSPENDED_HASH:
+            # Maintenance or suspension (billing): BigCommerce answers 503 for the store.
+            return Response(503, b"Service Unavailable", {"Content-Type": "text/plain"})
         if store_hash not in (HASH, OTHER_HASH):
             return Response(404, _v3_error(404, "Store not found"))
         self.requests_left -= 1
@@ -138,6 +144,11 @@ class BigCommerceServer(PlatformServer):
                     return Response(204, b"", headers)
                 return Response(200, body, headers)
         return Response(404, _v3_error(404, "Not Found"), headers)
+
+
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values this stand-in answers as "token works, scopes missing"."""
+    return [{"credentials_file": "", "store_hash": HASH, "access_token": NO_INFO_TOKEN}]
 
 
 SERVER = BigCommerceServer

@@ -17,6 +17,8 @@ SECRET = "secret_EZWiLeBXWsGg82XH3SfSFfdw418QNBBM"
 PUBLIC = "public_B6mT2teCE55zT2jAeffLjzNJ4se3gfPj"
 # A default custom app: product and order access only, as Ecwid hands them out.
 DEFAULT_SECRET = "secret_DefAuLtScoPes0000000000000000"
+# Every required permission except read_store_profile, which Ecwid grants anyway.
+NO_PROFILE_LISTED_SECRET = "secret_N0Pr0fileListed000000000000000"
 OTHER_STORE_SECRET = "secret_0therSt0reT0ken000000000000000"
 FREE_SECRET = "secret_FreePlanT0ken00000000000000000"
 SUSPENDED_SECRET = "secret_SuspendedT0ken000000000000000"
@@ -37,6 +39,8 @@ DEFAULT_SCOPES = ["read_store_profile", "read_catalog", "update_catalog", "creat
 TOKENS: dict[str, tuple[str, list[str]]] = {
     SECRET: (STORE_ID, [*REQUIRED_SCOPES, "read_invoices"]),
     DEFAULT_SECRET: (STORE_ID, DEFAULT_SCOPES),
+    NO_PROFILE_LISTED_SECRET: (STORE_ID, [s for s in REQUIRED_SCOPES
+                                          if s != "read_store_profile"]),
     OTHER_STORE_SECRET: (OTHER_STORE_ID, list(REQUIRED_SCOPES)),
     FREE_SECRET: (FREE_STORE_ID, list(REQUIRED_SCOPES)),
     SUSPENDED_SECRET: (SUSPENDED_STORE_ID, list(REQUIRED_SCOPES)),
@@ -110,6 +114,11 @@ class EcwidServer(PlatformServer):
             return Response(200, {"permissions": entry[1], "created": "2024-03-01 10:00:00 +0000",
                                   "expires": None})
         return _error(404, "NOT_FOUND", "Resource not found")
+
+
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values this stand-in answers as "token works, permissions missing"."""
+    return [{"store_id": STORE_ID, "secret_token": DEFAULT_SECRET}]
 
 
 SERVER = EcwidServer

@@ -21,7 +21,7 @@ US_KEY = "0c0c0c0c1d1d1d1d2e2e2e2e3f3f3f3f"
 
 # key -> (host, active languages, readable areas)
 ACCOUNTS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
-    KEY: (EU_HOST, ("nl", "en"), frozenset(
+    KEY: (EU_HOST, ("nl", "en", "en-gb"), frozenset(
         {"content", "products", "customers", "orders", "settings", "tracking"})),
     PARTIAL_KEY: (EU_HOST, ("nl", "en"), frozenset({"content", "products"})),
     NOTHING_KEY: (EU_HOST, ("nl",), frozenset()),
@@ -93,6 +93,11 @@ class LightspeedEcomServer(PlatformServer):
                 "mainDomain": "www.plantshop.nl", "email": "hello@plantshop.nl",
             }}, LIMIT_HEADERS)
         return _error(404, "Not found.", req)
+
+
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values this stand-in answers as "key works, every area off"."""
+    return [{**good_values(), "api_key": NOTHING_KEY}]
 
 
 SERVER = LightspeedEcomServer

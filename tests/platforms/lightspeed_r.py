@@ -25,11 +25,11 @@ def _b64(data: dict) -> str:
 
 
 def make_token(scope: str = "employee:all", *, exp: float | None = None,
-               acct: str = ACCOUNT_ID) -> str:
+               acct: str = ACCOUNT_ID, aud: str = CLIENT_ID) -> str:
     header = {"typ": "JWT", "alg": "RS256", "kid": "RT_OAUTH2_2024_07_08"}
     now = int(time.time())
     payload = {
-        "iss": "https://cloud.lightspeedapp.com", "aud": CLIENT_ID, "sub": "7",
+        "iss": "https://cloud.lightspeedapp.com", "aud": aud, "sub": "7",
         "jti": secrets.token_hex(8), "acct": acct, "scope": scope,
         "iat": now, "nbf": now, "exp": int(exp if exp is not None else now + 3600),
     }
@@ -46,6 +46,10 @@ FORBIDDEN = make_token("employee:register")  # may not read the account
 NARROW = make_token("employee:inventory employee:reports")
 EXPIRED = make_token(exp=time.time() - 600)
 REVOKED = make_token()
+# Issued to another app (the one whose authorisation link was used), not getkey's client.
+OTHER_APP = make_token(aud="0ther" + CLIENT_ID[5:])
+# The source guide's file holds "the API Key" in an undocumented format: an opaque token.
+OPAQUE = secrets.token_urlsafe(40)
 
 
 def good_values() -> dict[str, str]:
@@ -67,7 +71,7 @@ class LightspeedRServer(PlatformServer):
     def __init__(self) -> None:
         super().__init__()
         self.lock = threading.Lock()
-        self.valid = {ACCESS, FORBIDDEN, NARROW}
+        self.valid = {ACCESS, FORBIDDEN, NARROW, OTHER_APP, OPAQUE}
         self.refresh_tokens = {REFRESH}
         # new access token -> the refresh token it replaces; revoked on the token's first use
         self.pending: dict[str, str] = {}
@@ -128,6 +132,11 @@ class LightspeedRServer(PlatformServer):
             self.pending[access] = form["refresh_token"]
         return Response(200, {"token_type": "Bearer", "expires_in": 3600,
                               "access_token": access, "refresh_token": new_refresh})
+
+
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values this stand-in answers as "token works, may not read the account"."""
+    return [{"access_token": FORBIDDEN, "refresh_token": ""}]
 
 
 SERVER = LightspeedRServer

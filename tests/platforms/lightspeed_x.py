@@ -57,4 +57,9 @@ class LightspeedXServer(PlatformServer):
         }}, {"X-RateLimit-Limit": "350", "X-RateLimit-Remaining": "349"})
 
 
+def missing_permission_values() -> list[dict[str, str]]:
+    """None: personal tokens carry admin-level access, there is nothing to lack."""
+    return []
+
+
 SERVER = LightspeedXServer

@@ -61,4 +61,9 @@ class LightyshareServer(PlatformServer):
         return Response(404, {"error": "Product not found"}, headers)
 
 
+def missing_permission_values() -> list[dict[str, str]]:
+    """None: Lightyshare does not report what a token may do."""
+    return []
+
+
 SERVER = LightyshareServer

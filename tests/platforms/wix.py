@@ -1,6 +1,9 @@
-"""Wix's site list API as documented: Authorization without 'Bearer', wix-account-id."""
+"""Wix's site list API as documented: Authorization without 'Bearer', wix-account-id, cursor
+paging (`cursorPaging.limit` / `.cursor` in, `pagingMetadata.hasNext` / `.cursors.next` out)."""
 
 from __future__ import annotations
+
+import uuid
 
 from tests.platforms.server import PlatformServer, Request, Response
 
@@ -8,6 +11,11 @@ ACCOUNT = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
 SITE = "0b9a8c7d-1e2f-4a3b-9c8d-7e6f5a4b3c2d"
 KEY = "IST.eyJraWQiOiJQb3pIX2FDMiIsImFsZyI6IlJTMjU2In0.eyJkYXRhIjoie319.c2lnbmF0dXJlLXBhcnQ"
 LIMITED_KEY = KEY[:-4] + "LIMT"
+# An agency account with 60 sites: more than one page of Query Sites.
+BIG_ACCOUNT = "7a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d"
+BIG_SITES = [(str(uuid.UUID(int=0xA6E0C7 << 96 | n, version=4)), f"Client shop {n}")
+             for n in range(1, 61)]
+MAX_LIMIT = 100
 
 
 def good_values() -> dict[str, str]:
@@ -31,12 +39,30 @@ class WixServer(PlatformServer):
         if auth not in (KEY, LIMITED_KEY):
             return Response(401, {"message": "UNAUTHENTICATED",
                                   "details": {"applicationError": {"code": "UNAUTHENTICATED"}}})
-        if req.headers.get("wix-account-id") != ACCOUNT or auth == LIMITED_KEY:
+        account = req.headers.get("wix-account-id")
+        if account not in (ACCOUNT, BIG_ACCOUNT) or auth == LIMITED_KEY:
             return Response(403, {"message": "PERMISSION_DENIED",
                                   "details": {"applicationError": {"code": "PERMISSION_DENIED"}}})
-        return Response(200, {"sites": [{"id": SITE, "name": "plant-shop",
-                                         "displayName": "The Plant Shop"}],
-                              "metadata": {"hasNext": False}})
+        sites = ([(SITE, "The Plant Shop")] if account == ACCOUNT else BIG_SITES)
+        paging = ((req.json() or {}).get("query") or {}).get("cursorPaging") or {}
+        limit = int(paging.get("limit") or 50)
+        if not 1 <= limit <= MAX_LIMIT:
+            return Response(400, {"message": "INVALID_ARGUMENT"})
+        start = int(paging.get("cursor") or 0)
+        page = sites[start:start + limit]
+        has_next = start + limit < len(sites)
+        return Response(200, {
+            "sites": [{"id": sid, "name": name.lower().replace(" ", "-"), "displayName": name}
+                      for sid, name in page],
+            "pagingMetadata": {"count": len(page), "hasNext": has_next,
+                               "cursors": {"next": str(start + limit) if has_next else None}},
+        })
+
+
+def missing_permission_values() -> list[dict[str, str]]:
+    """Values the platform answers with "authenticated, but lacks a permission": none, since
+    Wix does not report a key's permissions."""
+    return []
 
 
 SERVER = WixServer
