@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -19,6 +20,15 @@ from bot.store.secrets import Secrets
 from flows.base import Flow, VerifyResult, mask
 
 _SAVE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """What a save writes besides the secrets, worked out once for all attempts."""
+
+    owner: dict[str, str]  # the unique key: team_id, user_id, platform, identity
+    identifiers: dict[str, str]
+    rotation_days: int
 
 
 class Credentials(Secrets):
@@ -54,14 +64,16 @@ class Credentials(Secrets):
             found = getattr(result, name, None)
             if found:
                 identifiers.setdefault(name, str(found))
-        row = {
-            "team_id": team_id,
-            "user_id": user_id,
-            "platform": flow.id,
-            "identity": flow.identity_of(values, result),
-            "identifiers": identifiers,
-            "rotation_days": self.rotation_days_for(flow, rotation_days),
-        }
+        row = _Incoming(
+            owner={
+                "team_id": team_id,
+                "user_id": user_id,
+                "platform": flow.id,
+                "identity": flow.identity_of(values, result),
+            },
+            identifiers=identifiers,
+            rotation_days=self.rotation_days_for(flow, rotation_days),
+        )
         for attempt in range(1, _SAVE_ATTEMPTS + 1):
             try:
                 return self._save_once(
@@ -77,7 +89,7 @@ class Credentials(Secrets):
 
     def _save_once(
         self,
-        row: dict[str, object],
+        row: _Incoming,
         secrets: dict[str, str],
         result: VerifyResult,
         submission_key: str | None,
@@ -99,15 +111,10 @@ class Credentials(Secrets):
                         return Saved(info, replaced=seen.replaced, duplicate=True)
                     s.delete(seen)  # the credential was deleted since: store it again
                     s.flush()
-            owner = ("team_id", "user_id", "platform", "identity")
-            cred = s.scalars(
-                sa.select(Credential).filter_by(**{k: row[k] for k in owner}).with_for_update()
-            ).first()
+            cred = s.scalars(sa.select(Credential).filter_by(**row.owner).with_for_update()).first()
             replaced = cred is not None
             if cred is None:
-                cred = Credential(
-                    id=uuid.uuid4().hex, created_at=now, version=1, **{k: row[k] for k in owner}
-                )
+                cred = Credential(id=uuid.uuid4().hex, created_at=now, version=1, **row.owner)
                 s.add(cred)
             else:
                 cred.version += 1
@@ -119,10 +126,10 @@ class Credentials(Secrets):
                         Reminder.credential_id == cred.id, Reminder.sent_at.is_(None)
                     )
                 )
-            days = int(row["rotation_days"] or 0)  # type: ignore[call-overload]
+            days = row.rotation_days
             main = next(iter(secrets))
             cred.store_name = result.store_name or cred.store_name
-            cred.identifiers = dict(row["identifiers"])  # type: ignore[call-overload]
+            cred.identifiers = dict(row.identifiers)
             cred.masked = mask(secrets[main])
             cred.masked_field = main
             cred.status = "verified" if result.ok else "failing"
