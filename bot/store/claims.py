@@ -57,6 +57,22 @@ def claim_rows(
     )
 
 
+def due_reminders(now: datetime, limit: int) -> sa.Select[Any]:
+    """The next `limit` claimable reminders: a range of ix_reminder_pending read in order."""
+    return (
+        sa.select(Reminder.id)
+        .where(
+            Reminder.sent_at.is_(None),
+            Reminder.due_at <= now,
+            sa.or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= now),
+        )
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(limit)
+        # PostgreSQL: rows another sweeper is claiming are skipped, not waited for.
+        .with_for_update(skip_locked=True)
+    )
+
+
 class Claims(StoreCore):
     def claim_due(
         self, now: datetime, limit: int = 100, lease_seconds: int = 300
@@ -68,18 +84,7 @@ class Claims(StoreCore):
         with self._session(write=True) as s:
             won: list[tuple[Reminder, Credential]] = []
             while len(won) < limit:
-                candidates = (
-                    sa.select(Reminder.id)
-                    .where(
-                        Reminder.sent_at.is_(None),
-                        Reminder.due_at <= now,
-                        sa.or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= now),
-                    )
-                    .order_by(Reminder.due_at, Reminder.id)
-                    .limit(limit - len(won))
-                    # PostgreSQL: rows another sweeper is claiming are skipped, not waited for.
-                    .with_for_update(skip_locked=True)
-                )
+                candidates = due_reminders(now, limit - len(won))
                 batch = claim_rows(s, Reminder, candidates, lease, Reminder.due_at, Reminder.id)
                 if not batch:
                     break
