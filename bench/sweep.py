@@ -1,11 +1,15 @@
-"""How long does one reminder sweep take with 100,000 stored credentials?
+"""Does claiming cost the same whatever the backlog? Reminder sweep at 1k, 10k and 100k due.
 
 Seeds a temporary database (SQLite always; PostgreSQL too when a URL is given as the first
-argument or in GETKEY_BENCH_POSTGRES_URL / GETKEY_TEST_POSTGRES_URL), then times what the
-bot's sweep job does: claim_due in batches and mark_sent for each reminder, until nothing is
-due. Prints medians. Usage:
+argument or in GETKEY_BENCH_POSTGRES_URL / GETKEY_TEST_POSTGRES_URL) with a growing backlog of
+due reminders, and at each size times what the bot's sweep does: claim_due in batches and
+mark_sent for each reminder (one commit per message, as the bot does). By default it sweeps a
+sample of `--sample` reminders from the front of the backlog (what it costs per reminder while
+the backlog is that large); `--full` sweeps the whole backlog. Prints medians over `--runs`;
+flat numbers across sizes mean a batch costs the same however much waits behind it. Usage:
 
-    .venv/bin/python bench/sweep.py [POSTGRES_URL] [--count N] [--due N] [--runs N]
+    .venv/bin/python bench/sweep.py [POSTGRES_URL] [--due 1000,10000,100000] [--sample N]
+        [--full] [--runs N] [--batch N]
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,21 +32,19 @@ from bot.store.seed import seed
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def sweep(store: Store, now: datetime, batch: int) -> int:
-    sent = 0
-    while True:
-        claimed = store.claim_due(now, limit=batch)
+def sweep(store: Store, now: datetime, batch: int, at_most: int) -> tuple[int, list[float]]:
+    """Sweep until nothing is due or `at_most` were sent. Returns (sent, claim seconds)."""
+    sent, claims = 0, []
+    while sent < at_most:
+        start = time.perf_counter()
+        claimed = store.claim_due(now, limit=min(batch, at_most - sent))
+        claims.append(time.perf_counter() - start)
         if not claimed:
-            return sent
+            break
         for due in claimed:
-            store.mark_sent(due.reminder_id)  # one commit per message, as the bot does
+            store.mark_sent(due.reminder_id)
         sent += len(claimed)
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    return sent, claims
 
 
 def reset(engine: Engine, seeded_max: int) -> None:
@@ -56,56 +57,61 @@ def reset(engine: Engine, seeded_max: int) -> None:
                 "WHERE sent_at IS NOT NULL OR claimed_at IS NOT NULL"
             )
         )
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("ANALYZE reminder"))
 
 
-def run(label: str, engine: Engine, count: int, due: int, runs: int, batch: int) -> None:
+def run(label: str, engine: Engine, args: argparse.Namespace) -> None:
     keyring = Keyring.from_env(generate_key())
     migrate(engine)
-    seconds = timed(lambda: seed(engine, keyring, count=count, due=due, now=NOW))
-    with engine.begin() as conn:
-        seeded_max = int(conn.scalar(sa.text("SELECT max(id) FROM reminder")) or 0)
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("ANALYZE"))
-    print(f"[{label}] seeded {count:,} credentials ({due:,} due) in {seconds:.1f} s")
     store = Store(engine, keyring)
-    full, idle = [], []
-    for _ in range(runs):
-        reset(engine, seeded_max)
-        sent = 0
-
-        def one() -> None:
-            nonlocal sent
-            sent = sweep(store, NOW, batch)
-
-        full.append(timed(one))
-        assert sent == due, (sent, due)
-        idle.append(timed(lambda: store.claim_due(NOW, limit=batch)))
-    per = statistics.median(full) / max(due, 1) * 1000
-    print(
-        f"[{label}] sweep of {count:,} credentials, {due:,} due: median "
-        f"{statistics.median(full):.3f} s over {runs} runs "
-        f"(min {min(full):.3f}, max {max(full):.3f}; {per:.2f} ms per reminder, "
-        f"claim batches of {batch})"
-    )
-    print(
-        f"[{label}] sweep with nothing due: median {statistics.median(idle) * 1000:.1f} ms "
-        f"over {runs} runs"
-    )
+    seeded = 0
+    for due in args.due:
+        start = time.perf_counter()
+        # Each size adds to the backlog of the previous one (plus a not-yet-due tail).
+        seeded_max = seed(
+            engine, keyring, count=(due - seeded) * 11 // 10,
+            due=due - seeded,
+            now=NOW,
+            team_id=f"TSEED{due}",
+        )
+        seeded = due
+        took = time.perf_counter() - start
+        per, first, last, sent = [], [], [], 0
+        at_most = due if args.full else min(due, args.sample)
+        for _ in range(args.runs):
+            reset(engine, seeded_max)
+            start = time.perf_counter()
+            sent, claims = sweep(store, NOW, args.batch, at_most)
+            per.append((time.perf_counter() - start) / max(sent, 1) * 1000)
+            first.append(claims[0] * 1000)
+            last.append(claims[-2 if len(claims) > 1 else -1] * 1000)
+        assert sent == at_most, (sent, at_most)
+        print(
+            f"[{label}] {due:>7,} due (seeded in {took:.1f} s): "
+            f"{statistics.median(per):.3f} ms per reminder (claim + mark_sent) over "
+            f"{at_most:,} reminders, median of {args.runs}; claim of a {args.batch}-batch: "
+            f"first {statistics.median(first):.1f} ms, last {statistics.median(last):.1f} ms",
+            flush=True,
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("postgres_url", nargs="?")
-    parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--due", type=int, default=1_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--due", type=lambda s: [int(x) for x in s.split(",")], default=[1_000, 10_000, 100_000]
+    )
+    parser.add_argument("--sample", type=int, default=2_000)
+    parser.add_argument("--full", action="store_true")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         try:
-            run("sqlite", engine, args.count, args.due, args.runs, args.batch)
+            run("sqlite", engine, args)
         finally:
             engine.dispose()
 
@@ -123,7 +129,7 @@ def main() -> int:
         scoped = parsed.set(query={**parsed.query, "options": f"-csearch_path={schema}"})
         engine = make_engine(scoped.render_as_string(hide_password=False))
         try:
-            run("postgresql", engine, args.count, args.due, args.runs, args.batch)
+            run("postgresql", engine, args)
         finally:
             engine.dispose()
             with admin.begin() as conn:

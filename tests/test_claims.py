@@ -74,3 +74,39 @@ def test_two_processes_claim_each_reminder_exactly_once(
     # so that is not asserted.)
     store = Store(engine, keyring)
     assert store.claim_due(START + timedelta(hours=1)) == []
+
+
+def test_a_claim_reads_the_backlog_in_index_order_without_sorting_it(engine: Engine) -> None:
+    """What keeps a batch's cost flat however large the backlog: the candidates come from a
+    range of the pending index in claim order, never from a sort of every due row."""
+    from bot.store.claims import due_reminders
+
+    query = due_reminders(START, 100)
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # the plan of a large table
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
+    assert "ix_reminder_pending" in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+def test_reminders_that_must_not_go_out_do_not_block_the_batch(store: Store, clock: Clock) -> None:
+    """Stopped and superseded reminders are settled by the claim that meets them, so a batch
+    still fills with sendable ones (a short batch tells the sweep it is done)."""
+    stopped = store.save(
+        team_id="T1", user_id="U1", flow=TWO, values=two_values(1, store="stopped"),
+        result=ok(expires_at=clock.now + 2 * DAY),
+    ).credential  # fmt: skip
+    store.stop_reminders(stopped.id, actor="U1")
+    late = store.save(
+        team_id="T1", user_id="U2", flow=TWO, values=two_values(2, store="late"),
+        result=ok(expires_at=clock.now + 20 * DAY),
+    ).credential  # fmt: skip
+    # The sweep ran late: "in 14 days" and "in 3 days" are both due; only the latter is true.
+    (due,) = store.claim_due(clock.now + 18 * DAY, limit=1)
+    assert (due.credential.id, due.stage) == (late.id, "expiry-3d")
+    store.mark_sent(due.reminder_id)
+    assert store.claim_due(clock.now + 18 * DAY) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,7 +72,7 @@ def _info(**changes):
         rotation_due_at=now + timedelta(days=180), next_reminder_at=now + timedelta(days=16),
         created_at=now, rotated_at=None, reminders_stopped=False, snoozed_until=None,
     )
-    return replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 def test_list_fits_the_message_limit_however_many_keys():

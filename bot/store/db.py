@@ -18,10 +18,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 DEFAULT_URL = "sqlite:///getkey.db"
 BUSY_TIMEOUT_MS = 15_000
+# A database that accepts connections but never answers must not hang getkey: connecting
+# gives up after this, and PostgreSQL cancels any statement running longer than that.
+CONNECT_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_MS = 30_000
 # Execution option read by the SQLite BEGIN hook below.
 SQLITE_BEGIN = "getkey_sqlite_begin"
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -33,11 +37,17 @@ def default_url() -> str:
     return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_URL
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    connect_timeout: int = CONNECT_TIMEOUT_S,
+    statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
+    **kwargs: Any,
+) -> Engine:
     """An engine for any SQLAlchemy URL, tuned for SQLite when the URL is SQLite.
 
     Sessions are opened per call by the repository, so the pool only needs to cover the
-    threads that touch the database at the same moment."""
+    threads that touch the database at the same moment. Timeouts given in the URL win."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
@@ -47,12 +57,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         "max_overflow": 10,
         # Statement parameters include ciphertexts and identifiers: keep them out of errors.
         "hide_parameters": True,
+        # Waiting for a free pooled connection is bounded too.
+        "pool_timeout": 10,
     }
     if "poolclass" in kwargs:
-        options.pop("pool_size")
-        options.pop("max_overflow")
+        for name in ("pool_size", "max_overflow", "pool_timeout"):
+            options.pop(name)
+    if parsed.get_backend_name() == "postgresql":
+        options["connect_args"] = _postgres_timeouts(parsed, connect_timeout, statement_timeout_ms)
+        options["connect_args"].update(kwargs.pop("connect_args", {}))
     options.update(kwargs)
     return sa.create_engine(url, **options)
+
+
+def _postgres_timeouts(parsed: URL, connect_timeout: int, statement_ms: int) -> dict[str, Any]:
+    """libpq's connect_timeout, and statement_timeout added to any `options` in the URL
+    (connect_args replace URL parameters of the same name rather than merging them)."""
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        args["connect_timeout"] = connect_timeout
+    given = parsed.query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    if "statement_timeout" not in given:
+        args["options"] = f"{given} -c statement_timeout={statement_ms}".strip()
+    return args
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

@@ -1,11 +1,17 @@
-"""What the Store hands out: plain frozen values, never a secret, safe to pass to renderers."""
+"""What the Store hands out: plain frozen values, never a secret, safe to pass to renderers.
+
+The credential and audit read models are SQLModel models built on the same base as their
+tables, so a column added to the base is exposed without copying it here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.store.models import Credential
+from pydantic import ConfigDict
+
+from bot.store.models import AuditEventBase, Credential, CredentialBase
 
 EXPIRING_WITHIN = timedelta(days=14)
 
@@ -14,31 +20,43 @@ class CredentialNotFound(LookupError):
     """No credential with this id (deleted, or never existed)."""
 
 
-@dataclass(frozen=True)
-class CredentialInfo:
-    """Everything about a credential except its secret."""
+class CredentialInfo(CredentialBase):
+    """Everything about a credential except its secret. `status` is the one a person sees:
+    'verified' | 'failing' | 'expiring' | 'expired'."""
+
+    model_config = ConfigDict(frozen=True)  # type: ignore[assignment]
 
     id: str
-    team_id: str
-    user_id: str
-    platform: str
-    identity: str
-    store_name: str | None
-    identifiers: dict[str, str]
-    masked: str
-    status: str  # 'verified' | 'failing' | 'expiring' | 'expired'
-    verified_at: datetime | None
-    last_checked_at: datetime | None
-    detail: str
-    expires_at: datetime | None
-    rotation_days: int | None
-    rotation_due_at: datetime | None
-    next_reminder_at: datetime | None
-    created_at: datetime
-    rotated_at: datetime | None
-    reminders_stopped: bool
-    snoozed_until: datetime | None
-    version: int = 1
+    next_reminder_at: datetime | None = None
+
+    @classmethod
+    def of(
+        cls, cred: Credential, now: datetime, upcoming: datetime | None = None
+    ) -> CredentialInfo:
+        """The read model of a row; `upcoming` is its earliest unsent reminder."""
+        next_at = None
+        if not cred.reminders_stopped and upcoming is not None:
+            next_at = upcoming
+            if cred.snoozed_until and cred.snoozed_until > next_at:
+                next_at = cred.snoozed_until
+        return cls.model_validate(
+            cred,
+            update={
+                "identifiers": dict(cred.identifiers or {}),
+                "status": status_of(cred, now),
+                "next_reminder_at": next_at,
+            },
+        )
+
+    def replace(self, **changes: object) -> CredentialInfo:
+        """A copy with some fields changed (for tests and renderers)."""
+        return self.model_copy(update=changes)
+
+
+class AuditEventInfo(AuditEventBase):
+    model_config = ConfigDict(frozen=True)  # type: ignore[assignment]
+
+    id: int
 
 
 @dataclass(frozen=True)
@@ -62,20 +80,6 @@ class RotateReport:
     total: int
     reencrypted: int
     already_current: int
-
-
-@dataclass(frozen=True)
-class AuditEventInfo:
-    id: int
-    at: datetime
-    action: str
-    actor: str
-    credential_id: str | None
-    team_id: str | None
-    user_id: str | None
-    platform: str | None
-    identity: str | None
-    detail: str
 
 
 def status_of(cred: Credential, now: datetime) -> str:

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
+from bot.clock import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["utcnow"]  # re-exported for older imports; bot.clock is the one definition
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -44,15 +44,9 @@ def _dt(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=sa.Column(UtcDateTime(), nullable=nullable, index=index))
 
 
-class Credential(SQLModel, table=True):
-    __tablename__ = "credential"
-    __table_args__ = (
-        sa.UniqueConstraint(
-            "team_id", "user_id", "platform", "identity", name="uq_credential_owner"
-        ),
-    )
+class CredentialBase(SQLModel):
+    """The columns a credential shares with its read model (bot.store.info.CredentialInfo)."""
 
-    id: str = Field(primary_key=True, max_length=32)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
     platform: str = Field(max_length=40)
@@ -60,12 +54,10 @@ class Credential(SQLModel, table=True):
     store_name: str | None = Field(default=None, max_length=300)
     identifiers: dict[str, str] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON))
     masked: str = Field(default="", max_length=40)
-    masked_field: str = Field(default="", max_length=64)
     status: str = Field(default="verified", max_length=16)
     detail: str = Field(default="", max_length=2000)
     verified_at: datetime | None = _dt()
     last_checked_at: datetime | None = _dt()
-    next_check_at: datetime | None = _dt(index=True)
     expires_at: datetime | None = _dt()
     rotation_days: int | None = None
     rotation_due_at: datetime | None = _dt()
@@ -74,6 +66,23 @@ class Credential(SQLModel, table=True):
     version: int = 1
     reminders_stopped: bool = False
     snoozed_until: datetime | None = _dt()
+    # The owner agreed that getkey renews this credential by itself (R-Series tokens).
+    auto_renew: bool = False
+
+
+class Credential(CredentialBase, table=True):
+    __tablename__ = "credential"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "team_id", "user_id", "platform", "identity", name="uq_credential_owner"
+        ),
+        # Re-check claims read due rows in (next_check_at, id) order: a range scan with LIMIT.
+        sa.Index("ix_credential_next_check", "next_check_at", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    masked_field: str = Field(default="", max_length=64)
+    next_check_at: datetime | None = _dt()
     failing_notified: bool = False
 
 
@@ -98,9 +107,11 @@ class Reminder(SQLModel, table=True):
         sa.UniqueConstraint(
             "credential_id", "credential_version", "stage", "origin", name="uq_reminder_stage"
         ),
+        # Claims read unsent rows in (due_at, id) order: a range scan with LIMIT.
         sa.Index(
             "ix_reminder_pending",
             "due_at",
+            "id",
             sqlite_where=sa.text("sent_at IS NULL"),
             postgresql_where=sa.text("sent_at IS NULL"),
         ),
@@ -127,13 +138,7 @@ class Reminder(SQLModel, table=True):
     sent_at: datetime | None = _dt()
 
 
-class AuditEvent(SQLModel, table=True):
-    """Append-only (database triggers refuse UPDATE and DELETE). Never holds a secret."""
-
-    __tablename__ = "audit_event"
-    __table_args__ = {"sqlite_autoincrement": True}
-
-    id: int | None = Field(default=None, primary_key=True)
+class AuditEventBase(SQLModel):
     at: datetime = _dt(nullable=False)
     action: str = Field(max_length=32)
     actor: str = Field(max_length=200)
@@ -144,6 +149,15 @@ class AuditEvent(SQLModel, table=True):
     platform: str | None = Field(default=None, max_length=40)
     identity: str | None = Field(default=None, max_length=300)
     detail: str = Field(default="", max_length=2000)
+
+
+class AuditEvent(AuditEventBase, table=True):
+    """Append-only (database triggers refuse UPDATE and DELETE). Never holds a secret."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
 
 
 class Submission(SQLModel, table=True):
@@ -157,4 +171,72 @@ class Submission(SQLModel, table=True):
     created_at: datetime = _dt(nullable=False)
 
 
-TABLES = ("submission", "audit_event", "reminder", "secret_value", "credential")
+class OutboxMessage(SQLModel, table=True):
+    """A message that must reach a person, written in the transaction of the change it
+    reports. Only the intent: the text is rendered when it is sent, and no secret is here."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # Claims read the unsent rows in next_attempt_at order: a range scan with LIMIT.
+        sa.Index(
+            "ix_outbox_pending",
+            "next_attempt_at",
+            "id",
+            sqlite_where=sa.text("sent_at IS NULL"),
+            postgresql_where=sa.text("sent_at IS NULL"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # 'stored' | 'replaced' | 'failing' | 'renew-failed'
+    # No foreign key: a deleted credential's message is dropped by the sender, not lost here.
+    credential_id: str | None = Field(default=None, max_length=32)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    created_at: datetime = _dt(nullable=False)
+    # When the row may be claimed next; a claim pushes it to the end of its lease.
+    next_attempt_at: datetime = _dt(nullable=False)
+    claimed_until: datetime | None = _dt()
+    attempts: int = 0
+    sent_at: datetime | None = _dt()
+    last_error: str = Field(default="", max_length=200)
+
+
+class PendingSubmission(SQLModel, table=True):
+    """A verification in progress (never any value typed): if the process dies before it
+    finishes, the row survives so that the person can be told to submit again."""
+
+    __tablename__ = "pending_submission"
+
+    view_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    platform: str = Field(max_length=40)
+    started_at: datetime = _dt(nullable=False, index=True)
+    claimed_until: datetime | None = _dt()
+
+
+class KeyCanary(SQLModel, table=True):
+    """A small known value encrypted under each key id: proves the keyring still opens it."""
+
+    __tablename__ = "key_canary"
+
+    key_id: str = Field(primary_key=True, max_length=16)
+    token: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _dt(nullable=False)
+
+
+class Heartbeat(SQLModel, table=True):
+    """One row rewritten by every health check: proves the database accepts writes."""
+
+    __tablename__ = "heartbeat"
+
+    id: int = Field(default=1, primary_key=True)
+    at: datetime = _dt(nullable=False)
+
+
+TABLES = (
+    "submission", "audit_event", "reminder", "secret_value", "credential", "outbox",
+    "pending_submission", "key_canary", "heartbeat",
+)  # fmt: skip

@@ -29,7 +29,7 @@ CREDENTIAL_COLUMNS = (
     "id", "team_id", "user_id", "platform", "identity", "store_name", "identifiers", "masked",
     "masked_field", "status", "detail", "verified_at", "last_checked_at", "next_check_at",
     "expires_at", "rotation_days", "rotation_due_at", "created_at", "rotated_at", "version",
-    "reminders_stopped", "snoozed_until", "failing_notified",
+    "reminders_stopped", "snoozed_until", "failing_notified", "auto_renew",
 )  # fmt: skip
 SECRET_COLUMNS = ("credential_id", "field", "token", "key_id")
 REMINDER_COLUMNS = ("credential_id", "credential_version", "kind", "stage", "origin", "due_at")
@@ -61,7 +61,7 @@ def seed(
                     "verified", "", now, now,
                     now + timedelta(seconds=86_400 * (n % 97) / 97 + 60),
                     expires, 180, now + timedelta(days=1 + n % 180), now, None, 1,
-                    False, None, False,
+                    False, None, False, False,
                 )
             )  # fmt: skip
             aad = Store.secret_aad(cid, team_id, platform, "api_key")

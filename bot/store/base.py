@@ -1,0 +1,95 @@
+"""What every part of the Store shares: the engine, the keyring, the clock and short sessions.
+
+One Store per process, shared by threads: it holds only the engine and the keyring, and each
+call opens its own short session. On SQLite every write transaction starts with BEGIN
+IMMEDIATE (see db.py), so concurrent writers queue instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.clock import as_utc, utcnow
+from bot.store.crypto import Keyring
+from bot.store.db import SQLITE_BEGIN
+from bot.store.info import CredentialInfo, CredentialNotFound
+from bot.store.models import Credential, Reminder
+
+
+class StoreCore:
+    def __init__(
+        self,
+        engine: Engine,
+        keyring: Keyring,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rotation_days_override: int | None = None,
+    ) -> None:
+        self._engine = engine
+        self._keyring = keyring
+        self._clock = clock
+        self._rotation_override = rotation_days_override
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def _session(self, *, write: bool) -> Iterator[Session]:
+        with Session(self._engine, expire_on_commit=False, autoflush=True) as session:
+            if write:
+                # Take the write lock before reading anything (SQLite; no-op elsewhere).
+                session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def _now(self) -> datetime:
+        return as_utc(self._clock())
+
+    def _infos(
+        self, session: Session, creds: Iterable[Credential], now: datetime
+    ) -> list[CredentialInfo]:
+        creds = list(creds)
+        if not creds:
+            return []
+        rows = session.execute(
+            sa.select(Reminder.credential_id, sa.func.min(Reminder.due_at))
+            .join(Credential, Credential.id == Reminder.credential_id)
+            .where(
+                Reminder.credential_id.in_([c.id for c in creds]),
+                Reminder.sent_at.is_(None),
+                Reminder.credential_version == Credential.version,
+            )
+            .group_by(Reminder.credential_id)
+        ).all()
+        # min() bypasses the column type on SQLite, so normalise what comes back.
+        upcoming = {cid: from_db(due) for cid, due in rows}
+        return [CredentialInfo.of(c, now, upcoming.get(c.id)) for c in creds]
+
+    def _one(self, session: Session, credential_id: str, *, lock: bool = True) -> Credential:
+        # Locked (PostgreSQL) so concurrent changes to one credential apply one after the
+        # other instead of overwriting each other; SQLite's write lock already does that.
+        cred = session.get(Credential, credential_id, with_for_update=lock or None)
+        if cred is None:
+            raise CredentialNotFound(f"No credential with id {credential_id}.")
+        return cred
+
+
+def from_db(value: object) -> datetime | None:
+    """A datetime read outside the column type (aggregates on SQLite return text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

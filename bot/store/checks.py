@@ -1,0 +1,113 @@
+"""Outcomes of the periodic re-verification, and the "no longer works" message they cause.
+
+A failed check that proves nothing (platform down, rate limited) is retried sooner instead of
+marking a working key as failing. The first failure of an episode (working → failing) writes
+its message intent to the outbox in the same transaction, so exactly one message per episode
+is owed to the owner, and a crash cannot lose it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from bot.clock import as_utc
+from bot.store import audit, outbox, schedule
+from bot.store.base import StoreCore
+from bot.store.info import CredentialInfo
+from bot.store.models import Credential, Reminder
+from flows.base import Failure, VerifyResult
+
+RECHECK_EVERY = timedelta(days=1)
+RECHECK_RETRY = timedelta(hours=1)
+INCONCLUSIVE = {Failure.RATE_LIMITED, Failure.UNREACHABLE}
+
+
+class Checks(StoreCore):
+    def record_check(
+        self, credential_id: str, result: VerifyResult, *, failure_kind: str = outbox.FAILING
+    ) -> CredentialInfo:
+        """Store the outcome of a periodic re-verification. `failure_kind` names the message
+        owed if this starts a failure episode ("renew-failed" when a renewal failed)."""
+        now = self._now()
+        with self._session(write=True) as s:
+            cred = self._one(s, credential_id)
+            cred.last_checked_at = now
+            if not result.ok and result.failure in INCONCLUSIVE:
+                cred.next_check_at = now + RECHECK_RETRY
+                audit.record(
+                    s,
+                    "check_inconclusive",
+                    actor="getkey",
+                    at=now,
+                    cred=cred,
+                    detail=str(result.failure),
+                )
+            else:
+                cred.next_check_at = now + RECHECK_EVERY
+                cred.detail = result.detail or ""
+                if result.ok:
+                    cred.status = "verified"
+                    cred.verified_at = now
+                    cred.failing_notified = False
+                    cred.store_name = result.store_name or cred.store_name
+                    self._redate(s, cred, result, now)
+                else:
+                    if cred.status != "failing":
+                        outbox.enqueue(s, failure_kind, cred, now)
+                    cred.status = "failing"
+                audit.record(
+                    s,
+                    "verified" if result.ok else "failed",
+                    actor="getkey",
+                    at=now,
+                    cred=cred,
+                    detail=str(result.failure or ""),
+                )
+            s.flush()
+            return self._infos(s, [cred], now)[0]
+
+    @staticmethod
+    def _redate(s: sa.orm.Session, cred: Credential, result: VerifyResult, now: datetime) -> None:
+        """A check that reports a new expiry moves the expiry reminders with it."""
+        new_expiry = as_utc(result.expires_at) if result.expires_at else None
+        if new_expiry is None or new_expiry == cred.expires_at:
+            return
+        cred.expires_at = new_expiry
+        s.execute(
+            sa.delete(Reminder).where(
+                Reminder.credential_id == cred.id,
+                Reminder.kind == "expiry",
+                Reminder.sent_at.is_(None),
+            )
+        )
+        schedule.plan(s, cred, now, rotation=False)
+
+    def mark_failing_notified(self, credential_id: str) -> bool:
+        """True for exactly one caller per failure episode (the one who should send the DM).
+        Kept for senders that do not use the outbox yet; the outbox intent written by
+        `record_check` is the durable way."""
+        with self._session(write=True) as s:
+            done = s.execute(
+                sa.update(Credential)
+                .where(
+                    Credential.id == credential_id,
+                    Credential.status == "failing",
+                    sa.not_(Credential.failing_notified),
+                )
+                .values(failing_notified=True)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(done.rowcount)
+
+    def clear_failing_notified(self, credential_id: str, *, retry_at: datetime) -> None:
+        """The "no longer works" DM could not be delivered (Slack down): hand the episode back
+        so the re-check at `retry_at` tells the owner instead of nobody ever doing so."""
+        with self._session(write=True) as s:
+            s.execute(
+                sa.update(Credential)
+                .where(Credential.id == credential_id, Credential.status == "failing")
+                .values(failing_notified=False, next_check_at=as_utc(retry_at))
+                .execution_options(synchronize_session=False)
+            )

@@ -1,0 +1,190 @@
+"""Claims: work handed to exactly one caller for a lease (due reminders, due re-checks).
+
+A claim is one UPDATE … RETURNING over candidates chosen by an index range scan with LIMIT
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's BEGIN IMMEDIATE makes it exclusive), so a
+batch costs the same however large the backlog behind it. Rows that must not be sent are
+settled inside the same claim instead of being skipped by every later batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from bot.clock import as_utc
+from bot.store import schedule
+from bot.store.base import StoreCore
+from bot.store.info import CredentialInfo, DueReminder
+from bot.store.models import Credential, Reminder
+
+RECHECK_LEASE = timedelta(hours=1)
+
+
+def claim_rows(
+    s: Session,
+    model: Any,
+    candidates: sa.Select[Any],
+    values: dict[str, Any],
+    *order_by: Any,
+    key: Any = None,
+) -> list[Any]:
+    """Mark the candidate rows (selected by their `key`, the id by default) as this caller's
+    in one UPDATE … RETURNING, then load exactly the rows this caller won."""
+    key = model.id if key is None else key
+    claimed = (
+        s.execute(
+            sa.update(model)
+            .where(key.in_(candidates))
+            .values(**values)
+            .returning(key)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    if not claimed:
+        return []
+    return list(
+        s.scalars(
+            sa.select(model)
+            .where(key.in_(claimed))
+            .order_by(*order_by)
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+
+
+def due_reminders(now: datetime, limit: int) -> sa.Select[Any]:
+    """The next `limit` claimable reminders: a range of ix_reminder_pending read in order."""
+    return (
+        sa.select(Reminder.id)
+        .where(
+            Reminder.sent_at.is_(None),
+            Reminder.due_at <= now,
+            sa.or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= now),
+        )
+        .order_by(Reminder.due_at, Reminder.id)
+        .limit(limit)
+        # PostgreSQL: rows another sweeper is claiming are skipped, not waited for.
+        .with_for_update(skip_locked=True)
+    )
+
+
+class Claims(StoreCore):
+    def claim_due(
+        self, now: datetime, limit: int = 100, lease_seconds: int = 300
+    ) -> list[DueReminder]:
+        """Claim due reminders for this caller only. A claim lasts `lease_seconds`: if the
+        caller dies before `mark_sent`, the reminder becomes claimable again afterwards."""
+        now = as_utc(now)
+        lease = {"claimed_at": now, "claimed_until": now + timedelta(seconds=lease_seconds)}
+        with self._session(write=True) as s:
+            won: list[tuple[Reminder, Credential]] = []
+            while len(won) < limit:
+                candidates = due_reminders(now, limit - len(won))
+                batch = claim_rows(s, Reminder, candidates, lease, Reminder.due_at, Reminder.id)
+                if not batch:
+                    break
+                won.extend(_sendable(s, batch, now))
+            if not won:
+                return []
+            infos = {i.id: i for i in self._infos(s, {c.id: c for _, c in won}.values(), now)}
+            return [
+                DueReminder(
+                    reminder_id=r.id or 0,
+                    credential=infos[c.id],
+                    kind=r.kind,
+                    stage=r.stage,
+                    due_at=r.due_at,
+                )
+                for r, c in won
+            ]
+
+    def mark_sent(self, reminder_id: int) -> None:
+        """Record a reminder as sent; a sent rotation reminder plans the next weekly one."""
+        with self._session(write=True) as s:
+            reminder = s.get(Reminder, reminder_id)
+            # Only a claimed reminder can have been sent; ids are never reused (AUTOINCREMENT
+            # on SQLite, sequences on PostgreSQL), so a stale id cannot hit a newer reminder.
+            if reminder is None or reminder.sent_at is not None or reminder.claimed_at is None:
+                return
+            reminder.sent_at = self._now()
+            reminder.claimed_until = None
+            if reminder.kind == "rotation":
+                schedule.plan_overdue(s, reminder)
+
+    def release(self, reminder_id: int) -> None:
+        """Give a claim back (sending failed): the next sweep picks the reminder up again."""
+        with self._session(write=True) as s:
+            s.execute(
+                sa.update(Reminder)
+                .where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
+                .values(claimed_at=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def due_for_recheck(self, now: datetime, limit: int = 100) -> list[CredentialInfo]:
+        """Claims credentials whose daily re-check is due: each is handed to one caller, and
+        comes back after an hour if that caller never records a result."""
+        now = as_utc(now)
+        with self._session(write=True) as s:
+            candidates = (
+                sa.select(Credential.id)
+                .where(Credential.next_check_at <= now)
+                .order_by(Credential.next_check_at, Credential.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            lease = {"next_check_at": now + RECHECK_LEASE}
+            creds = claim_rows(s, Credential, candidates, lease, Credential.id)
+            return self._infos(s, creds, now)
+
+
+def _sendable(
+    s: Session, batch: list[Reminder], now: datetime
+) -> list[tuple[Reminder, Credential]]:
+    """Settle the claimed reminders that must not go out, and return the others with their
+    credential. Settled rows leave the due range for good, so no later claim scans them:
+    - of another version of the credential (or none): deleted, the new version has its own;
+    - of a credential whose reminders are stopped: closed unsent;
+    - of a snoozed credential: moved to the end of the snooze;
+    - superseded: a late sweep finds "expires in 14 days", "in 3 days", "tomorrow" due at
+      once; only the latest is still true, the earlier ones are closed unsent."""
+    creds = {
+        c.id: c
+        for c in s.scalars(
+            sa.select(Credential).where(Credential.id.in_({r.credential_id for r in batch}))
+        )
+    }
+    later = aliased(Reminder)
+    superseded = set(
+        s.scalars(
+            sa.select(Reminder.id).where(
+                Reminder.id.in_([r.id for r in batch]),
+                sa.exists().where(
+                    later.credential_id == Reminder.credential_id,
+                    later.credential_version == Reminder.credential_version,
+                    later.kind == Reminder.kind,
+                    later.sent_at.is_(None),
+                    later.due_at <= now,
+                    later.due_at > Reminder.due_at,
+                ),
+            )
+        )
+    )
+    keep = []
+    for r in batch:
+        cred = creds.get(r.credential_id)
+        if cred is None or cred.version != r.credential_version:
+            s.delete(r)
+        elif cred.reminders_stopped or r.id in superseded:
+            r.sent_at, r.claimed_until = now, None
+        elif cred.snoozed_until is not None and cred.snoozed_until > now:
+            r.due_at, r.claimed_at, r.claimed_until = cred.snoozed_until, None, None
+        else:
+            keep.append((r, cred))
+    s.flush()
+    return keep

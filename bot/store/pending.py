@@ -1,0 +1,95 @@
+"""Verifications in progress. A row is written when a verification starts and removed when it
+finishes (in the transaction that saves the result, or on its own when nothing is saved). A
+row that outlives its verification means the process died half-way: after a restart the app
+claims the old rows and tells each person to submit again. Never any value typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from bot.clock import as_utc
+from bot.store.base import StoreCore
+from bot.store.claims import claim_rows
+from bot.store.models import PendingSubmission
+
+
+@dataclass(frozen=True)
+class PendingInfo:
+    view_id: str
+    team_id: str
+    user_id: str
+    platform: str
+    started_at: datetime
+
+
+def _info(row: PendingSubmission) -> PendingInfo:
+    return PendingInfo(row.view_id, row.team_id, row.user_id, row.platform, row.started_at)
+
+
+class Pending(StoreCore):
+    def submission_started(
+        self, view_id: str, *, team_id: str, user_id: str, platform: str
+    ) -> None:
+        """A verification of `view_id` begins (a retried submission restarts the clock)."""
+        now = self._now()
+        with self._session(write=True) as s:
+            row = s.get(PendingSubmission, view_id, with_for_update=True)
+            if row is None:
+                row = PendingSubmission(view_id=view_id, team_id="", user_id="", platform="")
+                s.add(row)
+            row.team_id, row.user_id, row.platform = team_id, user_id, platform
+            row.started_at, row.claimed_until = now, None
+
+    def submission_finished(self, view_id: str) -> None:
+        """The verification ended (stored, refused, or the person was told to retry)."""
+        with self._session(write=True) as s:
+            s.execute(sa.delete(PendingSubmission).where(PendingSubmission.view_id == view_id))
+
+    def pending_submissions(
+        self, older_than: timedelta = timedelta(0), now: datetime | None = None
+    ) -> list[PendingInfo]:
+        """Verifications started more than `older_than` ago and not finished, oldest first."""
+        now = as_utc(now) if now else self._now()
+        with self._session(write=False) as s:
+            rows = s.scalars(
+                sa.select(PendingSubmission)
+                .where(PendingSubmission.started_at <= now - older_than)
+                .order_by(PendingSubmission.started_at, PendingSubmission.view_id)
+            )
+            return [_info(r) for r in rows]
+
+    def claim_stale_submissions(
+        self,
+        older_than: timedelta,
+        *,
+        now: datetime | None = None,
+        limit: int = 100,
+        lease_seconds: int = 300,
+    ) -> list[PendingInfo]:
+        """Claim interrupted verifications (started more than `older_than` ago) for this
+        caller only; call `submission_finished` once the person is told. A claim not finished
+        within `lease_seconds` comes back."""
+        now = as_utc(now) if now else self._now()
+        with self._session(write=True) as s:
+            candidates = (
+                sa.select(PendingSubmission.view_id)
+                .where(
+                    PendingSubmission.started_at <= now - older_than,
+                    sa.or_(
+                        PendingSubmission.claimed_until.is_(None),
+                        PendingSubmission.claimed_until <= now,
+                    ),
+                )
+                .order_by(PendingSubmission.started_at, PendingSubmission.view_id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            lease = {"claimed_until": now + timedelta(seconds=lease_seconds)}
+            rows = claim_rows(
+                s, PendingSubmission, candidates, lease, PendingSubmission.started_at,
+                key=PendingSubmission.view_id,
+            )  # fmt: skip
+            return [_info(r) for r in rows]
