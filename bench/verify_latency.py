@@ -23,16 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.blocks import Ids
+from bot.ui import ids
 from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.platforms import wix as wix_platform
 from tests.platforms.wix import WixServer
 from tests.slack_standin import SlackStandIn
 
 VALUES = {
-    Ids.field_block("api_key"): wix_platform.KEY,
-    Ids.field_block("account_id"): wix_platform.ACCOUNT,
-    Ids.field_block("site_id"): "",
+    ids.field_block("api_key"): wix_platform.KEY,
+    ids.field_block("account_id"): wix_platform.ACCOUNT,
+    ids.field_block("site_id"): "",
 }
 
 
@@ -45,7 +45,7 @@ def percentile(samples: list[float], p: float) -> float:
 def one_run(bot, n: int) -> tuple[float, float, bool]:
     person = bot.person(f"U{n:06d}BENCH")
     guide = person.command("wix").json()
-    person.click(guide["blocks"], Ids.OPEN_FORM)
+    person.click(guide["blocks"], ids.OPEN_FORM)
     opened = bot.standin.wait_for(
         "views.open",
         where=lambda c: c.args.get("trigger_id") and c.response.get("ok"),

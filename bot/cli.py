@@ -55,15 +55,15 @@ def run(args: argparse.Namespace) -> int:
 
         return serve(force_http=args.http)
     if cmd == "platforms":
-        from bot.terminal import cmd_platforms
+        from bot.terminal.commands import cmd_platforms
 
         return cmd_platforms(as_json=args.json)
     if cmd == "guide":
-        from bot.terminal import cmd_guide
+        from bot.terminal.commands import cmd_guide
 
         return cmd_guide(args.platform)
     if cmd == "verify":
-        from bot.terminal import cmd_verify
+        from bot.terminal.commands import cmd_verify
 
         return cmd_verify(args.platform)
     if cmd == "keys":

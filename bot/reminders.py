@@ -30,8 +30,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import reminder_blocks as rb
 from bot.cli import UsageError
+from bot.ui import reminders as reminder_ui
 from flows import catalog
 from flows.base import Failure, Flow, VerifyResult
 
@@ -109,8 +109,8 @@ def _aware(when: datetime) -> datetime:
 
 
 class Slack:
-    """The few Web API calls reminders need, with 429 retries, DM channel and time-zone
-    caches, and per-user pacing. One per process (shared by sweep and re-verification)."""
+    """The few Web API calls reminders need, with 429 retries, a DM channel cache and
+    per-user pacing. One per process (shared by sweep and re-verification)."""
 
     def __init__(
         self,
@@ -132,7 +132,6 @@ class Slack:
         self._lock = threading.Lock()
         self._last_sent: dict[str, float] = {}
         self._channels: OrderedDict[str, str] = OrderedDict()
-        self._zones: OrderedDict[str, tuple[float, rb.UserZone]] = OrderedDict()
 
     # -- low level ---------------------------------------------------------------------------
     def call(
@@ -172,25 +171,6 @@ class Slack:
         raise Deferred(f"{method}: gave up")  # pragma: no cover - loop always returns/raises
 
     # -- helpers -----------------------------------------------------------------------------
-    def zone(self, team_id: str, user_id: str) -> rb.UserZone:
-        """The person's time zone. A failure other than an outage falls back to UTC rather than
-        holding back the reminder."""
-        key = f"{team_id}:{user_id}"
-        with self._lock:
-            cached = self._zones.get(key)
-        if cached and self.monotonic() - cached[0] < 3600:
-            return cached[1]
-        try:
-            data = self.call(team_id, "users.info", form={"user": user_id})
-            zone = rb.UserZone.from_user_info(data.get("user"))
-        except (Deferred, Undeliverable):
-            return rb.UserZone()
-        with self._lock:
-            self._zones[key] = (self.monotonic(), zone)
-            while len(self._zones) > 10_000:
-                self._zones.popitem(last=False)
-        return zone
-
     def dm_channel(self, team_id: str, user_id: str) -> str:
         key = f"{team_id}:{user_id}"
         with self._lock:
@@ -225,9 +205,8 @@ class Slack:
 
     def send_dm(self, info: CredentialInfo, stage: str, now: datetime) -> None:
         """The reminder DM for one credential. Raises SlackDown / Deferred / Undeliverable."""
-        zone = self.zone(info.team_id, info.user_id)
         channel = self.dm_channel(info.team_id, info.user_id)
-        message = rb.reminder_message(info, stage, zone, now)
+        message = reminder_ui.reminder_message(info, stage, now)
         self.pace(info.team_id, info.user_id)
         try:
             self.call(info.team_id, "chat.postMessage", json={"channel": channel, **message})
@@ -427,7 +406,7 @@ class Reminders:
         updated = self.store.record_check(info.id, result)
         if result.ok or result.failure in INCONCLUSIVE:
             return None
-        return self._tell_once(updated, rb.FAILING, now)
+        return self._tell_once(updated, reminder_ui.FAILING, now)
 
     def _tell_once(self, info: CredentialInfo, stage: str, now: datetime) -> Sent | None:
         """The "no longer works" DM, once per failure episode (the store keeps the flag)."""
@@ -493,7 +472,7 @@ class Reminders:
                 )
                 return None
             updated = self.store.record_check(info.id, outcome)
-            return self._tell_once(updated, rb.REFRESH_FAILED, now)
+            return self._tell_once(updated, reminder_ui.REFRESH_FAILED, now)
         secret_keys = {f.key for f in flow.secret_fields}
         # Refresh tokens are often single-use: every new secret is stored, in one
         # transaction, before anything uses them.
@@ -517,7 +496,7 @@ class Reminders:
         updated = self.store.record_check(info.id, result)
         if result.ok:
             return None
-        return self._tell_once(updated, rb.FAILING, now)
+        return self._tell_once(updated, reminder_ui.FAILING, now)
 
     # -- pacing and plumbing -------------------------------------------------------------------
     def _pace_platform(self, platform: str) -> None:

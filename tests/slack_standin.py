@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.blocks import validate_blocks, validate_view
+from tests.blockkit import validate_blocks, validate_view
 from tests.platforms.server import QuietHTTPServer
 
 TEAM_ID = "T0GETKEY1"

@@ -7,7 +7,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import reminder_blocks as rb
+from bot.ui import ids
+from bot.ui.reminders import credential_buttons
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix
@@ -54,13 +55,13 @@ def test_home_lists_the_persons_keys_with_status_and_buttons(bot: RunningBot) ->
     assert "Not Mine Shop" not in shown
     assert mine.masked in shown and wix.KEY[-4:] in shown
     assert "verified" in shown and "expiring soon" in shown
-    _, rotate = find_element(view["blocks"], rb.ROTATE)
+    _, rotate = find_element(view["blocks"], ids.REMINDER_ROTATE)
     assert rotate["text"]["text"] == "Rotate now"
     values = {e["value"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]}
     assert mine.id in values and len(values) == 2
     actions = [e["action_id"] for b in view["blocks"] if b["type"] == "actions"
                for e in b["elements"]]
-    assert actions.count(rb.SNOOZE_WEEK) == 2 and actions.count(rb.DELETE) == 2
+    assert actions.count(ids.REMINDER_SNOOZE_WEEK) == 2 and actions.count(ids.REMINDER_DELETE) == 2
 
 
 def test_home_for_someone_with_no_keys_explains_how_to_start(bot: RunningBot) -> None:
@@ -102,7 +103,7 @@ def press_on_home(bot: RunningBot, view: dict[str, Any], action_id: str, value: 
 def test_a_snooze_pressed_on_home_refreshes_the_tab(bot: RunningBot) -> None:
     info = store_key(bot)
     view = open_home(bot)
-    assert press_on_home(bot, view, rb.SNOOZE_WEEK, info.id) == 200
+    assert press_on_home(bot, view, ids.REMINDER_SNOOZE_WEEK, info.id) == 200
     published = bot.standin.wait_for(
         "views.publish", 2, where=lambda c: c.args.get("user_id") == bot.slack.user_id
     )
@@ -114,8 +115,8 @@ def test_a_strangers_press_on_a_copied_home_view_is_refused(bot: RunningBot) -> 
     info = store_key(bot, user="U0OWNER99")
     view = open_home(bot)  # the stranger's own (empty) home...
     # ...with the owner's buttons forged into it.
-    view["blocks"] = view["blocks"] + [rb.credential_buttons(info, block_id="forged").to_dict()]
-    assert press_on_home(bot, view, rb.DELETE, info.id) == 200
+    view["blocks"] = view["blocks"] + [credential_buttons(info, block_id="forged").to_dict()]
+    assert press_on_home(bot, view, ids.REMINDER_DELETE, info.id) == 200
     (note,) = bot.standin.wait_for("views.open")
     assert "Only the person who stored this key" in json.dumps(note.args["view"])
     assert bot.services.store.get(info.id) is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -172,11 +172,13 @@ def test_each_expiry_stage_fires_once_at_its_moment(
     # Sent to the owner's DM, which conversations.open gave us.
     assert {c.args["channel"] for c in dms} == {"D" + OWNER[1:]}
     first = text_of(dms[0])
-    # Which credential, and why now, in the owner's time zone (users.info says Europe/Paris).
+    # Which credential, and why now. The expiry is a Slack date token for the exact instant,
+    # so each reader sees it in their own time zone; the fallback says UTC.
     assert "Wix" in first and "The Plant Shop" in first and wix.KEY[-4:] in first
     assert "in 14 days" in first
-    assert "Thursday 14 February 2030 at 10:00 CET" in first
-    assert "It *expired* on Thursday 14 February 2030 at 10:00 CET" in text_of(dms[3])
+    when = f"<!date^{int(expires.timestamp())}^{{date_long}} at {{time}}|"
+    assert when + "Thursday 14 February 2030 at 09:00 UTC>" in first
+    assert f"It *expired* on {when}" in text_of(dms[3])
 
 
 def test_every_button_is_on_the_reminder(
@@ -422,20 +424,22 @@ def test_two_sweepers_in_one_process_send_each_reminder_once(
     assert len(standin.dms()) == 12
 
 
-def test_time_zone_falls_back_to_utc_when_users_info_fails(
+def test_reminders_need_no_time_zone_lookup(
     store: Store, reminders: Reminders, standin: FaultyStandIn
 ) -> None:
+    # Slack formats the date for each reader, so a sweep makes no users.info call per person.
     save_wix(store, expires_at=START + timedelta(days=30))
-    standin.fail("users.info", 200, {"ok": False, "error": "missing_scope"})
     reminders.sweep(START + timedelta(days=16))
-    assert "at 09:00 UTC" in text_of(standin.dms()[0])
+    assert len(standin.dms()) == 1
+    assert standin.calls_to("users.info") == []
+    assert "<!date^" in text_of(standin.dms()[0])
 
 
 def test_reminder_text_for_an_already_expired_key() -> None:
-    from bot import reminder_blocks as rb
+    from bot.ui.reminders import stage_reason
 
     info = _info(expires_at=START, status="expired")
-    text = rb.stage_reason(info, "expiry-0d", rb.UserZone(), START + timedelta(hours=2))
+    text = stage_reason(info, "expiry-0d", START + timedelta(hours=2))
     assert "expired" in text and "09:00 UTC" in text
 
 
@@ -454,10 +458,10 @@ def _info(**changes: Any) -> Any:
 
 
 def test_store_names_cannot_inject_mrkdwn() -> None:
-    from bot import reminder_blocks as rb
+    from bot.ui.reminders import reminder_message
 
-    message = rb.reminder_message(_info(store_name="<!channel> <https://evil|x>"), "rotation-due",
-                                  rb.UserZone(), START)
+    message = reminder_message(_info(store_name="<!channel> <https://evil|x>"), "rotation-due",
+                               START)
     mrkdwn = _mrkdwn_texts(message["blocks"])
     assert mrkdwn and all("<!channel>" not in t and "<https" not in t for t in mrkdwn)
     assert any("&lt;!channel&gt;" in t for t in mrkdwn)
@@ -472,9 +476,3 @@ def _mrkdwn_texts(node: Any) -> list[str]:
     found = [node["text"]] if node.get("type") == "mrkdwn" else []
     return found + [t for v in node.values() for t in _mrkdwn_texts(v)]
 
-
-def test_user_zone_from_offset_when_the_name_is_unknown() -> None:
-    from bot import reminder_blocks as rb
-
-    zone = rb.UserZone.from_user_info({"tz": "Mars/Olympus", "tz_offset": 19800})
-    assert zone.moment(datetime(2030, 1, 1, 0, 0, tzinfo=UTC)).endswith("05:30 UTC+05:30")

@@ -7,9 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot import blocks
-from bot import reminder_blocks as rb
 from bot.reminders import Slack, reminder_client, reminders_for
+from bot.ui import ids
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix
@@ -63,7 +62,7 @@ def no_secret_anywhere(bot: RunningBot) -> None:
 def test_snooze_one_day_delays_the_next_reminder(bot: RunningBot) -> None:
     info = store_key(bot)
     dm = reminder_dm(bot)
-    assert bot.slack.click(dm, rb.SNOOZE_DAY).status == 200
+    assert bot.slack.click(dm, ids.REMINDER_SNOOZE_DAY).status == 200
     note = response(bot)
     assert note.args["replace_original"] is True
     assert "Snoozed" in note.args["text"]
@@ -71,14 +70,14 @@ def test_snooze_one_day_delays_the_next_reminder(bot: RunningBot) -> None:
     assert after.snoozed_until is not None
     left = after.snoozed_until - datetime.now(UTC)
     assert timedelta(hours=23) < left <= timedelta(days=1)
-    # The owner's time zone (Europe/Paris in the stand-in) is used for "until when".
-    assert "CET" in json.dumps(note.args["blocks"]) or "CEST" in json.dumps(note.args["blocks"])
+    # "Until when" is a Slack date token for the snooze's end, shown in the reader's zone.
+    assert f"<!date^{int(after.snoozed_until.timestamp())}^" in json.dumps(note.args["blocks"])
     no_secret_anywhere(bot)
 
 
 def test_snooze_one_week(bot: RunningBot) -> None:
     info = store_key(bot)
-    bot.slack.click(reminder_dm(bot), rb.SNOOZE_WEEK)
+    bot.slack.click(reminder_dm(bot), ids.REMINDER_SNOOZE_WEEK)
     response(bot)
     left = bot.services.store.get(info.id).snoozed_until - datetime.now(UTC)
     assert timedelta(days=6, hours=23) < left <= timedelta(weeks=1)
@@ -90,7 +89,7 @@ def test_snooze_one_week(bot: RunningBot) -> None:
 
 def test_stop_reminding_silences_the_key(bot: RunningBot) -> None:
     info = store_key(bot)
-    bot.slack.click(reminder_dm(bot), rb.STOP)
+    bot.slack.click(reminder_dm(bot), ids.REMINDER_STOP)
     assert "Reminders stopped" in response(bot).args["text"]
     assert bot.services.store.get(info.id).reminders_stopped
     assert sweep(bot, days=30) == []
@@ -99,9 +98,9 @@ def test_stop_reminding_silences_the_key(bot: RunningBot) -> None:
 def test_delete_asks_first_then_forgets_the_key(bot: RunningBot) -> None:
     info = store_key(bot)
     dm = reminder_dm(bot)
-    _, button = find_element(dm, rb.DELETE)
+    _, button = find_element(dm, ids.REMINDER_DELETE)
     assert button["confirm"]["title"]["text"] == "Delete this key?"
-    bot.slack.click(dm, rb.DELETE)
+    bot.slack.click(dm, ids.REMINDER_DELETE)
     assert "Deleted" in response(bot).args["text"]
     assert bot.services.store.get(info.id) is None
     assert sweep(bot, days=30) == []
@@ -111,8 +110,9 @@ def test_buttons_refuse_anyone_but_the_owner(bot: RunningBot) -> None:
     info = store_key(bot)
     dm = reminder_dm(bot)
     stranger = bot.person(STRANGER)
-    for n, action in enumerate((rb.SNOOZE_DAY, rb.SNOOZE_WEEK, rb.STOP, rb.DELETE, rb.ROTATE),
-                               start=1):
+    pressed = (ids.REMINDER_SNOOZE_DAY, ids.REMINDER_SNOOZE_WEEK, ids.REMINDER_STOP,
+               ids.REMINDER_DELETE, ids.REMINDER_ROTATE)
+    for n, action in enumerate(pressed, start=1):
         assert stranger.click(dm, action).status == 200
         refusal = response(bot, n)
         assert refusal.args["response_type"] == "ephemeral"
@@ -127,20 +127,20 @@ def test_rotate_now_opens_the_form_bound_to_the_key_and_restarts_the_schedule(
     bot: RunningBot,
 ) -> None:
     info = store_key(bot)
-    bot.slack.click(reminder_dm(bot), rb.ROTATE)
+    bot.slack.click(reminder_dm(bot), ids.REMINDER_ROTATE)
     (opened,) = bot.standin.wait_for("views.open")
     view = opened.args["view"]
-    assert view["callback_id"] == blocks.Ids.FORM
+    assert view["callback_id"] == ids.FORM_VIEW
     meta = json.loads(view["private_metadata"])
     assert meta["credential"] == info.id and meta["flow"] == "wix"
     # The store's non-secret identifier is filled in; the key field is empty.
     fields = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
-    assert fields[blocks.Ids.field_block("account_id")]["initial_value"] == wix.ACCOUNT
-    assert "initial_value" not in fields[blocks.Ids.field_block("api_key")]
+    assert fields[ids.field_block("account_id")]["initial_value"] == wix.ACCOUNT
+    assert "initial_value" not in fields[ids.field_block("api_key")]
     view_id = next(k for k, v in bot.standin.views.items()
                    if v.get("private_metadata") == view["private_metadata"])
-    bot.slack.submit(view_id, {blocks.Ids.field_block("api_key"): wix.KEY,
-                               blocks.Ids.field_block("account_id"): wix.ACCOUNT})
+    bot.slack.submit(view_id, {ids.field_block("api_key"): wix.KEY,
+                               ids.field_block("account_id"): wix.ACCOUNT})
     bot.standin.wait_for("views.update")
     after = bot.services.store.get(info.id)
     assert after.version == info.version + 1 and after.rotated_at is not None
@@ -153,7 +153,7 @@ def test_a_button_for_a_deleted_key_says_so(bot: RunningBot) -> None:
     info = store_key(bot)
     dm = reminder_dm(bot)
     bot.services.store.delete(info.id, actor="test")
-    bot.slack.click(dm, rb.SNOOZE_DAY)
+    bot.slack.click(dm, ids.REMINDER_SNOOZE_DAY)
     assert "no longer stored" in response(bot).args["text"]
 
 
@@ -168,12 +168,12 @@ def test_rotating_with_a_key_for_another_store_keeps_the_old_one_and_says_so(
         result=VerifyResult(ok=True, store_name="Old Shop",
                             expires_at=datetime.now(UTC) + timedelta(days=20)),
     ).credential
-    bot.slack.click(reminder_dm(bot), rb.ROTATE)
+    bot.slack.click(reminder_dm(bot), ids.REMINDER_ROTATE)
     (opened,) = bot.standin.wait_for("views.open")
     meta = opened.args["view"]["private_metadata"]
     view_id = next(k for k, v in bot.standin.views.items() if v.get("private_metadata") == meta)
-    bot.slack.submit(view_id, {blocks.Ids.field_block("api_key"): wix.KEY,
-                               blocks.Ids.field_block("account_id"): wix.ACCOUNT})
+    bot.slack.submit(view_id, {ids.field_block("api_key"): wix.KEY,
+                               ids.field_block("account_id"): wix.ACCOUNT})
     (update,) = bot.standin.wait_for("views.update")
     text = json.dumps(update.args["view"])
     assert "different store" in text and "Old Shop" in text

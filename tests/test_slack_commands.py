@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from bot.blocks import Ids
+from bot.ui import ids
 from flows import catalog
 from tests.slack_standin import check_everything_sent, check_message, find_element
 from tests.slack_standin import visible_text as texts
@@ -35,20 +35,20 @@ def test_help_explains_and_offers_every_platform(bot, text):
     body = answer(bot.slack.command(text))
     shown = texts(body["blocks"])
     assert "checked live" in shown and "stored encrypted" in shown
-    _, select = find_element(body["blocks"], Ids.PICK_PLATFORM)
+    _, select = find_element(body["blocks"], ids.PICK_PLATFORM)
     assert {o["value"] for o in select["options"]} == set(catalog.ids())
     nothing_posted_to_channel(bot.standin)
 
 
 def test_choosing_a_platform_in_the_picker_shows_its_guide(bot):
     body = answer(bot.slack.command("help"))
-    reply = bot.slack.click(body["blocks"], Ids.PICK_PLATFORM, option_value="wix")
+    reply = bot.slack.click(body["blocks"], ids.PICK_PLATFORM, option_value="wix")
     assert reply.status == 200
     (call,) = bot.standin.wait_for("response_url")
     assert call.args["replace_original"] is True
     assert call.args["response_type"] == "ephemeral"
     assert call.args["blocks"][0]["text"]["text"] == "Wix: get an API key"
-    find_element(call.blocks, Ids.OPEN_FORM)
+    find_element(call.blocks, ids.OPEN_FORM)
     check_everything_sent(bot.standin)
 
 
@@ -76,7 +76,7 @@ def test_platform_or_alias_shows_the_guide(bot, typed, flow_id):
         assert field.label in shown
     if flow.troubleshooting:
         assert flow.troubleshooting[0].symptom in shown
-    _, button = find_element(body["blocks"], Ids.OPEN_FORM)
+    _, button = find_element(body["blocks"], ids.OPEN_FORM)
     assert button["value"] == flow.id
     nothing_posted_to_channel(bot.standin)
 
@@ -90,9 +90,9 @@ def test_misspelt_name_suggests_and_the_suggestion_opens_the_guide(bot):
     body = answer(bot.slack.command("wxi"))
     assert "Did you mean" in texts(body["blocks"]) and "Wix" in texts(body["blocks"])
     assert "Traceback" not in json.dumps(body)
-    _, button = find_element(body["blocks"], Ids.guide_action("wix"))
+    _, button = find_element(body["blocks"], ids.guide_action("wix"))
     assert button["value"] == "wix"
-    bot.slack.click(body["blocks"], Ids.guide_action("wix"))
+    bot.slack.click(body["blocks"], ids.guide_action("wix"))
     (call,) = bot.standin.wait_for("response_url")
     assert call.args["blocks"][0]["text"]["text"] == "Wix: get an API key"
     check_everything_sent(bot.standin)
@@ -101,7 +101,7 @@ def test_misspelt_name_suggests_and_the_suggestion_opens_the_guide(bot):
 def test_name_close_to_nothing_offers_the_picker(bot):
     body = answer(bot.slack.command("zzqqxx"))
     assert "zzqqxx" in texts(body["blocks"])
-    find_element(body["blocks"], Ids.PICK_PLATFORM)
+    find_element(body["blocks"], ids.PICK_PLATFORM)
 
 
 def test_typed_text_cannot_inject_mentions(bot):

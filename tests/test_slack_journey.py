@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.blocks import Ids
+from bot.ui import ids
 from tests.platforms import wix as wix_platform
 from tests.slack_standin import check_everything_sent, check_message, check_view, find_element
 from tests.slack_standin import visible_text as visible
@@ -20,9 +20,9 @@ from tests.slack_standin import visible_text as visible
 pytest_plugins = ("tests.bot_fixtures",)
 
 SECRET = wix_platform.KEY
-FIELD_KEY = Ids.field_block("api_key")
-FIELD_ACCOUNT = Ids.field_block("account_id")
-FIELD_SITE = Ids.field_block("site_id")
+FIELD_KEY = ids.field_block("api_key")
+FIELD_ACCOUNT = ids.field_block("account_id")
+FIELD_SITE = ids.field_block("site_id")
 
 
 
@@ -30,7 +30,7 @@ FIELD_SITE = Ids.field_block("site_id")
 def open_wix_form(bot) -> str:
     """/getkey wix, press the guide's button; returns the opened modal's view id."""
     guide = bot.slack.command("wix").json()
-    reply = bot.slack.click(guide["blocks"], Ids.OPEN_FORM)
+    reply = bot.slack.click(guide["blocks"], ids.OPEN_FORM)
     assert reply.status == 200
     (opened,) = bot.standin.wait_for("views.open")
     assert opened.response["ok"], opened.response  # the trigger was still valid
@@ -56,9 +56,9 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     view_id = open_wix_form(bot)
     form = bot.standin.views[view_id]
     inputs = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
-    assert set(inputs) == {FIELD_KEY, FIELD_ACCOUNT, FIELD_SITE, Ids.ROTATION}
+    assert set(inputs) == {FIELD_KEY, FIELD_ACCOUNT, FIELD_SITE, ids.ROTATION_BLOCK}
     # The rotation period offers Wix's default first.
-    rotation = inputs[Ids.ROTATION]["element"]
+    rotation = inputs[ids.ROTATION_BLOCK]["element"]
     assert rotation["initial_option"]["text"]["text"] == "Default: every 180 days"
     assert inputs[FIELD_KEY]["element"]["type"] == "plain_text_input"
     assert "initial_value" not in inputs[FIELD_KEY]["element"]
@@ -81,7 +81,7 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
 
     # Well-formed but wrong key: "Verifying…" at once, then the form again with the cause.
     wrong = SECRET[:-3] + "zzz"
-    ack = bot.slack.submit(view_id, good(**{FIELD_KEY: wrong, Ids.ROTATION: "30"})).json()
+    ack = bot.slack.submit(view_id, good(**{FIELD_KEY: wrong, ids.ROTATION_BLOCK: "30"})).json()
     assert ack["response_action"] == "update"
     assert "Checking the key with Wix" in visible(check_view(ack["view"]))
     (failed,) = bot.standin.wait_for("views.update")
@@ -94,13 +94,13 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     assert "initial_value" not in again[FIELD_KEY]["element"]  # the secret is not put back
     assert again[FIELD_ACCOUNT]["element"]["initial_value"] == wix_platform.ACCOUNT
     # The period chosen survives the failure.
-    assert again[Ids.ROTATION]["element"]["initial_option"]["value"] == "30"
+    assert again[ids.ROTATION_BLOCK]["element"]["initial_option"]["value"] == "30"
     assert store.list_for_user(team, user) == []
     assert bot.standin.calls_to("chat.postMessage") == []
 
     # The good key: verified, stored, result view, DM.
     bot.standin.reset()
-    ack = bot.slack.submit(view_id, good(**{Ids.ROTATION: "30"})).json()
+    ack = bot.slack.submit(view_id, good(**{ids.ROTATION_BLOCK: "30"})).json()
     assert ack["response_action"] == "update", ack
     (done,) = bot.standin.wait_for("views.update")
     result = visible(check_view(done.args["view"]))
@@ -130,7 +130,7 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     rows = visible(listing.args["blocks"])
     assert "Wix" in rows and "The Plant Shop" in rows and stored.masked in rows
     assert "verified" in rows and "next reminder" in rows
-    find_element(listing.blocks, Ids.DELETE)
+    find_element(listing.blocks, ids.LIST_DELETE)
     check_everything_sent(bot.standin)
 
     # The raw secret is nowhere: not in the database file (and its WAL), not in any call
@@ -215,7 +215,7 @@ def test_delete_from_the_list_after_confirmation(bot):
     store = bot.services.store
     bot.slack.command("list")
     (listing,) = bot.standin.wait_for("response_url")
-    bot.slack.click(listing.blocks, Ids.DELETE)
+    bot.slack.click(listing.blocks, ids.LIST_DELETE)
     (opened,) = bot.standin.wait_for("views.open")
     assert opened.response["ok"]
     confirm = check_view(opened.args["view"])

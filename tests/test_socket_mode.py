@@ -20,8 +20,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import Ids
 from bot.store.crypto import generate_key
+from bot.ui import ids
 from tests.slack_standin import (
     APP_ID,
     BOT_USER_ID,
@@ -156,7 +156,7 @@ def test_slash_command_answers_with_the_wix_guide_in_the_ack(bot):
     guide = command(bot, "wix")
     assert guide["response_type"] == "ephemeral"  # only the person who asked sees it
     assert guide["blocks"][0]["text"]["text"] == "Wix: get an API key"
-    _, button = find_element(guide["blocks"], Ids.OPEN_FORM)
+    _, button = find_element(guide["blocks"], ids.OPEN_FORM)
     assert button["value"] == "wix"
     assert bot.standin.calls_to("chat.postMessage") == []  # nothing posted to the channel
 
@@ -166,7 +166,7 @@ def test_misspelt_name_suggests_wix_and_the_button_opens_its_guide(bot):
     assert suggestion["response_type"] == "ephemeral"
     shown = visible_text(suggestion["blocks"])
     assert "Did you mean" in shown and "Wix" in shown
-    block_id, button = find_element(suggestion["blocks"], Ids.guide_action("wix"))
+    block_id, button = find_element(suggestion["blocks"], ids.guide_action("wix"))
 
     # Pressing the suggested button arrives as an `interactive` envelope.
     click = {

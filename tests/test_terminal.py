@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.terminal import Prompter, collect
+from bot.terminal.prompt import Prompter, collect
 from flows import catalog
 from flows.base import Field, Flow, VerifyResult
 from tests.platforms import wix
@@ -126,7 +126,7 @@ def test_a_dotenv_in_the_checkout_is_not_read_by_the_tests(tmp_path):
 def test_rejected_run(wix_server):
     proc = getkey("verify", "wix", stdin=f"{WRONG_KEY}\n{wix.ACCOUNT}\n\n", server=wix_server)
     assert proc.returncode == 1
-    assert "Not verified: Wix rejected the credential." in proc.stdout
+    assert "Not verified: Wix did not accept this key." in proc.stdout
     assert re.search(r"Field:\s+API key", proc.stdout)
     assert "getkey guide wix" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -312,3 +312,16 @@ def test_unknown_platform_suggests_the_close_one(command):
     assert proc.returncode == 2
     assert "unknown platform 'wxi'; did you mean: wix" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_missing_permissions_name_the_store_in_the_terminal():
+    from bot.terminal.render import render_result
+    from flows.base import Failure
+
+    flow = catalog.get("bigcommerce")
+    partial = VerifyResult(ok=True, store_name="Acme Shop", missing=("Orders",))
+    shown = " ".join(render_result(flow, partial).split())  # one line, however it wrapped
+    assert "works for Acme Shop, but lacks Orders" in shown
+    failed = VerifyResult.failed(Failure.MISSING_PERMISSION, "Lacks.", store_name="Acme Shop")
+    shown = " ".join(render_result(flow, failed).split())
+    assert "Not verified: The key works for Acme Shop, but lacks a permission getkey needs" in shown

@@ -15,10 +15,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
-from bot.blocks import Ids
 from bot.listeners import channel_of
 from bot.services import Services
+from bot.ui import ids, messages
+from bot.ui.form import form_view, metadata
+from bot.ui.modals import confirm_delete_view
 from flows import catalog
 from flows.base import Flow
 
@@ -37,9 +38,9 @@ def open_form(
     """Open the credential modal."""
     client.views_open(
         trigger_id=trigger_id,
-        view=blocks.form_view(
+        view=form_view(
             flow,
-            private_metadata=blocks.metadata(flow.id, credential_id=credential_id, channel=channel),
+            private_metadata=metadata(flow.id, credential_id=credential_id, channel=channel),
             default_rotation_days=default_rotation_days,
         ),
     )
@@ -54,23 +55,23 @@ def show_guide(flow_id: str, respond: Respond) -> None:
     respond(
         response_type="ephemeral",
         replace_original=True,
-        text=blocks.guide_text(flow),
-        blocks=blocks.guide_blocks(flow),
+        text=messages.guide_text(flow),
+        blocks=messages.guide_blocks(flow),
     )
 
 
 def register(app: App, services: Services) -> None:
-    @app.action(Ids.PICK_PLATFORM)
+    @app.action(ids.PICK_PLATFORM)
     def picked(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
         show_guide(((action.get("selected_option") or {}).get("value")) or "", respond)
 
-    @app.action(re.compile("^" + re.escape(Ids.SHOW_GUIDE) + r"(\..+)?$"))
+    @app.action(re.compile("^" + re.escape(ids.SHOW_GUIDE) + r"(\..+)?$"))
     def suggested(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
         show_guide(action.get("value") or "", respond)
 
-    @app.action(Ids.OPEN_FORM)
+    @app.action(ids.OPEN_FORM)
     def open_modal(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
@@ -89,7 +90,7 @@ def register(app: App, services: Services) -> None:
         except SlackApiError as exc:
             log.warning("views.open failed", extra={"error": exc.response.get("error")})
 
-    @app.action(Ids.DELETE)
+    @app.action(ids.LIST_DELETE)
     def delete_pressed(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
@@ -105,7 +106,7 @@ def register(app: App, services: Services) -> None:
         try:
             client.views_open(
                 trigger_id=body["trigger_id"],
-                view=blocks.confirm_delete_view(
+                view=confirm_delete_view(
                     str(data["id"]), str(data.get("label") or "this key"), channel_of(body)
                 ),
             )

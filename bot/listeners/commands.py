@@ -15,9 +15,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
 from bot.listeners import user_and_team
 from bot.services import Services
+from bot.ui import messages
+from bot.ui.modals import confirm_delete_view
+from bot.ui.text import escape, row_label
 from flows import catalog
 
 log = logging.getLogger(__name__)
@@ -32,15 +34,15 @@ def answer_platform(ack: Ack, name: str) -> None:
     if flow is not None:
         ack(
             response_type="ephemeral",
-            text=blocks.guide_text(flow),
-            blocks=blocks.guide_blocks(flow),
+            text=messages.guide_text(flow),
+            blocks=messages.guide_blocks(flow),
         )
         return
     suggestions = catalog.suggest(name)
     ack(
         response_type="ephemeral",
-        text=blocks.unknown_text(name, suggestions),
-        blocks=blocks.unknown_blocks(name, suggestions),
+        text=messages.unknown_text(name, suggestions),
+        blocks=messages.unknown_blocks(name, suggestions),
     )
 
 
@@ -50,8 +52,8 @@ def show_list(services: Services, body: dict[str, Any], respond: Respond) -> Non
     respond(
         response_type="ephemeral",
         replace_original=False,
-        text=blocks.list_text(infos),
-        blocks=blocks.list_blocks(infos),
+        text=messages.list_text(infos),
+        blocks=messages.list_blocks(infos),
     )
 
 
@@ -71,14 +73,14 @@ def start_delete(
         respond(
             response_type="ephemeral",
             text="Which key? Press Delete next to it, or type `/getkey delete <number>`.",
-            blocks=blocks.list_blocks(infos),
+            blocks=messages.list_blocks(infos),
         )
         return
     if argument and not (argument.isdigit() and 1 <= int(argument) <= len(infos)):
         respond(
             response_type="ephemeral",
             text=(
-                f"There is no key number {blocks.escape(argument[:20])}: you have {len(infos)}. "
+                f"There is no key number {escape(argument[:20])}: you have {len(infos)}. "
                 "`/getkey list` shows them numbered."
             ),
         )
@@ -86,7 +88,7 @@ def start_delete(
     info = infos[int(argument) - 1] if argument else infos[0]
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=blocks.confirm_delete_view(info.id, blocks.row_label(info), body.get("channel_id")),
+        view=confirm_delete_view(info.id, row_label(info), body.get("channel_id")),
     )
 
 
@@ -111,7 +113,8 @@ def register(app: App, services: Services) -> None:
         first, _, rest = text.partition(" ")
         word = first.lower()
         if text.lower() in HELP_WORDS:
-            ack(response_type="ephemeral", text=blocks.help_text(), blocks=blocks.help_blocks())
+            ack(response_type="ephemeral", text=messages.help_text(),
+                blocks=messages.help_blocks())
         elif word in LIST_WORDS and not rest:
             ack()
             _guarded("list", respond, lambda: show_list(services, body, respond))

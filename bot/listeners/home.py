@@ -8,25 +8,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import reminder_blocks as rb
+from bot.ui.home import home_view
 
 log = logging.getLogger(__name__)
 
 
-def user_zone(client: WebClient, user_id: str) -> rb.UserZone:
-    """The person's time zone; UTC when Slack cannot tell us (the view still renders)."""
-    try:
-        # Form-encoded POST: users.info takes no JSON body.
-        answer = client.api_call("users.info", data={"user": user_id})
-        return rb.UserZone.from_user_info(answer.get("user"))
-    except (SlackApiError, OSError) as exc:
-        log.info("users.info failed; showing UTC", extra={"error": type(exc).__name__})
-        return rb.UserZone()
-
-
 def publish_home(client: WebClient, store: Any, team_id: str, user_id: str) -> None:
     credentials = store.list_for_user(team_id, user_id)
-    view = rb.home_view(credentials, user_zone(client, user_id))
+    view = home_view(credentials)
     client.views_publish(user_id=user_id, view=view)
 
 

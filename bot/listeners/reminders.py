@@ -16,13 +16,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-from slack_sdk.models.views import View
 
-from bot import blocks
-from bot import reminder_blocks as rb
 from bot.listeners import user_and_team
-from bot.listeners.home import publish_home, user_zone
+from bot.listeners.home import publish_home
+from bot.ui import ids
+from bot.ui.form import rotation_modal
+from bot.ui.modals import done_view
+from bot.ui.reminders import acted_message, snoozed_note
 from flows import catalog
 
 log = logging.getLogger(__name__)
@@ -66,14 +66,8 @@ def _tell(
     trigger = body.get("trigger_id")
     if not trigger:
         return
-    view = View(
-        type="modal",
-        title="getkey",
-        close="OK",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    )
     try:
-        client.views_open(trigger_id=trigger, view=view.to_dict())
+        client.views_open(trigger_id=trigger, view=done_view("getkey", text, close="OK"))
     except SlackApiError as exc:
         log.info("could not show a note", extra={"error": exc.response.get("error")})
 
@@ -124,7 +118,7 @@ class ReminderActions:
                 log.warning("views.publish failed", extra={"error": exc.response.get("error")})
             return
         if body.get("response_url"):
-            respond(replace_original=True, **rb.acted_message(info, note))
+            respond(replace_original=True, **acted_message(info, note))
 
     # -- handlers ------------------------------------------------------------------------------
     def snooze(self, ack: Callable[..., Any], body: dict[str, Any], client: WebClient,
@@ -134,14 +128,9 @@ class ReminderActions:
         if info is None:
             return
         action_id = (body.get("actions") or [{}])[0].get("action_id")
-        until = self.now() + rb.SNOOZES[action_id]
-        _, user_id = _who(body)
+        until = self.now() + ids.SNOOZES[action_id]
         self.store.snooze(info.id, until, actor=_actor(body))
-        zone = user_zone(client, user_id)
-        note = (
-            f"Snoozed: the next reminder comes on {zone.moment(until)}. "
-            "Replace the key before then if you can."
-        )
+        note = snoozed_note(until)
         self.done(body, client, respond, self.store.get(info.id) or info, note)
 
     def stop(self, ack: Callable[..., Any], body: dict[str, Any], client: WebClient,
@@ -193,28 +182,10 @@ class ReminderActions:
             log.warning("views.open failed", extra={"error": exc.response.get("error")})
 
 
-def rotation_modal(info: Any, default_days: int | None = None) -> dict[str, Any]:
-    """The platform's own form, bound to this credential through private_metadata (the id
-    only). Raises LookupError when the platform is unknown."""
-    flow = catalog.get(info.platform)
-    if flow is None:
-        raise LookupError(info.platform)
-    # Non-secret identifiers are pre-filled so the new key lands on the same store; the
-    # submission handler replaces the stored secret (same identity) and restarts reminders.
-    return blocks.form_view(
-        flow,
-        private_metadata=blocks.metadata(flow.id, credential_id=info.id),
-        values=info.identifiers,
-        default_rotation_days=default_days,
-        # Keep the period the person chose last time (shown as the default when it is one).
-        rotation_days=info.rotation_days if info.rotation_days != default_days else None,
-    )
-
-
 def register(app: Any, services: Any) -> None:
     actions = ReminderActions(services)
-    app.action(rb.ROTATE)(actions.rotate)
-    app.action(rb.SNOOZE_DAY)(actions.snooze)
-    app.action(rb.SNOOZE_WEEK)(actions.snooze)
-    app.action(rb.STOP)(actions.stop)
-    app.action(rb.DELETE)(actions.delete)
+    app.action(ids.REMINDER_ROTATE)(actions.rotate)
+    app.action(ids.REMINDER_SNOOZE_DAY)(actions.snooze)
+    app.action(ids.REMINDER_SNOOZE_WEEK)(actions.snooze)
+    app.action(ids.REMINDER_STOP)(actions.stop)
+    app.action(ids.REMINDER_DELETE)(actions.delete)

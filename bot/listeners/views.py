@@ -18,10 +18,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
-from bot.blocks import Ids
 from bot.listeners import user_and_team
 from bot.services import Services
+from bot.ui import ids, messages, modals
+from bot.ui.form import form_view, read_metadata, read_rotation
 from flows import catalog
 from flows.base import Flow, VerifyResult
 
@@ -32,7 +32,7 @@ def read_values(flow: Flow, state: Mapping[str, Any]) -> dict[str, str | None]:
     """The raw text of each field from view.state.values (text input or select)."""
     raw: dict[str, str | None] = {}
     for f in flow.fields:
-        element = (state.get(Ids.field_block(f.key)) or {}).get(Ids.FIELD_ACTION) or {}
+        element = (state.get(ids.field_block(f.key)) or {}).get(ids.FIELD_VALUE) or {}
         if element.get("type") == "static_select":
             raw[f.key] = (element.get("selected_option") or {}).get("value")
         else:
@@ -126,7 +126,7 @@ def finish(
         _update(
             client,
             view_id,
-            blocks.form_view(
+            form_view(
                 flow,
                 private_metadata=metadata,
                 values=public,
@@ -150,21 +150,21 @@ def finish(
         )
     except Exception as exc:
         log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})
-        _update(client, view_id, blocks.save_failed_view(flow), gate)
+        _update(client, view_id, modals.save_failed_view(flow), gate)
         return
     info = saved.credential
-    rotating_id = str(blocks.read_metadata(metadata).get("credential") or "")
+    rotating_id = str(read_metadata(metadata).get("credential") or "")
     rotating = services.store.get(rotating_id) if rotating_id else None
     if rotating is not None and (rotating.team_id, rotating.user_id) != (team_id, user_id):
         rotating = None  # never describe someone else's key
-    view = blocks.result_view(flow, info, result, replaced=saved.replaced, rotating=rotating)
+    view = modals.result_view(flow, info, result, replaced=saved.replaced, rotating=rotating)
     _update(client, view_id, view, gate)
     if not saved.duplicate:  # a retried delivery: the first one already told the person
         send_dm(
             client,
             user_id,
-            blocks.dm_text(flow, info),
-            blocks.dm_blocks(flow, info, replaced=saved.replaced),
+            messages.dm_text(flow, info),
+            messages.dm_blocks(flow, info, result, replaced=saved.replaced),
         )
     log.info(
         "submission finished",
@@ -173,7 +173,7 @@ def finish(
 
 
 def register(app: App, services: Services) -> None:
-    @app.view(Ids.FORM)
+    @app.view(ids.FORM_VIEW)
     def submitted(
         ack: Ack,
         body: dict[str, Any],
@@ -182,12 +182,12 @@ def register(app: App, services: Services) -> None:
         context: BoltContext,
     ) -> None:
         team_id, user_id = user_and_team(body)
-        meta = blocks.read_metadata(view.get("private_metadata"))
+        meta = read_metadata(view.get("private_metadata"))
         flow = catalog.get(str(meta.get("flow") or ""))
         if flow is None:
             ack(
                 response_action="update",
-                view=blocks.done_view(
+                view=modals.done_view(
                     "Form expired", "This platform is no longer supported. Type `/getkey help`."
                 ),
             )
@@ -197,14 +197,14 @@ def register(app: App, services: Services) -> None:
         if not checked.ok:
             keys = {f.key for f in flow.fields}
             errors = {
-                Ids.field_block(k if k in keys else flow.fields[0].key): msg
+                ids.field_block(k if k in keys else flow.fields[0].key): msg
                 for k, msg in checked.errors.items()
             }
             ack(response_action="errors", errors=errors)
             return
         ack(
             response_action="update",
-            view=blocks.verifying_view(flow, str(view.get("private_metadata") or "")),
+            view=modals.verifying_view(flow, str(view.get("private_metadata") or "")),
         )
         gate = AckGate(context.get(ACK_DELIVERED))
         finish(
@@ -216,13 +216,13 @@ def register(app: App, services: Services) -> None:
             team_id=team_id,
             user_id=user_id,
             gate=gate,
-            rotation_days=blocks.read_rotation(state),
+            rotation_days=read_rotation(state),
         )
 
-    @app.view(Ids.CONFIRM_DELETE)
+    @app.view(ids.CONFIRM_DELETE_VIEW)
     def confirmed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         team_id, user_id = user_and_team(body)
-        meta = blocks.read_metadata(view.get("private_metadata"))
+        meta = read_metadata(view.get("private_metadata"))
         credential_id = str(meta.get("credential") or "")
         try:
             info = services.store.get(credential_id) if credential_id else None
@@ -230,7 +230,7 @@ def register(app: App, services: Services) -> None:
             if not mine:
                 ack(
                     response_action="update",
-                    view=blocks.done_view("Nothing to delete", "That key is no longer stored."),
+                    view=modals.done_view("Nothing to delete", "That key is no longer stored."),
                 )
                 return
             services.store.delete(credential_id, actor=f"slack:{team_id}:{user_id}")
@@ -238,16 +238,12 @@ def register(app: App, services: Services) -> None:
             log.error("delete failed", extra={"error": type(exc).__name__})
             ack(
                 response_action="update",
-                view=blocks.done_view(
+                view=modals.done_view(
                     "Not deleted", "getkey could not delete it just now. Please try again."
                 ),
             )
             return
         ack(
             response_action="update",
-            view=blocks.done_view(
-                "Key deleted",
-                f"Deleted *{blocks.escape(blocks.row_label(info))}*. Revoke it on "
-                f"{blocks.escape(blocks.flow_name(info.platform))} too if nobody uses it any more.",
-            ),
+            view=modals.deleted_view(info),
         )

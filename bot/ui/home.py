@@ -1,0 +1,47 @@
+"""The App Home tab: the person's stored keys, their status and the reminder buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.views import View
+
+from bot.ui import ids
+from bot.ui.reminders import credential_buttons, status_context
+from bot.ui.text import HEADER_TEXT, credential_line, md, plain
+
+if TYPE_CHECKING:
+    from bot.store.info import CredentialInfo
+
+# A Home tab holds at most 100 blocks; each credential takes three.
+HOME_MAX_CREDENTIALS = 30
+
+
+def home_view(credentials: Sequence[CredentialInfo]) -> dict[str, Any]:
+    blocks: list[Block] = [HeaderBlock(text=plain("Your stored keys", HEADER_TEXT))]
+    if not credentials:
+        blocks.append(
+            SectionBlock(
+                text=md(
+                    "You have no keys stored with getkey yet. Type `/getkey` followed by a "
+                    "platform name (for example `/getkey wix`) to get one, verify it and "
+                    "have it kept safe, with a reminder before it needs replacing."
+                )
+            )
+        )
+    for info in credentials[:HOME_MAX_CREDENTIALS]:
+        row = ids.home_row_block(info.id)
+        blocks.append(SectionBlock(block_id=row, text=md(credential_line(info))))
+        blocks.append(ContextBlock(elements=[md(status_context(info, dates=True))]))
+        blocks.append(credential_buttons(info, block_id=ids.home_actions_block(info.id)))
+    hidden = len(credentials) - HOME_MAX_CREDENTIALS
+    if hidden > 0:
+        blocks.append(DividerBlock())
+        blocks.append(
+            ContextBlock(
+                elements=[md(f"…and {hidden} more. `/getkey list` shows every stored key.")]
+            )
+        )
+    return View(type="home", blocks=blocks).to_dict()
