@@ -67,21 +67,21 @@ def run(args: argparse.Namespace) -> int:
 
         return cmd_verify(args.platform)
     if cmd == "keys":
-        from bot.store import commands
+        from bot import commands
 
         if args.keys_command == "generate":
             return commands.cmd_keys_generate()
         return commands.cmd_keys_rotate()
     if cmd == "db":
-        from bot.store import commands
+        from bot import commands
 
         return commands.cmd_db_upgrade()
     if cmd == "remind":
-        from bot.reminders import cmd_remind
+        from bot import commands
 
-        return cmd_remind(now=args.now)
+        return commands.cmd_remind(now=args.now)
     if cmd == "reveal":
-        from bot.store import commands
+        from bot import commands
 
         return commands.cmd_reveal(args)
     raise UsageError(f"unknown command {cmd}")

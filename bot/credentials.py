@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from bot.clock import aware, utcnow
 from bot.store import CredentialInfo
 from flows import catalog
-from flows.base import Failure, Flow, VerifyResult
+from flows.base import Failure, Flow, RenewalNotPossible, VerifyResult
 from flows.http import PlatformHttp
 
 if TYPE_CHECKING:
@@ -105,19 +105,27 @@ ActionOutcome = Done | Gone | NotYours
 
 @dataclass(frozen=True)
 class Checked:
-    """A re-check or renewal ran. `tell` names the DM stage the owner must get (once per
-    failure episode, decided by the store), or None when nobody needs to hear about it."""
+    """A re-check or renewal ran. When it started a failure episode, the store wrote the
+    message owed to the owner in the same transaction (the outbox sends it)."""
 
     info: CredentialInfo | None
-    tell: str | None = None
+    failing: bool = False
     renewed: bool = False
     # Worth trying again later (rate limited, platform unreachable): nothing was concluded.
     inconclusive: bool = False
 
 
-# Stages of the DMs the checks can ask for (rendered by the Slack side).
+@dataclass(frozen=True)
+class NotRenewable:
+    """These values cannot be renewed without the owner; `reason` says why when the platform
+    told us (e.g. the token was issued to another app). The owner gets the usual reminder."""
+
+    reason: str | None = None
+
+
+# Kinds of message a check can owe the owner (outbox kinds, rendered by the Slack side).
 FAILING = "failing"
-REFRESH_FAILED = "refresh-failed"
+RENEW_FAILED = "renew-failed"
 
 
 def submission_key(view_id: str, view_hash: str, user_id: str) -> str:
@@ -175,9 +183,30 @@ class CredentialService:
         view_hash: str,
         rotating_id: str | None = None,
         rotation_days: int | None = None,
+        auto_renew: bool = False,
     ) -> SubmitOutcome:
         """Verify live, then store encrypted and plan reminders, in that order: nothing the
         platform refused is ever stored. `values` have passed `flow.check`."""
+        # Written before the platform is asked and removed with the outcome: after a crash, the
+        # person is told to submit again (the row names the view, never a value).
+        self.store.submission_started(
+            view_id, team_id=actor.team_id, user_id=actor.user_id, platform=flow.id
+        )
+        return self._submit(
+            flow, values, actor, view_id, view_hash, rotating_id, rotation_days, auto_renew
+        )
+
+    def _submit(
+        self,
+        flow: Flow,
+        values: Mapping[str, str],
+        actor: Actor,
+        view_id: str,
+        view_hash: str,
+        rotating_id: str | None,
+        rotation_days: int | None,
+        auto_renew: bool,
+    ) -> SubmitOutcome:
         started = time.perf_counter()
         result = flow.run_verify(values, self.http)
         log.info(
@@ -190,6 +219,7 @@ class CredentialService:
             },
         )
         if not result.ok:
+            self.store.submission_finished(view_id)
             return Rejected(result)
         try:
             saved = self.store.save(
@@ -200,9 +230,13 @@ class CredentialService:
                 result=result,
                 submission_key=submission_key(view_id, view_hash, actor.user_id),
                 rotation_days=rotation_days,
+                auto_renew=auto_renew if flow.renewal_consent else None,
+                # Cleared in the same transaction as the save.
+                pending_view_id=view_id,
             )
         except Exception as exc:
             log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})
+            self._forget_pending(view_id)
             return NotSaved(result)
         rotating = None
         if rotating_id:
@@ -216,6 +250,12 @@ class CredentialService:
             duplicate=saved.duplicate,
             rotating=rotating,
         )
+
+    def _forget_pending(self, view_id: str) -> None:
+        try:
+            self.store.submission_finished(view_id)
+        except Exception as exc:  # the database is what failed; recovery will tell them
+            log.warning("pending submission left", extra={"error": type(exc).__name__})
 
     # -- owner actions ------------------------------------------------------------------------
     def delete(self, credential_id: str, actor: Actor) -> ActionOutcome:
@@ -242,8 +282,10 @@ class CredentialService:
 
     # -- getkey's own work: re-check and renewal ----------------------------------------------
     def renewable(self, info: CredentialInfo) -> bool:
+        """getkey renews a credential itself only when the operator set it up for the platform
+        AND the owner opted in (renewing revokes any other copy of the refresh token)."""
         flow = catalog.get(info.platform)
-        return flow is not None and flow.can_renew(self.platform_env)
+        return bool(info.auto_renew) and flow is not None and flow.can_renew(self.platform_env)
 
     def recheck(self, info: CredentialInfo, now: datetime | None = None) -> Checked:
         """The daily re-verification of one stored credential (renewing it first when it is a
@@ -258,7 +300,7 @@ class CredentialService:
         expires = aware(info.expires_at) if info.expires_at else None
         if self.renewable(info) and (expires is None or expires - now <= RENEW_AHEAD):
             renewed = self.renew(info)
-            if renewed is not None:
+            if isinstance(renewed, Checked):
                 return renewed
         if expires is not None and expires <= now:
             # Expired keys are the expiry reminders' business; "no longer works" would only
@@ -268,16 +310,18 @@ class CredentialService:
         result = flow.run_verify(values, self.http)
         return self._record(info, result, FAILING)
 
-    def renew(self, info: CredentialInfo) -> Checked | None:
+    def renew(self, info: CredentialInfo) -> Checked | NotRenewable:
         """Renew without the owner, store the new secrets atomically, verify with them.
-        None when these values cannot be renewed (the caller reminds the owner instead)."""
+        NotRenewable when these values cannot be renewed (the caller reminds the owner)."""
         flow = catalog.get(info.platform)
         if flow is None:
-            return None
+            return NotRenewable()
         values = {**info.identifiers, **self.store.secret_values(info.id)}
         outcome = flow.renew(values, self.http, self.platform_env)
         if outcome is None:
-            return None
+            return NotRenewable()
+        if isinstance(outcome, RenewalNotPossible):
+            return NotRenewable(outcome.reason)
         if isinstance(outcome, VerifyResult):
             if outcome.failure in INCONCLUSIVE:
                 return Checked(info, inconclusive=True)
@@ -289,7 +333,7 @@ class CredentialService:
                     extra={"credential": info.id, "platform": flow.id},
                 )
                 return Checked(info)
-            return self._record(info, outcome, REFRESH_FAILED)
+            return self._record(info, outcome, RENEW_FAILED)
         secret_keys = {f.key for f in flow.secret_fields}
         # Refresh tokens are often single-use: every new secret is stored, in one transaction,
         # before anything uses them.
@@ -309,20 +353,14 @@ class CredentialService:
                 expires_at=outcome.expires_at,
             )
         checked = self._record(info, result, FAILING)
-        return Checked(checked.info, tell=checked.tell, renewed=result.ok)
+        return Checked(checked.info, failing=checked.failing, renewed=result.ok)
 
-    def _record(self, info: CredentialInfo, result: VerifyResult, stage: str) -> Checked:
-        # The store treats rate limits and outages as inconclusive (checked again sooner).
-        updated = self.store.record_check(info.id, result)
+    def _record(self, info: CredentialInfo, result: VerifyResult, kind: str) -> Checked:
+        # The store treats rate limits and outages as inconclusive (checked again sooner), and
+        # owes the owner a `kind` message when a failure episode starts.
+        updated = self.store.record_check(info.id, result, failure_kind=kind)
         if result.ok:
             return Checked(updated)
         if result.failure in INCONCLUSIVE:
             return Checked(updated, inconclusive=True)
-        # Once per failure episode: the store says whether this caller is the one to tell.
-        tell = stage if self.store.mark_failing_notified(info.id) else None
-        return Checked(updated, tell=tell)
-
-    def failing_dm_undelivered(self, info: CredentialInfo, retry_at: datetime) -> None:
-        """The "no longer works" DM could not be delivered: hand the episode back so a later
-        check tells the owner instead of nobody ever doing so."""
-        self.store.clear_failing_notified(info.id, retry_at=retry_at)
+        return Checked(updated, failing=True)

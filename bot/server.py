@@ -1,119 +1,27 @@
-"""`getkey serve`: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP behind waitress.
+"""`getkey serve`: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP (bot.web on uvicorn).
 
 Start-up order matters for the operator: settings first (one line per problem, no traceback,
-no secret), then the encryption key, then the database migration, then Slack's auth.test.
+no secret), then the encryption key, then the database (bounded by its timeouts), then Slack's
+auth.test. Everything after runs on one event loop: acks, listeners, background jobs.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
+import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
-from slack_bolt.request import BoltRequest
-from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app
 from bot.errors import UsageError
-from bot.listeners.views import ACK_DELIVERED
 from bot.logs import configure_logging
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError, how_to_fix, load_settings
 
 log = logging.getLogger("bot.server")
-
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-WAITRESS_THREADS = 16
-
-StartResponse = Callable[..., Any]
-WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-
-def healthy(services: Services) -> bool:
-    try:
-        return bool(services.store.healthy())
-    except Exception:
-        return False
-
-
-def _reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
-    data = json.dumps(body).encode()
-    start_response(
-        status,
-        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
-    )
-    return [data]
-
-
-class _Delivered:
-    """A WSGI body that sets an event once the server has written it (WSGI calls close()
-    after the last byte), so a listener can wait for its ack to reach Slack."""
-
-    def __init__(self, body: Iterable[bytes], event: threading.Event) -> None:
-        self.body = body
-        self.event = event
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.body)
-
-    def close(self) -> None:
-        self.event.set()
-
-
-class AckAwareHandler(SlackRequestHandler):
-    """Bolt's WSGI adapter, plus an event in each request's context that fires once the
-    response (the ack) has been written to Slack."""
-
-    def __init__(self, app: App, path: str) -> None:
-        super().__init__(app, path=path)
-        self._local = threading.local()
-
-    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
-        event = threading.Event()
-        self._local.event = event
-        return self.app.dispatch(
-            BoltRequest(
-                body=request.get_body(),
-                query=request.query_string,
-                headers=request.get_headers(),
-                context={ACK_DELIVERED: event},
-            )
-        )
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        self._local.event = None
-        body = super().__call__(environ, start_response)  # type: ignore[arg-type]
-        event = self._local.event
-        return _Delivered(body, event) if event is not None else body
-
-
-def make_wsgi_app(app: App, services: Services) -> WsgiApp:
-    """POST /slack/events → Bolt; GET /healthz → 200 only when the database answers."""
-    slack = AckAwareHandler(app, path=EVENTS_PATH)
-
-    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
-        method = environ.get("REQUEST_METHOD", "GET")
-        if path == HEALTH_PATH:
-            if method not in ("GET", "HEAD"):
-                return _reply(start_response, "405 Method Not Allowed", {"error": "use GET"})
-            if healthy(services):
-                return _reply(start_response, "200 OK", {"ok": True})
-            return _reply(start_response, "503 Service Unavailable", {"ok": False,
-                                                                      "database": "unavailable"})
-        if path == EVENTS_PATH:
-            if method != "POST":
-                return _reply(start_response, "405 Method Not Allowed", {"error": "use POST"})
-            return slack(environ, start_response)
-        return _reply(start_response, "404 Not Found", {"error": "not found"})
-
-    return wsgi
 
 
 def _check_keys(settings: Settings) -> None:
@@ -145,31 +53,80 @@ def _upgrade(settings: Settings) -> None:
         ) from None
 
 
-def prepare(settings: Settings) -> tuple[Services, App]:
-    """Everything `serve` does before listening; raises UsageError with one line."""
+def prepare(settings: Settings) -> Runtime:
+    """Everything `serve` does before the event loop starts; raises UsageError, one line."""
     _check_keys(settings)
     _upgrade(settings)
-    services = Services.from_settings(settings)
+    return Runtime.from_settings(settings)
+
+
+async def check_token(rt: Runtime) -> None:
+    """auth.test once at start-up: a refused bot token is one clear line, not a stream of
+    failing requests later."""
+    if not rt.settings.secret("slack_bot_token"):
+        return
     try:
-        app = build_app(services)
+        await rt.clients.client().auth_test()
     except Exception as exc:
-        services.close()
         raise UsageError(
             f"SLACK_BOT_TOKEN: Slack did not accept the token ({type(exc).__name__}). "
-            f"Check it, and SLACK_API_URL ({settings.slack_api_url}) if you set it."
+            f"Check it, and SLACK_API_URL ({rt.settings.slack_api_url}) if you set it."
         ) from None
-    return services, app
 
 
-def _start_background(services: Services) -> Callable[[], None] | None:
-    """Reminder sweeps run in the serving process when bot.reminders provides them."""
+def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
+    """The configured uvicorn server for HTTP mode (built inside the serving loop)."""
+    from bot.web import make_asgi_app, make_server
+
+    app = build_app(rt)
+    asgi = make_asgi_app(
+        bolt_app=app, signing_secret=rt.settings.secret("slack_signing_secret"), health=rt.health
+    )
+    return make_server(
+        asgi, host, port, on_startup=rt.start_background, on_shutdown=rt.shutdown
+    )
+
+
+async def serve_http(
+    rt: Runtime, *, host: str, port: int, sockets: list[Any] | None = None
+) -> None:
+    await check_token(rt)
+    server = make_http_server(rt, host=host, port=port)
+    await server.serve(sockets=sockets)
+
+
+async def serve_socket_mode(rt: Runtime) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    await check_token(rt)
+    app = build_app(rt)
+    # apps.connections.open goes through SLACK_API_URL too (proxies, GovSlack).
+    handler = AsyncSocketModeHandler(
+        app,
+        rt.settings.secret("slack_app_token"),
+        web_client=AsyncWebClient(base_url=rt.settings.slack_api_url),
+    )
+    await rt.start_background()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
     try:
-        from bot import reminders  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    start = getattr(reminders, "start_scheduler", None)
-    return start(services) if callable(start) else None
-
+        try:
+            await handler.connect_async()  # apps.connections.open
+        except SlackApiError as exc:
+            # The error code only: exception texts quote whole API responses.
+            raise UsageError(
+                "SLACK_APP_TOKEN: Slack would not open a Socket Mode connection "
+                f"({exc.response.get('error')}): {how_to_fix('SLACK_APP_TOKEN')}."
+            ) from None
+        log.info("connected", extra={"mode": "socket"})
+        await stop.wait()
+    finally:
+        await handler.close_async()
+        await rt.shutdown()
 
 
 def serve(force_http: bool = False) -> int:
@@ -178,44 +135,31 @@ def serve(force_http: bool = False) -> int:
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
     configure_logging(settings.log_level)
-    services, app = prepare(settings)
-    stop = _start_background(services)
+    rt = prepare(settings)
     try:
         if settings.socket_mode and not force_http:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-            from slack_sdk import WebClient
-            from slack_sdk.errors import SlackApiError
-
             log.info("starting", extra={"mode": "socket"})
-            # apps.connections.open goes through SLACK_API_URL too (proxies, GovSlack).
-            handler = SocketModeHandler(
-                app,
-                settings.secret("slack_app_token"),
-                web_client=WebClient(base_url=settings.slack_api_url),
-                concurrency=settings.getkey_listener_threads,
-            )
-            try:
-                handler.start()  # apps.connections.open, then block
-            except SlackApiError as exc:
-                handler.close()
-                # The error code only: exception texts quote whole API responses.
-                raise UsageError(
-                    "SLACK_APP_TOKEN: Slack would not open a Socket Mode connection "
-                    f"({exc.response.get('error')}): {how_to_fix('SLACK_APP_TOKEN')}."
-                ) from None
+            asyncio.run(serve_socket_mode(rt))
         else:
-            import waitress
-
             log.info("starting", extra={"mode": "http", "port": settings.port})
-            waitress.serve(
-                make_wsgi_app(app, services),
-                host="0.0.0.0",  # noqa: S104 - a server process for a PaaS: bind all interfaces
-                port=settings.port,
-                threads=WAITRESS_THREADS,
-                ident="getkey",
-            )
+            _run_http(rt, settings.port)
     finally:
-        if stop:
-            stop()
-        services.close()
+        rt.close()
     return 0
+
+
+def _run_http(rt: Runtime, port: int) -> None:
+    # uvicorn re-raises the signal that stopped it once it is done; with the default SIGTERM
+    # disposition that would kill the process before the `finally` above cleans up.
+    stopped_by: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: stopped_by.append(signum))
+        for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        asyncio.run(serve_http(rt, host="0.0.0.0", port=port))  # noqa: S104 - PaaS: all interfaces
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopped_by:
+        log.info("stopped", extra={"signal": signal.Signals(stopped_by[0]).name})

@@ -8,7 +8,6 @@ a rejection — and that turns transport trouble into a Failure a person can act
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -132,11 +131,12 @@ class PlatformHttp:
     ) -> None:
         self.total_timeout = total_timeout
         self.max_body = max_body
-        self.environ = environ if environ is not None else os.environ
+        # The caller's settings (GETKEY_<ID>_API_URL); flows never read the environment.
+        self.environ = environ if environ is not None else {}
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
             headers={"User-Agent": USER_AGENT},
             trust_env=False,
         )

@@ -7,22 +7,23 @@ person and an empty call log.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from waitress.server import create_server
 
 from bot.app import build_app
-from bot.server import make_wsgi_app
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.store.crypto import generate_key
 from bot.store.db import upgrade
+from bot.web import make_asgi_app, make_server
 from flows.http import PlatformHttp
 from tests.platforms.server import PlatformServer
 from tests.platforms.wix import WixServer
@@ -37,7 +38,7 @@ class RunningBot:
     url: str
     standin: SlackStandIn
     slack: SlackSender  # signed requests as the default test person
-    services: Services
+    runtime: Runtime
     db_path: Path
     environ: dict[str, str]
     platforms: dict[str, PlatformServer]
@@ -53,14 +54,14 @@ def bot_environ(standin: SlackStandIn, db_path: Path) -> dict[str, str]:
         "SLACK_API_URL": standin.api_url,
         "DATABASE_URL": f"sqlite:///{db_path}",
         "GETKEY_ENCRYPTION_KEYS": generate_key(),
-        "GETKEY_LISTENER_THREADS": "8",
     }
 
 
 def start_bot(
     tmp_path: Path, standin: SlackStandIn, platforms: list[PlatformServer]
 ) -> tuple[RunningBot, Callable[[], None]]:
-    """The real app behind waitress on a free port; returns it and a function that stops it."""
+    """The real app on uvicorn on a free port, its event loop in a thread; returns it and a
+    function that stops it (the way SIGTERM would: in-flight work finishes first)."""
     db_path = tmp_path / "getkey.db"
     environ = bot_environ(standin, db_path)
     settings = load_settings(environ)
@@ -68,38 +69,62 @@ def start_bot(
     http = PlatformHttp(
         environ={p.env_name(): p.url for p in platforms}, total_timeout=5.0, connect_timeout=5.0
     )
-    services = Services.from_settings(settings, http=http)
-    app = build_app(services)
-    server = create_server(make_wsgi_app(app, services), host="127.0.0.1", port=0, threads=8)
-    stopping = threading.Event()
+    runtime = Runtime.from_settings(settings, http=http, user_gap=0.0)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, object] = {}
 
-    def run() -> None:
-        try:
-            server.run()
-        except OSError:
-            # Closing the socket under the select loop is how waitress is stopped from outside.
-            if not stopping.is_set():
-                raise
+    async def main() -> None:
+        app = build_app(runtime)
+        asgi = make_asgi_app(
+            bolt_app=app, signing_secret=SIGNING_SECRET, health=runtime.health
+        )
+        # No scheduler: tests run sweeps themselves, at the moments they choose.
+        server = make_server(asgi, "127.0.0.1", port, on_shutdown=runtime.shutdown)
+        holder["server"] = server
+        ready.set()
+        await server.serve(sockets=[sock])
 
-    threading.Thread(target=run, daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}"
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    ready.wait(10)
+    url = f"http://127.0.0.1:{port}"
+    _wait_until_serving(url)
     running = RunningBot(
         url=url,
         standin=standin,
         slack=SlackSender(url, SIGNING_SECRET, standin),
-        services=services,
+        runtime=runtime,
         db_path=db_path,
         environ=environ,
         platforms={p.flow_id: p for p in platforms},
     )
 
     def stop() -> None:
-        stopping.set()
-        server.close()
-        server.task_dispatcher.shutdown()
-        services.close()
+        server = holder["server"]
+        loop.call_soon_threadsafe(setattr, server, "should_exit", True)
+        thread.join(30)
+        runtime.close()
 
     return running, stop
+
+
+def _wait_until_serving(url: str) -> None:
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/healthz", timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("the bot did not start")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ def store_key(bot: RunningBot, *, user: str | None = None, account: str = wix.AC
               name: str = "The Plant Shop", days_left: int | None = 40) -> Any:
     expires = datetime.now(UTC) + timedelta(days=days_left) if days_left else None
     values = {**wix.good_values(), "account_id": account}
-    return bot.services.store.save(
+    return bot.runtime.store.save(
         team_id=bot.slack.team_id, user_id=user or bot.slack.user_id, flow=catalog.get("wix"),
         values=values, result=VerifyResult(ok=True, store_name=name, expires_at=expires),
     ).credential
@@ -108,7 +108,7 @@ def test_a_snooze_pressed_on_home_refreshes_the_tab(bot: RunningBot) -> None:
         "views.publish", 2, where=lambda c: c.args.get("user_id") == bot.slack.user_id
     )
     assert "snoozed until" in texts(published[-1].args["view"])
-    assert bot.services.store.get(info.id).snoozed_until is not None
+    assert bot.runtime.store.get(info.id).snoozed_until is not None
 
 
 def test_a_strangers_press_on_a_copied_home_view_is_refused(bot: RunningBot) -> None:
@@ -119,4 +119,4 @@ def test_a_strangers_press_on_a_copied_home_view_is_refused(bot: RunningBot) -> 
     assert press_on_home(bot, view, ids.REMINDER_DELETE, info.id) == 200
     (note,) = bot.standin.wait_for("views.open")
     assert "Only the person who stored this key" in json.dumps(note.args["view"])
-    assert bot.services.store.get(info.id) is not None
+    assert bot.runtime.store.get(info.id) is not None

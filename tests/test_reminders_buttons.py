@@ -25,7 +25,7 @@ STRANGER = "U0STRANGR"
 def store_key(bot: RunningBot, *, days_left: int = 20) -> Any:
     result = VerifyResult(ok=True, store_name="The Plant Shop",
                           expires_at=datetime.now(UTC) + timedelta(days=days_left))
-    return bot.services.store.save(
+    return bot.runtime.store.save(
         team_id=bot.slack.team_id, user_id=bot.slack.user_id, flow=catalog.get("wix"),
         values=wix.good_values(), result=result,
     ).credential
@@ -35,7 +35,7 @@ def sweep(bot: RunningBot, *, days: float) -> list[Any]:
     """A sweep as if `days` had passed; what it sent to this test's person. (The bot and its
     database are shared by the module's tests, each with its own person.)"""
     reminders = reminders_for(
-        bot.services, slack=Slack(reminder_client(bot.services.client), user_gap=0.0)
+        bot.services, slack=Slack(reminder_client(bot.runtime.client), user_gap=0.0)
     )
     sent = reminders.sweep(datetime.now(UTC) + timedelta(days=days))
     return [s for s in sent if s.owner == bot.slack.user_id]
@@ -66,7 +66,7 @@ def test_snooze_one_day_delays_the_next_reminder(bot: RunningBot) -> None:
     note = response(bot)
     assert note.args["replace_original"] is True
     assert "Snoozed" in note.args["text"]
-    after = bot.services.store.get(info.id)
+    after = bot.runtime.store.get(info.id)
     assert after.snoozed_until is not None
     left = after.snoozed_until - datetime.now(UTC)
     assert timedelta(hours=23) < left <= timedelta(days=1)
@@ -79,7 +79,7 @@ def test_snooze_one_week(bot: RunningBot) -> None:
     info = store_key(bot)
     bot.slack.click(reminder_dm(bot), ids.REMINDER_SNOOZE_WEEK)
     response(bot)
-    left = bot.services.store.get(info.id).snoozed_until - datetime.now(UTC)
+    left = bot.runtime.store.get(info.id).snoozed_until - datetime.now(UTC)
     assert timedelta(days=6, hours=23) < left <= timedelta(weeks=1)
     # Nothing during the week, then the reminder comes back.
     assert sweep(bot, days=6.9) == []
@@ -91,7 +91,7 @@ def test_stop_reminding_silences_the_key(bot: RunningBot) -> None:
     info = store_key(bot)
     bot.slack.click(reminder_dm(bot), ids.REMINDER_STOP)
     assert "Reminders stopped" in response(bot).args["text"]
-    assert bot.services.store.get(info.id).reminders_stopped
+    assert bot.runtime.store.get(info.id).reminders_stopped
     assert sweep(bot, days=30) == []
 
 
@@ -102,7 +102,7 @@ def test_delete_asks_first_then_forgets_the_key(bot: RunningBot) -> None:
     assert button["confirm"]["title"]["text"] == "Delete this key?"
     bot.slack.click(dm, ids.REMINDER_DELETE)
     assert "Deleted" in response(bot).args["text"]
-    assert bot.services.store.get(info.id) is None
+    assert bot.runtime.store.get(info.id) is None
     assert sweep(bot, days=30) == []
 
 
@@ -118,7 +118,7 @@ def test_buttons_refuse_anyone_but_the_owner(bot: RunningBot) -> None:
         assert refusal.args["response_type"] == "ephemeral"
         assert refusal.args["replace_original"] is False
         assert "Only the person who stored this key" in refusal.args["text"]
-    after = bot.services.store.get(info.id)
+    after = bot.runtime.store.get(info.id)
     assert after is not None and not after.reminders_stopped and after.snoozed_until is None
     assert bot.standin.calls_to("views.open") == []
 
@@ -142,7 +142,7 @@ def test_rotate_now_opens_the_form_bound_to_the_key_and_restarts_the_schedule(
     bot.slack.submit(view_id, {ids.field_block("api_key"): wix.KEY,
                                ids.field_block("account_id"): wix.ACCOUNT})
     bot.standin.wait_for("views.update")
-    after = bot.services.store.get(info.id)
+    after = bot.runtime.store.get(info.id)
     assert after.version == info.version + 1 and after.rotated_at is not None
     # The replaced key starts a new schedule: the old 14-day reminder does not come back.
     assert sweep(bot, days=6.5) == []
@@ -152,7 +152,7 @@ def test_rotate_now_opens_the_form_bound_to_the_key_and_restarts_the_schedule(
 def test_a_button_for_a_deleted_key_says_so(bot: RunningBot) -> None:
     info = store_key(bot)
     dm = reminder_dm(bot)
-    bot.services.store.delete(info.id, actor="test")
+    bot.runtime.store.delete(info.id, actor="test")
     bot.slack.click(dm, ids.REMINDER_SNOOZE_DAY)
     assert "no longer stored" in response(bot).args["text"]
 
@@ -162,7 +162,7 @@ def test_rotating_with_a_key_for_another_store_keeps_the_old_one_and_says_so(
 ) -> None:
     # The stored key belongs to another Wix account than the one the new key verifies for.
     other = "0a0a0a0a-1111-4222-8333-444455556666"
-    old = bot.services.store.save(
+    old = bot.runtime.store.save(
         team_id=bot.slack.team_id, user_id=bot.slack.user_id, flow=catalog.get("wix"),
         values={**wix.good_values(), "account_id": other},
         result=VerifyResult(ok=True, store_name="Old Shop",
@@ -177,6 +177,6 @@ def test_rotating_with_a_key_for_another_store_keeps_the_old_one_and_says_so(
     (update,) = bot.standin.wait_for("views.update")
     text = json.dumps(update.args["view"])
     assert "different store" in text and "Old Shop" in text
-    still = bot.services.store.get(old.id)
+    still = bot.runtime.store.get(old.id)
     assert still is not None and still.version == old.version
     no_secret_anywhere(bot)

@@ -151,14 +151,14 @@ def test_healthz_fails_when_the_database_is_unusable(bot, tmp_path):
     from bot.store.db import make_engine
     from bot.store.repository import Store
 
-    working = bot.services.store
+    working = bot.runtime.store
     # A real store whose database cannot be opened (its directory does not exist).
     engine = make_engine(f"sqlite:///{tmp_path}/missing/dir/getkey.db")
-    bot.services.store = Store(engine, Keyring.from_env(generate_key()))
+    bot.runtime.store = Store(engine, Keyring.from_env(generate_key()))
     try:
         assert httpx.get(bot.url + "/healthz").status_code == 503
     finally:
-        bot.services.store = working
+        bot.runtime.store = working
         engine.dispose()
     assert httpx.get(bot.url + "/healthz").status_code == 200
 

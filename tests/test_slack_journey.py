@@ -49,7 +49,7 @@ def updates_of(bot, view_id: str) -> list:
 
 def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     caplog.set_level(logging.DEBUG)
-    store = bot.services.store
+    store = bot.runtime.store
     team, user = bot.slack.team_id, bot.slack.user_id
 
     # Guide → button → modal with the flow's fields; no secret ever pre-filled.
@@ -156,7 +156,7 @@ def test_nothing_is_stored_when_verification_fails_with_any_failure(bot):
     (failed,) = bot.standin.wait_for("views.update")
     shown = visible(check_view(failed.args["view"]))
     assert "Could not reach Wix" in shown and "try again" in shown.lower()
-    assert bot.services.store.list_for_user(bot.slack.team_id, bot.slack.user_id) == []
+    assert bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id) == []
 
 
 def wait_for_log(caplog, message: str, count: int, timeout: float = 15.0) -> list:
@@ -170,7 +170,7 @@ def wait_for_log(caplog, message: str, count: int, timeout: float = 15.0) -> lis
 
 def test_a_retried_submission_stores_once(bot, caplog):
     caplog.set_level(logging.INFO, logger="bot.listeners.views")
-    store = bot.services.store
+    store = bot.runtime.store
     view_id = open_wix_form(bot)
     payload = bot.slack.view_payload(view_id, good())
     # Slack retries a submission it thinks was not acknowledged: same view, same hash.
@@ -191,7 +191,7 @@ def test_a_retried_submission_stores_once(bot, caplog):
 
 
 def test_submitting_again_replaces_the_key(bot):
-    store = bot.services.store
+    store = bot.runtime.store
     for _ in range(2):
         bot.standin.reset()
         view_id = open_wix_form(bot)
@@ -212,7 +212,7 @@ def _store_one(bot) -> None:
 
 def test_delete_from_the_list_after_confirmation(bot):
     _store_one(bot)
-    store = bot.services.store
+    store = bot.runtime.store
     bot.slack.command("list")
     (listing,) = bot.standin.wait_for("response_url")
     bot.slack.click(listing.blocks, ids.LIST_DELETE)
@@ -232,7 +232,7 @@ def test_delete_by_number(bot):
     bot.slack.command("delete 1")
     (opened,) = bot.standin.wait_for("views.open")
     bot.slack.submit(opened.response["view"]["id"], {})
-    assert bot.services.store.list_for_user(bot.slack.team_id, bot.slack.user_id) == []
+    assert bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id) == []
 
 
 def test_delete_with_a_bad_number_explains(bot):
@@ -250,7 +250,7 @@ def test_someone_else_cannot_delete_my_key(bot):
     intruder = bot.person("U999INTRUDER")
     ack = intruder.submit(opened.response["view"]["id"], {}).json()
     assert "no longer stored" in visible(ack["view"])
-    assert len(bot.services.store.list_for_user(bot.slack.team_id, bot.slack.user_id)) == 1
+    assert len(bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)) == 1
 
 
 @pytest.mark.parametrize("text", ["list", "delete"])

@@ -1,30 +1,47 @@
-"""Slack listeners. Every module here that defines `register(app, services)` is registered by
-bot.app.build_app, so a new surface (events, reminders' buttons) is one new module."""
+"""Slack listeners: parse → ack → call the credential service → render.
+
+Every module here that defines `register(app, runtime)` is registered by bot.app.build_app, so a
+new surface is one new module. Identity comes only from the fields Slack documents for each
+payload type: a value placed anywhere else in a payload is never read as "who".
+"""
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
-log = logging.getLogger("bot.listeners")
+from bot.credentials import Actor
 
 
-def user_and_team(body: dict) -> tuple[str, str]:
-    """(team_id, user_id) from any payload shape: commands are flat, interactivity nests."""
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    user_id = body.get("user_id") or (user.get("id") if isinstance(user, dict) else user) or ""
-    team_id = (
-        body.get("team_id")
-        or (team.get("id") if isinstance(team, dict) else "")
-        or (user.get("team_id") if isinstance(user, dict) else "")
-        or ""
+def actor_of(body: dict[str, Any]) -> Actor:
+    """Who sent this request, from the documented field of its payload type:
+    slash commands carry `user_id`/`team_id`; interactions (block_actions, view_submission,
+    shortcuts) carry `user.id` and `team.id` (`user.team_id` when `team` is null, as in
+    org-wide installs); events carry `event.user` and the envelope's `team_id`."""
+    if "command" in body:
+        return Actor(team_id=_str(body.get("team_id")), user_id=_str(body.get("user_id")))
+    if body.get("type") == "event_callback":
+        event = body.get("event") if isinstance(body.get("event"), dict) else {}
+        user = event.get("user")
+        return Actor(
+            team_id=_str(body.get("team_id")),
+            user_id=_str(user.get("id") if isinstance(user, dict) else user),
+        )
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    return Actor(
+        team_id=_str(team.get("id") or user.get("team_id")), user_id=_str(user.get("id"))
     )
-    return str(team_id), str(user_id)
 
 
-def channel_of(body: dict) -> str | None:
+def channel_of(body: dict[str, Any]) -> str | None:
+    if "command" in body:
+        return _str(body.get("channel_id")) or None
     channel = body.get("channel")
     if isinstance(channel, dict) and channel.get("id"):
-        return str(channel["id"])
-    container = body.get("container") or {}
-    return body.get("channel_id") or container.get("channel_id")
+        return _str(channel["id"])
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    return _str(container.get("channel_id")) or None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""

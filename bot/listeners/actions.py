@@ -1,6 +1,6 @@
 """Buttons and selects in getkey's messages.
 
-Handlers that open a modal call views.open right after ack, before any database or network
+Handlers that open a modal call views.open right after the ack, before any database or network
 work: a trigger_id is single-use and expires after 3 seconds.
 """
 
@@ -11,48 +11,30 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.listeners import channel_of
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.ui import ids, messages
 from bot.ui.form import form_view, metadata
 from bot.ui.modals import confirm_delete_view
 from flows import catalog
-from flows.base import Flow
 
 log = logging.getLogger(__name__)
 
 
-def open_form(
-    client: WebClient,
-    trigger_id: str,
-    flow: Flow,
-    *,
-    credential_id: str | None = None,
-    channel: str | None = None,
-    default_rotation_days: int | None = None,
-) -> None:
-    """Open the credential modal."""
-    client.views_open(
-        trigger_id=trigger_id,
-        view=form_view(
-            flow,
-            private_metadata=metadata(flow.id, credential_id=credential_id, channel=channel),
-            default_rotation_days=default_rotation_days,
-        ),
-    )
-
-
-def show_guide(flow_id: str, respond: Respond) -> None:
+async def show_guide(flow_id: str, respond: AsyncRespond) -> None:
     flow = catalog.get(flow_id)
     if flow is None:
-        respond(response_type="ephemeral", replace_original=False,
-                text="That platform is no longer supported. Type `/getkey help` for the list.")
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="That platform is no longer supported. Type `/getkey help` for the list.",
+        )
         return
-    respond(
+    await respond(
         response_type="ephemeral",
         replace_original=True,
         text=messages.guide_text(flow),
@@ -60,41 +42,42 @@ def show_guide(flow_id: str, respond: Respond) -> None:
     )
 
 
-def register(app: App, services: Services) -> None:
+def register(app: AsyncApp, rt: Runtime) -> None:
     @app.action(ids.PICK_PLATFORM)
-    def picked(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        show_guide(((action.get("selected_option") or {}).get("value")) or "", respond)
+    async def picked(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await show_guide(((action.get("selected_option") or {}).get("value")) or "", respond)
 
     @app.action(re.compile("^" + re.escape(ids.SHOW_GUIDE) + r"(\..+)?$"))
-    def suggested(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        show_guide(action.get("value") or "", respond)
+    async def suggested(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await show_guide(action.get("value") or "", respond)
 
     @app.action(ids.OPEN_FORM)
-    def open_modal(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    async def open_modal(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        ack()
+        await ack()
         flow = catalog.get(action.get("value") or "")
         if flow is None:
             return
         try:
-            open_form(
-                client,
-                body["trigger_id"],
-                flow,
-                channel=channel_of(body),
-                default_rotation_days=services.store.rotation_days_for(flow),
+            await client.views_open(
+                trigger_id=body["trigger_id"],
+                view=form_view(
+                    flow,
+                    private_metadata=metadata(flow.id, channel=channel_of(body)),
+                    default_rotation_days=rt.credentials.rotation_days_for(flow),
+                ),
             )
         except SlackApiError as exc:
             log.warning("views.open failed", extra={"error": exc.response.get("error")})
 
     @app.action(ids.LIST_DELETE)
-    def delete_pressed(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    async def delete_pressed(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        ack()
+        await ack()
         try:
             data = json.loads(action.get("value") or "{}")
         except ValueError:
@@ -104,7 +87,7 @@ def register(app: App, services: Services) -> None:
         # The label travels in the button so the dialog opens without a database read;
         # ownership is checked when the deletion is confirmed.
         try:
-            client.views_open(
+            await client.views_open(
                 trigger_id=body["trigger_id"],
                 view=confirm_delete_view(
                     str(data["id"]), str(data.get("label") or "this key"), channel_of(body)

@@ -5,31 +5,33 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_sdk import WebClient
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.credentials import Actor
+from bot.listeners import actor_of
+from bot.runtime import Runtime
 from bot.ui.home import home_view
 
 log = logging.getLogger(__name__)
 
 
-def publish_home(client: WebClient, store: Any, team_id: str, user_id: str) -> None:
-    credentials = store.list_for_user(team_id, user_id)
-    view = home_view(credentials)
-    client.views_publish(user_id=user_id, view=view)
+async def publish_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
+    credentials = await rt.workers.quick(rt.credentials.mine, actor)
+    await client.views_publish(user_id=actor.user_id, view=home_view(credentials))
 
 
-def register(app: Any, services: Any) -> None:
+def register(app: AsyncApp, rt: Runtime) -> None:
     @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any], context: Any, client: WebClient) -> None:
+    async def on_home_opened(body: dict[str, Any], client: AsyncWebClient) -> None:
         # The Messages tab fires the same event; only the Home tab needs a view.
-        if event.get("tab", "home") != "home":
+        if (body.get("event") or {}).get("tab", "home") != "home":
             return
-        user_id = event.get("user") or context.get("user_id")
-        team_id = context.get("team_id") or event.get("view", {}).get("team_id")
-        if not user_id or not team_id:
+        actor = actor_of(body)
+        if not actor.user_id or not actor.team_id:
             return
         try:
-            publish_home(client, services.store, team_id, user_id)
+            await publish_home(rt, client, actor)
         except SlackApiError as exc:
             log.warning("views.publish failed", extra={"error": exc.response.get("error")})

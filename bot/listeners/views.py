@@ -1,31 +1,41 @@
 """Modal submissions: the credential form and the delete confirmation.
 
 The form's journey: format errors go back inline in the ack (no I/O, instant); a well-formed
-submission is acked with a "Verifying…" view, then — still in this listener, after the ack has
-been sent — verified live, stored on success, and the modal updated with the result.
+submission is acked with a "Verifying…" view, then the credential service verifies and stores it
+in the slow-work pool, and the modal is updated with the outcome. The ack never waits for that.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import logging
-import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import user_and_team
-from bot.services import Services
-from bot.ui import ids, messages, modals
-from bot.ui.form import form_view, read_metadata, read_rotation
+from bot.credentials import Actor, Done, NotSaved, Rejected, Stored
+from bot.listeners import actor_of
+from bot.runtime import Runtime
+from bot.ui import ids, modals
+from bot.ui.form import form_view, read_auto_renew, read_metadata, read_rotation
 from flows import catalog
-from flows.base import Flow, VerifyResult
+from flows.base import Flow
 
 log = logging.getLogger(__name__)
+
+# The "Verifying…" ack travels back to Slack as the HTTP response while this listener goes on;
+# a views.update that overtakes it would be overwritten by it, leaving the person looking at
+# "Verifying…" for good. Over HTTP the server sets this event once the ack is written;
+# elsewhere (Socket Mode) a short head start stands in.
+ACK_DELIVERED = "getkey_ack_delivered"
+ACK_HEAD_START = 0.3
+ACK_WAIT_LIMIT = 3.0
+ACK_FLUSH_MARGIN = 0.05
+# Work done before an ack must finish well inside Slack's 3 s.
+ACK_BUDGET = 2.0
 
 
 def read_values(flow: Flow, state: Mapping[str, Any]) -> dict[str, str | None]:
@@ -40,152 +50,110 @@ def read_values(flow: Flow, state: Mapping[str, Any]) -> dict[str, str | None]:
     return raw
 
 
-def submission_key(view: Mapping[str, Any], user_id: str) -> str:
-    """Same for a retried delivery of one submission, different for a new attempt in the same
-    modal (each views.update changes the view's hash)."""
-    seed = f"{view.get('id')}:{user_id}:{view.get('hash')}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:40]
+async def ack_delivered(context: AsyncBoltContext) -> None:
+    event = context.get(ACK_DELIVERED)
+    if isinstance(event, asyncio.Event):
+        try:
+            await asyncio.wait_for(event.wait(), ACK_WAIT_LIMIT)
+            await asyncio.sleep(ACK_FLUSH_MARGIN)
+        except TimeoutError:
+            pass
+        return
+    await asyncio.sleep(ACK_HEAD_START)
 
 
-# The "Verifying…" ack travels back to Slack as the HTTP response while this listener goes on;
-# a views.update that overtakes it would be overwritten by it, leaving the person looking at
-# "Verifying…" for good. Over HTTP the server tells us when the ack has been written
-# (bot.server sets ACK_DELIVERED); elsewhere (Socket Mode) a short head start stands in.
-ACK_DELIVERED = "getkey_ack_delivered"
-ACK_HEAD_START = 0.3
-ACK_WAIT_LIMIT = 3.0
-# "Written" means handed to the server's output buffer; the socket send follows a moment later.
-ACK_FLUSH_MARGIN = 0.05
-
-
-class AckGate:
-    """Holds the result back until Slack has the "Verifying…" ack."""
-
-    def __init__(self, delivered: threading.Event | None) -> None:
-        self.delivered = delivered
-        self.acked_at = time.monotonic()
-
-    def wait(self) -> None:
-        if self.delivered is not None:
-            if self.delivered.wait(ACK_WAIT_LIMIT):
-                time.sleep(ACK_FLUSH_MARGIN)
-            return
-        wait = self.acked_at + ACK_HEAD_START - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-
-
-def _update(
-    client: WebClient, view_id: str, view: dict[str, Any], gate: AckGate | None = None
-) -> None:
-    if gate is not None:
-        gate.wait()
+async def update(client: AsyncWebClient, view_id: str, view: dict[str, Any]) -> None:
     try:
-        client.views_update(view_id=view_id, view=view)
+        await client.views_update(view_id=view_id, view=view)
     except SlackApiError as exc:
         # Usually the person closed the modal; the DM still carries a success.
         log.info("views.update failed", extra={"error": exc.response.get("error")})
 
 
-def send_dm(client: WebClient, user_id: str, text: str, dm_blocks: list[dict[str, Any]]) -> None:
-    try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.chat_postMessage(channel=channel, text=text, blocks=dm_blocks)
-    except SlackApiError as exc:
-        log.warning("dm failed", extra={"error": exc.response.get("error")})
-
-
-def finish(
-    services: Services,
-    client: WebClient,
+async def finish(
+    rt: Runtime,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
     *,
     flow: Flow,
     values: dict[str, str],
     view: Mapping[str, Any],
-    team_id: str,
-    user_id: str,
-    gate: AckGate | None = None,
-    rotation_days: int | None = None,
+    actor: Actor,
+    rotation_days: int | None,
+    auto_renew: bool,
 ) -> None:
-    """Verify, store, show the outcome. Runs after the ack."""
-    started = time.perf_counter()
-    result: VerifyResult = flow.run_verify(values, services.http)
+    """After the ack: verify and store through the service, then show the outcome."""
     view_id = str(view.get("id"))
     metadata = str(view.get("private_metadata") or "")
-    log.info(
-        "verified",
-        extra={
-            "platform": flow.id,
-            "ok": result.ok,
-            "failure": str(result.failure) if result.failure else None,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
-    if not result.ok:
-        public = {f.key: values.get(f.key, "") for f in flow.public_fields}
-        _update(
-            client,
-            view_id,
-            form_view(
-                flow,
-                private_metadata=metadata,
-                values=public,
-                problem=result,
-                default_rotation_days=services.store.rotation_days_for(flow),
-                rotation_days=rotation_days,
-            ),
-            gate,
-        )
-        log.info("submission finished", extra={"platform": flow.id, "stored": False})
-        return
+    rotating_id = str(read_metadata(metadata).get("credential") or "") or None
     try:
-        saved = services.store.save(
-            team_id=team_id,
-            user_id=user_id,
-            flow=flow,
-            values=values,
-            result=result,
-            submission_key=submission_key(view, user_id),
+        outcome = await rt.workers.slow(
+            flow.id,
+            rt.credentials.submit,
+            flow,
+            values,
+            actor=actor,
+            view_id=view_id,
+            view_hash=str(view.get("hash") or ""),
+            rotating_id=rotating_id,
             rotation_days=rotation_days,
+            auto_renew=auto_renew,
         )
     except Exception as exc:
-        log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})
-        _update(client, view_id, modals.save_failed_view(flow), gate)
-        return
-    info = saved.credential
-    rotating_id = str(read_metadata(metadata).get("credential") or "")
-    rotating = services.store.get(rotating_id) if rotating_id else None
-    if rotating is not None and (rotating.team_id, rotating.user_id) != (team_id, user_id):
-        rotating = None  # never describe someone else's key
-    view = modals.result_view(flow, info, result, replaced=saved.replaced, rotating=rotating)
-    _update(client, view_id, view, gate)
-    if not saved.duplicate:  # a retried delivery: the first one already told the person
-        send_dm(
-            client,
-            user_id,
-            messages.dm_text(flow, info),
-            messages.dm_blocks(flow, info, result, replaced=saved.replaced),
+        # The database failed before the platform was asked: nothing stored, say so.
+        log.error("submission failed", extra={"platform": flow.id, "error": type(exc).__name__})
+        outcome = None
+    if outcome is None:
+        result_view = modals.done_view(
+            "Not checked",
+            "getkey could not start the check just now (its database did not answer), so "
+            "nothing was stored. Please submit the key again in a minute.",
         )
+    elif isinstance(outcome, Rejected):
+        public = {f.key: values.get(f.key, "") for f in flow.public_fields}
+        result_view = form_view(
+            flow,
+            private_metadata=metadata,
+            values=public,
+            problem=outcome.result,
+            default_rotation_days=rt.credentials.rotation_days_for(flow),
+            rotation_days=rotation_days,
+            auto_renew=auto_renew,
+        )
+    elif isinstance(outcome, NotSaved):
+        result_view = modals.save_failed_view(flow)
+    else:
+        result_view = modals.result_view(
+            flow, outcome.info, outcome.result, replaced=outcome.replaced, rotating=outcome.rotating
+        )
+    await ack_delivered(context)
+    await update(client, view_id, result_view)
+    if isinstance(outcome, Stored) and not outcome.duplicate:
+        # The confirmation DM was written to the outbox with the credential; send it now.
+        rt.outbox.kick()
     log.info(
         "submission finished",
-        extra={"platform": flow.id, "stored": True, "duplicate": saved.duplicate},
+        extra={
+            "platform": flow.id,
+            "stored": isinstance(outcome, Stored),
+            "duplicate": isinstance(outcome, Stored) and outcome.duplicate,
+        },
     )
 
 
-def register(app: App, services: Services) -> None:
+def register(app: AsyncApp, rt: Runtime) -> None:
     @app.view(ids.FORM_VIEW)
-    def submitted(
-        ack: Ack,
+    async def submitted(
+        ack: AsyncAck,
         body: dict[str, Any],
         view: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
-        team_id, user_id = user_and_team(body)
         meta = read_metadata(view.get("private_metadata"))
         flow = catalog.get(str(meta.get("flow") or ""))
         if flow is None:
-            ack(
+            await ack(
                 response_action="update",
                 view=modals.done_view(
                     "Form expired", "This platform is no longer supported. Type `/getkey help`."
@@ -200,50 +168,53 @@ def register(app: App, services: Services) -> None:
                 ids.field_block(k if k in keys else flow.fields[0].key): msg
                 for k, msg in checked.errors.items()
             }
-            ack(response_action="errors", errors=errors)
+            await ack(response_action="errors", errors=errors)
             return
-        ack(
+        await ack(
             response_action="update",
-            view=modals.verifying_view(flow, str(view.get("private_metadata") or "")),
+            view=modals.verifying_view(
+                flow, str(view.get("private_metadata") or ""), queued=rt.workers.busy(flow.id)
+            ),
         )
-        gate = AckGate(context.get(ACK_DELIVERED))
-        finish(
-            services,
+        await finish(
+            rt,
             client,
+            context,
             flow=flow,
             values=checked.values,
             view=view,
-            team_id=team_id,
-            user_id=user_id,
-            gate=gate,
+            actor=actor_of(body),
             rotation_days=read_rotation(state),
+            auto_renew=read_auto_renew(state),
         )
 
     @app.view(ids.CONFIRM_DELETE_VIEW)
-    def confirmed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        team_id, user_id = user_and_team(body)
+    async def confirmed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = read_metadata(view.get("private_metadata"))
         credential_id = str(meta.get("credential") or "")
         try:
-            info = services.store.get(credential_id) if credential_id else None
-            mine = info is not None and info.team_id == team_id and info.user_id == user_id
-            if not mine:
-                ack(
-                    response_action="update",
-                    view=modals.done_view("Nothing to delete", "That key is no longer stored."),
-                )
-                return
-            services.store.delete(credential_id, actor=f"slack:{team_id}:{user_id}")
+            # Answered inside the ack (the modal closes with the outcome), so bounded: a database
+            # that does not answer gets a message, not Slack's timeout error.
+            outcome = await asyncio.wait_for(
+                rt.workers.quick(rt.credentials.delete, credential_id, actor_of(body)),
+                ACK_BUDGET,
+            )
         except Exception as exc:
             log.error("delete failed", extra={"error": type(exc).__name__})
-            ack(
+            await ack(
                 response_action="update",
                 view=modals.done_view(
-                    "Not deleted", "getkey could not delete it just now. Please try again."
+                    "Not deleted",
+                    "getkey could not delete it just now. Please try again; `/getkey list` "
+                    "shows what is stored.",
                 ),
             )
             return
-        ack(
-            response_action="update",
-            view=modals.deleted_view(info),
-        )
+        if not isinstance(outcome, Done):
+            # Someone else's key looks exactly like a missing one: nothing to learn from ids.
+            await ack(
+                response_action="update",
+                view=modals.done_view("Nothing to delete", "That key is no longer stored."),
+            )
+            return
+        await ack(response_action="update", view=modals.deleted_view(outcome.info))

@@ -4,7 +4,7 @@ Import from here: `from bot.store import Store, Keyring, make_engine, upgrade, C
 """
 
 from bot.store.crypto import DecryptError, Keyring, KeyringError, generate_key
-from bot.store.db import default_url, make_engine, migrate, upgrade
+from bot.store.db import make_engine, migrate, upgrade
 from bot.store.repository import (
     AuditEventInfo,
     CredentialInfo,
@@ -26,7 +26,6 @@ __all__ = [
     "RotateReport",
     "Saved",
     "Store",
-    "default_url",
     "generate_key",
     "make_engine",
     "migrate",

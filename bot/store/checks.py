@@ -52,6 +52,7 @@ class Checks(StoreCore):
                     cred.verified_at = now
                     cred.failing_notified = False
                     cred.store_name = result.store_name or cred.store_name
+                    cred.missing = list(result.missing)
                     self._redate(s, cred, result, now)
                 else:
                     if cred.status != "failing":

@@ -129,6 +129,7 @@ class Credentials(Secrets):
             days = row.rotation_days
             main = next(iter(secrets))
             cred.store_name = result.store_name or cred.store_name
+            cred.missing = list(result.missing)
             cred.identifiers = dict(row.identifiers)
             cred.masked = mask(secrets[main])
             cred.masked_field = main

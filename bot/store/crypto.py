@@ -99,11 +99,9 @@ class Keyring:
         self._order = tuple(order)
 
     @classmethod
-    def from_env(cls, value: str | None = None) -> Keyring:
-        """Parse GETKEY_ENCRYPTION_KEYS (comma-separated, newest first). With no argument the
-        process environment is read."""
-        if value is None:
-            value = os.environ.get(ENV_NAME)
+    def from_env(cls, value: str | None) -> Keyring:
+        """Parse GETKEY_ENCRYPTION_KEYS' value (comma-separated, newest first), as read by
+        bot.settings."""
         parts = [p.strip() for p in (value or "").split(",")]
         parts = [p for p in parts if p]
         if not parts:

@@ -12,7 +12,6 @@ migrations/ folder is needed at run time.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +29,6 @@ STATEMENT_TIMEOUT_MS = 30_000
 SQLITE_BEGIN = "getkey_sqlite_begin"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6765746B6579  # 'getkey': PostgreSQL advisory lock id for migrations
-
-
-def default_url() -> str:
-    """DATABASE_URL, or a SQLite file ./getkey.db in the working directory."""
-    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_URL
 
 
 def make_engine(

@@ -68,6 +68,8 @@ class CredentialBase(SQLModel):
     snoozed_until: datetime | None = _dt()
     # The owner agreed that getkey renews this credential by itself (R-Series tokens).
     auto_renew: bool = False
+    # Permissions the last verification found missing (names, never values).
+    missing: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
 
 
 class Credential(CredentialBase, table=True):

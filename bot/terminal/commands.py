@@ -96,7 +96,12 @@ def cmd_verify(
     secrets = [values.get(f.key, "") for f in flow.secret_fields]
     out("", stream)
     out(f"Checking with {flow.name}...", stream)
-    client = http or PlatformHttp()
+    if http is None:
+        from bot.commands import _settings
+
+        # GETKEY_<ID>_API_URL overrides, from the environment or .env like every command.
+        http = PlatformHttp(environ=_settings().platform_env)
+    client = http
     try:
         result = flow.run_verify(values, client)
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -278,3 +279,20 @@ def dm_blocks(
 
 def dm_text(flow: Flow, info: CredentialInfo) -> str:
     return f"Your {flow.name} key for {store_of(info)} is verified and stored."
+
+
+def owed_message(kind: str, info: CredentialInfo, now: datetime) -> dict[str, Any] | None:
+    """What an outbox intent (bot.store.outbox) says when it is sent, rendered from the
+    credential as it is now. None when there is nothing left to say."""
+    from bot.ui.reminders import OWED_STAGES, reminder_message
+
+    if kind in OWED_STAGES:
+        return reminder_message(info, OWED_STAGES[kind], now)
+    flow = catalog.get(info.platform)
+    if kind in ("stored", "replaced") and flow is not None:
+        result = VerifyResult(ok=True, missing=tuple(info.missing or ()))
+        return {
+            "text": dm_text(flow, info),
+            "blocks": dm_blocks(flow, info, result, replaced=kind == "replaced"),
+        }
+    return None

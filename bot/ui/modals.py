@@ -30,7 +30,15 @@ if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
 
 
-def verifying_view(flow: Flow, private_metadata: str) -> dict[str, Any]:
+def verifying_view(flow: Flow, private_metadata: str, *, queued: bool = False) -> dict[str, Any]:
+    """`queued`: many checks with this platform are running, so this one waits its turn (getkey
+    never sends a platform more than a bounded number at once)."""
+    wait = (
+        f"Many keys are being checked with {flow.name} right now, so yours is queued; it "
+        "starts in a moment. Keep this window open."
+        if queued
+        else "This usually takes a few seconds."
+    )
     view = View(
         type="modal",
         callback_id=ids.FORM_VIEW,
@@ -39,7 +47,7 @@ def verifying_view(flow: Flow, private_metadata: str) -> dict[str, Any]:
         private_metadata=private_metadata,
         blocks=[
             SectionBlock(text=md(f":hourglass_flowing_sand: Checking the key with {flow.name}…")),
-            ContextBlock(elements=[md("This usually takes a few seconds.")]),
+            ContextBlock(elements=[md(wait)]),
         ],
     )
     return view.to_dict()

@@ -158,13 +158,17 @@ def status_context(info: CredentialInfo, *, dates: bool = False) -> str:
     return " · ".join(parts)
 
 
-def reminder_message(info: CredentialInfo, stage: str, now: datetime) -> dict[str, Any]:
-    """Keyword arguments for chat.postMessage (without channel)."""
+def reminder_message(
+    info: CredentialInfo, stage: str, now: datetime, note: str | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for chat.postMessage (without channel). `note`: a sentence from the
+    platform side, e.g. why getkey could not renew this token by itself."""
     blocks: list[Block] = [
         SectionBlock(text=md(f"{credential_line(info)}\n{stage_reason(info, stage, now)}")),
-        ContextBlock(elements=[md(status_context(info))]),
-        credential_buttons(info),
     ]
+    if note:
+        blocks.append(SectionBlock(text=md(escape(clip(note, 1000)))))
+    blocks += [ContextBlock(elements=[md(status_context(info))]), credential_buttons(info)]
     return {
         "text": reminder_text(info, stage, now),
         "blocks": dicts(blocks),
@@ -185,3 +189,7 @@ def snoozed_note(until: datetime) -> str:
         f"Snoozed: the next reminder comes on {slack_moment(until)}. "
         "Replace the key before then if you can."
     )
+
+
+# Outbox kinds (bot.store.outbox) that are reminder-style DMs, and the stage that words them.
+OWED_STAGES = {"failing": FAILING, "renew-failed": REFRESH_FAILED}

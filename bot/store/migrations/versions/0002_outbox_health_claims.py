@@ -31,6 +31,9 @@ def upgrade() -> None:
         "credential",
         sa.Column("auto_renew", sa.Boolean, nullable=False, server_default=sa.false()),
     )
+    # Permissions the last verification found missing (names only), for the messages that
+    # are rendered later from the row (the outbox's confirmation DM).
+    op.add_column("credential", sa.Column("missing", sa.JSON, nullable=True))
 
     # Claims order by (time, id): with both in the index, a batch reads its LIMIT rows in
     # index order instead of sorting the whole due backlog first.
@@ -112,3 +115,4 @@ def downgrade() -> None:
     # Native DROP COLUMN (SQLite 3.35+): a batch copy of the table would drop the original,
     # and with foreign keys on that would cascade into the secrets.
     op.execute("ALTER TABLE credential DROP COLUMN auto_renew")
+    op.execute("ALTER TABLE credential DROP COLUMN missing")

@@ -1,26 +1,29 @@
-"""Operator commands for storage: `getkey keys generate|rotate`, `getkey db upgrade`,
-`getkey reveal`. Settings come from the environment (DATABASE_URL, GETKEY_ENCRYPTION_KEYS);
-anything an operator can fix is raised as bot.cli.UsageError, one line, no traceback.
+"""Operator commands: `getkey keys generate|rotate`, `getkey db upgrade`, `getkey reveal`,
+`getkey remind --once`. Settings come from the settings object (environment and .env);
+anything an operator can fix is raised as bot.errors.UsageError, one line, no traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
-import os
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot.cli import UsageError
+from bot.errors import UsageError
+from bot.settings import Settings, SettingsError, load_partial
 from bot.store.crypto import ENV_NAME, DecryptError, Keyring, KeyringError, generate_key
 from bot.store.db import (
     SchemaOutOfDate,
     current_revision,
-    default_url,
     display_url,
     ensure_current,
     make_engine,
@@ -29,17 +32,25 @@ from bot.store.db import (
 from bot.store.repository import CredentialInfo, CredentialNotFound, Store
 
 
-def _keyring() -> Keyring:
+def _settings() -> Settings:
     try:
-        return Keyring.from_env(os.environ.get(ENV_NAME))
+        return load_partial()
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _keyring(settings: Settings) -> Keyring:
+    try:
+        return Keyring.from_env(settings.secret("getkey_encryption_keys"))
     except KeyringError as exc:
         raise UsageError(str(exc)) from None
 
 
 @contextmanager
 def _store() -> Iterator[Store]:
-    keyring = _keyring()
-    url = default_url()
+    settings = _settings()
+    keyring = _keyring(settings)
+    url = settings.database_url
     try:
         engine = make_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -92,7 +103,7 @@ def cmd_keys_rotate() -> int:
 
 
 def cmd_db_upgrade() -> int:
-    url = default_url()
+    url = _settings().database_url
     try:
         upgrade(url)
         engine = make_engine(url)
@@ -139,9 +150,10 @@ def cmd_reveal(args: argparse.Namespace) -> int:
                         f"{r['masked']}  {r['status']}"
                     )
             return 0
-        operator = (getattr(args, "operator", None) or os.environ.get("USER") or "").strip()
+        operator = (getattr(args, "operator", None) or "").strip()
         if not operator:
             try:
+                # The login name ($USER first), as the audit trail's operator.
                 operator = getpass.getuser()
             except (KeyError, OSError):
                 operator = ""
@@ -160,4 +172,73 @@ def cmd_reveal(args: argparse.Namespace) -> int:
     else:
         for key, value in sorted(values.items()):
             print(f"{key}: {value}")
+    return 0
+
+
+# -- `getkey remind --once [--now …]` ----------------------------------------------------------
+def parse_now(text: str | None) -> datetime | None:
+    """--now as an aware UTC datetime; a naive time is taken as UTC."""
+    if text is None:
+        return None
+    raw = text.strip()
+    if raw[-1:] in ("Z", "z"):
+        raw = raw[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise UsageError(
+            f"--now {text!r} is not an ISO-8601 time; use e.g. 2030-06-01T09:00:00Z"
+        ) from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _quiet_logging(level: str) -> None:
+    """Problems (a Slack outage, a dropped reminder) as redacted JSON lines on stderr; the
+    per-reminder INFO lines would only repeat stdout. Left alone when the process already has
+    logging set up (tests, an embedding program)."""
+    from bot.logs import configure_logging, install_redaction
+
+    install_redaction()
+    if not logging.getLogger().handlers:
+        configure_logging(level if level in ("ERROR", "CRITICAL") else "WARNING")
+
+
+def cmd_remind(now: str | None) -> int:
+    """Run one sweep as if it were `now` and send what the outbox owes; one line per DM."""
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
+
+    when = parse_now(now)
+    try:
+        # No Slack requests are received here, so no signing secret is needed.
+        settings = load_settings(http_mode=False)
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    _quiet_logging(settings.log_level)
+    try:
+        rt = Runtime.from_settings(settings)
+    except KeyringError as exc:
+        raise UsageError(f"{ENV_NAME}: {str(exc).rstrip('.')}.") from None
+
+    async def once() -> list[Any]:
+        try:
+            sent = await rt.sweep.run(when)
+            return sent + await rt.outbox.drain()
+        finally:
+            await rt.clients.close()
+
+    try:
+        sent = asyncio.run(once())
+    except Exception as exc:
+        # The text may quote the database URL (with its password): the type only.
+        raise UsageError(
+            f"the sweep failed ({type(exc).__name__}); check DATABASE_URL and run "
+            "`getkey db upgrade`"
+        ) from None
+    finally:
+        rt.close()
+    for item in sent:
+        print(item.line())
+    moment = f" as of {when.isoformat()}" if when else ""
+    print(f"{len(sent)} reminder{'' if len(sent) == 1 else 's'} sent{moment}", file=sys.stderr)
     return 0

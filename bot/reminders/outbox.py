@@ -1,0 +1,103 @@
+"""Sends what the outbox owes: confirmations of stored keys and "no longer works" notices.
+
+The store writes each message intent in the same transaction as the change it reports, so a
+crash between the change and the DM loses nothing: whichever process drains next sends it.
+Intents are claimed with a lease (each goes out once however many processes drain), rendered
+from the credential as it is now, sent, then closed; a failed send is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import utcnow
+from bot.messenger import Deferred, Messenger, SlackDown, Undeliverable
+from bot.reminders.sweep import Sent
+from bot.workers import Workers
+
+if TYPE_CHECKING:
+    from bot.store import CredentialInfo, OutboxItem, Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+LEASE_SECONDS = 120
+
+# kind → (credential info, now) → chat.postMessage arguments; None: nothing to say any more.
+Renderer = Callable[[str, "CredentialInfo", datetime], "dict[str, Any] | None"]
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        store: Store,
+        messenger: Messenger,
+        workers: Workers,
+        render: Renderer,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.messenger = messenger
+        self.workers = workers
+        self.render = render
+        self.clock = clock
+        self._running: asyncio.Lock | None = None
+        self._again = False
+
+    def kick(self) -> None:
+        """Drain soon, from the running loop (after a submission stored something)."""
+        task = asyncio.get_running_loop().create_task(self.drain())
+        self.workers.track(task)
+
+    async def drain(self) -> list[Sent]:
+        """Send everything due now. Concurrent calls coalesce into one more pass."""
+        if self._running is None:
+            self._running = asyncio.Lock()
+        if self._running.locked():
+            self._again = True
+            return []
+        sent: list[Sent] = []
+        async with self._running:
+            while True:
+                self._again = False
+                batch = await self.workers.quick(
+                    self.store.claim_outbox, self.clock(), limit=BATCH, lease_seconds=LEASE_SECONDS
+                )
+                results = await asyncio.gather(*(self._one(item) for item in batch))
+                sent.extend(r for r in results if isinstance(r, Sent))
+                if "down" in results or (len(batch) < BATCH and not self._again):
+                    return sent
+
+    async def _one(self, item: OutboxItem) -> Sent | str | None:
+        try:
+            info = (
+                await self.workers.quick(self.store.get, item.credential_id)
+                if item.credential_id
+                else None
+            )
+            message = self.render(item.kind, info, self.clock()) if info is not None else None
+            if message is None:
+                # The credential was deleted since, or the kind is unknown: nothing to say.
+                await self.workers.quick(self.store.outbox_drop, item.id, reason="nothing to send")
+                return None
+            await self.messenger.send(item.team_id, item.user_id, message)
+        except (SlackDown, Deferred) as exc:
+            await self.workers.quick(self.store.outbox_retry, item.id, error=str(exc))
+            return "down" if isinstance(exc, SlackDown) else None
+        except Undeliverable as exc:
+            await self.workers.quick(self.store.outbox_drop, item.id, reason=exc.error)
+            return None
+        except Exception as exc:
+            log.error("outbox message failed", extra={"error": type(exc).__name__})
+            await self.workers.quick(
+                self.store.outbox_retry, item.id, error=type(exc).__name__
+            )
+            return None
+        await self.workers.quick(self.store.outbox_sent, item.id)
+        log.info("message sent", extra={"kind": item.kind})
+        return Sent.of(info, item.kind)

@@ -1,0 +1,139 @@
+"""Everything a listener, the background jobs and the CLI need, built once per process from
+the settings and passed in explicitly (tests build one against local servers and a temporary
+database). Nothing here decides anything: it wires the pieces that do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.clock import utcnow
+from bot.credentials import CredentialService
+from bot.messenger import Messenger
+from bot.reminders.interrupted import tell_interrupted
+from bot.reminders.outbox import OutboxSender
+from bot.reminders.recheck import Recheck
+from bot.reminders.sweep import Sweep
+from bot.settings import Settings
+from bot.slack_client import SlackClients
+from bot.store import Keyring, Store, make_engine
+from bot.ui.messages import owed_message
+from bot.ui.reminders import reminder_message
+from bot.workers import Workers
+from flows.http import PlatformHttp
+
+log = logging.getLogger(__name__)
+
+# In-flight verifications get this long to finish after SIGTERM before the process exits.
+DRAIN_SECONDS = 12.0
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    http: PlatformHttp
+    clients: SlackClients
+    workers: Workers
+    credentials: CredentialService
+    messenger: Messenger
+    sweep: Sweep
+    recheck: Recheck
+    outbox: OutboxSender
+    clock: Callable[[], datetime] = utcnow
+    _scheduler: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        http: PlatformHttp | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        user_gap: float | None = None,
+    ) -> Runtime:
+        """Open the database and the keyring. Raises bot.store.KeyringError for a bad
+        GETKEY_ENCRYPTION_KEYS (the caller turns it into one line)."""
+        keyring = Keyring.from_env(settings.secret("getkey_encryption_keys") or None)
+        store = Store(
+            make_engine(settings.database_url),
+            keyring,
+            clock=clock,
+            rotation_days_override=settings.getkey_rotation_days,
+        )
+        http = http or PlatformHttp(environ=settings.platform_env)
+        clients = SlackClients(settings.slack_api_url, settings.secret("slack_bot_token") or None)
+        workers = Workers()
+        credentials = CredentialService(
+            store, http, clock=clock, platform_env=settings.platform_env
+        )
+        messenger = Messenger(
+            clients.for_team, **({} if user_gap is None else {"user_gap": user_gap})
+        )
+        return cls(
+            settings=settings,
+            store=store,
+            http=http,
+            clients=clients,
+            workers=workers,
+            credentials=credentials,
+            messenger=messenger,
+            sweep=Sweep(store, messenger, credentials, workers, reminder_message, clock=clock),
+            recheck=Recheck(store, credentials, workers, clock=clock),
+            outbox=OutboxSender(store, messenger, workers, owed_message, clock=clock),
+            clock=clock,
+        )
+
+    # -- health -------------------------------------------------------------------------------
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """For /healthz: the database answers and takes a write, and the keyring can decrypt
+        what is stored (bot.store.health)."""
+        report = await self.workers.quick(self.store.health)
+        details: dict[str, Any] = {
+            "database": report.database,
+            "writable": report.writable,
+            "keyring": report.keyring,
+        }
+        if report.problems:
+            details["problem"] = "; ".join(report.problems)
+        return report.ok, details
+
+    # -- background work ----------------------------------------------------------------------
+    async def start_background(self) -> None:
+        from bot.reminders.scheduler import start_scheduler
+
+        await self.workers.quick(self.store.ensure_canary)
+        self._scheduler = start_scheduler(
+            sweep=self.sweep.run,
+            recheck=self._recheck_then_send,
+            outbox=self.outbox.drain,
+            interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
+            every=self.settings.getkey_sweep_seconds,
+        )
+
+    async def _recheck_then_send(self) -> None:
+        if await self.recheck.run():
+            await self.outbox.drain()
+
+    async def shutdown(self) -> None:
+        """Stop ticking, let in-flight verifications finish, send what they owe."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        left = await self.workers.drain(DRAIN_SECONDS)
+        if left:
+            log.warning("shutdown left work unfinished", extra={"count": left})
+        try:
+            await asyncio.wait_for(self.outbox.drain(), 3.0)
+        except Exception as exc:
+            log.warning("outbox not drained at shutdown", extra={"error": type(exc).__name__})
+        await self.clients.close()
+
+    def close(self) -> None:
+        self.workers.close()
+        self.http.close()
+        self.store.engine.dispose()
