@@ -4,8 +4,9 @@ modal shows the verified result (views.update recorded by the Slack stand-in).
 
 getkey: each person first opens the form the real way (/getkey wix, press the guide's
 button, the modal arrives through views.open); then all N submissions are sent at once from
-this process (aiohttp, one connection each). The bare Bolt apps (bench/bare_bolt.py) do the
-same work in the least code: ack "Verifying…", one call to the platform, views.update.
+this process (raw asyncio sockets, one connection each). The bare Bolt apps
+(bench/bare_bolt.py) do the same work in the least code: ack "Verifying…", one call to
+the platform, views.update.
 Stand-ins (Slack and the 1 s Wix) run in their own asyncio process.
 
     python bench/submissions.py [--sizes 200,500] [--runs 3] [--delay 1.0] [--wait 60]
@@ -22,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -78,30 +79,43 @@ def open_forms(app_url: str, stand: h.StandIns, users: list[str]) -> list[dict[s
             return list(pool.map(one, users))
 
 
+def raw_request(url: str, body: str, headers: dict[str, str]) -> tuple[str, int, bytes]:
+    """(host, port, bytes) of one HTTP/1.1 POST that closes its connection afterwards."""
+    parts = urlsplit(url)
+    lines = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}",
+             f"Content-Length: {len(body.encode())}", "Connection: close",
+             *(f"{k}: {v}" for k, v in headers.items())]
+    data = ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+    return parts.hostname or "", parts.port or 80, data
+
+
 async def fire(url: str, bodies: list[str]) -> tuple[float, list[float], int]:
-    """Send every body at once; (moment sent, ack latencies, failures)."""
+    """Send every body at once, each on its own connection; (moment sent, ack latencies,
+    failures). Raw asyncio sockets with the requests built beforehand, so that the client's
+    own work adds as little as possible to what is measured."""
     signer = h.Signer()
-    signed = [(body.encode(), signer.headers(body)) for body in bodies]
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    requests = [raw_request(url, body, signer.headers(body)) for body in bodies]
     acks: list[float] = []
     failed = 0
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=120)) as session:
-        async def one(data: bytes, headers: dict[str, str]) -> None:
-            nonlocal failed
-            started = time.monotonic()
-            try:
-                async with session.post(url, data=data, headers=headers) as reply:
-                    await reply.read()
-                    if reply.status != 200:
-                        failed += 1
-                        return
-                acks.append(time.monotonic() - started)
-            except (aiohttp.ClientError, TimeoutError):
-                failed += 1
 
-        start = time.monotonic()
-        await asyncio.gather(*(one(d, hd) for d, hd in signed))
+    async def one(host: str, port: int, data: bytes) -> None:
+        nonlocal failed
+        started = time.monotonic()
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(data)
+            status = (await reader.readline()).split()
+            await reader.read()  # the rest, until the server closes
+            writer.close()
+            if len(status) < 2 or status[1] != b"200":
+                failed += 1
+                return
+            acks.append(time.monotonic() - started)
+        except OSError:
+            failed += 1
+
+    start = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*(one(*r) for r in requests)), 180)
     return start, acks, failed
 
 
