@@ -43,7 +43,7 @@ _HOW_TO_FIX: dict[str, str] = {
     "(comma-separated, newest first)",
     "GETKEY_ROTATION_DAYS": "use a whole number of days (1 or more), or unset it",
     "GETKEY_SWEEP_SECONDS": "use a whole number of seconds (5 or more), or unset it",
-    "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 200, or unset it",
+    "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 512, or unset it",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
 }
 
@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     getkey_encryption_keys: SecretStr | None = None
     getkey_rotation_days: int | None = Field(default=None, ge=1)
     getkey_sweep_seconds: int = Field(default=60, ge=5)
-    # Bolt's default executor has 5 threads; each verification holds one for up to 15 s.
-    getkey_listener_threads: int = Field(default=32, ge=2, le=200)
+    # Threads that run verifications and re-checks (never the acks, which run on the event
+    # loop); each platform gets at most half of them, so one slow platform cannot take all.
+    getkey_listener_threads: int = Field(default=128, ge=2, le=512)
     log_level: str = "INFO"
     # GETKEY_<PLATFORM>_API_URL overrides and platform app credentials (e.g.
     # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather

@@ -106,12 +106,7 @@ class Sweep:
                 return sent
 
     def _settle(self, done: list[int], back: list[int]) -> None:
-        mark_many = getattr(self.store, "mark_sent_many", None)
-        if callable(mark_many):
-            mark_many(done)
-        else:
-            for reminder_id in done:
-                self.store.mark_sent(reminder_id)
+        self.store.mark_sent_many(done)
         for reminder_id in back:
             self.store.release(reminder_id)
 
