@@ -24,6 +24,7 @@ from bot.slack_client import SlackClients
 from bot.store import Keyring, Store, make_engine
 from bot.ui.messages import owed_message
 from bot.ui.reminders import reminder_message
+from bot.webhooks import WebhookSender
 from bot.workers import Workers
 from flows.http import PlatformHttp
 
@@ -45,6 +46,7 @@ class Runtime:
     sweep: Sweep
     recheck: Recheck
     outbox: OutboxSender
+    webhooks: WebhookSender
     clock: Callable[[], datetime] = utcnow
     _scheduler: Any = field(default=None, repr=False)
 
@@ -86,6 +88,7 @@ class Runtime:
             sweep=Sweep(store, messenger, credentials, workers, reminder_message, clock=clock),
             recheck=Recheck(store, credentials, workers, clock=clock),
             outbox=OutboxSender(store, messenger, workers, owed_message, clock=clock),
+            webhooks=WebhookSender(store, workers, clock=clock),
             clock=clock,
         )
 
@@ -114,6 +117,7 @@ class Runtime:
             outbox=self.outbox.drain,
             interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
             every=self.settings.getkey_sweep_seconds,
+            webhooks=self.webhooks.drain,
         )
 
     async def _recheck_then_send(self) -> None:
