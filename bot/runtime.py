@@ -19,6 +19,7 @@ from bot.reminders.interrupted import tell_interrupted
 from bot.reminders.outbox import OutboxSender
 from bot.reminders.recheck import Recheck
 from bot.reminders.sweep import Sweep
+from bot.requests import Limits, RequestService
 from bot.settings import Settings
 from bot.slack_client import SlackClients
 from bot.store import Keyring, Store, make_engine
@@ -47,6 +48,7 @@ class Runtime:
     recheck: Recheck
     outbox: OutboxSender
     webhooks: WebhookSender
+    requests: RequestService
     clock: Callable[[], datetime] = utcnow
     _scheduler: Any = field(default=None, repr=False)
 
@@ -89,6 +91,7 @@ class Runtime:
             recheck=Recheck(store, credentials, workers, clock=clock),
             outbox=OutboxSender(store, messenger, workers, owed_message, clock=clock),
             webhooks=WebhookSender(store, workers, clock=clock),
+            requests=RequestService(store, credentials, Limits.of(settings)),
             clock=clock,
         )
 

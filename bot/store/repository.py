@@ -24,6 +24,7 @@ from bot.store.info import (
 )
 from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
+from bot.store.requests import Requests
 from bot.store.tokens import ApiTokens
 from bot.store.webhooks import Webhooks
 
@@ -42,6 +43,7 @@ __all__ = [
 
 
 class Store(
-    Credentials, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes, ApiTokens, Webhooks
+    Credentials, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes, ApiTokens, Webhooks,
+    Requests,
 ):
     """One per process, shared by threads (see bot.store.base)."""
