@@ -45,6 +45,26 @@ def build_parser() -> argparse.ArgumentParser:
     reveal.add_argument("--team", help="with --list: only this workspace")
     reveal.add_argument("--json", action="store_true", help="machine-readable output")
     reveal.add_argument("--operator", help="name recorded in the audit log (default: $USER)")
+    tokens = sub.add_parser("api-tokens", help="tokens of the tool API (docs/handoff.md)")
+    tokens_sub = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
+    create = tokens_sub.add_parser("create", help="create a token (printed once)")
+    create.add_argument("--team", required=True, help="Slack workspace id (T…)")
+    create.add_argument("--name", required=True, help="who uses it, e.g. migration-tool")
+    create.add_argument("--platform", action="append", help="only this platform (repeatable)")
+    listing = tokens_sub.add_parser("list", help="list tokens (never the tokens themselves)")
+    listing.add_argument("--team")
+    revoke = tokens_sub.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("--team", required=True)
+    revoke.add_argument("--name", required=True)
+
+    hooks = sub.add_parser("webhooks", help="outbound webhooks (docs/handoff.md)")
+    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    hook_set = hooks_sub.add_parser("set", help="set a workspace's webhook (secret printed once)")
+    hook_set.add_argument("--team", required=True)
+    hook_set.add_argument("--url", required=True)
+    hook_rm = hooks_sub.add_parser("remove", help="remove a workspace's webhook")
+    hook_rm.add_argument("--team", required=True)
+    hooks_sub.add_parser("list", help="list webhooks")
     return parser
 
 
@@ -84,6 +104,14 @@ def run(args: argparse.Namespace) -> int:
         from bot import commands
 
         return commands.cmd_reveal(args)
+    if cmd == "api-tokens":
+        from bot.tool_commands import cmd_api_tokens
+
+        return cmd_api_tokens(args)
+    if cmd == "webhooks":
+        from bot.tool_commands import cmd_webhooks
+
+        return cmd_webhooks(args)
     raise UsageError(f"unknown command {cmd}")
 
 

@@ -184,16 +184,19 @@ class CredentialService:
         rotating_id: str | None = None,
         rotation_days: int | None = None,
         auto_renew: bool = False,
+        provided_by: str | None = None,
     ) -> SubmitOutcome:
         """Verify live, then store encrypted and plan reminders, in that order: nothing the
-        platform refused is ever stored. `values` have passed `flow.check`."""
+        platform refused is ever stored. `values` have passed `flow.check`. `provided_by`: who
+        typed it in for `actor` (a request, bot.requests); `actor` owns the result."""
         # Written before the platform is asked and removed with the outcome: after a crash, the
         # person is told to submit again (the row names the view, never a value).
         self.store.submission_started(
             view_id, team_id=actor.team_id, user_id=actor.user_id, platform=flow.id
         )
         return self._submit(
-            flow, values, actor, view_id, view_hash, rotating_id, rotation_days, auto_renew
+            flow, values, actor, view_id, view_hash, rotating_id, rotation_days, auto_renew,
+            provided_by,
         )
 
     def _submit(
@@ -206,6 +209,7 @@ class CredentialService:
         rotating_id: str | None,
         rotation_days: int | None,
         auto_renew: bool,
+        provided_by: str | None = None,
     ) -> SubmitOutcome:
         started = time.perf_counter()
         result = flow.run_verify(values, self.http)
@@ -233,6 +237,7 @@ class CredentialService:
                 auto_renew=auto_renew if flow.renewal_consent else None,
                 # Cleared in the same transaction as the save.
                 pending_view_id=view_id,
+                provided_by=provided_by,
             )
         except Exception as exc:
             log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})

@@ -19,11 +19,13 @@ from bot.reminders.interrupted import tell_interrupted
 from bot.reminders.outbox import OutboxSender
 from bot.reminders.recheck import Recheck
 from bot.reminders.sweep import Sweep
+from bot.requests import Limits, RequestService
 from bot.settings import Settings
 from bot.slack_client import SlackClients
 from bot.store import Keyring, Store, make_engine
 from bot.ui.messages import owed_message
 from bot.ui.reminders import reminder_message
+from bot.webhooks import WebhookSender
 from bot.workers import Workers
 from flows.http import PlatformHttp
 
@@ -45,6 +47,8 @@ class Runtime:
     sweep: Sweep
     recheck: Recheck
     outbox: OutboxSender
+    webhooks: WebhookSender
+    requests: RequestService
     clock: Callable[[], datetime] = utcnow
     _scheduler: Any = field(default=None, repr=False)
 
@@ -87,6 +91,8 @@ class Runtime:
             sweep=Sweep(store, messenger, credentials, workers, reminder_message, clock=clock),
             recheck=Recheck(store, credentials, workers, clock=clock),
             outbox=OutboxSender(store, messenger, workers, owed_message, clock=clock),
+            webhooks=WebhookSender(store, workers, clock=clock),
+            requests=RequestService(store, credentials, Limits.of(settings)),
             clock=clock,
         )
 
@@ -115,6 +121,7 @@ class Runtime:
             outbox=self.outbox.drain,
             interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
             every=self.settings.getkey_sweep_seconds,
+            webhooks=self.webhooks.drain,
         )
 
     async def _recheck_then_send(self) -> None:

@@ -76,11 +76,15 @@ async def check_token(rt: Runtime) -> None:
 
 def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
     """The configured uvicorn server for HTTP mode (built inside the serving loop)."""
+    from bot.api import api_routes
     from bot.web import make_asgi_app, make_server
 
     app = build_app(rt)
     asgi = make_asgi_app(
-        bolt_app=app, signing_secret=rt.settings.secret("slack_signing_secret"), health=rt.health
+        bolt_app=app,
+        signing_secret=rt.settings.secret("slack_signing_secret"),
+        health=rt.health,
+        extra_routes=api_routes(rt),
     )
     return make_server(
         asgi, host, port, on_startup=rt.start_background, on_shutdown=rt.shutdown

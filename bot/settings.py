@@ -45,6 +45,10 @@ _HOW_TO_FIX: dict[str, str] = {
     "GETKEY_SWEEP_SECONDS": "use a whole number of seconds (5 or more), or unset it",
     "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 512, or unset it",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
+    "GETKEY_MAX_OPEN_REQUESTS": "use a whole number between 1 and 1000, or unset it",
+    "GETKEY_REQUEST_NUDGE_DAYS": "use a whole number of days (1 or more), or unset it",
+    "GETKEY_REQUEST_EXPIRE_DAYS": "use a whole number of days (1 or more), or unset it",
+    "GETKEY_API_RATE_PER_MINUTE": "use a whole number of requests (1 or more), or unset it",
 }
 
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9-]+")
@@ -74,6 +78,11 @@ class Settings(BaseSettings):
     # loop); each platform gets at most half of them, so one slow platform cannot take all.
     getkey_listener_threads: int = Field(default=128, ge=2, le=512)
     log_level: str = "INFO"
+    # Hand-off (issue 12): requests made to someone else, and the tool API.
+    getkey_max_open_requests: int = Field(default=10, ge=1, le=1000)
+    getkey_request_nudge_days: int = Field(default=2, ge=1)
+    getkey_request_expire_days: int = Field(default=7, ge=1)
+    getkey_api_rate_per_minute: int = Field(default=120, ge=1)
     # GETKEY_<PLATFORM>_API_URL overrides and platform app credentials (e.g.
     # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather
     # than declared one by one. The only way flows see the environment.

@@ -126,6 +126,8 @@ class Route:
     handler: Handler
     methods: tuple[str, ...] = ("GET",)
     max_body: int = 64 * 1024
+    # Also answers every path under `path` (which then ends with "/"), e.g. /api/v1/things/<id>.
+    prefix: bool = False
 
 
 # -- Slack events -------------------------------------------------------------------------
@@ -307,7 +309,7 @@ def make_asgi_app(
 async def _http(routes: Mapping[str, Route], scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
     method = str(scope.get("method", "GET"))
-    route = routes.get(str(scope.get("path", "")))
+    route = routes.get(str(scope.get("path", ""))) or _under(routes, str(scope.get("path", "")))
     request = Request(
         method=method,
         path=str(scope.get("path", "")),
@@ -344,6 +346,11 @@ async def _http(routes: Mapping[str, Route], scope: Scope, receive: Receive, sen
             "ms": round((time.perf_counter() - started) * 1000, 1),
             **request.log_extra,
         })
+
+
+def _under(routes: Mapping[str, Route], path: str) -> Route | None:
+    found = [r for r in routes.values() if r.prefix and path.startswith(r.path)]
+    return max(found, key=lambda r: len(r.path)) if found else None
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.api import api_routes
 from bot.app import build_app
 from bot.runtime import Runtime
 from bot.settings import load_settings
@@ -80,7 +81,10 @@ def start_bot(
     async def main() -> None:
         app = build_app(runtime)
         asgi = make_asgi_app(
-            bolt_app=app, signing_secret=SIGNING_SECRET, health=runtime.health
+            bolt_app=app,
+            signing_secret=SIGNING_SECRET,
+            health=runtime.health,
+            extra_routes=api_routes(runtime),
         )
         # No scheduler: tests run sweeps themselves, at the moments they choose.
         server = make_server(asgi, "127.0.0.1", port, on_shutdown=runtime.shutdown)

@@ -121,5 +121,12 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             await _guarded(
                 "delete", respond, lambda: start_delete(rt, body, rest.strip(), respond, client)
             )
+        elif word == "request":
+            from bot.listeners.requests import start_request
+
+            await ack()
+            await _guarded(
+                "request", respond, lambda: start_request(rt, body, rest, respond, client)
+            )
         else:
             await answer_platform(ack, text)

@@ -86,19 +86,27 @@ async def finish(
     view_id = str(view.get("id"))
     metadata = str(view.get("private_metadata") or "")
     rotating_id = str(read_metadata(metadata).get("credential") or "") or None
+    request_id = str(read_metadata(metadata).get("request") or "")
     try:
-        outcome = await rt.workers.slow(
-            flow.id,
-            rt.credentials.submit,
-            flow,
-            values,
-            actor=actor,
-            view_id=view_id,
-            view_hash=str(view.get("hash") or ""),
-            rotating_id=rotating_id,
-            rotation_days=rotation_days,
-            auto_renew=auto_renew,
-        )
+        if request_id:  # typed in for someone who asked (bot.requests): stored for them
+            from bot.listeners.requests import submit_for_requester
+
+            outcome = await submit_for_requester(
+                rt, client, request_id, flow, values, actor, view, rotation_days
+            )
+        else:
+            outcome = await rt.workers.slow(
+                flow.id,
+                rt.credentials.submit,
+                flow,
+                values,
+                actor=actor,
+                view_id=view_id,
+                view_hash=str(view.get("hash") or ""),
+                rotating_id=rotating_id,
+                rotation_days=rotation_days,
+                auto_renew=auto_renew,
+            )
     except Exception as exc:
         # The database failed before the platform was asked: nothing stored, say so.
         log.error("submission failed", extra={"platform": flow.id, "error": type(exc).__name__})

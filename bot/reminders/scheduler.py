@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 RECHECK_EVERY_SECONDS = 300
 OUTBOX_EVERY_SECONDS = 10
 INTERRUPTED_EVERY_SECONDS = 60
+WEBHOOKS_EVERY_SECONDS = 5
 
 
 def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
@@ -38,6 +39,7 @@ def start_scheduler(
     outbox: Callable[[], Awaitable[Any]],
     interrupted: Callable[[], Awaitable[Any]],
     every: int,
+    webhooks: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncIOScheduler:
     """Start on the running event loop; `scheduler.shutdown(wait=False)` stops it."""
     scheduler = AsyncIOScheduler(
@@ -51,6 +53,9 @@ def start_scheduler(
         ("recheck", recheck, RECHECK_EVERY_SECONDS, timedelta(seconds=30), 30),
         ("outbox", outbox, OUTBOX_EVERY_SECONDS, timedelta(seconds=2), 2),
         ("interrupted", interrupted, INTERRUPTED_EVERY_SECONDS, timedelta(seconds=3), 5),
+        # Webhook deliveries are due on their own backoff schedule; a tick only looks.
+        *([("webhooks", webhooks, WEBHOOKS_EVERY_SECONDS, timedelta(seconds=2), 2)]
+          if webhooks is not None else []),
     )
     for name, work, seconds, first, jitter in jobs:
         scheduler.add_job(

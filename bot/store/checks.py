@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from bot.clock import as_utc
-from bot.store import audit, outbox, schedule
+from bot.store import audit, changes, outbox, schedule
 from bot.store.base import StoreCore
 from bot.store.info import CredentialInfo
 from bot.store.models import Credential, Reminder
@@ -56,7 +56,9 @@ class Checks(StoreCore):
                     self._redate(s, cred, result, now)
                 else:
                     if cred.status != "failing":
+                        cred.status = "failing"  # before the change log copies it
                         outbox.enqueue(s, failure_kind, cred, now)
+                        changes.record(s, changes.FAILING, team_id=cred.team_id, at=now, cred=cred)
                     cred.status = "failing"
                 audit.record(
                     s,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import as_utc
-from bot.store import schedule
+from bot.store import changes, schedule
 from bot.store.base import StoreCore
 from bot.store.info import CredentialInfo, DueReminder
 from bot.store.models import Credential, Reminder
@@ -127,6 +127,12 @@ class Claims(StoreCore):
                 reminder.claimed_until = None
                 if reminder.kind == "rotation":
                     schedule.plan_overdue(s, reminder)
+                elif reminder.kind == "expiry":
+                    cred = s.get(Credential, reminder.credential_id)
+                    if cred is not None:  # tools hear of an expiry when the owner does
+                        changes.record(
+                            s, changes.EXPIRING, team_id=cred.team_id, at=now, cred=cred
+                        )
 
     def release(self, reminder_id: int) -> None:
         """Give a claim back (sending failed): the next sweep picks the reminder up again."""

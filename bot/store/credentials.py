@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import as_utc
-from bot.store import audit, outbox, schedule
+from bot.store import audit, changes, outbox, schedule
 from bot.store.checks import RECHECK_EVERY
 from bot.store.info import CredentialInfo, Saved
 from bot.store.models import Credential, PendingSubmission, Reminder, SecretValue, Submission
@@ -29,6 +29,7 @@ class _Incoming:
     owner: dict[str, str]  # the unique key: team_id, user_id, platform, identity
     identifiers: dict[str, str]
     rotation_days: int
+    provided_by: str | None = None
 
 
 class Credentials(Secrets):
@@ -51,11 +52,13 @@ class Credentials(Secrets):
         submission_key: str | None = None,
         auto_renew: bool | None = None,
         pending_view_id: str | None = None,
+        provided_by: str | None = None,
     ) -> Saved:
         """Store a verified credential, replacing the same one of the same person.
         `auto_renew`: the owner lets getkey renew it alone (None keeps what a replaced
         credential had, else False). `pending_view_id`: the verification this finishes
-        (its pending row goes in the same transaction)."""
+        (its pending row goes in the same transaction). `provided_by`: who typed it in for
+        the owner when it was asked of them (bot.requests)."""
         secrets = {f.key: values[f.key] for f in flow.secret_fields if values.get(f.key)}
         if not secrets:
             raise ValueError(f"{flow.name}: no secret value to store")
@@ -73,6 +76,7 @@ class Credentials(Secrets):
             },
             identifiers=identifiers,
             rotation_days=self.rotation_days_for(flow, rotation_days),
+            provided_by=provided_by,
         )
         for attempt in range(1, _SAVE_ATTEMPTS + 1):
             try:
@@ -146,13 +150,17 @@ class Credentials(Secrets):
             cred.failing_notified = False
             if auto_renew is not None or not replaced:
                 cred.auto_renew = bool(auto_renew)
+            cred.provided_by = row.provided_by
             s.flush()  # the credential row must exist before rows that reference it
             s.add_all(self._encrypt(cred, field, value) for field, value in secrets.items())
             schedule.plan(s, cred, now)
             action = "replaced" if replaced else "stored"
             detail = _save_detail(cred, secrets.keys(), result)
-            audit.record(s, action, actor=cred.user_id, at=now, cred=cred, detail=detail)
+            actor = row.provided_by or cred.user_id
+            audit.record(s, action, actor=actor, at=now, cred=cred, detail=detail)
             outbox.enqueue(s, outbox.REPLACED if replaced else outbox.STORED, cred, now)
+            event = changes.VERIFIED if result.ok else changes.FAILING
+            changes.record(s, event, team_id=cred.team_id, at=now, cred=cred)
             if submission_key:
                 s.add(
                     Submission(
@@ -198,6 +206,7 @@ class Credentials(Secrets):
                 return False
             detail = f"version {cred.version}"
             audit.record(s, "deleted", actor=actor, at=now, cred=cred, detail=detail)
+            changes.record(s, changes.DELETED, team_id=cred.team_id, at=now, cred=cred)
             # Explicit deletes rather than trusting every backend's cascade settings.
             s.execute(sa.delete(Submission).where(Submission.credential_id == credential_id))
             s.execute(sa.delete(Reminder).where(Reminder.credential_id == credential_id))

@@ -70,6 +70,8 @@ class CredentialBase(SQLModel):
     auto_renew: bool = False
     # Permissions the last verification found missing (names, never values).
     missing: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    # Who typed it in when it was asked of them (a request); None when the owner did.
+    provided_by: str | None = Field(default=None, max_length=32)
 
 
 class Credential(CredentialBase, table=True):
@@ -238,7 +240,10 @@ class Heartbeat(SQLModel, table=True):
     at: datetime = _dt(nullable=False)
 
 
+# The hand-off tables live in their own module (imported here so metadata has them).
+from bot.store.handoff_models import HANDOFF_TABLES  # noqa: E402
+
 TABLES = (
     "submission", "audit_event", "reminder", "secret_value", "credential", "outbox",
-    "pending_submission", "key_canary", "heartbeat",
+    "pending_submission", "key_canary", "heartbeat", *HANDOFF_TABLES,
 )  # fmt: skip

@@ -9,6 +9,7 @@ hold a secret; only `reveal()` and `secret_values()` decrypt, and `reveal()` is 
 from __future__ import annotations
 
 from bot.store.audit import AuditReads
+from bot.store.changes import Changes
 from bot.store.checks import Checks
 from bot.store.claims import Claims
 from bot.store.credentials import Credentials
@@ -23,6 +24,9 @@ from bot.store.info import (
 )
 from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
+from bot.store.requests import Requests
+from bot.store.tokens import ApiTokens
+from bot.store.webhooks import Webhooks
 
 __all__ = [
     "AuditEventInfo",
@@ -38,5 +42,8 @@ __all__ = [
 ]
 
 
-class Store(Credentials, Checks, Claims, Outbox, Pending, AuditReads, Health):
+class Store(
+    Credentials, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes, ApiTokens, Webhooks,
+    Requests,
+):
     """One per process, shared by threads (see bot.store.base)."""

@@ -1,0 +1,148 @@
+"""The change log: what happened to a workspace's credentials and requests, in order.
+
+A change is written in the transaction of what it reports, together with one webhook delivery
+per webhook of the workspace (bot.store.webhooks sends them), so neither the API's change feed
+nor a webhook can miss a committed change or report one that was rolled back. Rows carry
+metadata only: ids, platform, store name, status, dates. Never a secret, not even masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.store.base import StoreCore
+from bot.store.handoff_models import ChangeEvent, Webhook, WebhookDelivery
+from bot.store.models import Credential
+
+VERIFIED = "credential.verified"
+FAILING = "credential.failing"
+EXPIRING = "credential.expiring"
+DELETED = "credential.deleted"
+REQUEST_EXPIRED = "request.expired"
+EVENT_TYPES = (VERIFIED, FAILING, EXPIRING, DELETED, REQUEST_EXPIRED)
+
+
+def credential_data(cred: Credential) -> dict[str, Any]:
+    """What a tool may know about a credential without fetching it (no value, no mask)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": cred.id,
+        "platform": cred.platform,
+        "identity": cred.identity,
+        "store_name": cred.store_name,
+        "status": cred.status,
+        "owner": cred.user_id,
+        "provided_by": cred.provided_by,
+        "version": cred.version,
+        "verified_at": iso(cred.verified_at),
+        "expires_at": iso(cred.expires_at),
+        "rotation_due_at": iso(cred.rotation_due_at),
+        "missing_permissions": list(cred.missing or []),
+    }
+
+
+def record(
+    session: Session,
+    event_type: str,
+    *,
+    team_id: str,
+    at: datetime,
+    cred: Credential | None = None,
+    data: dict[str, Any] | None = None,
+) -> int:
+    """Add a change (and its webhook deliveries) to the caller's transaction. Returns its id."""
+    payload: dict[str, Any] = {"credential": credential_data(cred)} if cred is not None else {}
+    payload.update(data or {})
+    row = ChangeEvent(
+        team_id=team_id,
+        type=event_type,
+        at=at,
+        credential_id=cred.id if cred is not None else None,
+        platform=cred.platform if cred is not None else payload.get("platform"),
+        data=payload,
+    )
+    session.add(row)
+    session.flush()
+    hooks = session.scalars(sa.select(Webhook.id).where(Webhook.team_id == team_id)).all()
+    for hook_id in hooks:
+        session.add(
+            WebhookDelivery(
+                webhook_id=hook_id,
+                change_id=row.id or 0,
+                event_type=event_type,
+                created_at=at,
+                next_attempt_at=at,
+            )
+        )
+    return row.id or 0
+
+
+@dataclass(frozen=True)
+class Change:
+    id: int
+    type: str
+    at: datetime
+    team_id: str
+    credential_id: str | None
+    platform: str | None
+    data: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        """The wire form shared by the API's change feed and webhook bodies."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "created_at": self.at.isoformat(),
+            "team_id": self.team_id,
+            "data": self.data,
+        }
+
+
+def change_of(row: ChangeEvent) -> Change:
+    return Change(
+        id=row.id or 0,
+        type=row.type,
+        at=row.at,
+        team_id=row.team_id,
+        credential_id=row.credential_id,
+        platform=row.platform,
+        data=dict(row.data or {}),
+    )
+
+
+class Changes(StoreCore):
+    def changes_since(
+        self,
+        team_id: str,
+        cursor: int = 0,
+        *,
+        limit: int = 100,
+        platforms: list[str] | None = None,
+    ) -> list[Change]:
+        """The workspace's changes after `cursor` (a change id), oldest first. With
+        `platforms`, only changes about those platforms."""
+        with self._session(write=False) as s:
+            query = (
+                sa.select(ChangeEvent)
+                .where(ChangeEvent.team_id == team_id, ChangeEvent.id > cursor)
+                .order_by(ChangeEvent.id)
+                .limit(limit)
+            )
+            if platforms is not None:
+                query = query.where(ChangeEvent.platform.in_(platforms))
+            return [change_of(r) for r in s.scalars(query)]
+
+    def latest_change_id(self, team_id: str) -> int:
+        with self._session(write=False) as s:
+            found = s.scalar(
+                sa.select(sa.func.max(ChangeEvent.id)).where(ChangeEvent.team_id == team_id)
+            )
+            return int(found or 0)
