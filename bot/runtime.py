@@ -69,6 +69,12 @@ class Runtime:
         http = http or PlatformHttp(environ=settings.platform_env)
         clients = SlackClients(settings.slack_api_url, settings.secret("slack_bot_token") or None)
         workers = Workers()
+        if settings.oauth:
+            from bot.oauth import WorkspaceTokens, token_rotator
+
+            # The rotator's client only calls oauth.v2.access (no token of its own).
+            rotator = token_rotator(settings, clients.client(""))
+            clients.tokens = WorkspaceTokens(store, workers.quick, rotator).bot_token
         credentials = CredentialService(
             store, http, clock=clock, platform_env=settings.platform_env
         )
@@ -113,7 +119,14 @@ class Runtime:
             recheck=self._recheck_then_send,
             outbox=self.outbox.drain,
             interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
+            purge=self.purge_uninstalled,
             every=self.settings.getkey_sweep_seconds,
+        )
+
+    async def purge_uninstalled(self) -> int:
+        """Credentials of workspaces uninstalled longer than the retention period go."""
+        return await self.workers.quick(
+            self.store.purge_uninstalled, self.settings.getkey_retention_days_after_uninstall
         )
 
     async def _recheck_then_send(self) -> None:

@@ -15,11 +15,13 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import build_app
 from bot.runtime import Runtime
+from bot.server import install_routes
 from bot.settings import load_settings
 from bot.store.crypto import generate_key
 from bot.store.db import upgrade
@@ -42,9 +44,15 @@ class RunningBot:
     db_path: Path
     environ: dict[str, str]
     platforms: dict[str, PlatformServer]
+    loop: asyncio.AbstractEventLoop | None = None
 
     def person(self, user_id: str) -> SlackSender:
         return self.slack.as_user(user_id)
+
+    def on_loop(self, coro: Any, timeout: float = 30.0) -> Any:
+        """Run a coroutine (a sweep, a token lookup) on the bot's own event loop."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
 
 def bot_environ(standin: SlackStandIn, db_path: Path) -> dict[str, str]:
@@ -57,13 +65,25 @@ def bot_environ(standin: SlackStandIn, db_path: Path) -> dict[str, str]:
     }
 
 
+def oauth_environ(standin: SlackStandIn, db_path: Path) -> dict[str, str]:
+    """Installed by OAuth: client id and secret instead of a bot token."""
+    environ = bot_environ(standin, db_path)
+    del environ["SLACK_BOT_TOKEN"]
+    return {**environ, "SLACK_CLIENT_ID": standin.client_id,
+            "SLACK_CLIENT_SECRET": standin.client_secret}
+
+
 def start_bot(
-    tmp_path: Path, standin: SlackStandIn, platforms: list[PlatformServer]
+    tmp_path: Path,
+    standin: SlackStandIn,
+    platforms: list[PlatformServer],
+    *,
+    oauth: bool = False,
 ) -> tuple[RunningBot, Callable[[], None]]:
     """The real app on uvicorn on a free port, its event loop in a thread; returns it and a
     function that stops it (the way SIGTERM would: in-flight work finishes first)."""
     db_path = tmp_path / "getkey.db"
-    environ = bot_environ(standin, db_path)
+    environ = (oauth_environ if oauth else bot_environ)(standin, db_path)
     settings = load_settings(environ)
     upgrade(settings.database_url)
     http = PlatformHttp(
@@ -80,7 +100,8 @@ def start_bot(
     async def main() -> None:
         app = build_app(runtime)
         asgi = make_asgi_app(
-            bolt_app=app, signing_secret=SIGNING_SECRET, health=runtime.health
+            bolt_app=app, signing_secret=SIGNING_SECRET, health=runtime.health,
+            extra_routes=install_routes(app),
         )
         # No scheduler: tests run sweeps themselves, at the moments they choose.
         server = make_server(asgi, "127.0.0.1", port, on_shutdown=runtime.shutdown)
@@ -101,6 +122,7 @@ def start_bot(
         db_path=db_path,
         environ=environ,
         platforms={p.flow_id: p for p in platforms},
+        loop=loop,
     )
 
     def stop() -> None:

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 RECHECK_EVERY_SECONDS = 300
 OUTBOX_EVERY_SECONDS = 10
 INTERRUPTED_EVERY_SECONDS = 60
+PURGE_EVERY_SECONDS = 3600
 
 
 def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
@@ -38,6 +39,7 @@ def start_scheduler(
     outbox: Callable[[], Awaitable[Any]],
     interrupted: Callable[[], Awaitable[Any]],
     every: int,
+    purge: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncIOScheduler:
     """Start on the running event loop; `scheduler.shutdown(wait=False)` stops it."""
     scheduler = AsyncIOScheduler(
@@ -51,6 +53,8 @@ def start_scheduler(
         ("recheck", recheck, RECHECK_EVERY_SECONDS, timedelta(seconds=30), 30),
         ("outbox", outbox, OUTBOX_EVERY_SECONDS, timedelta(seconds=2), 2),
         ("interrupted", interrupted, INTERRUPTED_EVERY_SECONDS, timedelta(seconds=3), 5),
+        # Uninstalled workspaces' credentials, once their retention period is over.
+        *([("purge", purge, PURGE_EVERY_SECONDS, timedelta(seconds=60), 60)] if purge else []),
     )
     for name, work, seconds, first, jitter in jobs:
         scheduler.add_job(

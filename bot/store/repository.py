@@ -21,6 +21,7 @@ from bot.store.info import (
     RotateReport,
     Saved,
 )
+from bot.store.installations import Installations, WorkspaceInfo
 from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
 
@@ -35,8 +36,9 @@ __all__ = [
     "RotateReport",
     "Saved",
     "Store",
+    "WorkspaceInfo",
 ]
 
 
-class Store(Credentials, Checks, Claims, Outbox, Pending, AuditReads, Health):
+class Store(Credentials, Installations, Checks, Claims, Outbox, Pending, AuditReads, Health):
     """One per process, shared by threads (see bot.store.base)."""
