@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 import itertools
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from bot.app import build_app
@@ -158,6 +162,37 @@ def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]
             yield running
         finally:
             stop()
+
+
+@pytest.fixture(scope="module")
+def oauth_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    with SlackStandIn(bot_token="xoxb-not-used-in-oauth-mode") as standin, WixServer() as w:
+        running, stop = start_bot(tmp_path_factory.mktemp("oauth"), standin, [w], oauth=True)
+        try:
+            yield running
+        finally:
+            stop()
+
+
+def begin_install(base_url: str) -> tuple[str, str, str]:
+    """Open the "Add to Slack" page: (authorize URL, state, state cookie)."""
+    page = httpx.get(base_url + "/slack/install")
+    assert page.status_code == 200, page.text
+    link = html.unescape(re.search(r'<a href="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    state = parse_qs(urlsplit(link).query)["state"][0]
+    cookie = page.headers["set-cookie"].split(";")[0]
+    return link, state, cookie
+
+
+def finish_install(base_url: str, code: str, state: str, cookie: str) -> httpx.Response:
+    return httpx.get(base_url + "/slack/oauth_redirect", params={"code": code, "state": state},
+                     headers={"Cookie": cookie})
+
+
+def install(bot: RunningBot, team: str, **grant: Any) -> None:
+    _, state, cookie = begin_install(bot.url)
+    done = finish_install(bot.url, bot.standin.authorize(team, **grant), state, cookie)
+    assert done.status_code == 200, done.text
 
 
 _people = itertools.count(1)
