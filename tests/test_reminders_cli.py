@@ -11,11 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from bot.services import Services
 from slack_sdk import WebClient
 
 from bot.cli import main
 from bot.reminders import ReminderScheduler, start_scheduler
+from bot.services import Services
 from bot.settings import load_settings
 from bot.store import Store
 from flows.http import PlatformHttp
