@@ -25,6 +25,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/verify_latency.py
 	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/slash.py
+	$(BIN)/python bench/submissions.py
+	$(BIN)/python bench/sweep_e2e.py
 
 lock:
 	$(BIN)/pip freeze --all --exclude-editable | grep -v "^pip==" | sed '1i # Every dependency pinned (runtime and test). Regenerate: make lock' > requirements.lock

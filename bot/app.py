@@ -10,14 +10,35 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 import bot.listeners
 from bot.runtime import Runtime
+from bot.web import request_kind
 
 log = logging.getLogger("bot.requests")
+
+
+class LoggingApp(AsyncApp):
+    """AsyncApp plus one line per request (Socket Mode, which has no HTTP edge to write it)."""
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        started = time.perf_counter()
+        answer = await super().async_dispatch(req)
+        log.info(
+            "slack request",
+            extra={
+                "kind": request_kind(req.body if isinstance(req.body, dict) else {}),
+                "status": answer.status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return answer
 
 
 def listener_modules() -> list[str]:
@@ -28,7 +49,9 @@ def listener_modules() -> list[str]:
     )
 
 
-def build_app(rt: Runtime) -> AsyncApp:
+def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
+    """`log_requests`: one line per request from Bolt itself (Socket Mode, which has no HTTP
+    edge to write it)."""
     settings = rt.settings
     signing_secret = settings.secret("slack_signing_secret")
     oauth: dict[str, Any] = {}
@@ -38,7 +61,7 @@ def build_app(rt: Runtime) -> AsyncApp:
         # Each request's token comes from the installation store (Bolt's authorize, which
         # also refreshes rotating tokens); the app's own client carries none.
         oauth["oauth_settings"] = oauth_settings(settings, rt.store, rt.workers.quick)
-    app = AsyncApp(
+    app = (LoggingApp if log_requests else AsyncApp)(
         name="getkey",
         client=rt.clients.client(),
         signing_secret=signing_secret or None,

@@ -54,10 +54,12 @@ class Messenger:
         *,
         user_gap: float = USER_GAP_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.client_for = client_for
         self.user_gap = user_gap
         self.monotonic = monotonic
+        self.sleep = sleep
         self._channels: OrderedDict[str, str] = OrderedDict()
         self._last: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -108,7 +110,7 @@ class Messenger:
             if last is not None:
                 wait = last + self.user_gap - self.monotonic()
                 if wait > 0:
-                    await asyncio.sleep(wait)
+                    await self.sleep(wait)
             try:
                 await self.call(team_id, "chat.postMessage", channel=channel, **message)
             except Deferred:

@@ -68,7 +68,8 @@ class Runtime:
         )
         http = http or PlatformHttp(environ=settings.platform_env)
         clients = SlackClients(settings.slack_api_url, settings.secret("slack_bot_token") or None)
-        workers = Workers()
+        threads = settings.getkey_listener_threads
+        workers = Workers(slow_threads=threads, per_platform=max(1, threads // 2))
         if settings.oauth:
             from bot.oauth import WorkspaceTokens, token_rotator
 

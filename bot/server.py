@@ -111,7 +111,7 @@ async def serve_socket_mode(rt: Runtime) -> None:
     from slack_sdk.web.async_client import AsyncWebClient
 
     await check_token(rt)
-    app = build_app(rt)
+    app = build_app(rt, log_requests=True)
     # apps.connections.open goes through SLACK_API_URL too (proxies, GovSlack).
     handler = AsyncSocketModeHandler(
         app,
@@ -126,7 +126,10 @@ async def serve_socket_mode(rt: Runtime) -> None:
             loop.add_signal_handler(sig, stop.set)
     try:
         try:
-            await handler.connect_async()  # apps.connections.open
+            # The client retries a refused apps.connections.open forever; ask once first so a
+            # wrong app token is one clear line instead of a silent loop.
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+            await handler.connect_async()
         except SlackApiError as exc:
             # The error code only: exception texts quote whole API responses.
             raise UsageError(

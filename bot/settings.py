@@ -43,7 +43,7 @@ _HOW_TO_FIX: dict[str, str] = {
     "(comma-separated, newest first)",
     "GETKEY_ROTATION_DAYS": "use a whole number of days (1 or more), or unset it",
     "GETKEY_SWEEP_SECONDS": "use a whole number of seconds (5 or more), or unset it",
-    "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 200, or unset it",
+    "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 512, or unset it",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
     "SLACK_CLIENT_ID": "copy the Client ID from your Slack app's Basic Information page, "
     "with SLACK_CLIENT_SECRET (both, to install by OAuth), or unset both",
@@ -76,8 +76,9 @@ class Settings(BaseSettings):
     getkey_encryption_keys: SecretStr | None = None
     getkey_rotation_days: int | None = Field(default=None, ge=1)
     getkey_sweep_seconds: int = Field(default=60, ge=5)
-    # Bolt's default executor has 5 threads; each verification holds one for up to 15 s.
-    getkey_listener_threads: int = Field(default=32, ge=2, le=200)
+    # Threads that run verifications and re-checks (never the acks, which run on the event
+    # loop); each platform gets at most half of them, so one slow platform cannot take all.
+    getkey_listener_threads: int = Field(default=128, ge=2, le=512)
     log_level: str = "INFO"
     # OAuth install in many workspaces (instead of SLACK_BOT_TOKEN): both or neither.
     slack_client_id: str | None = None

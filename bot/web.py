@@ -163,7 +163,8 @@ def _too_deep(value: Any, limit: int) -> bool:
     return False
 
 
-def _kind(body: Mapping[str, Any]) -> str:
+def request_kind(body: Mapping[str, Any]) -> str:
+    """What a Slack request is, for log lines: never a value from it."""
     if "command" in body:
         return "command"
     kind = body.get("type")
@@ -225,7 +226,7 @@ def slack_events_handler(bolt_app: Any, signing_secret: str) -> Handler:
             raise _Refused(400, "malformed body")
         if _too_deep(payload, MAX_DEPTH):
             raise _Refused(400, "body nested too deeply")
-        request.log_extra["kind"] = _kind(payload)
+        request.log_extra["kind"] = request_kind(payload)
         retry = request.headers.get("x-slack-retry-num", "")
         if retry.isdigit() and len(retry) < 4:
             request.log_extra["retry"] = int(retry)

@@ -7,12 +7,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.reminders import Slack, reminder_client, reminders_for
 from bot.ui import ids
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix
+from tests.reminder_driver import Driver
 from tests.slack_standin import Call, find_element
+from tests.test_reminders import confirmed
 
 if TYPE_CHECKING:
     from tests.bot_fixtures import RunningBot
@@ -25,17 +26,20 @@ STRANGER = "U0STRANGR"
 def store_key(bot: RunningBot, *, days_left: int = 20) -> Any:
     result = VerifyResult(ok=True, store_name="The Plant Shop",
                           expires_at=datetime.now(UTC) + timedelta(days=days_left))
-    return bot.runtime.store.save(
+    info = bot.runtime.store.save(
         team_id=bot.slack.team_id, user_id=bot.slack.user_id, flow=catalog.get("wix"),
         values=wix.good_values(), result=result,
     ).credential
+    confirmed(bot.runtime.store, info.id)
+    return info
 
 
 def sweep(bot: RunningBot, *, days: float) -> list[Any]:
     """A sweep as if `days` had passed; what it sent to this test's person. (The bot and its
     database are shared by the module's tests, each with its own person.)"""
-    reminders = reminders_for(
-        bot.services, slack=Slack(reminder_client(bot.runtime.client), user_gap=0.0)
+    reminders = Driver(
+        bot.runtime.store, bot.standin.api_url, bot.runtime.settings.secret("slack_bot_token"),
+        bot.runtime.clock,
     )
     sent = reminders.sweep(datetime.now(UTC) + timedelta(days=days))
     return [s for s in sent if s.owner == bot.slack.user_id]

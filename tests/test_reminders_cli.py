@@ -3,6 +3,7 @@ local Slack."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -11,14 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from slack_sdk import WebClient
 
 from bot.cli import main
-from bot.reminders import ReminderScheduler, start_scheduler
-from bot.services import Services
+from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.store import Store
-from flows.http import PlatformHttp
 from tests.platforms import wix
 from tests.storage_fixtures import KEY_A, START, Backend, Clock
 from tests.test_reminders import OWNER, TOKEN, FaultyStandIn, running_standin, save_wix
@@ -117,21 +115,30 @@ def test_scheduler_runs_the_sweep_with_no_job_arguments(
 ) -> None:
     save_wix(store, expires_at=START + timedelta(days=30))
     settings = load_settings(environment, http_mode=False)
-    client = WebClient(token=TOKEN, base_url=standin.api_url)
-    services = Services(settings=settings, store=store, http=PlatformHttp(), client=client,
-                        clock=lambda: clock.now + timedelta(days=16))
-    scheduler = start_scheduler(services)
-    try:
-        assert isinstance(scheduler, ReminderScheduler) and scheduler.running
-        jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"getkey-reminder-sweep", "getkey-recheck"}
-        for job in jobs.values():
-            # APScheduler may persist arguments: there are none, so no secret can be one.
-            assert job.args == () and job.kwargs == {}
-        assert jobs["getkey-reminder-sweep"].trigger.interval == timedelta(seconds=60)
-        # The first sweep runs right after start and sends what is due.
-        (dm,) = standin.wait_for("chat.postMessage")
-        assert "The Plant Shop" in dm.args["text"]
-    finally:
-        scheduler()  # bot.server stops it by calling it
-    assert not scheduler.running
+    runtime = Runtime.from_settings(settings, clock=lambda: clock.now + timedelta(days=16))
+
+    async def run() -> None:
+        await runtime.start_background()
+        scheduler = runtime._scheduler
+        try:
+            assert scheduler.running
+            jobs = {job.id: job for job in scheduler.get_jobs()}
+            assert set(jobs) == {
+                "getkey-sweep", "getkey-recheck", "getkey-outbox", "getkey-interrupted"
+            }
+            for job in jobs.values():
+                # APScheduler may persist arguments: there are none, so no secret can be one.
+                assert job.args == () and job.kwargs == {}
+            assert jobs["getkey-sweep"].trigger.interval == timedelta(seconds=60)
+            # The first sweep runs right after start and sends what is due.
+            for _ in range(100):
+                if standin.calls_to("chat.postMessage"):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await runtime.shutdown()
+        assert not scheduler.running
+
+    asyncio.run(run())
+    (dm,) = standin.calls_to("chat.postMessage")
+    assert "The Plant Shop" in dm.args["text"]

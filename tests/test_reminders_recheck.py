@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from bot.reminders import Reminders
 from bot.store import Store
 from flows import catalog
 from flows import lightspeed_r as lsr_flow
@@ -25,7 +24,9 @@ from tests.test_reminders import (
     OWNER,
     TEAM,
     FaultyStandIn,
+    Reminders,
     Sleeps,
+    confirmed,
     make_reminders,
     running_standin,
     save_wix,
@@ -190,15 +191,20 @@ def test_expired_keys_are_left_to_the_expiry_reminders(
 
 
 # -- R-Series renewal --------------------------------------------------------------------------
-def save_r_series(store: Store, server: lsr.LightspeedRServer, *, lifetime: float = 120) -> Any:
+def save_r_series(
+    store: Store, server: lsr.LightspeedRServer, *, lifetime: float = 120, auto_renew: bool = True
+) -> Any:
     # An access token expiring soon; the server knows it and its refresh token.
     access = lsr.make_token(exp=time.time() + lifetime)
     server.valid.add(access)
     values = {"access_token": access, "refresh_token": lsr.REFRESH}
     result = VerifyResult(ok=True, store_name="Green Leaf Garden Supply",
                           expires_at=lsr_flow.expires_at(access))
-    return store.save(team_id=TEAM, user_id=OWNER, flow=R_SERIES, values=values,
-                      result=result).credential, values
+    # The owner ticked "Let getkey renew this token" (renewal revokes other copies).
+    info = store.save(team_id=TEAM, user_id=OWNER, flow=R_SERIES, values=values,
+                      result=result, auto_renew=auto_renew).credential
+    confirmed(store, info.id)
+    return info, values
 
 
 CLIENT_ENV = {"GETKEY_LIGHTSPEED_R_CLIENT_ID": lsr.CLIENT_ID,
@@ -207,9 +213,7 @@ CLIENT_ENV = {"GETKEY_LIGHTSPEED_R_CLIENT_ID": lsr.CLIENT_ID,
 
 def r_reminders(store: Store, standin: FaultyStandIn, clock: Clock,
                 server: lsr.LightspeedRServer, environ: dict[str, str]) -> Reminders:
-    reminders = make_reminders(store, standin, clock, http=http_to(server))
-    reminders.environ = environ
-    return reminders
+    return make_reminders(store, standin, clock, http=http_to(server), platform_env=environ)
 
 
 def no_tokens_in_slack(standin: FaultyStandIn, *tokens: str) -> None:
@@ -255,8 +259,10 @@ def test_a_failed_renewal_reminds_the_owner_once(
     lsr_server.refresh_tokens.clear()  # disconnected on Lightspeed's side: invalid_grant
     reminders = r_reminders(store, standin, clock, lsr_server, CLIENT_ENV)
     clock.now = info.expires_at
-    sent = reminders.sweep(clock.now)
-    assert [s.stage for s in sent] == ["refresh-failed"]
+    # The sweep renews instead of reminding; the failure is written to the outbox with the
+    # failed check and sent from there.
+    assert reminders.sweep(clock.now) == []
+    assert [s.stage for s in reminders.outbox()] == ["renew-failed"]
     assert store.audit_events(info.id)[-1].action == "failed"
     (dm,) = standin.dms()
     assert "could not refresh" in text_of(dm) and "Rotate now" in text_of(dm)
@@ -284,7 +290,7 @@ def test_wrong_client_credentials_are_the_operators_problem(
     assert reminders.sweep(clock.now + timedelta(minutes=1)) == []
     assert len([r for r in lsr_server.requests if r.path == "/auth/oauth/token"]) == 1
     # ...but by the daily check, which renews once the operator has fixed the secret.
-    reminders.environ = CLIENT_ENV
+    reminders.service.platform_env = CLIENT_ENV
     clock.now += timedelta(days=1, minutes=1)
     assert reminders.recheck(clock.now) == []
     assert store.secret_values(info.id)["refresh_token"] != old["refresh_token"]
@@ -300,6 +306,22 @@ def test_without_client_credentials_the_owner_is_reminded_instead(
     assert [s.stage for s in sent] == ["expiry-0d"]
     assert lsr_server.requests == []
     assert "expired" in json.dumps(standin.dms()[0].args["blocks"])
+
+
+def test_a_token_whose_owner_did_not_opt_in_is_never_renewed(
+    store: Store, standin: FaultyStandIn, clock: Clock, lsr_server: lsr.LightspeedRServer
+) -> None:
+    clock.now = datetime.now(UTC).replace(microsecond=0)
+    info, old = save_r_series(store, lsr_server, auto_renew=False)
+    reminders = r_reminders(store, standin, clock, lsr_server, CLIENT_ENV)
+    # Another tool may hold the same refresh token: refreshing would cut it off. The owner is
+    # reminded instead, and the token endpoint is never called.
+    sent = reminders.sweep(info.expires_at)
+    assert [s.stage for s in sent] == ["expiry-0d"]
+    assert [r for r in lsr_server.requests if r.path == "/auth/oauth/token"] == []
+    clock.now += timedelta(days=1, minutes=1)
+    reminders.recheck(clock.now)
+    assert store.secret_values(info.id) == old
 
 
 def test_the_daily_check_renews_a_lapsed_r_series_connection(

@@ -23,10 +23,12 @@ def test_every_platform_guide_and_form_fit_slack(flow):
     meta = form.metadata(flow.id, credential_id="c" * 36, channel="C0123456789")
     shown = validate_view(form.form_view(flow, private_metadata=meta))
     inputs = [b for b in shown["blocks"] if b["type"] == "input"]
-    # The flow's fields, then (for a key that can be stored) how often to rotate it.
+    # The flow's fields, then (for a key that can be stored) how often to rotate it, then
+    # (for a token getkey could renew) the owner's opt-in.
     assert [b["block_id"] for b in inputs] == [
         *(ids.field_block(f.key) for f in flow.fields),
         *([ids.ROTATION_BLOCK] if flow.verifiable else []),
+        *([ids.AUTO_RENEW_BLOCK] if flow.renewal_consent else []),
     ]
     for f, block in zip(flow.fields, inputs[: len(flow.fields)], strict=True):
         assert block["element"]["type"] == ("static_select" if f.choices else "plain_text_input")

@@ -214,7 +214,11 @@ def test_getkey_serve_http_answers_slack(tmp_path):
             _, stderr = proc.communicate(timeout=10)
         assert (tmp_path / "getkey.db").exists()  # migrations ran on start
         lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-        requests = [r for r in lines if r.get("msg") == "slack request"]
-        assert len(requests) >= 5 and all(r["kind"] == "command" for r in requests)
+        requests = [r for r in lines if r.get("msg") == "http request"
+                    and r.get("route") == "/slack/events"]
+        # One line per request: four signed commands, and the forged one refused before its
+        # body was even parsed (so nothing about it but the status).
+        assert [r.get("kind") for r in requests] == ["command"] * 4 + [None]
+        assert [r["status"] for r in requests] == [200] * 4 + [401]
         assert BOT_TOKEN not in stderr and SIGNING_SECRET not in stderr
         assert "Traceback" not in stderr

@@ -22,6 +22,7 @@ from bot.ui import ids
 from bot.ui.form import rotation_modal
 from bot.ui.modals import done_view
 from bot.ui.reminders import acted_message, snoozed_note
+from flows import catalog
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +167,11 @@ class ReminderButtons:
         if isinstance(found, NotYours):
             await tell(body, client, respond, NOT_YOURS)
             return
+        flow = catalog.get(found.info.platform)
         try:
-            view = rotation_modal(found.info, svc.default_rotation_days(found.info.platform))
+            if flow is None:
+                raise LookupError(found.info.platform)
+            view = rotation_modal(found.info, svc.rotation_days_for(flow))
         except LookupError:
             await tell(body, client, respond, "getkey no longer supports this platform, so it "
                        "cannot be rotated here. Delete it, or ask your admin.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -41,12 +41,16 @@ class Recheck:
         *,
         clock: Callable[[], datetime] = utcnow,
         platform_gap: float = PLATFORM_GAP_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.store = store
         self.service = service
         self.workers = workers
         self.clock = clock
         self.platform_gap = platform_gap
+        self.monotonic = monotonic
+        self.sleep = sleep
         self._platform_next: dict[str, float] = {}
 
     async def run(
@@ -70,11 +74,11 @@ class Recheck:
         return failing
 
     async def _pace(self, platform: str) -> None:
-        start = max(time.monotonic(), self._platform_next.get(platform, 0.0))
+        start = max(self.monotonic(), self._platform_next.get(platform, 0.0))
         self._platform_next[platform] = start + self.platform_gap
-        wait = start - time.monotonic()
+        wait = start - self.monotonic()
         if wait > 0:
-            await asyncio.sleep(wait)
+            await self.sleep(wait)
 
     async def _one(self, info: CredentialInfo, now: datetime) -> Checked | None:
         try:

@@ -106,12 +106,7 @@ class Sweep:
                 return sent
 
     def _settle(self, done: list[int], back: list[int]) -> None:
-        mark_many = getattr(self.store, "mark_sent_many", None)
-        if callable(mark_many):
-            mark_many(done)
-        else:
-            for reminder_id in done:
-                self.store.mark_sent(reminder_id)
+        self.store.mark_sent_many(done)
         for reminder_id in back:
             self.store.release(reminder_id)
 
@@ -144,7 +139,16 @@ class Sweep:
                         down.set()
                     results.append((item, outcome))
 
-        await asyncio.gather(*(person(items) for items in queues.values()))
+        people = list(queues.values())
+        # One DM alone first: if Slack is down, that one failure ends the sweep instead of a
+        # burst of concurrent ones hammering it.
+        first, rest = people[0][:1], people[0][1:]
+        await person(first)
+        if rest:
+            people[0] = rest
+        else:
+            people.pop(0)
+        await asyncio.gather(*(person(items) for items in people))
         return results
 
     async def _deliver(self, item: DueReminder, now: datetime) -> Sent | str:

@@ -119,16 +119,28 @@ class Claims(StoreCore):
 
     def mark_sent(self, reminder_id: int) -> None:
         """Record a reminder as sent; a sent rotation reminder plans the next weekly one."""
+        self.mark_sent_many([reminder_id])
+
+    def mark_sent_many(self, reminder_ids: list[int]) -> None:
+        """`mark_sent` for a whole batch in one transaction (a sweep's batch settles at once
+        instead of paying a commit per reminder)."""
+        if not reminder_ids:
+            return
+        now = self._now()
         with self._session(write=True) as s:
-            reminder = s.get(Reminder, reminder_id)
-            # Only a claimed reminder can have been sent; ids are never reused (AUTOINCREMENT
-            # on SQLite, sequences on PostgreSQL), so a stale id cannot hit a newer reminder.
-            if reminder is None or reminder.sent_at is not None or reminder.claimed_at is None:
-                return
-            reminder.sent_at = self._now()
-            reminder.claimed_until = None
-            if reminder.kind == "rotation":
-                schedule.plan_overdue(s, reminder)
+            reminders = s.scalars(
+                sa.select(Reminder).where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id)
+            ).all()
+            for reminder in reminders:
+                # Only a claimed reminder can have been sent; ids are never reused
+                # (AUTOINCREMENT on SQLite, sequences on PostgreSQL), so a stale id cannot hit
+                # a newer reminder.
+                if reminder.sent_at is not None or reminder.claimed_at is None:
+                    continue
+                reminder.sent_at = now
+                reminder.claimed_until = None
+                if reminder.kind == "rotation":
+                    schedule.plan_overdue(s, reminder)
 
     def release(self, reminder_id: int) -> None:
         """Give a claim back (sending failed): the next sweep picks the reminder up again."""

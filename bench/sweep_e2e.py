@@ -1,0 +1,162 @@
+"""The reminder sweep end to end: 1k / 10k / 100k reminders due, sent through the real Slack
+calls by `getkey remind --once --now …` against a Slack stand-in that answers at once.
+
+For each backlog: a fresh database (SQLite file, or a fresh schema in --database-url's
+PostgreSQL), `getkey db upgrade`, the due reminders seeded (seed_due: the one place that uses
+getkey's internals), then one `remind --once` process, killed after --cap seconds. Printed:
+wall time, reminders/s, ms per reminder, and ms per reminder over the first and the last tenth
+of the messages (from the stand-in's arrival times) to show whether cost grows with the
+backlog. The yardstick: the same number of chat.postMessage calls from a bare slack_sdk
+AsyncWebClient (64 at a time, one connection pool) against the same stand-in.
+
+    python bench/sweep_e2e.py [--sizes 1000,10000,100000] [--cap 600] [--database-url URL]
+Targets: 100,000 completes; time per reminder flat across backlogs; ≥ 500 reminders/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness as h
+
+NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def seed_due(database_url: str, key: str, count: int) -> None:
+    """`count` stored credentials, each with a reminder due at NOW (1,000 different people).
+    The only use of getkey's internals in this script: if the store API changes, change this."""
+    from bot.store import Keyring, make_engine
+    from bot.store.seed import seed
+
+    engine = make_engine(database_url)
+    try:
+        seed(engine, Keyring.from_env(key), count=count, due=count, now=NOW)
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def fresh_database(work: Path, size: int, postgres_url: str | None) -> Iterator[str]:
+    if not postgres_url:
+        yield f"sqlite:///{work / f'sweep-{size}.db'}"
+        return
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    schema = f"getkey_sweep_{os.getpid()}_{size}"
+    admin = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    parsed = make_url(postgres_url)
+    scoped = parsed.set(query={**parsed.query, "options": f"-csearch_path={schema}"})
+    try:
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def tenth_ms(posted: list[float], first: bool) -> float:
+    """ms per reminder over the first (or last) tenth of the messages sent."""
+    k = max(1, len(posted) // 10)
+    part = posted[: k + 1] if first else posted[-(k + 1):]
+    return (part[-1] - part[0]) / max(1, len(part) - 1) * 1000 if len(part) > 1 else float("nan")
+
+
+def sweep_once(stand: h.StandIns, work: Path, size: int, cap: float,
+               postgres_url: str | None) -> str:
+    with fresh_database(work, size, postgres_url) as db_url:
+        key = h.new_key(work)
+        env = h.child_env({"SLACK_BOT_TOKEN": h.BOT_TOKEN, "SLACK_API_URL": stand.api_url,
+                           "DATABASE_URL": db_url, "GETKEY_ENCRYPTION_KEYS": key})
+        h.run_cli(["db", "upgrade"], env, work)
+        started = time.monotonic()
+        seed_due(db_url, key, size)
+        seeded = time.monotonic() - started
+        stand.reset()
+        out_path = work / f"remind-{size}.out"
+        with out_path.open("wb") as out, (work / f"remind-{size}.err").open("wb") as err:
+            started = time.monotonic()
+            proc = subprocess.Popen(
+                [h.PYTHON, "-m", "bot.cli", "remind", "--once", "--now", NOW.isoformat()],
+                env=env, cwd=str(work), stdout=out, stderr=err, start_new_session=True,
+            )
+            try:
+                code: int | None = proc.wait(cap)
+            except subprocess.TimeoutExpired:
+                code = None
+                h.Proc("remind", proc, work / f"remind-{size}.err").stop()
+            wall = time.monotonic() - started
+        stats = stand.control("stats", posted=1)
+        posted = list(stats["posted_at"])
+        sent = len(posted)
+        printed = sum(1 for _ in out_path.open("rb"))
+        rate = sent / wall if wall else 0.0
+        status = (f"done in {wall:7.1f} s" if code == 0 else
+                  f"NOT DONE after {cap:g} s" if code is None else f"FAILED ({code})")
+        line = (f"{size:>7,} due: {status}; sent {sent:,} ({printed:,} printed), "
+                f"{rate:6.0f} reminders/s, {wall / max(sent, 1) * 1000:7.2f} ms per reminder "
+                f"(first tenth {tenth_ms(posted, True):6.2f} ms, "
+                f"last tenth {tenth_ms(posted, False):6.2f} ms); "
+                f"Slack calls {stats['counts']}; seeded in {seeded:.1f} s")
+        if code not in (0, None):
+            line += "\n    " + (work / f"remind-{size}.err").read_text(errors="replace")[-400:]
+        return line
+
+
+async def bare_send(api_url: str, count: int, concurrency: int = 64) -> float:
+    """Seconds for `count` chat.postMessage calls from a bare AsyncWebClient."""
+    import aiohttp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    # One session: without it slack_sdk opens a new connection for every call.
+    async with aiohttp.ClientSession() as session:
+        client = AsyncWebClient(token=h.BOT_TOKEN, base_url=api_url, session=session)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(n: int) -> None:
+            async with gate:
+                await client.chat_postMessage(channel=f"D{n % 1000:04d}", text="Reminder")
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(n) for n in range(count)))
+        return time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--cap", type=float, default=600.0, help="seconds per sweep at most")
+    parser.add_argument("--database-url", help="PostgreSQL URL (a fresh schema per backlog)")
+    parser.add_argument("--bare-messages", type=int, default=10_000)
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"reminder sweep end to end ({backend}), instant Slack stand-in, cap {args.cap:g} s",
+          flush=True)
+    with h.workdir("bench-sweep-") as work, h.standins(work) as stand:
+        stand.reset()
+        seconds = asyncio.run(bare_send(stand.api_url, args.bare_messages))
+        bare_rate = args.bare_messages / seconds
+        print(f"  yardstick: bare AsyncWebClient, {args.bare_messages:,} chat.postMessage, "
+              f"64 at a time: {seconds:.1f} s = {bare_rate:.0f} messages/s", flush=True)
+        for size in sizes:
+            print("  " + sweep_once(stand, work, size, args.cap, args.database_url), flush=True)
+    print("  targets: 100,000 completes; ms per reminder flat from 1k to 100k; ≥ 500 reminders/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
