@@ -120,7 +120,8 @@ class Runtime:
             recheck=self._recheck_then_send,
             outbox=self.outbox.drain,
             interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
-            purge=self.purge_uninstalled,
+            # Only OAuth installs can be uninstalled, so only they have anything to purge.
+            purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,
         )
 
