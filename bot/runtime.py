@@ -74,6 +74,12 @@ class Runtime:
         clients = SlackClients(settings.slack_api_url, settings.secret("slack_bot_token") or None)
         threads = settings.getkey_listener_threads
         workers = Workers(slow_threads=threads, per_platform=max(1, threads // 2))
+        if settings.oauth:
+            from bot.oauth import WorkspaceTokens, token_rotator
+
+            # The rotator's client only calls oauth.v2.access (no token of its own).
+            rotator = token_rotator(settings, clients.client(""))
+            clients.tokens = WorkspaceTokens(store, workers.quick, rotator).bot_token
         credentials = CredentialService(
             store, http, clock=clock, platform_env=settings.platform_env
         )
@@ -120,8 +126,16 @@ class Runtime:
             recheck=self._recheck_then_send,
             outbox=self.outbox.drain,
             interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
+            # Only OAuth installs can be uninstalled, so only they have anything to purge.
+            purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,
             webhooks=self.webhooks.drain,
+        )
+
+    async def purge_uninstalled(self) -> int:
+        """Credentials of workspaces uninstalled longer than the retention period go."""
+        return await self.workers.quick(
+            self.store.purge_uninstalled, self.settings.getkey_retention_days_after_uninstall
         )
 
     async def _recheck_then_send(self) -> None:

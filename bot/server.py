@@ -84,11 +84,19 @@ def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
         bolt_app=app,
         signing_secret=rt.settings.secret("slack_signing_secret"),
         health=rt.health,
-        extra_routes=api_routes(rt),
+        extra_routes=[*api_routes(rt), *install_routes(app)],
     )
     return make_server(
         asgi, host, port, on_startup=rt.start_background, on_shutdown=rt.shutdown
     )
+
+
+def install_routes(app: Any) -> list[Any]:
+    """GET /slack/install and /slack/oauth_redirect when installed by OAuth, else none."""
+    from bot.oauth import oauth_routes
+
+    flow = getattr(app, "oauth_flow", None)
+    return oauth_routes(flow) if flow is not None else []
 
 
 async def serve_http(

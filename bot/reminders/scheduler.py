@@ -19,6 +19,7 @@ RECHECK_EVERY_SECONDS = 300
 OUTBOX_EVERY_SECONDS = 10
 INTERRUPTED_EVERY_SECONDS = 60
 WEBHOOKS_EVERY_SECONDS = 5
+PURGE_EVERY_SECONDS = 3600
 
 
 def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
@@ -40,6 +41,7 @@ def start_scheduler(
     interrupted: Callable[[], Awaitable[Any]],
     every: int,
     webhooks: Callable[[], Awaitable[Any]] | None = None,
+    purge: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncIOScheduler:
     """Start on the running event loop; `scheduler.shutdown(wait=False)` stops it."""
     scheduler = AsyncIOScheduler(
@@ -56,6 +58,8 @@ def start_scheduler(
         # Webhook deliveries are due on their own backoff schedule; a tick only looks.
         *([("webhooks", webhooks, WEBHOOKS_EVERY_SECONDS, timedelta(seconds=2), 2)]
           if webhooks is not None else []),
+        # Uninstalled workspaces' credentials, once their retention period is over.
+        *([("purge", purge, PURGE_EVERY_SECONDS, timedelta(seconds=60), 60)] if purge else []),
     )
     for name, work, seconds, first, jitter in jobs:
         scheduler.add_job(
