@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # Threads that run verifications and re-checks (never the acks, which run on the event
     # loop); each platform gets at most half of them, so one slow platform cannot take all.
     getkey_listener_threads: int = Field(default=128, ge=2, le=512)
+    # A verification still unfinished after this long was interrupted by a crash: its person is
+    # told to submit again. Far longer than any verification (platform timeouts, queueing).
+    getkey_interrupted_after_seconds: int = Field(default=120, ge=1)
     log_level: str = "INFO"
     # GETKEY_<PLATFORM>_API_URL overrides and platform app credentials (e.g.
     # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather
