@@ -11,12 +11,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from bot.ui import ids
-from tests.bot_fixtures import RunningBot, start_bot
 from tests.platforms import ecwid as ecwid_platform
 from tests.platforms import wix as wix_platform
 from tests.platforms.ecwid import EcwidServer
@@ -24,6 +24,9 @@ from tests.platforms.wix import WixServer
 from tests.resilience_support import assert_secret_nowhere, fields, open_form
 from tests.slack_standin import Reply, SlackStandIn, check_view, find_element
 from tests.slack_standin import visible_text as visible
+
+if TYPE_CHECKING:
+    from tests.bot_fixtures import RunningBot
 
 SLACK_ACK_LIMIT = 3.0  # seconds: Slack's limit for every ack
 PLATFORM_TIMEOUT = 6.0  # the bot's client timeout towards platforms
@@ -34,6 +37,8 @@ OLD_LISTENER_THREADS = 32  # the old code's one pool, shared by acks and verific
 @pytest.fixture
 def hanging(tmp_path: Path) -> Iterator[Callable[..., RunningBot]]:
     """Start a bot whose Wix hangs (and whose Ecwid answers); `extra_env` tunes it."""
+    from tests.bot_fixtures import start_bot  # imported late: pytest rewrites it as a plugin
+
     stops: list[Callable[[], None]] = []
     with SlackStandIn(bot_token="xoxb-1111-2222-standinbottoken") as standin, \
             WixServer() as wix, EcwidServer() as ecwid:
