@@ -5,6 +5,7 @@ subprocess with its log in a file, and the search for a raw secret everywhere it
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -155,6 +156,35 @@ def database_bytes(db_path: Path) -> bytes:
     for path in db_path.parent.glob(db_path.name + "*"):
         out += path.read_bytes()
     return out
+
+
+class Capture(logging.Handler):
+    """Every log record of the in-process app, with all its attributes, at DEBUG."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.getMessage()} {record.__dict__!r} {record.exc_text or ''}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@contextmanager
+def capturing() -> Iterator[Capture]:
+    capture = Capture()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield capture
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
 
 
 def assert_secret_nowhere(

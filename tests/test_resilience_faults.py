@@ -9,7 +9,6 @@ files) for the raw secret."""
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import time
 from collections.abc import Iterator
@@ -32,9 +31,11 @@ from tests.platforms import wix as wix_platform
 from tests.platforms.wix import WixServer
 from tests.resilience_support import (
     WAIT,
+    Capture,
     HoldingStandIn,
     ServeProcess,
     assert_secret_nowhere,
+    capturing,
     database_bytes,
     fields,
     free_port,
@@ -52,33 +53,10 @@ SECRET = wix_platform.KEY
 OWNER = "U0KEYOWNR"
 
 
-class Capture(logging.Handler):
-    """Every log record of the in-process app, with all its attributes, at DEBUG."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.getMessage()} {record.__dict__!r} {record.exc_text or ''}")
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
 @pytest.fixture
 def logs() -> Iterator[Capture]:
-    capture = Capture()
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(capture)
-    root.setLevel(logging.DEBUG)
-    try:
+    with capturing() as capture:
         yield capture
-    finally:
-        root.removeHandler(capture)
-        root.setLevel(level)
 
 
 def stored_key(db_url: str, keys: str, user_id: str = OWNER) -> Any:
@@ -180,6 +158,7 @@ def test_a_read_only_database_is_unhealthy_and_every_press_is_answered(
             assert wix.requests == []  # the platform was never asked
         finally:
             stop()
+    assert "reminder button failed" in logs.text and "submission failed" in logs.text
     assert_secret_nowhere(SECRET, logs=logs.text, standin=standin, db_path=db)
 
 

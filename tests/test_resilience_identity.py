@@ -20,7 +20,7 @@ from bot.ui.reminders import reminder_message
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix as wix_platform
-from tests.resilience_support import assert_secret_nowhere, fields, open_form
+from tests.resilience_support import assert_secret_nowhere, capturing, fields, open_form
 from tests.slack_standin import APP_ID, TEAM_ID, SlackSender, find_element
 from tests.slack_standin import visible_text as visible
 
@@ -125,7 +125,9 @@ def test_a_forged_user_id_on_a_form_submission_stores_for_the_sender_only(bot) -
     stranger = bot.person(who)
     view_id = open_form(stranger, "wix")
     payload = stranger.view_payload(view_id, fields(wix_platform.good_values()))
-    reply = stranger.deliver_submission(forged(stranger, payload, bot.slack.user_id))
+    with capturing() as logs:
+        reply = stranger.deliver_submission(forged(stranger, payload, bot.slack.user_id))
+        bot.standin.wait_for("chat.postMessage")
     assert reply.json()["response_action"] == "update"
     (done,) = bot.standin.wait_for("views.update", where=lambda c: c.args["view_id"] == view_id)
     assert "Wix key verified" in visible(done.args["view"])
@@ -139,7 +141,8 @@ def test_a_forged_user_id_on_a_form_submission_stores_for_the_sender_only(bot) -
     time.sleep(0.3)
     owner_dm = "D" + bot.slack.user_id[1:]
     assert all(c.args["channel"] != owner_dm for c in bot.standin.calls_to("chat.postMessage"))
-    assert_secret_nowhere(wix_platform.KEY, logs="", standin=bot.standin)
+    assert_secret_nowhere(wix_platform.KEY, logs=logs.text, standin=bot.standin,
+                          db_path=bot.db_path)
 
 
 def test_a_slash_command_is_read_from_user_id_and_team_id(bot) -> None:
