@@ -186,6 +186,9 @@ def test_a_retried_submission_stores_once(bot, caplog):
     (only,) = store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     stored = [e for e in store.audit_events(only.id) if e.action in ("stored", "replaced")]
     assert len(stored) == 1
+    # The DM leaves through the outbox after the outcome is shown: wait for it, then count.
+    bot.standin.wait_for("chat.postMessage")
+    time.sleep(0.3)
     assert len(bot.standin.calls_to("chat.postMessage")) == 1  # one DM, not two
     assert only.version == 1
 
