@@ -207,7 +207,7 @@ def test_non_admins_and_other_workspaces_admins_change_nothing(
     assert audit(oauth_bot, key, "reassigned") == [] and audit(oauth_bot, key, "deleted") == []
 
 
-# -- settings: a user group as admins, workspace defaults --------------------------------------------
+# -- settings: a user group as admins, workspace defaults -----------------------------------------
 def save_settings(
     bot: RunningBot, admin: SlackSender, *, group: str | None = None, rotation: str | None = None,
     platforms: list[str] | None = None,
