@@ -383,3 +383,22 @@ def test_a_second_admin_cannot_take_over_what_the_first_took(
     assert "owns this key now" in note.args["text"]
     assert oauth_bot.runtime.store.get(key.id).user_id == "U0ADMIN01"
     assert len(audit(oauth_bot, key, "taken_over")) == 1
+
+
+def test_a_notice_that_fails_as_account_inactive_goes_to_the_admins(
+    oauth_bot: RunningBot, team: str
+) -> None:
+    """The outbox too: "no longer works" for an inactive owner reaches the admins; the mere
+    "stored" confirmation of their key is not worth an admin's DM."""
+    oauth_bot.standin.admins.add((team, "U0ADMIN01"))
+    key = store_key(oauth_bot, team, "U0QUIET02", "Broken Shop")  # owes a "stored" DM
+    oauth_bot.runtime.store.enqueue_message(
+        "failing", team_id=team, user_id="U0QUIET02", credential_id=key.id
+    )
+    oauth_bot.standin.deactivated.add((team, "U0QUIET02"))
+    oauth_bot.standin.reset()
+    oauth_bot.on_loop(oauth_bot.runtime.outbox.drain())
+    assert oauth_bot.runtime.store.get(key.id).owner_gone_at is not None
+    (to_admin,) = dms_to(oauth_bot, "U0ADMIN01", team)
+    assert "no longer works" in visible_text(to_admin.args["blocks"])
+    find_element(to_admin.args["blocks"], ids.TAKE_OVER)
