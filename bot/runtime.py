@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.admins import Admins
@@ -138,7 +138,12 @@ class Runtime:
             sweep=self.sweep.run,
             recheck=self._recheck_then_send,
             outbox=self.outbox.drain,
-            interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
+            interrupted=lambda: tell_interrupted(
+                self.store,
+                self.clients,
+                self.workers,
+                older_than=timedelta(seconds=self.settings.getkey_interrupted_after_seconds),
+            ),
             # Only OAuth installs can be uninstalled, so only they have anything to purge.
             purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,

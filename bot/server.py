@@ -16,6 +16,7 @@ import sys
 import threading
 from typing import Any
 
+import uvloop
 from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app
@@ -186,7 +187,9 @@ def _run_http(rt: Runtime, port: int) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT)
     }
     try:
-        asyncio.run(serve_http(rt, host="0.0.0.0", port=port))  # noqa: S104 - PaaS: all interfaces
+        # uvloop: several times cheaper scheduling than asyncio's own loop, on every ack.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve_http(rt, host="0.0.0.0", port=port))  # noqa: S104 - all interfaces
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # Threads that run verifications and re-checks (never the acks, which run on the event
     # loop); each platform gets at most half of them, so one slow platform cannot take all.
     getkey_listener_threads: int = Field(default=128, ge=2, le=512)
+    # A verification still unfinished after this long was interrupted by a crash: its person is
+    # told to submit again. Far longer than any verification (platform timeouts, queueing).
+    getkey_interrupted_after_seconds: int = Field(default=120, ge=1)
     log_level: str = "INFO"
     # Hand-off (issue 12): requests made to someone else, and the tool API.
     getkey_max_open_requests: int = Field(default=10, ge=1, le=1000)

@@ -14,7 +14,7 @@ import itertools
 import re
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,15 +85,20 @@ def start_bot(
     platforms: list[PlatformServer],
     *,
     oauth: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+    platform_timeout: float = 5.0,
 ) -> tuple[RunningBot, Callable[[], None]]:
     """The real app on uvicorn on a free port, its event loop in a thread; returns it and a
-    function that stops it (the way SIGTERM would: in-flight work finishes first)."""
+    function that stops it (the way SIGTERM would: in-flight work finishes first).
+    `extra_env` overrides settings (GETKEY_LISTENER_THREADS, another DATABASE_URL or key)."""
     db_path = tmp_path / "getkey.db"
-    environ = (oauth_environ if oauth else bot_environ)(standin, db_path)
+    environ = {**(oauth_environ if oauth else bot_environ)(standin, db_path), **(extra_env or {})}
     settings = load_settings(environ)
     upgrade(settings.database_url)
     http = PlatformHttp(
-        environ={p.env_name(): p.url for p in platforms}, total_timeout=5.0, connect_timeout=5.0
+        environ={p.env_name(): p.url for p in platforms},
+        total_timeout=platform_timeout,
+        connect_timeout=platform_timeout,
     )
     runtime = Runtime.from_settings(settings, http=http, user_gap=0.0)
     sock = socket.socket()

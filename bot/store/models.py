@@ -300,11 +300,8 @@ class OAuthState(SQLModel, table=True):
     expires_at: datetime = _dt(nullable=False)
 
 
-# The hand-off tables live in their own module (imported here so metadata has them).
-from bot.store.handoff_models import HANDOFF_TABLES  # noqa: E402
-
-TABLES = (
+# Every table of this module (bot.store.tables adds the hand-off ones).
+CORE_TABLES = (
     "submission", "audit_event", "reminder", "secret_value", "credential", "outbox",
     "pending_submission", "key_canary", "heartbeat", "installation", "workspace", "oauth_state",
-    *HANDOFF_TABLES,
 )  # fmt: skip
