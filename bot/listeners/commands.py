@@ -30,8 +30,6 @@ LIST_WORDS = {"list", "ls", "keys"}
 DELETE_WORDS = {"delete", "remove", "rm"}
 # The workspace defaults are read before the ack (cached: usually no read at all).
 OFFERED_BUDGET = 1.0
-# How long an answer that needs the database may hold the ack before it is sent later instead.
-IN_ACK_BUDGET = 1.0
 READ_FAILED = "getkey could not read your stored keys just now. Please try again in a minute."
 
 
@@ -82,27 +80,6 @@ async def show_list(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) ->
     await respond(
         response_type="ephemeral",
         replace_original=False,
-        text=messages.list_text(infos),
-        blocks=messages.list_blocks(infos),
-    )
-
-
-async def answer_list(
-    rt: Runtime, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
-) -> None:
-    """In the ack itself when the database answers at once (the usual case: one indexed read);
-    otherwise ack now and answer through response_url when it does."""
-    try:
-        infos = await asyncio.wait_for(
-            rt.workers.quick(rt.credentials.mine, actor_of(body)), IN_ACK_BUDGET
-        )
-    except Exception as exc:
-        log.info("list answered later", extra={"error": type(exc).__name__})
-        await ack()
-        await _guarded("list", respond, lambda: show_list(rt, body, respond))
-        return
-    await ack(
-        response_type="ephemeral",
         text=messages.list_text(infos),
         blocks=messages.list_blocks(infos),
     )
@@ -168,7 +145,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                 blocks=messages.help_blocks(await offered_in(rt, body)),
             )
         elif word in LIST_WORDS and not rest:
-            await answer_list(rt, ack, body, respond)
+            await ack()
+            await _guarded("list", respond, lambda: show_list(rt, body, respond))
         elif word in DELETE_WORDS:
             await ack()
             await _guarded(
