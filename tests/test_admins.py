@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from flows import catalog
 from flows.base import VerifyResult
 from tests.bot_fixtures import RunningBot, install
 from tests.platforms import wix
-from tests.slack_standin import SlackSender, find_element, visible_text
+from tests.slack_standin import SlackSender, check_everything_sent, find_element, visible_text
 
 pytest_plugins = ("tests.bot_fixtures",)
 
@@ -29,12 +29,14 @@ _teams = itertools.count(1)
 
 
 @pytest.fixture
-def team(oauth_bot: RunningBot) -> str:
-    """A freshly installed workspace of its own for each test (reminders and admins apart)."""
+def team(oauth_bot: RunningBot) -> Iterator[str]:
+    """A freshly installed workspace of its own for each test (reminders and admins apart).
+    Afterwards, every view and message the bot sent must be valid Block Kit."""
     name = f"T0ADM{next(_teams):04d}"
     install(oauth_bot, name)
     oauth_bot.standin.reset()
-    return name
+    yield name
+    check_everything_sent(oauth_bot.standin)
 
 
 def person(bot: RunningBot, team: str, user: str) -> SlackSender:
