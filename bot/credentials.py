@@ -176,8 +176,10 @@ class CredentialService:
             return NotYours(info)
         return Done(info)
 
-    def rotation_days_for(self, flow: Flow) -> int:
-        return self.store.rotation_days_for(flow)
+    def rotation_days_for(self, flow: Flow, workspace_days: int | None = None) -> int:
+        """The default rotation period offered for `flow`: the workspace admins' choice
+        (`workspace_days`, bot.admins defaults), else the operator's, else the flow's."""
+        return workspace_days or self.store.rotation_days_for(flow)
 
     # -- submit -------------------------------------------------------------------------------
     def submit(

@@ -30,7 +30,7 @@ from bot.web import Request, Response, Route
 log = logging.getLogger(__name__)
 
 # What getkey asks for when a workspace installs it (manifest.json lists the same).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read")
+BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "usergroups:read")
 STATE_SECONDS = 600
 # Tokens are refreshed this long before they expire (Bolt's default too).
 REFRESH_MINUTES = 120

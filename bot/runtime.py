@@ -12,17 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.admins import Admins
 from bot.clock import utcnow
 from bot.credentials import CredentialService
 from bot.messenger import Messenger
 from bot.reminders.interrupted import tell_interrupted
 from bot.reminders.outbox import OutboxSender
 from bot.reminders.recheck import Recheck
+from bot.reminders.relay import OwnerRelay
 from bot.reminders.sweep import Sweep
 from bot.requests import Limits, RequestService
 from bot.settings import Settings
 from bot.slack_client import SlackClients
+from bot.slack_directory import SlackDirectory
 from bot.store import Keyring, Store, make_engine
+from bot.ui.admin import admin_copy
 from bot.ui.messages import owed_message
 from bot.ui.reminders import reminder_message
 from bot.webhooks import WebhookSender
@@ -49,6 +53,7 @@ class Runtime:
     outbox: OutboxSender
     webhooks: WebhookSender
     requests: RequestService
+    admins: Admins
     clock: Callable[[], datetime] = utcnow
     _scheduler: Any = field(default=None, repr=False)
 
@@ -86,6 +91,8 @@ class Runtime:
         messenger = Messenger(
             clients.for_team, **({} if user_gap is None else {"user_gap": user_gap})
         )
+        admins = Admins(store, SlackDirectory(clients.for_team), workers.quick)
+        relay = OwnerRelay(messenger, admins, admin_copy)
         return cls(
             settings=settings,
             store=store,
@@ -94,11 +101,17 @@ class Runtime:
             workers=workers,
             credentials=credentials,
             messenger=messenger,
-            sweep=Sweep(store, messenger, credentials, workers, reminder_message, clock=clock),
+            sweep=Sweep(
+                store, messenger, credentials, workers, reminder_message, clock=clock,
+                deliver=relay.send,
+            ),
             recheck=Recheck(store, credentials, workers, clock=clock),
-            outbox=OutboxSender(store, messenger, workers, owed_message, clock=clock),
+            outbox=OutboxSender(
+                store, messenger, workers, owed_message, clock=clock, deliver=relay.owed
+            ),
             webhooks=WebhookSender(store, workers, clock=clock),
             requests=RequestService(store, credentials, Limits.of(settings)),
+            admins=admins,
             clock=clock,
         )
 

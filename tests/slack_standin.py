@@ -229,7 +229,8 @@ class SlackStandIn:
         call.team_id = owner["team_id"]
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         with self._lock:
-            if method in ("auth.test", "users.info", "usergroups.users.list"):
+            if method in ("auth.test", "users.info", "usergroups.users.list", "users.list",
+                          "usergroups.list"):
                 args = {**args, "_owner": owner}
             answer = handler(args) if handler else {"ok": False, "error": "unknown_method"}
         call.response = answer
@@ -340,6 +341,24 @@ class SlackStandIn:
         if group not in self.usergroups:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(self.usergroups[group])}
+
+    def _api_usergroups_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "usergroups": [{"id": g, "handle": g.lower(), "name": f"Group {g}"}
+                                           for g in self.usergroups]}
+
+    def _api_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The workspace's admins and deactivated accounts (the only people the stand-in
+        knows anything about), one per page so callers must follow the cursor."""
+        team = (args.get("_owner") or {}).get("team_id", TEAM_ID)
+        known = sorted({u for t, u in self.admins | self.deactivated if t == team})
+        start = int(args.get("cursor") or 0)
+        page = known[start:start + 1]
+        members = [{"id": u, "team_id": team, "deleted": (team, u) in self.deactivated,
+                    "is_admin": (team, u) in self.admins, "is_owner": False, "is_bot": False}
+                   for u in page]
+        more = start + 1 < len(known)
+        return {"ok": True, "members": members,
+                "response_metadata": {"next_cursor": str(start + 1) if more else ""}}
 
     def _api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel") or not args.get("user"):

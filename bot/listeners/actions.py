@@ -6,6 +6,7 @@ work: a trigger_id is single-use and expires after 3 seconds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -15,8 +16,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.listeners import channel_of
+from bot.listeners import actor_of, channel_of
+from bot.listeners.commands import OFFERED_BUDGET, not_offered_text, offered_in
 from bot.runtime import Runtime
+from bot.store.admin import Defaults
 from bot.ui import ids, messages
 from bot.ui.form import form_view, metadata
 from bot.ui.modals import confirm_delete_view
@@ -25,8 +28,15 @@ from flows import catalog
 log = logging.getLogger(__name__)
 
 
-async def show_guide(flow_id: str, respond: AsyncRespond) -> None:
+async def show_guide(
+    flow_id: str, respond: AsyncRespond, offered: tuple[str, ...] | None = None
+) -> None:
     flow = catalog.get(flow_id)
+    if flow is not None and offered is not None and flow.id not in offered:
+        await respond(
+            response_type="ephemeral", replace_original=False, text=not_offered_text(flow)
+        )
+        return
     if flow is None:
         await respond(
             response_type="ephemeral",
@@ -44,14 +54,19 @@ async def show_guide(flow_id: str, respond: AsyncRespond) -> None:
 
 def register(app: AsyncApp, rt: Runtime) -> None:
     @app.action(ids.PICK_PLATFORM)
-    async def picked(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def picked(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         await ack()
-        await show_guide(((action.get("selected_option") or {}).get("value")) or "", respond)
+        chosen = ((action.get("selected_option") or {}).get("value")) or ""
+        await show_guide(chosen, respond, await offered_in(rt, body))
 
     @app.action(re.compile("^" + re.escape(ids.SHOW_GUIDE) + r"(\..+)?$"))
-    async def suggested(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def suggested(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         await ack()
-        await show_guide(action.get("value") or "", respond)
+        await show_guide(action.get("value") or "", respond, await offered_in(rt, body))
 
     @app.action(ids.OPEN_FORM)
     async def open_modal(
@@ -61,13 +76,26 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         flow = catalog.get(action.get("value") or "")
         if flow is None:
             return
+        actor = actor_of(body)
+        try:
+            # Cached (bot.admins): the trigger id expires 3 s after the click.
+            defaults = await asyncio.wait_for(
+                rt.admins.defaults(actor.team_id, actor.enterprise_id), OFFERED_BUDGET
+            )
+        except Exception as exc:
+            log.warning("workspace defaults unread", extra={"error": type(exc).__name__})
+            defaults = Defaults()
+        if not defaults.offers(flow.id):
+            return  # the guide that carried this button was shown before the admins' choice
         try:
             await client.views_open(
                 trigger_id=body["trigger_id"],
                 view=form_view(
                     flow,
                     private_metadata=metadata(flow.id, channel=channel_of(body)),
-                    default_rotation_days=rt.credentials.rotation_days_for(flow),
+                    default_rotation_days=rt.credentials.rotation_days_for(
+                        flow, defaults.rotation_days
+                    ),
                 ),
             )
         except SlackApiError as exc:

@@ -6,6 +6,7 @@ Answers that read the database ack first and follow through `respond` (the respo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,17 +21,30 @@ from bot.ui import messages
 from bot.ui.modals import confirm_delete_view
 from bot.ui.text import escape, row_label
 from flows import catalog
+from flows.base import Flow
 
 log = logging.getLogger(__name__)
 
 HELP_WORDS = {"", "help", "?", "-h", "--help"}
 LIST_WORDS = {"list", "ls", "keys"}
 DELETE_WORDS = {"delete", "remove", "rm"}
+# The workspace defaults are read before the ack (cached: usually no read at all).
+OFFERED_BUDGET = 1.0
 READ_FAILED = "getkey could not read your stored keys just now. Please try again in a minute."
 
 
-async def answer_platform(ack: AsyncAck, name: str) -> None:
+def not_offered_text(flow: Flow) -> str:
+    return (
+        f"{flow.name} is not offered in this workspace: its getkey admins chose the platforms "
+        "it offers. Type `/getkey help` to see them, or ask an admin."
+    )
+
+
+async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | None = None) -> None:
     flow = catalog.get(name)
+    if flow is not None and offered is not None and flow.id not in offered:
+        await ack(response_type="ephemeral", text=not_offered_text(flow))
+        return
     if flow is not None:
         await ack(
             response_type="ephemeral",
@@ -38,12 +52,27 @@ async def answer_platform(ack: AsyncAck, name: str) -> None:
             blocks=messages.guide_blocks(flow),
         )
         return
-    suggestions = catalog.suggest(name)
+    suggestions = [s for s in catalog.suggest(name) if offered is None or s.id in offered]
     await ack(
         response_type="ephemeral",
         text=messages.unknown_text(name, suggestions),
-        blocks=messages.unknown_blocks(name, suggestions),
+        blocks=messages.unknown_blocks(name, suggestions, offered),
     )
+
+
+async def offered_in(rt: Runtime, body: dict[str, Any]) -> tuple[str, ...] | None:
+    """The platforms the sender's workspace offers (None: all). Read before an ack, so bounded;
+    if the database does not answer in time every platform is shown (the form is checked
+    again on submission)."""
+    actor = actor_of(body)
+    try:
+        defaults = await asyncio.wait_for(
+            rt.admins.defaults(actor.team_id, actor.enterprise_id), OFFERED_BUDGET
+        )
+    except Exception as exc:
+        log.warning("workspace defaults unread", extra={"error": type(exc).__name__})
+        return None
+    return defaults.platforms
 
 
 async def show_list(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -111,7 +140,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         word = first.lower()
         if text.lower() in HELP_WORDS:
             await ack(
-                response_type="ephemeral", text=messages.help_text(), blocks=messages.help_blocks()
+                response_type="ephemeral",
+                text=messages.help_text(),
+                blocks=messages.help_blocks(await offered_in(rt, body)),
             )
         elif word in LIST_WORDS and not rest:
             await ack()
@@ -129,4 +160,4 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                 "request", respond, lambda: start_request(rt, body, rest, respond, client)
             )
         else:
-            await answer_platform(ack, text)
+            await answer_platform(ack, text, await offered_in(rt, body))

@@ -9,9 +9,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.admins import Admin
 from bot.credentials import Actor
 from bot.listeners import actor_of
 from bot.runtime import Runtime
+from bot.ui.admin import admin_toggle
 from bot.ui.home import home_view
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,11 @@ log = logging.getLogger(__name__)
 
 async def publish_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
     credentials = await rt.workers.quick(rt.credentials.mine, actor)
-    await client.views_publish(user_id=actor.user_id, view=home_view(credentials))
+    view = home_view(credentials)
+    if isinstance(await rt.admins.check(actor), Admin):
+        # Admins get a way to every credential of the workspace (bot.listeners.admin).
+        view["blocks"].insert(1, admin_toggle().to_dict())
+    await client.views_publish(user_id=actor.user_id, view=view)
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

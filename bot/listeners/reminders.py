@@ -171,7 +171,9 @@ class ReminderButtons:
         try:
             if flow is None:
                 raise LookupError(found.info.platform)
-            view = rotation_modal(found.info, svc.rotation_days_for(flow))
+            # Cached (bot.admins), so the trigger id is still fresh.
+            defaults = await self.rt.admins.defaults(actor.team_id, actor.enterprise_id)
+            view = rotation_modal(found.info, svc.rotation_days_for(flow, defaults.rotation_days))
         except LookupError:
             await tell(body, client, respond, "getkey no longer supports this platform, so it "
                        "cannot be rotated here. Delete it, or ask your admin.")

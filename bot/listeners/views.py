@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.credentials import Actor, Done, NotSaved, Rejected, Stored
 from bot.listeners import actor_of
 from bot.runtime import Runtime
+from bot.store.admin import Defaults
 from bot.ui import ids, modals
 from bot.ui.form import form_view, read_auto_renew, read_metadata, read_rotation
 from flows import catalog
@@ -81,6 +82,7 @@ async def finish(
     actor: Actor,
     rotation_days: int | None,
     auto_renew: bool,
+    workspace_days: int | None = None,
 ) -> None:
     """After the ack: verify and store through the service, then show the outcome."""
     view_id = str(view.get("id"))
@@ -124,7 +126,7 @@ async def finish(
             private_metadata=metadata,
             values=public,
             problem=outcome.result,
-            default_rotation_days=rt.credentials.rotation_days_for(flow),
+            default_rotation_days=rt.credentials.rotation_days_for(flow, workspace_days),
             rotation_days=rotation_days,
             auto_renew=auto_renew,
         )
@@ -168,6 +170,24 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                 ),
             )
             return
+        actor = actor_of(body)
+        try:
+            defaults = await asyncio.wait_for(
+                rt.admins.defaults(actor.team_id, actor.enterprise_id), ACK_BUDGET
+            )
+        except Exception as exc:
+            log.warning("workspace defaults unread", extra={"error": type(exc).__name__})
+            defaults = Defaults()
+        if not defaults.offers(flow.id):
+            await ack(
+                response_action="update",
+                view=modals.done_view(
+                    "Not offered",
+                    f"{flow.name} is not offered in this workspace any more (its getkey admins "
+                    "chose the platforms it offers). Nothing was stored.",
+                ),
+            )
+            return
         state = (view.get("state") or {}).get("values") or {}
         checked = flow.check(read_values(flow, state))
         if not checked.ok:
@@ -191,8 +211,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             flow=flow,
             values=checked.values,
             view=view,
-            actor=actor_of(body),
+            actor=actor,
             rotation_days=read_rotation(state),
+            workspace_days=defaults.rotation_days,
             auto_renew=read_auto_renew(state),
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,9 @@ LEASE_SECONDS = 120
 
 # kind → (credential info, now) → chat.postMessage arguments; None: nothing to say any more.
 Renderer = Callable[[str, "CredentialInfo", datetime], "dict[str, Any] | None"]
+# (credential, kind, message): sends a message owed to the credential's owner (bot.reminders.relay:
+# to the workspace admins when the owner is gone).
+DeliverOwed = Callable[["CredentialInfo", str, "dict[str, Any]"], Awaitable[None]]
 
 
 class OutboxSender:
@@ -40,9 +43,11 @@ class OutboxSender:
         render: Renderer,
         *,
         clock: Callable[[], datetime] = utcnow,
+        deliver: DeliverOwed | None = None,
     ) -> None:
         self.store = store
         self.messenger = messenger
+        self.deliver = deliver
         self.workers = workers
         self.render = render
         self.clock = clock
@@ -91,7 +96,11 @@ class OutboxSender:
                 # The credential was deleted since, or the kind is unknown: nothing to say.
                 await self.workers.quick(self.store.outbox_drop, item.id, reason="nothing to send")
                 return None
-            await self.messenger.send(item.team_id, item.user_id, message)
+            for_owner = (item.team_id, item.user_id) == (info.team_id, info.user_id)
+            if self.deliver is not None and for_owner:
+                await self.deliver(info, item.kind, message)
+            else:
+                await self.messenger.send(item.team_id, item.user_id, message)
         except (SlackDown, Deferred) as exc:
             await self.workers.quick(self.store.outbox_retry, item.id, error=str(exc))
             return "down" if isinstance(exc, SlackDown) else None

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,9 @@ CONCURRENCY = 100
 
 # (credential, stage, now, note) → chat.postMessage arguments.
 Render = Callable[["CredentialInfo", str, datetime, "str | None"], dict[str, Any]]
+# Sends a credential's message to whoever must get it (bot.reminders.relay: the owner, or the
+# workspace admins when the owner is gone).
+Deliver = Callable[["CredentialInfo", dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,10 @@ class Sweep:
         lease_seconds: int = LEASE_SECONDS,
         batch: int = CLAIM_BATCH,
         concurrency: int = CONCURRENCY,
+        deliver: Deliver | None = None,
     ) -> None:
         self.store = store
+        self.deliver = deliver
         self.messenger = messenger
         self.service = service
         self.workers = workers
@@ -166,7 +171,10 @@ class Sweep:
                 assert isinstance(renewed, NotRenewable)
                 note = renewed.reason
             message = self.render(info, stage, now, note)
-            await self.messenger.send(info.team_id, info.user_id, message)
+            if self.deliver is not None:
+                await self.deliver(info, message)
+            else:
+                await self.messenger.send(info.team_id, info.user_id, message)
         except SlackDown as exc:
             log.warning("slack unavailable; reminders left due", extra={"error": str(exc)})
             return "down"

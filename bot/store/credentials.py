@@ -34,9 +34,20 @@ class _Incoming:
 
 
 class Credentials(Secrets):
-    def rotation_days_for(self, flow: Flow, rotation_days: int | None = None) -> int:
-        """Per credential, else the workspace override (GETKEY_ROTATION_DAYS), else the flow's."""
-        for days in (rotation_days, self._rotation_override):
+    def rotation_days_for(
+        self,
+        flow: Flow,
+        rotation_days: int | None = None,
+        *,
+        team_id: str | None = None,
+        enterprise_id: str | None = None,
+    ) -> int:
+        """Per credential, else the workspace admins' default (when `team_id` is given), else
+        the operator's (GETKEY_ROTATION_DAYS), else the flow's."""
+        chosen = None
+        if rotation_days is None and team_id:
+            chosen = self.workspace_defaults(team_id, enterprise_id).rotation_days
+        for days in (rotation_days, chosen, self._rotation_override):
             if days is not None:
                 return days
         return flow.rotation_days
@@ -78,7 +89,9 @@ class Credentials(Secrets):
             },
             enterprise_id=enterprise_id,
             identifiers=identifiers,
-            rotation_days=self.rotation_days_for(flow, rotation_days),
+            rotation_days=self.rotation_days_for(
+                flow, rotation_days, team_id=team_id, enterprise_id=enterprise_id
+            ),
             provided_by=provided_by,
         )
         for attempt in range(1, _SAVE_ATTEMPTS + 1):
@@ -211,13 +224,14 @@ class Credentials(Secrets):
             cred = s.get(Credential, credential_id)
             return self._infos(s, [cred], now)[0] if cred else None
 
-    def delete(self, credential_id: str, *, actor: str) -> bool:
+    def delete(self, credential_id: str, *, actor: str, note: str = "") -> bool:
+        """`note`: added to the audit detail (e.g. "admin" when an admin deleted it)."""
         now = self._now()
         with self._session(write=True) as s:
             cred = s.get(Credential, credential_id, with_for_update=True)
             if cred is None:
                 return False
-            detail = f"version {cred.version}"
+            detail = f"version {cred.version}" + (f"; {note}" if note else "")
             audit.record(s, "deleted", actor=actor, at=now, cred=cred, detail=detail)
             changes.record(s, changes.DELETED, team_id=cred.team_id, at=now, cred=cred)
             # Explicit deletes rather than trusting every backend's cascade settings.

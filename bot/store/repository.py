@@ -8,6 +8,7 @@ hold a secret; only `reveal()` and `secret_values()` decrypt, and `reveal()` is 
 
 from __future__ import annotations
 
+from bot.store.admin import WorkspaceAdmin
 from bot.store.audit import AuditReads
 from bot.store.changes import Changes
 from bot.store.checks import Checks
@@ -46,6 +47,6 @@ __all__ = [
 
 class Store(
     Credentials, Installations, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes,
-    ApiTokens, Webhooks, Requests,
+    ApiTokens, Webhooks, Requests, WorkspaceAdmin,
 ):
     """One per process, shared by threads (see bot.store.base)."""

@@ -72,3 +72,21 @@ def home_row_block(credential_id: str) -> str:
 
 def home_actions_block(credential_id: str) -> str:
     return f"actions:{credential_id}"
+
+# -- workspace admins (bot.listeners.admin); values are credential ids, never a secret ----------
+ADMIN_OPEN = "getkey.admin.open"  # Home: show every credential of the workspace
+ADMIN_BACK = "getkey.admin.back"  # Home: back to the person's own keys
+ADMIN_REASSIGN = "getkey.admin.reassign"  # users_select; the credential id is in its block id
+ADMIN_DELETE = "getkey.admin.delete"
+ADMIN_SETTINGS = "getkey.admin.settings"  # opens the workspace defaults modal
+ADMIN_SETTINGS_VIEW = "getkey.admin.settings_view"
+TAKE_OVER = "getkey.take_over"  # in the admins' copy of a departed owner's reminder
+ADMIN_GROUP_BLOCK = "getkey.admin.group"
+ADMIN_ROTATION_BLOCK = "getkey.admin.rotation"
+ADMIN_PLATFORMS_BLOCK = "getkey.admin.platforms"
+ADMIN_TOGGLE_BLOCK = "getkey.admin.toggle"
+SLACK_ADMINS = "slack-admins"  # option value: Slack's owners and admins are the admins
+
+
+def admin_row_block(credential_id: str) -> str:
+    return f"admin:{credential_id}"

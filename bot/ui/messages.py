@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
@@ -58,10 +58,17 @@ if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
 
 
-def platform_select(placeholder: str = "Choose a platform") -> StaticSelectElement:
+def offered_flows(offered: Sequence[str] | None = None) -> list[Flow]:
+    """Every platform, or only those a workspace's admins offer (bot.admins defaults)."""
+    return [f for f in catalog.all_flows() if offered is None or f.id in offered]
+
+
+def platform_select(
+    placeholder: str = "Choose a platform", offered: tuple[str, ...] | None = None
+) -> StaticSelectElement:
     options = [
         Option(text=clip(f.name, OPTION_TEXT), value=f.id)
-        for f in catalog.all_flows()[:SELECT_OPTIONS]
+        for f in offered_flows(offered)[:SELECT_OPTIONS]
     ]
     return StaticSelectElement(
         action_id=ids.PICK_PLATFORM,
@@ -71,13 +78,14 @@ def platform_select(placeholder: str = "Choose a platform") -> StaticSelectEleme
 
 
 # -- help -------------------------------------------------------------------------------------
-def help_blocks() -> list[dict[str, Any]]:
-    return list(_help_blocks())
+def help_blocks(offered: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """`offered`: the platforms this workspace offers (None: all of them)."""
+    return list(_help_blocks(offered))
 
 
-@cache
-def _help_blocks() -> tuple[dict[str, Any], ...]:
-    names = ", ".join(f.name for f in catalog.all_flows())
+@lru_cache(maxsize=64)
+def _help_blocks(offered: tuple[str, ...] | None = None) -> tuple[dict[str, Any], ...]:
+    names = ", ".join(f.name for f in offered_flows(offered))
     blocks: list[Block] = [
         SectionBlock(
             text=md(
@@ -90,7 +98,7 @@ def _help_blocks() -> tuple[dict[str, Any], ...]:
         SectionBlock(
             block_id=ids.PICK_BLOCK,
             text=md("*Which platform is the key for?*"),
-            accessory=platform_select(),
+            accessory=platform_select(offered=offered),
         ),
         ContextBlock(
             elements=[
@@ -167,7 +175,9 @@ def guide_text(flow: Flow) -> str:
 
 
 # -- a name that is not a platform -----------------------------------------------------------
-def unknown_blocks(name: str, suggestions: Sequence[Flow]) -> list[dict[str, Any]]:
+def unknown_blocks(
+    name: str, suggestions: Sequence[Flow], offered: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
     typed = escape(clip(name.strip(), 60))
     blocks: list[Block] = []
     if suggestions:
@@ -195,7 +205,7 @@ def unknown_blocks(name: str, suggestions: Sequence[Flow]) -> list[dict[str, Any
             SectionBlock(
                 block_id=ids.PICK_BLOCK,
                 text=md(f"I don't know a platform called “{typed}”. Pick yours from the list:"),
-                accessory=platform_select(),
+                accessory=platform_select(offered=offered),
             )
         )
     note = "`/getkey help` lists every platform. " + PRIVACY_NOTE
