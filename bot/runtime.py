@@ -122,7 +122,18 @@ class Runtime:
             interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
             every=self.settings.getkey_sweep_seconds,
             webhooks=self.webhooks.drain,
+            requests=self.tick_requests,
         )
+
+    async def tick_requests(self) -> tuple[int, int]:
+        """Nudge the open requests that are due (once each), expire those past their time
+        (request.expired goes to the webhooks), then send what that owes people. Returns
+        (nudged, expired)."""
+        nudged, expired = await self.workers.quick(self.requests.tick)
+        if nudged or expired:
+            log.info("requests ticked", extra={"nudged": len(nudged), "expired": len(expired)})
+            await self.outbox.drain()
+        return len(nudged), len(expired)
 
     async def _recheck_then_send(self) -> None:
         if await self.recheck.run():

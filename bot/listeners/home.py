@@ -1,4 +1,5 @@
-"""The App Home tab: the person's stored keys, their status, and the reminder buttons."""
+"""The App Home tab: the person's stored keys, their status and the reminder buttons; their
+requests to others; the keys they provided to others (bot.ui.home)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ log = logging.getLogger(__name__)
 
 async def publish_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
     credentials = await rt.workers.quick(rt.credentials.mine, actor)
-    await client.views_publish(user_id=actor.user_id, view=home_view(credentials))
+    requests = await rt.workers.quick(rt.requests.mine, actor)
+    provided = await rt.workers.quick(rt.requests.provided, actor)
+    await client.views_publish(
+        user_id=actor.user_id, view=home_view(credentials, requests, provided)
+    )
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
