@@ -5,24 +5,27 @@ limit of open requests."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from datetime import timedelta
-
 import pytest
+import sqlalchemy as sa
 
 from bot.listeners.requests import OPEN_REQUEST_FORM, parse
+from bot.store.handoff_models import CredentialRequest
 from bot.ui import ids
 from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
-from tests.reminder_driver import Driver
 from tests.platforms import wix as wix_platform
 from tests.platforms.wix import WixServer
+from tests.reminder_driver import Driver
 from tests.slack_standin import SlackStandIn, check_everything_sent, find_element
 from tests.slack_standin import visible_text as visible
 from tests.test_slack_journey import good
 
 STRANGER = "U0STRANGER"  # a member of another workspace
+GUEST = "U0GUEST"  # a guest getkey cannot open a DM with
 
 
 class TwoTeamStandIn(SlackStandIn):
@@ -31,6 +34,11 @@ class TwoTeamStandIn(SlackStandIn):
         if args.get("user") == STRANGER:
             answer["user"]["team_id"] = "T0ANOTHER"
         return answer
+
+    def _api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if GUEST in str(args.get("users") or ""):
+            return {"ok": False, "error": "cannot_dm_bot"}
+        return super()._api_conversations_open(args)
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +242,164 @@ def test_refused_across_workspaces_and_past_the_limit(bot):
     assert len(bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER")) == limit
     assert not [c for c in bot.standin.calls_to("conversations.open")
                 if c.args["users"] == "U0ONEMORE"]  # fmt: skip
+
+
+def time_passes(bot: RunningBot, request_id: str, *, nudge: bool, expire: bool) -> None:
+    """As if days had gone by for this request: its nudge and/or expiry are now due."""
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    values: dict[str, Any] = {}
+    if nudge:
+        values["nudge_at"] = past
+    if expire:
+        values["expires_at"] = past
+    with bot.runtime.store.engine.begin() as conn:
+        conn.execute(
+            sa.update(CredentialRequest).where(CredentialRequest.id == request_id).values(**values)
+        )
+
+
+def test_an_unanswered_request_is_nudged_once_then_expires(bot):
+    asker = bot.person("U0WAITER")
+    store = bot.runtime.store
+    asker.command("request <@U0BUSY> wix the migration starts monday")
+    bot.standin.wait_for("response_url")
+    (request,) = store.requests_of(bot.slack.team_id, "U0WAITER")
+    drive = Driver(store, bot.standin.api_url, BOT_TOKEN, bot.runtime.clock)
+    bot.standin.reset()
+
+    # Not due yet: nothing happens.
+    assert bot.runtime.requests.tick() == ([], [])
+    # After the nudge delay the provider is reminded, once.
+    time_passes(bot, request.id, nudge=True, expire=False)
+    nudged, expired = bot.runtime.requests.tick()
+    assert [r.id for r in nudged] == [request.id] and expired == []
+    assert bot.runtime.requests.tick() == ([], [])
+    drive.outbox()
+    (nudge,) = dm_to(bot, "U0BUSY")
+    shown = visible(nudge.args["blocks"])
+    assert "Reminder: <@U0WAITER> is still waiting" in shown and "monday" in shown
+    assert find_element(nudge.args["blocks"], OPEN_REQUEST_FORM)
+
+    # After the expiry delay it expires: request.expired for the tools, the requester told.
+    before = store.latest_change_id(bot.slack.team_id)
+    time_passes(bot, request.id, nudge=True, expire=True)
+    nudged, expired = bot.runtime.requests.tick()
+    assert nudged == [] and [r.id for r in expired] == [request.id]
+    changes = store.changes_since(bot.slack.team_id, before)
+    assert [c.type for c in changes] == ["request.expired"]
+    assert changes[0].data["request"]["id"] == request.id
+    drive.outbox()
+    (told,) = dm_to(bot, "U0WAITER")
+    assert "Your request to <@U0BUSY> for a Wix key expired" in told.args["text"]
+
+    # The requester sees the state; the provider's button no longer opens anything.
+    bot.standin.reset()
+    asker.command("list")
+    (listing,) = bot.standin.wait_for("response_url")
+    assert "expired without an answer" in visible(listing.args["blocks"])
+    bot.person("U0BUSY").click(nudge.args["blocks"], OPEN_REQUEST_FORM)
+    (refusal,) = dm_to(bot, "U0BUSY")
+    assert "This request is expired" in refusal.args["text"]
+    assert bot.standin.calls_to("views.open") == []
+
+
+def test_the_requester_can_send_again_and_cancel_from_slack(bot):
+    asker = bot.person("U0ASKS")
+    asker.command("request <@U0SLOW> ecwid")
+    (said,) = bot.standin.wait_for("response_url")
+    dm_to(bot, "U0SLOW")
+    (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKS")
+
+    # Someone else cannot use the requester's buttons.
+    bot.standin.reset()
+    bot.person("U0OTHER").click(said.args["blocks"], ids.REQUEST_CANCEL)
+    (refused,) = bot.standin.wait_for("response_url")
+    assert "not one of your requests" in refused.args["text"]
+    assert bot.runtime.store.get_request(request.id).state == "open"
+
+    bot.standin.reset()
+    asker.click(said.args["blocks"], ids.REQUEST_RESEND)
+    (again,) = dm_to(bot, "U0SLOW")
+    assert "<@U0ASKS> asks you for a *Ecwid* API key" in visible(again.args["blocks"])
+    (answer,) = bot.standin.wait_for("response_url")
+    assert answer.args["text"].startswith("Sent again.")
+
+    bot.standin.reset()
+    asker.click(said.args["blocks"], ids.REQUEST_CANCEL)
+    (done,) = bot.standin.wait_for("response_url")
+    assert "cancelled" in done.args["text"] and done.args.get("replace_original") is True
+    (told,) = dm_to(bot, "U0SLOW")
+    assert "<@U0ASKS> cancelled their request" in told.args["text"]
+    assert bot.runtime.store.get_request(request.id).state == "cancelled"
+    # The provider's button is dead now.
+    bot.standin.reset()
+    bot.person("U0SLOW").click(again.args["blocks"], OPEN_REQUEST_FORM)
+    assert "cancelled" in dm_to(bot, "U0SLOW")[0].args["text"]
+    assert bot.standin.calls_to("views.open") == []
+
+
+def test_no_dm_possible_falls_back_to_an_ephemeral_message_in_the_channel(bot):
+    asker = bot.person("U0CHANNEL")
+    asker.command(f"request <@{GUEST}|guest> wix")
+    (said,) = bot.standin.wait_for("response_url")
+    assert "in the channel (only they can see it)" in said.args["text"]
+    (shown,) = bot.standin.wait_for("chat.postEphemeral")
+    assert shown.args["user"] == GUEST and shown.args["channel"] == asker.channel_id
+    assert "<@U0CHANNEL> asks you for a *Wix* API key" in visible(shown.args["blocks"])
+    assert find_element(shown.args["blocks"], OPEN_REQUEST_FORM)
+    assert bot.standin.calls_to("chat.postMessage") == []
+
+
+def ask_submission(sender: Any, view_id: str, *, user: str | None, platform: str | None,
+                   note: str = "") -> dict[str, Any]:
+    """The "Ask for a key" modal submitted (users_select carries `selected_user`)."""
+    payload = sender.view_payload(view_id, {ids.ASK_PLATFORM_BLOCK: platform,
+                                            ids.ASK_NOTE_BLOCK: note})  # fmt: skip
+    state = payload["view"]["state"]["values"]
+    state[ids.ASK_USER_BLOCK] = {ids.FIELD_VALUE: {"type": "users_select", "selected_user": user}}
+    return payload
+
+
+def test_message_shortcut_and_home_button_open_the_ask_modal(bot):
+    asker = bot.person("U0SHORTCUT")
+    payload = {
+        **asker._interaction_base("message_action"),
+        "callback_id": ids.ASK_SHORTCUT,
+        "channel": {"id": asker.channel_id, "name": "general"},
+        "message": {"type": "message", "user": "U0AUTHOR", "ts": "1700000000.000200",
+                    "text": "I own the shop"},
+        "message_ts": "1700000000.000200",
+        "response_url": bot.standin.response_url(),
+    }  # fmt: skip
+    asker.post_payload(payload)
+    (opened,) = bot.standin.wait_for("views.open")
+    view = opened.args["view"]
+    assert view["callback_id"] == ids.ASK_VIEW
+    user_select = next(b for b in view["blocks"] if b.get("block_id") == ids.ASK_USER_BLOCK)
+    assert user_select["element"]["initial_user"] == "U0AUTHOR"
+    view_id = opened.response["view"]["id"]
+
+    # Nothing chosen: an inline error, nothing asked.
+    bot.standin.reset()
+    reply = asker.post_payload(ask_submission(asker, view_id, user="U0AUTHOR", platform=None))
+    assert reply.json()["response_action"] == "errors"
+    assert ids.ASK_PLATFORM_BLOCK in reply.json()["errors"]
+
+    asker.post_payload(ask_submission(asker, view_id, user="U0AUTHOR", platform="wix",
+                                      note="for the import"))  # fmt: skip
+    (dm,) = dm_to(bot, "U0AUTHOR")
+    assert "for the import" in visible(dm.args["blocks"])
+    (told,) = dm_to(bot, "U0SHORTCUT")
+    assert "Asked <@U0AUTHOR>" in told.args["text"]
+    (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0SHORTCUT")
+    assert request.channel_id == asker.channel_id and request.note == "for the import"
+    (home,) = bot.standin.wait_for("views.publish")
+    assert "Your requests" in visible(home.args["view"])
+    assert "waiting for them to open it" in visible(home.args["view"])
+
+    # The App Home's button opens the same modal, empty.
+    bot.standin.reset()
+    asker.click(home.args["view"]["blocks"], ids.HOME_ASK)
+    (again,) = bot.standin.wait_for("views.open")
+    assert again.args["view"]["callback_id"] == ids.ASK_VIEW
+    assert "initial_user" not in json.dumps(again.args["view"])
