@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -38,9 +37,10 @@ def home_view(
     others, still stored (each with a Withdraw button)."""
     blocks: list[Block] = [
         HeaderBlock(text=plain("Your stored keys", HEADER_TEXT)),
-        ActionsBlock(
+        SectionBlock(
             block_id="home.ask",
-            elements=[ButtonElement(text="Ask someone for a key", action_id=ids.HOME_ASK)],
+            text=md("Someone else holds the key? Ask them: getkey stores it for you."),
+            accessory=ButtonElement(text="Ask someone for a key", action_id=ids.HOME_ASK),
         ),
     ]
     if not credentials:
