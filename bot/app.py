@@ -58,10 +58,18 @@ def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
     edge to write it)."""
     settings = rt.settings
     signing_secret = settings.secret("slack_signing_secret")
+    oauth: dict[str, Any] = {}
+    if settings.oauth:
+        from bot.oauth import oauth_settings
+
+        # Each request's token comes from the installation store (Bolt's authorize, which
+        # also refreshes rotating tokens); the app's own client carries none.
+        oauth["oauth_settings"] = oauth_settings(settings, rt.store, rt.workers.quick)
     app = (LoggingApp if log_requests else AsyncApp)(
         name="getkey",
         client=rt.clients.client(),
         signing_secret=signing_secret or None,
+        **oauth,
         # The HTTP edge (bot.web) verifies signatures before anything reads the body; Socket
         # Mode payloads arrive over an authenticated websocket and carry none.
         request_verification_enabled=False,

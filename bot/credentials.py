@@ -47,13 +47,20 @@ class Actor:
 
     team_id: str
     user_id: str
+    # Enterprise Grid org the request came from (None outside Grid).
+    enterprise_id: str | None = None
 
     @property
     def audit(self) -> str:
         return f"slack:{self.team_id}:{self.user_id}"
 
     def owns(self, info: CredentialInfo) -> bool:
-        return (info.team_id, info.user_id) == (self.team_id, self.user_id)
+        return (info.enterprise_id, info.team_id, info.user_id) == (
+            self.enterprise_id, self.team_id, self.user_id
+        )
+
+    def same_workspace(self, info: CredentialInfo) -> bool:
+        return (info.enterprise_id, info.team_id) == (self.enterprise_id, self.team_id)
 
 
 # -- outcomes -----------------------------------------------------------------------------------
@@ -157,7 +164,7 @@ class CredentialService:
 
     # -- reads --------------------------------------------------------------------------------
     def mine(self, actor: Actor) -> list[CredentialInfo]:
-        return self.store.list_for_user(actor.team_id, actor.user_id)
+        return self.store.list_for_user(actor.team_id, actor.user_id, actor.enterprise_id)
 
     def owned(self, credential_id: str, actor: Actor) -> ActionOutcome:
         """The credential, if `actor` owns it. The only ownership check in getkey."""
@@ -238,6 +245,7 @@ class CredentialService:
                 # Cleared in the same transaction as the save.
                 pending_view_id=view_id,
                 provided_by=provided_by,
+                enterprise_id=actor.enterprise_id,
             )
         except Exception as exc:
             log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})

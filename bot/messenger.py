@@ -19,6 +19,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_client import NotInstalled
+
 log = logging.getLogger(__name__)
 
 USER_GAP_SECONDS = 1.0
@@ -64,7 +66,12 @@ class Messenger:
 
     async def call(self, team_id: str, method: str, **params: Any) -> dict[str, Any]:
         """One Web API call through the workspace's client (429s already retried there)."""
-        client = await self.client_for(team_id)
+        try:
+            client = await self.client_for(team_id)
+        except NotInstalled:
+            # Uninstalled workspaces' reminders are not claimed; this is a message owed
+            # from before: it waits for a reinstall.
+            raise Deferred(f"{method}: workspace not installed") from None
         try:
             response = await client.api_call(method, json=params)
         except SlackApiError as exc:

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import utcnow
@@ -74,6 +74,12 @@ class Runtime:
         clients = SlackClients(settings.slack_api_url, settings.secret("slack_bot_token") or None)
         threads = settings.getkey_listener_threads
         workers = Workers(slow_threads=threads, per_platform=max(1, threads // 2))
+        if settings.oauth:
+            from bot.oauth import WorkspaceTokens, token_rotator
+
+            # The rotator's client only calls oauth.v2.access (no token of its own).
+            rotator = token_rotator(settings, clients.client(""))
+            clients.tokens = WorkspaceTokens(store, workers.quick, rotator).bot_token
         credentials = CredentialService(
             store, http, clock=clock, platform_env=settings.platform_env
         )
@@ -119,7 +125,14 @@ class Runtime:
             sweep=self.sweep.run,
             recheck=self._recheck_then_send,
             outbox=self.outbox.drain,
-            interrupted=lambda: tell_interrupted(self.store, self.clients, self.workers),
+            interrupted=lambda: tell_interrupted(
+                self.store,
+                self.clients,
+                self.workers,
+                older_than=timedelta(seconds=self.settings.getkey_interrupted_after_seconds),
+            ),
+            # Only OAuth installs can be uninstalled, so only they have anything to purge.
+            purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,
             webhooks=self.webhooks.drain,
             requests=self.tick_requests,
@@ -134,6 +147,12 @@ class Runtime:
             log.info("requests ticked", extra={"nudged": len(nudged), "expired": len(expired)})
             await self.outbox.drain()
         return len(nudged), len(expired)
+
+    async def purge_uninstalled(self) -> int:
+        """Credentials of workspaces uninstalled longer than the retention period go."""
+        return await self.workers.quick(
+            self.store.purge_uninstalled, self.settings.getkey_retention_days_after_uninstall
+        )
 
     async def _recheck_then_send(self) -> None:
         if await self.recheck.run():

@@ -49,6 +49,12 @@ _HOW_TO_FIX: dict[str, str] = {
     "GETKEY_REQUEST_NUDGE_DAYS": "use a whole number of days (1 or more), or unset it",
     "GETKEY_REQUEST_EXPIRE_DAYS": "use a whole number of days (1 or more), or unset it",
     "GETKEY_API_RATE_PER_MINUTE": "use a whole number of requests (1 or more), or unset it",
+    "SLACK_CLIENT_ID": "copy the Client ID from your Slack app's Basic Information page, "
+    "with SLACK_CLIENT_SECRET (both, to install by OAuth), or unset both",
+    "SLACK_CLIENT_SECRET": "copy the Client Secret from your Slack app's Basic Information "
+    "page, with SLACK_CLIENT_ID (both, to install by OAuth), or unset both",
+    "GETKEY_RETENTION_DAYS_AFTER_UNINSTALL": "use a whole number of days (1 or more), or unset "
+    "it for 30",
 }
 
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9-]+")
@@ -77,12 +83,20 @@ class Settings(BaseSettings):
     # Threads that run verifications and re-checks (never the acks, which run on the event
     # loop); each platform gets at most half of them, so one slow platform cannot take all.
     getkey_listener_threads: int = Field(default=128, ge=2, le=512)
+    # A verification still unfinished after this long was interrupted by a crash: its person is
+    # told to submit again. Far longer than any verification (platform timeouts, queueing).
+    getkey_interrupted_after_seconds: int = Field(default=120, ge=1)
     log_level: str = "INFO"
     # Hand-off (issue 12): requests made to someone else, and the tool API.
     getkey_max_open_requests: int = Field(default=10, ge=1, le=1000)
     getkey_request_nudge_days: int = Field(default=2, ge=1)
     getkey_request_expire_days: int = Field(default=7, ge=1)
     getkey_api_rate_per_minute: int = Field(default=120, ge=1)
+    # OAuth install in many workspaces (instead of SLACK_BOT_TOKEN): both or neither.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    # How long an uninstalled workspace's credentials are kept (encrypted) for a reinstall.
+    getkey_retention_days_after_uninstall: int = Field(default=30, ge=1)
     # GETKEY_<PLATFORM>_API_URL overrides and platform app credentials (e.g.
     # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather
     # than declared one by one. The only way flows see the environment.
@@ -90,7 +104,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "getkey_encryption_keys",
-        mode="before",
+        "slack_client_id", "slack_client_secret", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
@@ -102,6 +116,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_int_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("getkey_retention_days_after_uninstall", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: Any) -> Any:
+        return 30 if isinstance(value, str) and not value.strip() else value
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -158,6 +177,11 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def oauth(self) -> bool:
+        """Installed by OAuth in any number of workspaces (tokens from the database)."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)
@@ -251,7 +275,15 @@ def _from_mapping(environ: Mapping[str, str]) -> Settings:
 
 
 def require(settings: Settings, *, http_mode: bool | None, require_encryption: bool) -> None:
-    if settings.slack_bot_token is None:
+    for one, other in (("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"),
+                       ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")):
+        if getattr(settings, one.lower()) is not None and getattr(settings, other.lower()) is None:
+            raise SettingsError(other, f"is not set: {_HOW_TO_FIX[other]}.")
+    if settings.oauth and settings.slack_signing_secret is None:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET", f"is not set: {_HOW_TO_FIX['SLACK_SIGNING_SECRET']}."
+        )
+    if settings.slack_bot_token is None and not settings.oauth:
         raise SettingsError("SLACK_BOT_TOKEN", f"is not set: {_HOW_TO_FIX['SLACK_BOT_TOKEN']}.")
     http = (not settings.socket_mode) if http_mode is None else http_mode
     if http and settings.slack_signing_secret is None:

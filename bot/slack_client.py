@@ -10,7 +10,7 @@ connections to Slack open between calls.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -71,6 +71,14 @@ def retry_handlers(cap: float = RATE_LIMIT_WAIT_CAP) -> list[AsyncRetryHandler]:
     ]
 
 
+class NotInstalled(Exception):
+    """No bot token for this workspace (never installed, or uninstalled)."""
+
+
+# team id → that workspace's bot token, or None (OAuth installs: bot.oauth.WorkspaceTokens).
+TokenLookup = Callable[[str], Awaitable[str | None]]
+
+
 class SlackClients:
     """Builds the AsyncWebClient for a workspace. One per process; `close()` at shutdown."""
 
@@ -78,6 +86,8 @@ class SlackClients:
         self.base_url = base_url
         self.bot_token = bot_token
         self.cap = cap
+        # Set when installed by OAuth: each workspace's token comes from the database.
+        self.tokens: TokenLookup | None = None
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -106,8 +116,14 @@ class SlackClients:
         )
 
     async def for_team(self, team_id: str) -> AsyncWebClient:
-        """The client to use for one workspace. Single-workspace mode: the bot token."""
-        return self.client()
+        """The client to use for one workspace: its installation's (fresh) bot token when
+        installed by OAuth, else the one bot token. Raises NotInstalled."""
+        if self.tokens is None:
+            return self.client()
+        token = await self.tokens(team_id)
+        if not token:
+            raise NotInstalled(team_id)
+        return self.client(token)
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -9,22 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 import itertools
+import re
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from bot.api import api_routes
 from bot.app import build_app
 from bot.runtime import Runtime
+from bot.server import install_routes
+from bot.serving import make_server
 from bot.settings import load_settings
 from bot.store.crypto import generate_key
 from bot.store.db import upgrade
-from bot.web import make_asgi_app, make_server
+from bot.web import make_asgi_app
 from flows.http import PlatformHttp
 from tests.platforms.server import PlatformServer
 from tests.platforms.wix import WixServer
@@ -43,9 +50,15 @@ class RunningBot:
     db_path: Path
     environ: dict[str, str]
     platforms: dict[str, PlatformServer]
+    loop: asyncio.AbstractEventLoop | None = None
 
     def person(self, user_id: str) -> SlackSender:
         return self.slack.as_user(user_id)
+
+    def on_loop(self, coro: Any, timeout: float = 30.0) -> Any:
+        """Run a coroutine (a sweep, a token lookup) on the bot's own event loop."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
 
 def bot_environ(standin: SlackStandIn, db_path: Path) -> dict[str, str]:
@@ -58,17 +71,34 @@ def bot_environ(standin: SlackStandIn, db_path: Path) -> dict[str, str]:
     }
 
 
+def oauth_environ(standin: SlackStandIn, db_path: Path) -> dict[str, str]:
+    """Installed by OAuth: client id and secret instead of a bot token."""
+    environ = bot_environ(standin, db_path)
+    del environ["SLACK_BOT_TOKEN"]
+    return {**environ, "SLACK_CLIENT_ID": standin.client_id,
+            "SLACK_CLIENT_SECRET": standin.client_secret}
+
+
 def start_bot(
-    tmp_path: Path, standin: SlackStandIn, platforms: list[PlatformServer]
+    tmp_path: Path,
+    standin: SlackStandIn,
+    platforms: list[PlatformServer],
+    *,
+    oauth: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+    platform_timeout: float = 5.0,
 ) -> tuple[RunningBot, Callable[[], None]]:
     """The real app on uvicorn on a free port, its event loop in a thread; returns it and a
-    function that stops it (the way SIGTERM would: in-flight work finishes first)."""
+    function that stops it (the way SIGTERM would: in-flight work finishes first).
+    `extra_env` overrides settings (GETKEY_LISTENER_THREADS, another DATABASE_URL or key)."""
     db_path = tmp_path / "getkey.db"
-    environ = bot_environ(standin, db_path)
+    environ = {**(oauth_environ if oauth else bot_environ)(standin, db_path), **(extra_env or {})}
     settings = load_settings(environ)
     upgrade(settings.database_url)
     http = PlatformHttp(
-        environ={p.env_name(): p.url for p in platforms}, total_timeout=5.0, connect_timeout=5.0
+        environ={p.env_name(): p.url for p in platforms},
+        total_timeout=platform_timeout,
+        connect_timeout=platform_timeout,
     )
     runtime = Runtime.from_settings(settings, http=http, user_gap=0.0)
     sock = socket.socket()
@@ -84,7 +114,7 @@ def start_bot(
             bolt_app=app,
             signing_secret=SIGNING_SECRET,
             health=runtime.health,
-            extra_routes=api_routes(runtime),
+            extra_routes=[*api_routes(runtime), *install_routes(app)],
         )
         # No scheduler: tests run sweeps themselves, at the moments they choose.
         server = make_server(asgi, "127.0.0.1", port, on_shutdown=runtime.shutdown)
@@ -105,6 +135,7 @@ def start_bot(
         db_path=db_path,
         environ=environ,
         platforms={p.flow_id: p for p in platforms},
+        loop=loop,
     )
 
     def stop() -> None:
@@ -140,6 +171,37 @@ def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]
             yield running
         finally:
             stop()
+
+
+@pytest.fixture(scope="module")
+def oauth_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    with SlackStandIn(bot_token="xoxb-not-used-in-oauth-mode") as standin, WixServer() as w:
+        running, stop = start_bot(tmp_path_factory.mktemp("oauth"), standin, [w], oauth=True)
+        try:
+            yield running
+        finally:
+            stop()
+
+
+def begin_install(base_url: str) -> tuple[str, str, str]:
+    """Open the "Add to Slack" page: (authorize URL, state, state cookie)."""
+    page = httpx.get(base_url + "/slack/install")
+    assert page.status_code == 200, page.text
+    link = html.unescape(re.search(r'<a href="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    state = parse_qs(urlsplit(link).query)["state"][0]
+    cookie = page.headers["set-cookie"].split(";")[0]
+    return link, state, cookie
+
+
+def finish_install(base_url: str, code: str, state: str, cookie: str) -> httpx.Response:
+    return httpx.get(base_url + "/slack/oauth_redirect", params={"code": code, "state": state},
+                     headers={"Cookie": cookie})
+
+
+def install(bot: RunningBot, team: str, **grant: Any) -> None:
+    _, state, cookie = begin_install(bot.url)
+    done = finish_install(bot.url, bot.standin.authorize(team, **grant), state, cookie)
+    assert done.status_code == 200, done.text
 
 
 _people = itertools.count(1)

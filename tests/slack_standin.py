@@ -3,8 +3,10 @@
 Two halves, as in bolt-python's own tests:
 - SlackStandIn: an HTTP server on a free port answering the Web API methods the bot calls
   (auth.test, chat.postEphemeral, chat.postMessage, views.open/update/publish,
-  conversations.open, users.info) plus response_url posts. It records every call and keeps the
-  state that makes the journey realistic: trigger ids are single-use, views have ids and hashes.
+  conversations.open, users.info, usergroups.users.list, oauth.v2.access) plus response_url
+  posts. It records every call and keeps the state that makes the journey realistic: trigger
+  ids are single-use, views have ids and hashes, each workspace installed by OAuth has its own
+  bot token (rotating ones expire and are refreshed), codes are single-use.
 - SlackSender: plays Slack's side towards the app: signed slash commands (form-encoded),
   block_actions and view_submission (`payload=<json>`), Events API JSON.
 """
@@ -43,6 +45,8 @@ class Call:
     headers: dict[str, str]
     response: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    # The workspace whose token made the call ('' when the token was not accepted).
+    team_id: str = ""
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -72,6 +76,18 @@ class SlackStandIn:
         self, bot_token: str = "xoxb-0000-standin-token", *, app_token: str | None = None
     ) -> None:
         self.bot_token = bot_token
+        # token → the workspace it belongs to; the single-workspace token is TEAM_ID's.
+        self.tokens: dict[str, dict[str, Any]] = {
+            bot_token: {"team_id": TEAM_ID, "enterprise_id": None, "expires_at": None}
+        }
+        self.client_id = "1111.2222"
+        self.client_secret = "standin-client-secret"
+        self._codes: dict[str, dict[str, Any]] = {}
+        self._refresh: dict[str, dict[str, Any]] = {}
+        # (team_id, user_id) of workspace admins, of deactivated accounts; user groups.
+        self.admins: set[tuple[str, str]] = set()
+        self.deactivated: set[tuple[str, str]] = set()
+        self.usergroups: dict[str, list[str]] = {}
         # Socket Mode: apps.connections.open takes the app-level token and hands out
         # `socket_url` (a tests.socket_standin server); None means Socket Mode is not offered.
         self.app_token = app_token
@@ -198,11 +214,23 @@ class SlackStandIn:
             call.response = self._connections_open(token)
             self._record(call)
             return 200, call.response
-        if token != self.bot_token:
+        if method == "oauth.v2.access":
+            with self._lock:
+                call.response = self._oauth_v2_access(args, headers)
+            self._record(call)
+            return 200, call.response
+        with self._lock:
+            owner = self.tokens.get(token)
+            if owner is not None and owner["expires_at"] and owner["expires_at"] <= time.time():
+                owner = None
+        if owner is None:
             self._record(call)
             return 200, {"ok": False, "error": "invalid_auth"}
+        call.team_id = owner["team_id"]
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         with self._lock:
+            if method in ("auth.test", "users.info", "usergroups.users.list"):
+                args = {**args, "_owner": owner}
             answer = handler(args) if handler else {"ok": False, "error": "unknown_method"}
         call.response = answer
         self._record(call)
@@ -223,10 +251,95 @@ class SlackStandIn:
             return {"ok": False, "error": "invalid_auth"}
         return {"ok": True, "url": self.socket_url}
 
+    # -- OAuth ---------------------------------------------------------------------------
+    def authorize(
+        self,
+        team_id: str,
+        *,
+        user_id: str = "U0INSTALLER",
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
+        rotating: bool = False,
+        expires_in: int = 43200,
+    ) -> str:
+        """What Slack does when a person presses "Allow": a single-use code for the app's
+        redirect URL."""
+        code = f"code-{next(self._ids)}-{team_id}"
+        with self._lock:
+            self._codes[code] = {"team_id": team_id, "user_id": user_id,
+                                 "enterprise_id": enterprise_id, "org_wide": org_wide,
+                                 "rotating": rotating, "expires_in": expires_in}
+        return code
+
+    def _issue_token(self, grant: dict[str, Any]) -> dict[str, Any]:
+        n = next(self._ids)
+        team = grant["team_id"]
+        token = f"xoxb-{n}-{team}-standin"
+        owner = {"team_id": team, "enterprise_id": grant["enterprise_id"], "expires_at": None}
+        answer: dict[str, Any] = {"access_token": token}
+        if grant["rotating"]:
+            token = "xoxe.xoxb-" + token.removeprefix("xoxb-")
+            refresh = f"xoxe-1-{n}-{team}-refresh"
+            owner["expires_at"] = time.time() + grant["expires_in"]
+            self._refresh[refresh] = grant
+            answer = {"access_token": token, "refresh_token": refresh,
+                      "expires_in": grant["expires_in"]}
+        self.tokens[token] = owner
+        return answer
+
+    def _oauth_v2_access(self, args: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        import base64
+
+        basic = headers.get("authorization", "")
+        if basic.startswith("Basic "):
+            given = base64.b64decode(basic.removeprefix("Basic ")).decode().split(":", 1)
+        else:
+            given = [str(args.get("client_id") or ""), str(args.get("client_secret") or "")]
+        if given != [self.client_id, self.client_secret]:
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            grant = self._refresh.pop(str(args.get("refresh_token") or ""), None)
+            if grant is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            # Slack's rotated tokens live 12 hours.
+            grant = {**grant, "expires_in": 43200}
+            return {"ok": True, "token_type": "bot", **self._issue_token(grant),
+                    "team": {"id": grant["team_id"]}}
+        grant = self._codes.pop(str(args.get("code") or ""), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team, ent = grant["team_id"], grant["enterprise_id"]
+        return {
+            "ok": True, "app_id": APP_ID, "token_type": "bot", "scope": "commands,chat:write",
+            "bot_user_id": BOT_USER_ID, **self._issue_token(grant),
+            "team": None if grant["org_wide"] else {"id": team, "name": f"Team {team}"},
+            "enterprise": {"id": ent, "name": f"Org {ent}"} if ent else None,
+            "is_enterprise_install": grant["org_wide"],
+            "authed_user": {"id": grant["user_id"]},
+        }
+
+    def revoke(self, team_id: str) -> None:
+        """The workspace uninstalled the app: its tokens stop working."""
+        with self._lock:
+            for token in [t for t, o in self.tokens.items() if o["team_id"] == team_id]:
+                del self.tokens[token]
+
+    def expire(self, token: str) -> None:
+        with self._lock:
+            self.tokens[token]["expires_at"] = time.time() - 1
+
     def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        owner = args.get("_owner") or {"team_id": TEAM_ID, "enterprise_id": None}
         return {"ok": True, "url": "https://getkey-test.slack.com/", "team": "Test",
-                "user": "getkey", "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "B0GETKEY",
+                "user": "getkey", "team_id": owner["team_id"], "user_id": BOT_USER_ID,
+                "bot_id": "B0GETKEY", "enterprise_id": owner.get("enterprise_id"),
                 "is_enterprise_install": False}
+
+    def _api_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = str(args.get("usergroup") or "")
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.usergroups[group])}
 
     def _api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel") or not args.get("user"):
@@ -234,6 +347,9 @@ class SlackStandIn:
         return {"ok": True, "message_ts": f"{time.time():.6f}"}
 
     def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel") or "")
+        if any(channel == "D" + u[1:] for _, u in self.deactivated):
+            return {"ok": False, "error": "account_inactive"}
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("text") and not args.get("blocks"):
@@ -286,9 +402,13 @@ class SlackStandIn:
         user = args.get("user")
         if not user:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "name": user.lower(),
+        team = (args.get("_owner") or {}).get("team_id", TEAM_ID)
+        admin = (team, user) in self.admins
+        return {"ok": True, "user": {"id": user, "team_id": team, "name": user.lower(),
                                      "real_name": "Test Person", "tz": "Europe/Paris",
-                                     "tz_offset": 3600, "is_bot": False, "deleted": False}}
+                                     "tz_offset": 3600, "is_bot": False,
+                                     "deleted": (team, user) in self.deactivated,
+                                     "is_admin": admin, "is_owner": False}}
 
 
 # -- Slack's side towards the app -------------------------------------------------------
@@ -356,8 +476,10 @@ class SlackSender:
         user_id: str = "U0PERSON1",
         team_id: str = TEAM_ID,
         channel_id: str = CHANNEL_ID,
+        enterprise_id: str | None = None,
     ) -> None:
         self.app_url = app_url.rstrip("/") + "/slack/events"
+        self.enterprise_id = enterprise_id
         self.verifier = SignatureVerifier(signing_secret)
         self.standin = standin
         self.user_id = user_id
@@ -367,7 +489,19 @@ class SlackSender:
     def as_user(self, user_id: str) -> SlackSender:
         return SlackSender(self.app_url.removesuffix("/slack/events"), self.verifier.signing_secret,
                            self.standin, user_id=user_id, team_id=self.team_id,
-                           channel_id=self.channel_id)
+                           channel_id=self.channel_id, enterprise_id=self.enterprise_id)
+
+    def in_team(self, team_id: str, enterprise_id: str | None = None) -> SlackSender:
+        """The same person's requests as coming from another workspace (or Grid org)."""
+        return SlackSender(self.app_url.removesuffix("/slack/events"), self.verifier.signing_secret,
+                           self.standin, user_id=self.user_id, team_id=team_id,
+                           channel_id=self.channel_id, enterprise_id=enterprise_id)
+
+    def to(self, app_url: str) -> SlackSender:
+        """The same person, sending to another instance of the app (behind a load balancer)."""
+        return SlackSender(app_url, self.verifier.signing_secret, self.standin,
+                           user_id=self.user_id, team_id=self.team_id,
+                           channel_id=self.channel_id, enterprise_id=self.enterprise_id)
 
     # -- transport ----------------------------------------------------------------------
     def post(
@@ -414,6 +548,7 @@ class SlackSender:
             "is_enterprise_install": "false",
             "response_url": self.standin.response_url(),
             "trigger_id": self.standin.issue_trigger(),
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
         }
 
     def command(self, text: str = "", **kw: Any) -> Reply:
@@ -427,6 +562,7 @@ class SlackSender:
             "token": "legacy-verification-token",
             "trigger_id": self.standin.issue_trigger(),
             "team": {"id": self.team_id, "domain": "getkey-test"},
+            "enterprise": {"id": self.enterprise_id} if self.enterprise_id else None,
             "is_enterprise_install": False,
         }
 
@@ -515,7 +651,9 @@ class SlackSender:
             "event_id": self.standin.next_id("Ev"),
             "event_time": int(time.time()),
             "authorizations": [{"team_id": self.team_id, "user_id": BOT_USER_ID,
+                                "enterprise_id": self.enterprise_id,
                                 "is_bot": True, "is_enterprise_install": False}],
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
         }
         return self.post(json.dumps(body), "application/json", **kw)
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from bot.store import Keyring, Store, make_engine, migrate
-from bot.store.models import TABLES
+from bot.store.tables import TABLES
 from flows.base import Field, Flow, VerifyResult
 
 POSTGRES_ENV = "GETKEY_TEST_POSTGRES_URL"

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.store import CredentialNotFound, DecryptError, Keyring, Store
-from bot.store.models import TABLES, SecretValue
+from bot.store.models import SecretValue
+from bot.store.tables import TABLES
 from flows.base import Failure, VerifyResult
 from flows.wix import FLOW as WIX
 from tests.storage_fixtures import KEY_A, KEY_B, TWO, Backend, Clock, ok, two_values

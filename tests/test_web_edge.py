@@ -26,13 +26,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import JsonFormatter, RedactingFilter, install_redaction, pin_levels
+from bot.serving import make_server
 from bot.web import (
     ACK_DELIVERED,
     Request,
     Response,
     Route,
     make_asgi_app,
-    make_server,
 )
 from tests.slack_standin import SlackSender, SlackStandIn
 

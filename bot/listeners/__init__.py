@@ -18,18 +18,26 @@ def actor_of(body: dict[str, Any]) -> Actor:
     shortcuts) carry `user.id` and `team.id` (`user.team_id` when `team` is null, as in
     org-wide installs); events carry `event.user` and the envelope's `team_id`."""
     if "command" in body:
-        return Actor(team_id=_str(body.get("team_id")), user_id=_str(body.get("user_id")))
+        return Actor(
+            team_id=_str(body.get("team_id")),
+            user_id=_str(body.get("user_id")),
+            enterprise_id=_str(body.get("enterprise_id")) or None,
+        )
     if body.get("type") == "event_callback":
         event = body.get("event") if isinstance(body.get("event"), dict) else {}
         user = event.get("user")
         return Actor(
             team_id=_str(body.get("team_id")),
             user_id=_str(user.get("id") if isinstance(user, dict) else user),
+            enterprise_id=_str(body.get("enterprise_id")) or None,
         )
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
     team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    enterprise = body.get("enterprise") if isinstance(body.get("enterprise"), dict) else {}
     return Actor(
-        team_id=_str(team.get("id") or user.get("team_id")), user_id=_str(user.get("id"))
+        team_id=_str(team.get("id") or user.get("team_id")),
+        user_id=_str(user.get("id")),
+        enterprise_id=_str(enterprise.get("id")) or None,
     )
 
 

@@ -32,10 +32,17 @@ TRY_AGAIN = (
 )
 
 
-async def tell_interrupted(store: Store, clients: SlackClients, workers: Workers) -> int:
-    """Replace the modal of every interrupted verification; returns how many were told."""
+async def tell_interrupted(
+    store: Store,
+    clients: SlackClients,
+    workers: Workers,
+    *,
+    older_than: timedelta = STALE_AFTER,
+) -> int:
+    """Replace the modal of every interrupted verification (unfinished for more than
+    `older_than`); returns how many were told."""
     told = 0
-    stale = await workers.quick(store.claim_stale_submissions, STALE_AFTER)
+    stale = await workers.quick(store.claim_stale_submissions, older_than)
     for pending in stale:
         client = await clients.for_team(pending.team_id)
         try:

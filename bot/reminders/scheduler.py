@@ -22,6 +22,7 @@ INTERRUPTED_EVERY_SECONDS = 60
 WEBHOOKS_EVERY_SECONDS = 5
 # Requests are nudged after days and expire after days: a few minutes late is nothing.
 REQUESTS_EVERY_SECONDS = 300
+PURGE_EVERY_SECONDS = 3600
 
 
 def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
@@ -44,6 +45,7 @@ def start_scheduler(
     every: int,
     webhooks: Callable[[], Awaitable[Any]] | None = None,
     requests: Callable[[], Awaitable[Any]] | None = None,
+    purge: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncIOScheduler:
     """Start on the running event loop; `scheduler.shutdown(wait=False)` stops it."""
     scheduler = AsyncIOScheduler(
@@ -63,6 +65,8 @@ def start_scheduler(
         # Open requests: the one nudge, then expiry (bot.requests.RequestService.tick).
         *([("requests", requests, REQUESTS_EVERY_SECONDS, timedelta(seconds=20), 30)]
           if requests is not None else []),
+        # Uninstalled workspaces' credentials, once their retention period is over.
+        *([("purge", purge, PURGE_EVERY_SECONDS, timedelta(seconds=60), 60)] if purge else []),
     )
     for name, work, seconds, first, jitter in jobs:
         scheduler.add_job(

@@ -18,7 +18,7 @@ from bot.clock import as_utc
 from bot.store import changes, schedule
 from bot.store.base import StoreCore
 from bot.store.info import CredentialInfo, DueReminder
-from bot.store.models import Credential, Reminder
+from bot.store.models import Credential, Reminder, Workspace
 
 RECHECK_LEASE = timedelta(hours=1)
 
@@ -57,14 +57,28 @@ def claim_rows(
     )
 
 
+def uninstalled_scope() -> sa.ColumnElement[bool]:
+    """The credential (in the enclosing query) belongs to a workspace, or a Grid org, that
+    uninstalled getkey: nobody can be messaged there until it is installed again."""
+    return sa.exists().where(
+        Workspace.uninstalled_at.is_not(None),
+        sa.or_(
+            Workspace.team_id == Credential.team_id,
+            sa.and_(Workspace.team_id == "", Workspace.enterprise_id == Credential.enterprise_id),
+        ),
+    )
+
+
 def due_reminders(now: datetime, limit: int) -> sa.Select[Any]:
-    """The next `limit` claimable reminders: a range of ix_reminder_pending read in order."""
+    """The next `limit` claimable reminders: a range of ix_reminder_pending read in order,
+    skipping those of uninstalled workspaces (they stay due for a reinstall)."""
     return (
         sa.select(Reminder.id)
         .where(
             Reminder.sent_at.is_(None),
             Reminder.due_at <= now,
             sa.or_(Reminder.claimed_until.is_(None), Reminder.claimed_until <= now),
+            ~sa.exists().where(Credential.id == Reminder.credential_id, uninstalled_scope()),
         )
         .order_by(Reminder.due_at, Reminder.id)
         .limit(limit)

@@ -28,6 +28,7 @@ class _Incoming:
     """What a save writes besides the secrets, worked out once for all attempts."""
 
     owner: dict[str, str]  # the unique key: team_id, user_id, platform, identity
+    enterprise_id: str | None
     identifiers: dict[str, str]
     rotation_days: int
     provided_by: str | None = None
@@ -54,6 +55,7 @@ class Credentials(Secrets):
         auto_renew: bool | None = None,
         pending_view_id: str | None = None,
         provided_by: str | None = None,
+        enterprise_id: str | None = None,
     ) -> Saved:
         """Store a verified credential, replacing the same one of the same person.
         `auto_renew`: the owner lets getkey renew it alone (None keeps what a replaced
@@ -75,6 +77,7 @@ class Credentials(Secrets):
                 "platform": flow.id,
                 "identity": flow.identity_of(values, result),
             },
+            enterprise_id=enterprise_id,
             identifiers=identifiers,
             rotation_days=self.rotation_days_for(flow, rotation_days),
             provided_by=provided_by,
@@ -119,7 +122,10 @@ class Credentials(Secrets):
             cred = s.scalars(sa.select(Credential).filter_by(**row.owner).with_for_update()).first()
             replaced = cred is not None
             if cred is None:
-                cred = Credential(id=uuid.uuid4().hex, created_at=now, version=1, **row.owner)
+                cred = Credential(
+                    id=uuid.uuid4().hex, created_at=now, version=1,
+                    enterprise_id=row.enterprise_id, **row.owner,
+                )
                 s.add(cred)
             else:
                 cred.version += 1
@@ -147,6 +153,7 @@ class Credentials(Secrets):
             cred.rotation_days = days or None
             cred.rotation_due_at = now + timedelta(days=days) if days else None
             cred.reminders_stopped = False
+            cred.owner_gone_at = None
             cred.snoozed_until = None
             cred.failing_notified = False
             if auto_renew is not None or not replaced:
@@ -172,12 +179,18 @@ class Credentials(Secrets):
             info = self._infos(s, [cred], now)[0]
         return Saved(info, replaced=replaced, duplicate=False)
 
-    def list_for_user(self, team_id: str, user_id: str) -> list[CredentialInfo]:
+    def list_for_user(
+        self, team_id: str, user_id: str, enterprise_id: str | None = None
+    ) -> list[CredentialInfo]:
         now = self._now()
         with self._session(write=False) as s:
             creds = s.scalars(
                 sa.select(Credential)
-                .where(Credential.team_id == team_id, Credential.user_id == user_id)
+                .where(
+                    Credential.team_id == team_id,
+                    Credential.user_id == user_id,
+                    Credential.enterprise_id.is_not_distinct_from(enterprise_id),
+                )
                 .order_by(Credential.platform, Credential.identity)
             ).all()
             return self._infos(s, creds, now)

@@ -47,6 +47,9 @@ def _dt(*, nullable: bool = True, index: bool = False) -> Any:
 class CredentialBase(SQLModel):
     """The columns a credential shares with its read model (bot.store.info.CredentialInfo)."""
 
+    # Enterprise Grid org of the workspace (None outside Grid): with team_id, the scope of
+    # every read and write.
+    enterprise_id: str | None = Field(default=None, max_length=32)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
     platform: str = Field(max_length=40)
@@ -72,6 +75,9 @@ class CredentialBase(SQLModel):
     missing: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
     # Who typed it in when it was asked of them (a request); None when the owner did.
     provided_by: str | None = Field(default=None, max_length=32)
+    # The owner was deactivated or cannot be messaged: reminders go to the workspace admins
+    # until one of them takes the credential over.
+    owner_gone_at: datetime | None = _dt()
 
 
 class Credential(CredentialBase, table=True):
@@ -82,6 +88,7 @@ class Credential(CredentialBase, table=True):
         ),
         # Re-check claims read due rows in (next_check_at, id) order: a range scan with LIMIT.
         sa.Index("ix_credential_next_check", "next_check_at", "id"),
+        sa.Index("ix_credential_team", "team_id", "enterprise_id"),
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -242,10 +249,61 @@ class Heartbeat(SQLModel, table=True):
     at: datetime = _dt(nullable=False)
 
 
-# The hand-off tables live in their own module (imported here so metadata has them).
-from bot.store.handoff_models import HANDOFF_TABLES  # noqa: E402
+class InstallationRow(SQLModel, table=True):
+    """One Slack installation (bot, and the installer's user token if any). Tokens are
+    keyring ciphertexts bound to (enterprise, team, user, column); `data` holds the rest of
+    slack_sdk's Installation, none of it secret. '' stands for "none" in the id columns."""
 
-TABLES = (
+    __tablename__ = "installation"
+    __table_args__ = (
+        sa.UniqueConstraint("enterprise_id", "team_id", "user_id", name="uq_installation"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: str = Field(default="", max_length=32)
+    team_id: str = Field(default="", max_length=32, index=True)
+    user_id: str = Field(default="", max_length=32)
+    is_enterprise_install: bool = False
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    bot_token: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    bot_refresh_token: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    bot_token_expires_at: int | None = None
+    user_token: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    user_refresh_token: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    user_token_expires_at: int | None = None
+    key_id: str = Field(max_length=16, index=True)
+    installed_at: datetime = _dt(nullable=False)
+
+
+class Workspace(SQLModel, table=True):
+    """A workspace (or a Grid org, team_id '') that installed getkey by OAuth: whether it is
+    still installed, and the settings its admins chose."""
+
+    __tablename__ = "workspace"
+
+    enterprise_id: str = Field(default="", primary_key=True, max_length=32)
+    team_id: str = Field(default="", primary_key=True, max_length=32)
+    installed_at: datetime = _dt(nullable=False)
+    uninstalled_at: datetime | None = _dt()
+    # A user group whose members are admins here (else Slack's owners and admins).
+    admin_group: str | None = Field(default=None, max_length=32)
+    rotation_days: int | None = None
+    # Platform ids offered in this workspace (None: all of them).
+    platforms: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+
+
+class OAuthState(SQLModel, table=True):
+    """An install in progress: issued by one instance, consumed once by whichever finishes."""
+
+    __tablename__ = "oauth_state"
+
+    state: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = _dt(nullable=False)
+
+
+# Every table of this module (bot.store.tables adds the hand-off ones).
+CORE_TABLES = (
     "submission", "audit_event", "reminder", "secret_value", "credential", "outbox",
-    "pending_submission", "key_canary", "heartbeat", *HANDOFF_TABLES,
+    "pending_submission", "key_canary", "heartbeat", "installation", "workspace", "oauth_state",
 )  # fmt: skip

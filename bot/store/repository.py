@@ -22,6 +22,7 @@ from bot.store.info import (
     RotateReport,
     Saved,
 )
+from bot.store.installations import Installations, WorkspaceInfo
 from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
 from bot.store.requests import Requests
@@ -39,11 +40,12 @@ __all__ = [
     "RotateReport",
     "Saved",
     "Store",
+    "WorkspaceInfo",
 ]
 
 
 class Store(
-    Credentials, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes, ApiTokens, Webhooks,
-    Requests,
+    Credentials, Installations, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes,
+    ApiTokens, Webhooks, Requests,
 ):
     """One per process, shared by threads (see bot.store.base)."""
