@@ -43,7 +43,7 @@ _HOW_TO_FIX: dict[str, str] = {
     "(comma-separated, newest first)",
     "GETKEY_ROTATION_DAYS": "use a whole number of days (1 or more), or unset it",
     "GETKEY_SWEEP_SECONDS": "use a whole number of seconds (5 or more), or unset it",
-    "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 512, or unset it",
+    "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 1024, or unset it",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
     "GETKEY_MAX_OPEN_REQUESTS": "use a whole number between 1 and 1000, or unset it",
     "GETKEY_REQUEST_NUDGE_DAYS": "use a whole number of days (1 or more), or unset it",
@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     getkey_sweep_seconds: int = Field(default=60, ge=5)
     # Threads that run verifications and re-checks (never the acks, which run on the event
     # loop); each platform gets at most half of them, so one slow platform cannot take all.
-    getkey_listener_threads: int = Field(default=128, ge=2, le=512)
+    getkey_listener_threads: int = Field(default=256, ge=2, le=1024)
     # A verification still unfinished after this long was interrupted by a crash: its person is
     # told to submit again. Far longer than any verification (platform timeouts, queueing).
     getkey_interrupted_after_seconds: int = Field(default=120, ge=1)

@@ -6,7 +6,6 @@ Answers that read the database ack first and follow through `respond` (the respo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,8 +26,6 @@ log = logging.getLogger(__name__)
 HELP_WORDS = {"", "help", "?", "-h", "--help"}
 LIST_WORDS = {"list", "ls", "keys"}
 DELETE_WORDS = {"delete", "remove", "rm"}
-# How long an answer that needs the database may hold the ack before it is sent later instead.
-IN_ACK_BUDGET = 1.0
 READ_FAILED = "getkey could not read your stored keys just now. Please try again in a minute."
 
 
@@ -64,27 +61,6 @@ async def show_list(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) ->
         replace_original=False,
         text=messages.list_text(infos),
         blocks=blocks,
-    )
-
-
-async def answer_list(
-    rt: Runtime, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
-) -> None:
-    """In the ack itself when the database answers at once (the usual case: one indexed read);
-    otherwise ack now and answer through response_url when it does."""
-    try:
-        infos = await asyncio.wait_for(
-            rt.workers.quick(rt.credentials.mine, actor_of(body)), IN_ACK_BUDGET
-        )
-    except Exception as exc:
-        log.info("list answered later", extra={"error": type(exc).__name__})
-        await ack()
-        await _guarded("list", respond, lambda: show_list(rt, body, respond))
-        return
-    await ack(
-        response_type="ephemeral",
-        text=messages.list_text(infos),
-        blocks=messages.list_blocks(infos),
     )
 
 
@@ -146,7 +122,8 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                 response_type="ephemeral", text=messages.help_text(), blocks=messages.help_blocks()
             )
         elif word in LIST_WORDS and not rest:
-            await answer_list(rt, ack, body, respond)
+            await ack()
+            await _guarded("list", respond, lambda: show_list(rt, body, respond))
         elif word in DELETE_WORDS:
             await ack()
             await _guarded(

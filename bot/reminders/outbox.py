@@ -71,6 +71,12 @@ class OutboxSender:
                     self.store.claim_outbox, self.clock(), limit=BATCH, lease_seconds=LEASE_SECONDS
                 )
                 results = await asyncio.gather(*(self._one(item) for item in batch))
+                delivered = [
+                    item.id for item, r in zip(batch, results, strict=True) if isinstance(r, Sent)
+                ]
+                # One transaction for the batch. A crash before it only means these are sent
+                # again after their lease (at least once, never lost).
+                await self.workers.quick(self.store.outbox_sent_many, delivered)
                 sent.extend(r for r in results if isinstance(r, Sent))
                 if "down" in results or (len(batch) < BATCH and not self._again):
                     return sent
@@ -102,7 +108,6 @@ class OutboxSender:
                 self.store.outbox_retry, item.id, error=type(exc).__name__
             )
             return None
-        await self.workers.quick(self.store.outbox_sent, item.id)
         log.info("message sent", extra={"kind": item.kind})
         return Sent.of(info, item.kind)
 

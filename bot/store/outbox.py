@@ -146,7 +146,20 @@ class Outbox(StoreCore):
 
     def outbox_sent(self, message_id: int) -> None:
         """The message reached Slack: never send it again."""
-        self._close(message_id, error="")
+        self.outbox_sent_many([message_id])
+
+    def outbox_sent_many(self, message_ids: list[int]) -> None:
+        """`outbox_sent` for a batch, in one transaction."""
+        if not message_ids:
+            return
+        now = self._now()
+        with self._session(write=True) as s:
+            s.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id.in_(message_ids), OutboxMessage.sent_at.is_(None))
+                .values(sent_at=now, claimed_until=None, last_error="")
+                .execution_options(synchronize_session=False)
+            )
 
     def outbox_drop(self, message_id: int, *, reason: str) -> None:
         """The message can never be delivered (person gone, credential deleted): close it,
