@@ -129,6 +129,5 @@ class OutboxSender:
             await self.workers.quick(self.store.outbox_drop, item.id, reason="nothing to send")
             return None
         await self.messenger.send(item.team_id, item.user_id, message)
-        await self.workers.quick(self.store.outbox_sent, item.id)
         log.info("message sent", extra={"kind": item.kind})
         return Sent(request.platform if request else "", "", "", item.kind, item.user_id)
