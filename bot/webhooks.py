@@ -69,20 +69,25 @@ class WebhookSender:
         if self._running.locked():
             return []
         done: list[tuple[int, int]] = []
-        async with self._running, httpx.AsyncClient(
-            timeout=TIMEOUT, transport=self._transport, follow_redirects=False
-        ) as client:
-            while True:
-                batch = await self.workers.quick(
-                    self.store.claim_deliveries,
-                    self.clock(),
-                    limit=BATCH,
-                    lease_seconds=LEASE_SECONDS,
-                )
-                results = await asyncio.gather(*(self._one(client, d) for d in batch))
-                done.extend(results)
-                if len(batch) < BATCH:
-                    return done
+        async with self._running:
+            batch = await self._claim()
+            if not batch:
+                # The usual tick: nothing due, so no client (building one costs a TLS context).
+                return done
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT, transport=self._transport, follow_redirects=False
+            ) as client:
+                while True:
+                    results = await asyncio.gather(*(self._one(client, d) for d in batch))
+                    done.extend(results)
+                    if len(batch) < BATCH:
+                        return done
+                    batch = await self._claim()
+
+    async def _claim(self) -> list[DeliveryItem]:
+        return await self.workers.quick(
+            self.store.claim_deliveries, self.clock(), limit=BATCH, lease_seconds=LEASE_SECONDS
+        )
 
     async def _one(self, client: httpx.AsyncClient, item: DeliveryItem) -> tuple[int, int]:
         timestamp = str(int(self.clock().timestamp()))

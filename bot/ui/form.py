@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
@@ -151,7 +152,47 @@ def form_view(
     """The credential form. `values` may pre-fill non-secret fields after a failure;
     `rotation_days` is the period chosen before (None: the default one); `auto_renew` whether
     renewal was on for the credential being re-entered (None or False: unticked)."""
-    values = values or {}
+    if not values and problem is None:
+        # The blank form is the same for everyone but its metadata: built (and validated
+        # through the models) once, not on every "Paste the key" click.
+        blank = _blank_form(flow, default_rotation_days, rotation_days, bool(auto_renew))
+        return {**blank, "private_metadata": private_metadata}
+    return _build_form(
+        flow,
+        private_metadata=private_metadata,
+        values=values or {},
+        problem=problem,
+        default_rotation_days=default_rotation_days,
+        rotation_days=rotation_days,
+        auto_renew=auto_renew,
+    )
+
+
+@lru_cache(maxsize=256)
+def _blank_form(
+    flow: Flow, default_rotation_days: int | None, rotation_days: int | None, auto_renew: bool
+) -> dict[str, Any]:
+    return _build_form(
+        flow,
+        private_metadata="",
+        values={},
+        problem=None,
+        default_rotation_days=default_rotation_days,
+        rotation_days=rotation_days,
+        auto_renew=auto_renew,
+    )
+
+
+def _build_form(
+    flow: Flow,
+    *,
+    private_metadata: str,
+    values: Mapping[str, str],
+    problem: VerifyResult | None,
+    default_rotation_days: int | None,
+    rotation_days: int | None,
+    auto_renew: bool | None,
+) -> dict[str, Any]:
     blocks: list[Block] = []
     if problem is not None:
         explained = wording.problem_text(flow, problem)

@@ -4,6 +4,7 @@ deleting, and the short notes shown in a modal where there is no conversation to
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 def verifying_view(flow: Flow, private_metadata: str, *, queued: bool = False) -> dict[str, Any]:
     """`queued`: many checks with this platform are running, so this one waits its turn (getkey
     never sends a platform more than a bounded number at once)."""
+    return {**_verifying(flow, queued), "private_metadata": private_metadata}
+
+
+@lru_cache(maxsize=64)
+def _verifying(flow: Flow, queued: bool) -> dict[str, Any]:
+    # Built once per platform: this is in every submission's ack.
+    private_metadata = ""
     wait = (
         f"Many keys are being checked with {flow.name} right now, so yours is queued; it "
         "starts in a moment. Keep this window open."
