@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     hook_rm = hooks_sub.add_parser("remove", help="remove a workspace's webhook")
     hook_rm.add_argument("--team", required=True)
     hooks_sub.add_parser("list", help="list webhooks")
+
+    policy = sub.add_parser(
+        "request-policy", help="a workspace's request nudge/expiry days (docs/handoff.md)"
+    )
+    policy.add_argument("--team", required=True)
+    policy.add_argument("--nudge-days", type=int, help="nudge an unanswered request after N days")
+    policy.add_argument("--expire-days", type=int, help="expire it after N days")
+    policy.add_argument("--reset", action="store_true", help="back to the settings' defaults")
     return parser
 
 
@@ -104,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
         from bot import commands
 
         return commands.cmd_reveal(args)
+    if cmd == "request-policy":
+        from bot.tool_commands import cmd_request_policy
+
+        return cmd_request_policy(args)
     if cmd == "api-tokens":
         from bot.tool_commands import cmd_api_tokens
 

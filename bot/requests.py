@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.credentials import Actor, CredentialService, Rejected, Stored, SubmitOutcome
+from bot.credentials import Actor, CredentialService, Done, Rejected, Stored, SubmitOutcome
+from bot.store.info import CredentialInfo
 from bot.store.requests import RequestInfo, TooManyOpen
 from flows import catalog
 from flows.base import Flow
@@ -36,6 +37,16 @@ class Refused:
 class Opened:
     request: RequestInfo
     flow: Flow
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A request to make (the caller checks the provider's workspace first)."""
+
+    provider_id: str
+    platform: str
+    note: str
+    channel_id: str | None
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ class RequestService:
             return Refused(
                 "You can only ask people of your own workspace; this person belongs to another."
             )
+        nudge_after, expire_after = self.delays(actor.team_id)
         try:
             info = self.store.open_request(
                 team_id=actor.team_id,
@@ -89,8 +101,8 @@ class RequestService:
                 platform=flow.id,
                 note=" ".join(note.split())[:300],
                 channel_id=channel_id,
-                nudge_after=self.limits.nudge_after,
-                expire_after=self.limits.expire_after,
+                nudge_after=nudge_after,
+                expire_after=expire_after,
                 max_open=self.limits.max_open,
             )
         except TooManyOpen:
@@ -100,6 +112,14 @@ class RequestService:
             )
         log.info("request opened", extra={"platform": flow.id, "request": info.id})
         return Opened(info, flow)
+
+    def delays(self, team_id: str) -> tuple[timedelta, timedelta]:
+        """(nudge after, expire after) for a new request: the workspace's own, else the
+        settings'. A nudge planned at or after expiry never happens."""
+        nudge_days, expire_days = self.store.request_policy(team_id)
+        nudge = timedelta(days=nudge_days) if nudge_days else self.limits.nudge_after
+        expire = timedelta(days=expire_days) if expire_days else self.limits.expire_after
+        return nudge, expire
 
     def for_provider(self, request_id: str, actor: Actor) -> Opened | Refused:
         """The open request `actor` was asked to answer."""
@@ -150,5 +170,60 @@ class RequestService:
         moved = self.store.request_moved(request_id, "cancelled")
         return moved or Refused(f"This request is already {info.state}.")
 
+    def resend(self, request_id: str, actor: Actor) -> Opened | Refused:
+        """The requester sends an open request's message to the provider again."""
+        info = self.store.get_request(request_id)
+        if info is None or (info.team_id, info.user_id) != (actor.team_id, actor.user_id):
+            return Refused("This is not one of your requests.")
+        if not info.is_open:
+            return Refused(f"This request is {info.state}: ask again with `/getkey request`.")
+        flow = catalog.get(info.platform)
+        if flow is None:
+            return Refused("This platform is no longer supported.")
+        return Opened(info, flow)
+
+    def ask_again(self, credential_id: str, actor: Actor) -> Opened | Draft | Refused:
+        """"Ask for a new one": what to ask whoever provided this credential (same platform,
+        same note). An open request to them for it already: that one (to send again)."""
+        found = self.credentials.owned(credential_id, actor)
+        if not isinstance(found, Done):
+            return Refused("Only the person this key was provided for can ask for a new one.")
+        info = found.info
+        if not info.provided_by:
+            return Refused("Nobody provided this key for you: rotate it yourself instead.")
+        for mine in self.store.requests_of(actor.team_id, actor.user_id):
+            if mine.is_open and (mine.provider_id, mine.platform) == (
+                info.provided_by, info.platform
+            ):
+                flow = catalog.get(mine.platform)
+                if flow is not None:
+                    return Opened(mine, flow)
+        earlier = self.store.request_for_credential(credential_id)
+        return Draft(
+            provider_id=info.provided_by,
+            platform=info.platform,
+            note=earlier.note if earlier else "",
+            channel_id=earlier.channel_id if earlier else None,
+        )
+
     def mine(self, actor: Actor) -> list[RequestInfo]:
         return self.store.requests_of(actor.team_id, actor.user_id)
+
+    def provided(self, actor: Actor) -> list[tuple[RequestInfo, CredentialInfo]]:
+        """What `actor` provided to others and is still stored (they may withdraw it)."""
+        return self.store.provided_by_user(actor.team_id, actor.user_id)
+
+    def withdraw(self, request_id: str, actor: Actor) -> RequestInfo | Refused:
+        """The provider deletes what they provided; the requester is told (outbox)."""
+        info = self.store.get_request(request_id) if request_id else None
+        if info is None or (info.team_id, info.provider_id) != (actor.team_id, actor.user_id):
+            return Refused("Only the person who provided this key can withdraw it.")
+        done = self.store.withdraw_provided(request_id, actor=actor.audit)
+        if done is None:
+            return Refused("There is nothing to withdraw: this key is no longer stored.")
+        log.info("provided key withdrawn", extra={"request": request_id})
+        return done
+
+    def tick(self) -> tuple[list[RequestInfo], list[RequestInfo]]:
+        """The scheduler's pass: nudge what is due, expire what is past (both owe messages)."""
+        return self.store.nudge_requests(), self.store.expire_requests()

@@ -148,7 +148,18 @@ class Runtime:
             purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,
             webhooks=self.webhooks.drain,
+            requests=self.tick_requests,
         )
+
+    async def tick_requests(self) -> tuple[int, int]:
+        """Nudge the open requests that are due (once each), expire those past their time
+        (request.expired goes to the webhooks), then send what that owes people. Returns
+        (nudged, expired)."""
+        nudged, expired = await self.workers.quick(self.requests.tick)
+        if nudged or expired:
+            log.info("requests ticked", extra={"nudged": len(nudged), "expired": len(expired)})
+            await self.outbox.drain()
+        return len(nudged), len(expired)
 
     async def purge_uninstalled(self) -> int:
         """Credentials of workspaces uninstalled longer than the retention period go."""

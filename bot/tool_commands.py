@@ -103,3 +103,25 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
             raise UsageError(f"{team} has no webhook.")
         print(f"Webhook of {team} removed; undelivered events for it are dropped.")
         return 0
+
+
+def cmd_request_policy(args: argparse.Namespace) -> int:
+    """`getkey request-policy --team T [--nudge-days N] [--expire-days N] [--reset]`: the
+    workspace's own delays for new requests; without a change, prints the current ones."""
+    team = _team(args.team)
+    for name, value in (("--nudge-days", args.nudge_days), ("--expire-days", args.expire_days)):
+        if value is not None and not 1 <= value <= 365:
+            raise UsageError(f"{name} must be a whole number of days from 1 to 365.")
+    with _store() as store:
+        nudge, expire = store.request_policy(team)
+        if args.reset:
+            nudge = expire = None
+        nudge = args.nudge_days if args.nudge_days is not None else nudge
+        expire = args.expire_days if args.expire_days is not None else expire
+        if nudge and expire and nudge >= expire:
+            raise UsageError("--nudge-days must be fewer than --expire-days.")
+        if args.reset or args.nudge_days is not None or args.expire_days is not None:
+            store.set_request_policy(team, nudge_days=nudge, expire_days=expire)
+    shown = lambda v: f"{v} days" if v else "the default"  # noqa: E731
+    print(f"{team}: requests nudged after {shown(nudge)}, expired after {shown(expire)}.")
+    return 0

@@ -84,3 +84,12 @@ def test_schema_is_vendored_inside_the_repository_with_its_licence():
     assert SCHEMA.is_file() and REPO in SCHEMA.parents
     licence = (SCHEMA.parent / "LICENSE").read_text()
     assert "MIT License" in licence and "Slack Technologies" in licence
+
+
+def test_shortcuts_match_the_code():
+    from bot.ui import ids
+
+    shortcuts = manifest()["features"]["shortcuts"]
+    assert [(s["type"], s["callback_id"]) for s in shortcuts] == [("message", ids.ASK_SHORTCUT)]
+    source = (REPO / "bot" / "listeners" / "requests.py").read_text()
+    assert "@app.shortcut(ids.ASK_SHORTCUT)" in source

@@ -159,10 +159,13 @@ def test_nothing_is_stored_when_verification_fails_with_any_failure(bot):
     assert bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id) == []
 
 
-def wait_for_log(caplog, message: str, count: int, timeout: float = 15.0) -> list:
+def wait_for_log(caplog, message: str, count: int, timeout: float = 15.0, where=None) -> list:
     deadline = time.monotonic() + timeout
     while True:
-        found = [r for r in caplog.records if r.getMessage() == message]
+        found = [
+            r for r in caplog.records
+            if r.getMessage() == message and (where is None or where(r))
+        ]
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.02)
@@ -181,7 +184,10 @@ def test_a_retried_submission_stores_once(bot, caplog):
         t.start()
     for t in threads:
         t.join()
-    finished = wait_for_log(caplog, "submission finished", count=2)
+    # Only this test's submissions (both store): the previous test's failed one may log late.
+    finished = wait_for_log(
+        caplog, "submission finished", count=2, where=lambda r: getattr(r, "stored", False)
+    )
     assert sorted(r.duplicate for r in finished) == [False, True]
     (only,) = store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     stored = [e for e in store.audit_events(only.id) if e.action in ("stored", "replaced")]

@@ -76,12 +76,20 @@ async def offered_in(rt: Runtime, body: dict[str, Any]) -> tuple[str, ...] | Non
 
 
 async def show_list(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
-    infos = await rt.workers.quick(rt.credentials.mine, actor_of(body))
+    from bot.ui.requests import request_rows
+    from bot.ui.text import MESSAGE_BLOCKS, dicts
+
+    actor = actor_of(body)
+    infos = await rt.workers.quick(rt.credentials.mine, actor)
+    requests = await rt.workers.quick(rt.requests.mine, actor)
+    # The person's requests to others (with their state and buttons) follow their keys.
+    asked = dicts(request_rows(requests, limit=5))
+    blocks = messages.list_blocks(infos)[: MESSAGE_BLOCKS - len(asked)] + asked
     await respond(
         response_type="ephemeral",
         replace_original=False,
         text=messages.list_text(infos),
-        blocks=messages.list_blocks(infos),
+        blocks=blocks,
     )
 
 

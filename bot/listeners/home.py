@@ -1,4 +1,5 @@
-"""The App Home tab: the person's stored keys, their status, and the reminder buttons."""
+"""The App Home tab: the person's stored keys, their status and the reminder buttons; their
+requests to others; the keys they provided to others (bot.ui.home)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ log = logging.getLogger(__name__)
 
 async def publish_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
     credentials = await rt.workers.quick(rt.credentials.mine, actor)
-    view = home_view(credentials)
+    requests = await rt.workers.quick(rt.requests.mine, actor)
+    provided = await rt.workers.quick(rt.requests.provided, actor)
+    view = home_view(credentials, requests, provided)
     if isinstance(await rt.admins.check(actor), Admin):
         # Admins get a way to every credential of the workspace (bot.listeners.admin).
         view["blocks"].insert(1, admin_toggle().to_dict())

@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 BATCH = 200
 LEASE_SECONDS = 120
 
-# kind → (credential info, now) → chat.postMessage arguments; None: nothing to say any more.
-Renderer = Callable[[str, "CredentialInfo", datetime], "dict[str, Any] | None"]
+# (kind, credential info, now[, request=]) → chat.postMessage arguments; None: nothing to say
+# any more (bot.ui.messages.owed_message). Request kinds pass the request, and the credential
+# it produced if any.
+Renderer = Callable[..., "dict[str, Any] | None"]
 # (credential, kind, message): sends a message owed to the credential's owner (bot.reminders.relay:
 # to the workspace admins when the owner is gone).
 DeliverOwed = Callable[["CredentialInfo", str, "dict[str, Any]"], Awaitable[None]]
@@ -86,6 +88,8 @@ class OutboxSender:
 
     async def _one(self, item: OutboxItem) -> Sent | str | None:
         try:
+            if item.request_id:
+                return await self._about_request(item)
             info = (
                 await self.workers.quick(self.store.get, item.credential_id)
                 if item.credential_id
@@ -115,3 +119,24 @@ class OutboxSender:
             return None
         log.info("message sent", extra={"kind": item.kind})
         return Sent.of(info, item.kind)
+
+    async def _about_request(self, item: OutboxItem) -> Sent | None:
+        """A message about a credential request (bot.ui.requests), rendered from the request
+        and its credential as they are now. Send errors go to the caller's handlers."""
+        request = await self.workers.quick(self.store.get_request, item.request_id)
+        cred = (
+            await self.workers.quick(self.store.get, request.credential_id)
+            if request is not None and request.credential_id
+            else None
+        )
+        message = (
+            self.render(item.kind, cred, self.clock(), request=request)
+            if request is not None
+            else None
+        )
+        if message is None:
+            await self.workers.quick(self.store.outbox_drop, item.id, reason="nothing to send")
+            return None
+        await self.messenger.send(item.team_id, item.user_id, message)
+        log.info("message sent", extra={"kind": item.kind})
+        return Sent(request.platform if request else "", "", "", item.kind, item.user_id)

@@ -1,5 +1,6 @@
 """APScheduler only ticks, on the event loop: the reminder sweep, the daily re-checks, the
-outbox and the interrupted-verification notes. Jobs take no arguments (APScheduler may persist
+outbox, the interrupted-verification notes, webhook deliveries and open requests (nudge,
+expiry). Jobs take no arguments (APScheduler may persist
 them, and a secret must never be one). Any number of processes may run them: the database
 decides who sends what.
 """
@@ -19,6 +20,8 @@ RECHECK_EVERY_SECONDS = 300
 OUTBOX_EVERY_SECONDS = 10
 INTERRUPTED_EVERY_SECONDS = 60
 WEBHOOKS_EVERY_SECONDS = 5
+# Requests are nudged after days and expire after days: a few minutes late is nothing.
+REQUESTS_EVERY_SECONDS = 300
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -41,6 +44,7 @@ def start_scheduler(
     interrupted: Callable[[], Awaitable[Any]],
     every: int,
     webhooks: Callable[[], Awaitable[Any]] | None = None,
+    requests: Callable[[], Awaitable[Any]] | None = None,
     purge: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncIOScheduler:
     """Start on the running event loop; `scheduler.shutdown(wait=False)` stops it."""
@@ -58,6 +62,9 @@ def start_scheduler(
         # Webhook deliveries are due on their own backoff schedule; a tick only looks.
         *([("webhooks", webhooks, WEBHOOKS_EVERY_SECONDS, timedelta(seconds=2), 2)]
           if webhooks is not None else []),
+        # Open requests: the one nudge, then expiry (bot.requests.RequestService.tick).
+        *([("requests", requests, REQUESTS_EVERY_SECONDS, timedelta(seconds=20), 30)]
+          if requests is not None else []),
         # Uninstalled workspaces' credentials, once their retention period is over.
         *([("purge", purge, PURGE_EVERY_SECONDS, timedelta(seconds=60), 60)] if purge else []),
     )

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.store import audit, changes, outbox, schedule
@@ -231,14 +232,7 @@ class Credentials(Secrets):
             cred = s.get(Credential, credential_id, with_for_update=True)
             if cred is None:
                 return False
-            detail = f"version {cred.version}" + (f"; {note}" if note else "")
-            audit.record(s, "deleted", actor=actor, at=now, cred=cred, detail=detail)
-            changes.record(s, changes.DELETED, team_id=cred.team_id, at=now, cred=cred)
-            # Explicit deletes rather than trusting every backend's cascade settings.
-            s.execute(sa.delete(Submission).where(Submission.credential_id == credential_id))
-            s.execute(sa.delete(Reminder).where(Reminder.credential_id == credential_id))
-            s.execute(sa.delete(SecretValue).where(SecretValue.credential_id == credential_id))
-            s.delete(cred)
+            delete_in(s, cred, actor=actor, now=now, note=note)
             return True
 
     def snooze(self, credential_id: str, until: datetime, *, actor: str) -> CredentialInfo:
@@ -263,6 +257,21 @@ class Credentials(Secrets):
             audit.record(s, "reminders_stopped", actor=actor, at=now, cred=cred)
             s.flush()
             return self._infos(s, [cred], now)[0]
+
+
+def delete_in(
+    s: Session, cred: Credential, *, actor: str, now: datetime, note: str = ""
+) -> None:
+    """Delete `cred` inside the caller's transaction (audited, with its change event).
+    `note`: added to the audit detail (e.g. "admin")."""
+    detail = f"version {cred.version}" + (f"; {note}" if note else "")
+    audit.record(s, "deleted", actor=actor, at=now, cred=cred, detail=detail)
+    changes.record(s, changes.DELETED, team_id=cred.team_id, at=now, cred=cred)
+    # Explicit deletes rather than trusting every backend's cascade settings.
+    s.execute(sa.delete(Submission).where(Submission.credential_id == cred.id))
+    s.execute(sa.delete(Reminder).where(Reminder.credential_id == cred.id))
+    s.execute(sa.delete(SecretValue).where(SecretValue.credential_id == cred.id))
+    s.delete(cred)
 
 
 def _save_detail(cred: Credential, fields: Iterable[str], result: VerifyResult) -> str:

@@ -47,8 +47,10 @@ def make_engine(
         return _sqlite_engine(url, **kwargs)
     options: dict[str, Any] = {
         "pool_pre_ping": True,
-        "pool_size": 5,
-        "max_overflow": 10,
+        # Connections kept open for the worker threads; past these, extra ones are opened
+        # and closed per use (slow under load: measured as most of a busy /getkey list).
+        "pool_size": 10,
+        "max_overflow": 20,
         # Statement parameters include ciphertexts and identifiers: keep them out of errors.
         "hide_parameters": True,
         # Waiting for a free pooled connection is bounded too.
@@ -89,7 +91,9 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         # One shared connection, or every checkout would see a different empty database.
         options["poolclass"] = sa.pool.StaticPool
     else:
-        options.update(pool_size=5, max_overflow=10)
+        # SQLite connections are cheap to keep and costly to open (PRAGMAs on every connect):
+        # keep enough for the quick pool and a burst of verifications finishing together.
+        options.update(pool_size=32, max_overflow=96)
     options.update(kwargs)
     engine = sa.create_engine(url, **options)
 

@@ -52,6 +52,16 @@ class CredentialRequest(SQLModel, table=True):
     credential_id: str | None = Field(default=None, max_length=32)
 
 
+class RequestPolicy(SQLModel, table=True):
+    """A workspace's own request delays (migration 0005); None: the settings' defaults."""
+
+    __tablename__ = "request_policy"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    nudge_days: int | None = None
+    expire_days: int | None = None
+
+
 class ApiToken(SQLModel, table=True):
     """A tool's access to one workspace's credentials. Only the token's SHA-256 is stored."""
 
@@ -157,5 +167,5 @@ class WebhookAttempt(SQLModel, table=True):
 
 HANDOFF_TABLES = (
     "webhook_attempt", "webhook_delivery", "webhook", "change_event", "api_token",
-    "credential_request",
+    "credential_request", "request_policy",
 )  # fmt: skip

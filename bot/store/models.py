@@ -203,6 +203,8 @@ class OutboxMessage(SQLModel, table=True):
     kind: str = Field(max_length=32)  # 'stored' | 'replaced' | 'failing' | 'renew-failed'
     # No foreign key: a deleted credential's message is dropped by the sender, not lost here.
     credential_id: str | None = Field(default=None, max_length=32)
+    # A message about a credential request (kinds 'request-*'); no foreign key either.
+    request_id: str | None = Field(default=None, max_length=32)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
     created_at: datetime = _dt(nullable=False)

@@ -22,6 +22,11 @@ from bot.store.models import Credential, OutboxMessage
 
 # Kinds written by the Store itself; callers may enqueue others.
 STORED, REPLACED, FAILING, RENEW_FAILED = "stored", "replaced", "failing", "renew-failed"
+# Kinds about a credential request (bot.store.requests), rendered from the request as it is.
+REQUEST_OPENED, REQUEST_FAILED = "request-opened", "request-failed"
+REQUEST_PROVIDED, REQUEST_WITHDRAWN = "request-provided", "request-withdrawn"
+REQUEST_EXPIRED, REQUEST_NUDGE = "request-expired", "request-nudge"
+REQUEST_CANCELLED = "request-cancelled"
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
 
@@ -35,6 +40,7 @@ class OutboxItem:
     user_id: str
     created_at: datetime
     attempts: int  # including the claim that handed it out
+    request_id: str | None = None
 
 
 def _item(row: OutboxMessage) -> OutboxItem:
@@ -46,6 +52,7 @@ def _item(row: OutboxMessage) -> OutboxItem:
         user_id=row.user_id,
         created_at=row.created_at,
         attempts=row.attempts,
+        request_id=row.request_id,
     )
 
 
@@ -57,6 +64,31 @@ def enqueue(session: Session, kind: str, cred: Credential, now: datetime) -> Non
             credential_id=cred.id,
             team_id=cred.team_id,
             user_id=cred.user_id,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+
+
+def enqueue_about_request(
+    session: Session,
+    kind: str,
+    *,
+    request_id: str,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    credential_id: str | None = None,
+) -> None:
+    """Add a message intent about a credential request to the caller's transaction; `user_id`
+    is who hears it (the requester or the provider)."""
+    session.add(
+        OutboxMessage(
+            kind=kind,
+            request_id=request_id,
+            credential_id=credential_id,
+            team_id=team_id,
+            user_id=user_id,
             created_at=now,
             next_attempt_at=now,
         )

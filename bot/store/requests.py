@@ -8,12 +8,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from bot.store import changes
+from bot.store import changes, outbox
 from bot.store.base import StoreCore
-from bot.store.handoff_models import CredentialRequest
+from bot.store.credentials import delete_in
+from bot.store.handoff_models import CredentialRequest, RequestPolicy
+from bot.store.info import CredentialInfo
+from bot.store.models import Credential
 
 OPEN_STATES = ("open", "opened", "failed")
+# Who hears about a move to each state, and with which outbox kind (bot.store.outbox): written
+# in the transaction of the move, so a crash between the two loses no message.
+TOLD = {
+    "opened": (outbox.REQUEST_OPENED, "requester"),
+    "failed": (outbox.REQUEST_FAILED, "requester"),
+    "fulfilled": (outbox.REQUEST_PROVIDED, "provider"),
+    "cancelled": (outbox.REQUEST_CANCELLED, "provider"),
+    "withdrawn": (outbox.REQUEST_WITHDRAWN, "requester"),
+    "expired": (outbox.REQUEST_EXPIRED, "requester"),
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,7 @@ class RequestInfo:
     created_at: datetime
     expires_at: datetime
     credential_id: str | None
+    nudged_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -49,6 +64,23 @@ def _info(row: CredentialRequest) -> RequestInfo:
         detail=row.detail,
         created_at=row.created_at,
         expires_at=row.expires_at,
+        credential_id=row.credential_id,
+        nudged_at=row.nudged_at,
+    )
+
+
+def _tell(s: Session, row: CredentialRequest, now: datetime) -> None:
+    told = TOLD.get(row.state)
+    if told is None:
+        return
+    kind, who = told
+    outbox.enqueue_about_request(
+        s,
+        kind,
+        request_id=row.id,
+        team_id=row.team_id,
+        user_id=row.user_id if who == "requester" else row.provider_id,
+        now=now,
         credential_id=row.credential_id,
     )
 
@@ -133,9 +165,12 @@ class Requests(StoreCore):
             row = s.get(CredentialRequest, request_id, with_for_update=True)
             if row is None or (only_open and row.state not in OPEN_STATES):
                 return None
+            before = row.state
             row.state, row.detail, row.updated_at = state, detail[:300], now
             if credential_id:
                 row.credential_id = credential_id
+            if state != before:  # a second press of "Paste the key" is not news
+                _tell(s, row, now)
             s.flush()
             return _info(row)
 
@@ -154,6 +189,7 @@ class Requests(StoreCore):
             ).all()
             for row in rows:
                 row.state, row.updated_at = "expired", now
+                _tell(s, row, now)
                 changes.record(
                     s,
                     changes.REQUEST_EXPIRED,
@@ -166,3 +202,96 @@ class Requests(StoreCore):
                     },
                 )  # fmt: skip
             return [_info(r) for r in rows]
+
+    def nudge_requests(self, limit: int = 100) -> list[RequestInfo]:
+        """Open requests past their nudge time, not nudged yet and not expired: mark them
+        nudged and owe their provider a reminder (once per request)."""
+        now = self._now()
+        with self._session(write=True) as s:
+            rows = s.scalars(
+                sa.select(CredentialRequest)
+                .where(
+                    CredentialRequest.state.in_(OPEN_STATES),
+                    CredentialRequest.nudged_at.is_(None),
+                    CredentialRequest.nudge_at <= now,
+                    CredentialRequest.expires_at > now,
+                )
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.nudged_at = row.updated_at = now
+                outbox.enqueue_about_request(
+                    s, outbox.REQUEST_NUDGE, request_id=row.id, team_id=row.team_id,
+                    user_id=row.provider_id, now=now,
+                )  # fmt: skip
+            return [_info(r) for r in rows]
+
+    def request_for_credential(self, credential_id: str) -> RequestInfo | None:
+        """The latest request that this credential answered."""
+        with self._session(write=False) as s:
+            row = s.scalars(
+                sa.select(CredentialRequest)
+                .where(CredentialRequest.credential_id == credential_id)
+                .order_by(CredentialRequest.updated_at.desc())
+                .limit(1)
+            ).first()
+            return _info(row) if row else None
+
+    def provided_by_user(
+        self, team_id: str, provider_id: str
+    ) -> list[tuple[RequestInfo, CredentialInfo]]:
+        """What this person provided to others and is still stored, newest first."""
+        now = self._now()
+        with self._session(write=False) as s:
+            pairs = s.execute(
+                sa.select(CredentialRequest, Credential)
+                .join(Credential, Credential.id == CredentialRequest.credential_id)
+                .where(
+                    CredentialRequest.team_id == team_id,
+                    CredentialRequest.provider_id == provider_id,
+                    CredentialRequest.state == "fulfilled",
+                    Credential.provided_by == provider_id,
+                )
+                .order_by(CredentialRequest.updated_at.desc())
+            ).all()
+            infos = {i.id: i for i in self._infos(s, [c for _, c in pairs], now)}
+            return [(_info(r), infos[c.id]) for r, c in pairs]
+
+    def withdraw_provided(self, request_id: str, *, actor: str) -> RequestInfo | None:
+        """The provider takes back what they provided: the credential is deleted and the
+        request moves to 'withdrawn' (the requester is told), in one transaction. None when
+        there is nothing (left) to withdraw. The caller checked that the actor is the provider."""
+        now = self._now()
+        with self._session(write=True) as s:
+            row = s.get(CredentialRequest, request_id, with_for_update=True)
+            if row is None or row.state != "fulfilled" or not row.credential_id:
+                return None
+            cred = s.get(Credential, row.credential_id, with_for_update=True)
+            if cred is None or cred.provided_by != row.provider_id:
+                return None  # deleted since, or replaced by the requester's own key
+            delete_in(s, cred, actor=actor, now=now)
+            row.state, row.updated_at, row.detail = "withdrawn", now, ""
+            _tell(s, row, now)
+            s.flush()
+            return _info(row)
+
+    def request_policy(self, team_id: str) -> tuple[int | None, int | None]:
+        """(nudge days, expiry days) the workspace set; None: the settings' default."""
+        with self._session(write=False) as s:
+            row = s.get(RequestPolicy, team_id)
+            return (row.nudge_days, row.expire_days) if row else (None, None)
+
+    def set_request_policy(
+        self, team_id: str, *, nudge_days: int | None, expire_days: int | None
+    ) -> None:
+        with self._session(write=True) as s:
+            row = s.get(RequestPolicy, team_id)
+            if nudge_days is None and expire_days is None:
+                if row is not None:
+                    s.delete(row)
+                return
+            if row is None:
+                row = RequestPolicy(team_id=team_id)
+                s.add(row)
+            row.nudge_days, row.expire_days = nudge_days, expire_days

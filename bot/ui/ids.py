@@ -32,12 +32,22 @@ REMINDER_ACTIONS = (
 )
 SNOOZES = {REMINDER_SNOOZE_DAY: timedelta(days=1), REMINDER_SNOOZE_WEEK: timedelta(weeks=1)}
 
+# -- actions: asking someone else for a key (bot.listeners.requests) -----------------------------
+OPEN_REQUEST_FORM = "getkey.open_request_form"  # the provider's "Paste the key"; value = request id
+REQUEST_CANCEL = "getkey.request_cancel"  # the requester's; value = request id
+REQUEST_RESEND = "getkey.request_resend"  # the requester's "Send again"; value = request id
+REQUEST_WITHDRAW = "getkey.request_withdraw"  # the provider's; value = request id
+REQUEST_ASK_AGAIN = "getkey.request_ask_again"  # on a reminder; value = credential id
+HOME_ASK = "getkey.home_ask"  # App Home "Ask someone for a key": opens ASK_VIEW
+ASK_SHORTCUT = "getkey.ask_for_a_key"  # message shortcut (manifest.json): opens ASK_VIEW
+
 # -- the action id inside every input block of the credential form ------------------------------
 FIELD_VALUE = "value"
 
 # -- views (callback ids) -----------------------------------------------------------------------
 FORM_VIEW = "getkey.credential_form"
 CONFIRM_DELETE_VIEW = "getkey.confirm_delete"
+ASK_VIEW = "getkey.ask_view"  # who, which platform, a note
 
 # -- blocks -------------------------------------------------------------------------------------
 PROBLEM_BLOCK = "problem"  # the failure explanation at the top of a re-rendered form
@@ -46,6 +56,10 @@ AUTO_RENEW_BLOCK = "getkey.auto_renew"  # input: the renewal opt-in checkbox
 PICK_BLOCK = "pick"  # section holding the platform select
 START_BLOCK = "start"  # the guide's "Paste the key" button
 SUGGESTIONS_BLOCK = "suggestions"  # "did you mean" buttons
+ASK_USER_BLOCK = "getkey.ask_user"  # input: whom to ask (users_select)
+ASK_PLATFORM_BLOCK = "getkey.ask_platform"  # input: which platform (static_select)
+ASK_NOTE_BLOCK = "getkey.ask_note"  # input: a short note (optional)
+REQUEST_BLOCK = "getkey.request"  # the buttons under a request message
 
 # -- option values ------------------------------------------------------------------------------
 ROTATION_DEFAULT = "default"  # "the platform's (or workspace's) period"

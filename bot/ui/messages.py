@@ -56,6 +56,7 @@ from flows.base import Flow, VerifyResult
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
+    from bot.store.requests import RequestInfo
 
 
 def offered_flows(offered: Sequence[str] | None = None) -> list[Flow]:
@@ -238,7 +239,9 @@ def list_blocks(infos: Sequence[CredentialInfo]) -> list[dict[str, Any]]:
     for n, info in enumerate(shown, start=1):
         verified = slack_date(info.last_checked_at or info.verified_at)
         text = (
-            f"*{n}. {escape(flow_name(info.platform))}* · {escape(store_of(info))}\n"
+            f"*{n}. {escape(flow_name(info.platform))}* · {escape(store_of(info))}"
+            + (f" · provided by <@{info.provided_by}>" if info.provided_by else "")
+            + "\n"
             f"`{info.masked}` · {status_label(info.status)}\n"
             f"Last verified {verified} · next reminder "
             f"{slack_date(info.next_reminder_at, 'none planned')}"
@@ -277,6 +280,8 @@ def dm_blocks(
         f":white_check_mark: Your *{escape(flow.name)}* key for *{store}* (`{info.masked}`) "
         f"is verified and {action}, encrypted."
     )
+    if info.provided_by:
+        text += f" <@{info.provided_by}> provided it at your request."
     blocks: list[Block] = [SectionBlock(text=md(text))]
     if result.missing:
         lacks = wording.lacks_sentence(store_of(info), result.missing, wording.SLACK)
@@ -291,11 +296,23 @@ def dm_text(flow: Flow, info: CredentialInfo) -> str:
     return f"Your {flow.name} key for {store_of(info)} is verified and stored."
 
 
-def owed_message(kind: str, info: CredentialInfo, now: datetime) -> dict[str, Any] | None:
+def owed_message(
+    kind: str,
+    info: CredentialInfo | None,
+    now: datetime,
+    *,
+    request: RequestInfo | None = None,
+) -> dict[str, Any] | None:
     """What an outbox intent (bot.store.outbox) says when it is sent, rendered from the
-    credential as it is now. None when there is nothing left to say."""
+    credential (and, for the 'request-*' kinds, the request) as it is now. None when there is
+    nothing left to say."""
     from bot.ui.reminders import OWED_STAGES, reminder_message
+    from bot.ui.requests import request_owed
 
+    if request is not None:
+        return request_owed(kind, request, info, now)
+    if info is None:
+        return None
     if kind in OWED_STAGES:
         return reminder_message(info, OWED_STAGES[kind], now)
     flow = catalog.get(info.platform)

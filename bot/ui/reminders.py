@@ -103,13 +103,25 @@ def reminder_text(info: CredentialInfo, stage: str, now: datetime) -> str:
 
 
 def credential_buttons(info: CredentialInfo, *, block_id: str | None = None) -> ActionsBlock:
+    """A key someone provided at the owner's request is renewed by asking them again (the
+    owner usually cannot create it): "Ask for a new one" replaces "Rotate now"."""
     value = info.id
+    renew = (
+        ButtonElement(
+            text="Ask for a new one",
+            action_id=ids.REQUEST_ASK_AGAIN,
+            value=value,
+            style="primary",
+        )
+        if info.provided_by
+        else ButtonElement(
+            text="Rotate now", action_id=ids.REMINDER_ROTATE, value=value, style="primary"
+        )
+    )
     return ActionsBlock(
         block_id=block_id,
         elements=[
-            ButtonElement(
-                text="Rotate now", action_id=ids.REMINDER_ROTATE, value=value, style="primary"
-            ),
+            renew,
             ButtonElement(text="Snooze 1 day", action_id=ids.REMINDER_SNOOZE_DAY, value=value),
             ButtonElement(text="Snooze 1 week", action_id=ids.REMINDER_SNOOZE_WEEK, value=value),
             ButtonElement(text="Stop reminding", action_id=ids.REMINDER_STOP, value=value),
@@ -168,6 +180,15 @@ def reminder_message(
     ]
     if note:
         blocks.append(SectionBlock(text=md(escape(clip(note, 1000)))))
+    if info.provided_by:
+        blocks.append(
+            SectionBlock(
+                text=md(
+                    f"<@{info.provided_by}> provided this key at your request: press *Ask for "
+                    "a new one* and getkey asks them again (same platform, same note)."
+                )
+            )
+        )
     blocks += [ContextBlock(elements=[md(status_context(info))]), credential_buttons(info)]
     return {
         "text": reminder_text(info, stage, now),
