@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -64,11 +65,21 @@ async def ack_delivered(context: AsyncBoltContext) -> None:
 
 
 async def update(client: AsyncWebClient, view_id: str, view: dict[str, Any]) -> None:
-    try:
-        await client.views_update(view_id=view_id, view=view)
-    except SlackApiError as exc:
-        # Usually the person closed the modal; the DM still carries a success.
-        log.info("views.update failed", extra={"error": exc.response.get("error")})
+    for attempt in (1, 2):
+        try:
+            await client.views_update(view_id=view_id, view=view)
+            return
+        except SlackApiError as exc:
+            # Usually the person closed the modal; the DM still carries a success.
+            log.info("views.update failed", extra={"error": exc.response.get("error")})
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # A busy Slack (or network) timed out: once more, or the person would be left
+            # looking at "Checking…".
+            log.warning(
+                "views.update did not go through",
+                extra={"error": type(exc).__name__, "attempt": attempt},
+            )
 
 
 async def finish(
