@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 300
 CLAIM_BATCH = 500
 CONCURRENCY = 100
+# Batches in flight at once after the first.
+PIPELINE = 4
 
 # (credential, stage, now, note) → chat.postMessage arguments.
 Render = Callable[["CredentialInfo", str, datetime, "str | None"], dict[str, Any]]
@@ -89,26 +91,42 @@ class Sweep:
         self.concurrency = concurrency
 
     async def run(self, now: datetime | None = None) -> list[Sent]:
-        """Claim what is due at `now`, send it, mark it sent. Returns the DMs that went out."""
+        """Claim what is due at `now`, send it, mark it sent. Returns the DMs that went out.
+
+        The first batch goes alone (an outage or a refusal then stops the sweep after one
+        batch); after that several batches are in flight, so a person whose DMs must be spaced
+        out holds up only their own messages, never the next batch."""
         now = aware(now or self.clock())
         sent: list[Sent] = []
-        while True:
-            due = await self.workers.quick(
-                self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds
-            )
-            if not due:
-                return sent
-            claimed = time.monotonic()
-            outcomes = await self._deliver_all(due, now, claimed)
-            finished = ("dropped", "renewed")
-            done = [d.reminder_id for d, o in outcomes if isinstance(o, Sent) or o in finished]
-            back = [d.reminder_id for d, o in outcomes if o in ("deferred", "down", "late")]
-            await self.workers.quick(self._settle, done, back)
-            sent.extend(o for _, o in outcomes if isinstance(o, Sent))
-            # A full batch means there may be more; what was just given back waits for the
-            # next sweep, or this loop would claim it again at once.
-            if back or len(due) < self.batch:
-                return sent
+        stop = asyncio.Event()
+        if await self._one_batch(now, sent, stop):
+            await asyncio.gather(*(self._batches(now, sent, stop) for _ in range(PIPELINE)))
+        return sent
+
+    async def _batches(self, now: datetime, sent: list[Sent], stop: asyncio.Event) -> None:
+        while not stop.is_set() and await self._one_batch(now, sent, stop):
+            pass
+
+    async def _one_batch(self, now: datetime, sent: list[Sent], stop: asyncio.Event) -> bool:
+        """One claim → send → settle; False when the sweep should end."""
+        due = await self.workers.quick(
+            self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds
+        )
+        if not due:
+            stop.set()
+            return False
+        outcomes = await self._deliver_all(due, now, time.monotonic())
+        finished = ("dropped", "renewed")
+        done = [d.reminder_id for d, o in outcomes if isinstance(o, Sent) or o in finished]
+        back = [d.reminder_id for d, o in outcomes if o in ("deferred", "down", "late")]
+        await self.workers.quick(self._settle, done, back)
+        sent.extend(o for _, o in outcomes if isinstance(o, Sent))
+        # A full batch means there may be more; what was just given back waits for the next
+        # sweep, or the sweep would claim it again at once.
+        if back or len(due) < self.batch:
+            stop.set()
+            return False
+        return True
 
     def _settle(self, done: list[int], back: list[int]) -> None:
         self.store.mark_sent_many(done)
