@@ -24,6 +24,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 RATE_LIMIT_WAIT_CAP = 30.0
 TIMEOUT_SECONDS = 10
@@ -114,6 +115,15 @@ class SlackClients:
             session=self._shared_session(),
             retry_handlers=retry_handlers(self.cap),
         )
+
+    async def respond(self, response_url: str, **message: Any) -> None:
+        """Post to a `response_url` on the shared session (Bolt's `respond` opens a new HTTP
+        session, TLS context included, for every message: most of a busy /getkey list)."""
+        session = self._shared_session()
+        client = AsyncWebhookClient(response_url, timeout=TIMEOUT_SECONDS, session=session)
+        response = await client.send_dict(message)
+        if response.status_code >= 400:
+            raise RuntimeError(f"response_url answered {response.status_code}")
 
     async def for_team(self, team_id: str) -> AsyncWebClient:
         """The client to use for one workspace: its installation's (fresh) bot token when

@@ -138,11 +138,24 @@ async def _guarded(what: str, respond: AsyncRespond, work: Callable[[], Awaitabl
         await respond(response_type="ephemeral", text=READ_FAILED)
 
 
+def _on_shared_session(rt: Runtime, url: str) -> AsyncRespond:
+    """`respond` through the process's one HTTP session (bot.slack_client.SlackClients.respond)
+    instead of a new session per message."""
+
+    async def respond(**message: Any) -> None:
+        await rt.clients.respond(url, **message)
+
+    return respond  # type: ignore[return-value]
+
+
 def register(app: AsyncApp, rt: Runtime) -> None:
     @app.command("/getkey")
     async def getkey(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
+        url = body.get("response_url")
+        if isinstance(url, str) and url:
+            respond = _on_shared_session(rt, url)
         text = " ".join(str(body.get("text") or "").split())
         first, _, rest = text.partition(" ")
         word = first.lower()
