@@ -315,15 +315,19 @@ def test_record_check_and_failure_notification(store: Store, clock: Clock) -> No
         "The key was revoked.",
         clock.now,
     )
-    assert store.mark_failing_notified(info.id) is True
-    assert store.mark_failing_notified(info.id) is False
+    # The owner is owed one "no longer works" message per failure episode (the outbox).
+    def owed() -> list[str]:
+        return [m.kind for m in store.outbox_pending(info.id) if m.kind == "failing"]
+
+    assert owed() == ["failing"]
+    store.record_check(info.id, VerifyResult.failed(Failure.BAD_CREDENTIAL, "Still revoked."))
+    assert owed() == ["failing"]  # same episode: nothing more
     back = store.record_check(info.id, ok())
     assert back.status == "verified" and back.verified_at == clock.now
-    assert store.mark_failing_notified(info.id) is False  # not failing
     store.record_check(info.id, VerifyResult.failed(Failure.BAD_CREDENTIAL, "Revoked again."))
-    assert store.mark_failing_notified(info.id) is True  # a new episode
+    assert owed() == ["failing", "failing"]  # a new episode
     actions = [e.action for e in store.audit_events(info.id)]
-    assert actions == ["stored", "check_inconclusive", "failed", "verified", "failed"]
+    assert actions == ["stored", "check_inconclusive", "failed", "failed", "verified", "failed"]
 
 
 def test_due_for_recheck_hands_each_credential_out_once(store: Store, clock: Clock) -> None:

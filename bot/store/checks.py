@@ -86,31 +86,3 @@ class Checks(StoreCore):
             )
         )
         schedule.plan(s, cred, now, rotation=False)
-
-    def mark_failing_notified(self, credential_id: str) -> bool:
-        """True for exactly one caller per failure episode (the one who should send the DM).
-        Kept for senders that do not use the outbox yet; the outbox intent written by
-        `record_check` is the durable way."""
-        with self._session(write=True) as s:
-            done = s.execute(
-                sa.update(Credential)
-                .where(
-                    Credential.id == credential_id,
-                    Credential.status == "failing",
-                    sa.not_(Credential.failing_notified),
-                )
-                .values(failing_notified=True)
-                .execution_options(synchronize_session=False)
-            )
-            return bool(done.rowcount)
-
-    def clear_failing_notified(self, credential_id: str, *, retry_at: datetime) -> None:
-        """The "no longer works" DM could not be delivered (Slack down): hand the episode back
-        so the re-check at `retry_at` tells the owner instead of nobody ever doing so."""
-        with self._session(write=True) as s:
-            s.execute(
-                sa.update(Credential)
-                .where(Credential.id == credential_id, Credential.status == "failing")
-                .values(failing_notified=False, next_check_at=as_utc(retry_at))
-                .execution_options(synchronize_session=False)
-            )
