@@ -157,6 +157,9 @@ class Flow:
     steps: ClassVar[tuple[Step, ...]] = ()
     fields: ClassVar[tuple[Field, ...]] = ()
     troubleshooting: ClassVar[tuple[Trouble, ...]] = ()
+    # How to take the credential back on the platform when the job is done (or it leaked):
+    # renderers show these beside deletion, so the platform's copy never outlives ours.
+    revoke_steps: ClassVar[tuple[Step, ...]] = ()
     rotation_days: ClassVar[int] = 90
     # False for platforms without an API key (the guide is the whole flow).
     verifiable: ClassVar[bool] = True
