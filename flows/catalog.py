@@ -14,7 +14,7 @@ from functools import cache
 import flows
 from flows.base import Flow
 
-_INFRA = {"base", "catalog", "cleaning", "http", "outcomes", "testing"}
+_INFRA = {"base", "catalog", "cleaning", "http", "oauth1", "outcomes", "store_url", "testing"}
 
 
 def normalize(name: str) -> str:
