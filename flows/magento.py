@@ -18,10 +18,9 @@ What this relies on (Adobe's developer documentation, developer.adobe.com/commer
   storeConfigs route (`/V1/store/storeConfigs`) needs Magento_Backend::store.
 
 Verification reads the store configuration (base URL, locale, currencies), then probes one list
-endpoint per resource a migration reads. A refusal does not say whether the values are wrong or
-the resource is not ticked (Magento answers both with the same 401 when the call is not
-authorised), so a 401 from the store configuration is followed by the probes: one success
-proves the values work.
+endpoint per resource a migration reads. Magento answers a missing resource and unusable values
+with the same 401, so after a 401 from the store configuration one readable resource proves
+the values work.
 
 Unconfirmed: that every 2.4.x release answers an OAuth failure with the specific message (read
 from the source, not the documentation); the Admin labels of the resources across versions.
@@ -33,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flows import oauth1
@@ -58,9 +58,7 @@ FOUR = ("consumer_key", "consumer_secret", "access_token", "access_token_secret"
 
 
 @dataclass(frozen=True)
-class Resource:
-    """One ACL resource as the integration's API tab shows it, and a cheap GET that needs it."""
-
+class Resource:  # an ACL resource as the integration's API tab shows it, and a GET needing it
     label: str
     path: str
     required: bool
@@ -178,14 +176,8 @@ def _refused(values: Mapping[str, str]) -> VerifyError:
 
 def _cut(segments: list[str]) -> list[str]:
     # A pasted Admin page or REST address ends where the store's own folder does.
-    for i, segment in enumerate(s.lower() for s in segments):
-        if segment in ("rest", "soap", "graphql") or segment.startswith("admin"):
-            return segments[:i]
-    return segments
-
-
-def _clean_url(raw: str) -> str:
-    return clean_store_url(raw, product="Magento", cut=_cut)
+    ends = [i for i, s in enumerate(segments) if re.match(r"(?i)(rest|soap|graphql)$|admin", s)]
+    return segments[: ends[0]] if ends else segments
 
 
 def _cleaner(label: str) -> Any:
@@ -256,7 +248,8 @@ class MagentoFlow(Flow):
     fields = (
         Field("store_url", "Store address", hint="The store's https:// base URL, with its "
               "folder if Magento is installed in one.", example="https://shop.example.com",
-              max_length=300, clean=_clean_url, shape=SHAPE),
+              max_length=300, clean=partial(clean_store_url, product="Magento", cut=_cut),
+              shape=SHAPE),
         _value_field("consumer_key", "consumer key", False,
                      "From Integration Details, 32 letters and digits."),
         _value_field("consumer_secret", "consumer secret", False, "From Integration Details."),
@@ -398,12 +391,9 @@ def _found(info: Mapping[str, Any] | None, base: str) -> dict[str, Any]:
     url = str(info.get("secure_base_url") or info.get("base_url") or base).rstrip("/")
     locale, currency = info.get("locale"), info.get("base_currency_code")
     details = [f"locale {locale}" if locale else "", f"currency {currency}" if currency else ""]
-    return {
-        "store_name": host,
-        "store_url": url,
-        "account": f"store view {info['code']}" if info.get("code") else None,
-        "environment": ", ".join(d for d in details if d) or None,
-    }
+    account = f"store view {info['code']}" if info.get("code") else None
+    return {"store_name": host, "store_url": url, "account": account,
+            "environment": ", ".join(d for d in details if d) or None}
 
 
 FLOW = MagentoFlow()
