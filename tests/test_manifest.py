@@ -91,5 +91,5 @@ def test_shortcuts_match_the_code():
 
     shortcuts = manifest()["features"]["shortcuts"]
     assert [(s["type"], s["callback_id"]) for s in shortcuts] == [("message", ids.ASK_SHORTCUT)]
-    source = (REPO / "bot" / "listeners" / "requests.py").read_text()
+    source = (REPO / "bot" / "slack" / "listeners" / "requests.py").read_text()
     assert "@app.shortcut(ids.ASK_SHORTCUT)" in source
