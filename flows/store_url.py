@@ -35,7 +35,7 @@ SHAPE = rf"https://(?:{_LABEL}\.)+{_LABEL}(?::[0-9]{{1,5}})?(?:/{_SEGMENT})*"
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 # Query parameters that carry a credential: an address holding one has leaked it already.
 _SECRET_PARAMS = re.compile(
-    r"ws_key|key|api_?key|token|access_token|consumer_(?:key|secret)|oauth_.*", re.I
+    r"ws_key|key|api_?key|access_token|consumer_(?:key|secret)|oauth_.*", re.I
 )
 
 PathCut = Callable[[list[str]], list[str]]
