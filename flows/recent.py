@@ -1,9 +1,11 @@
 """Identical submissions within a few seconds are verified once.
 
-A double click, a retried Slack request or two tabs send the same values again at once; on a
-platform that blocks callers who repeat a bad token (Ecwid), each copy would count against this
-host. The first submission runs; an identical one that arrives while it runs waits for its
-answer, and one that arrives within `ttl` seconds after gets that same answer.
+A double click, a retried Slack request or "Try again" with nothing changed sends the same values
+again; on a platform that blocks callers who repeat a bad token (Ecwid), each copy would count
+against this host. A definitive answer (the key works, or the platform refused it) is given again
+to identical values for `ttl` seconds instead of asking the platform twice. An inconclusive one
+(timeout, platform trouble, rate limit, an answer we could not read) is not kept: trying again is
+exactly what the person should be able to do then.
 
 Entries are keyed by an HMAC of platform + values under a key made fresh for each process, so
 what is kept cannot be checked against a guessed secret; the values themselves are never kept.
@@ -20,19 +22,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from flows.outcomes import VerifyResult
+from flows.outcomes import Failure, VerifyResult
 
 RECENT_SECONDS = 10.0
 MAX_ENTRIES = 4096
-
-
-class _Entry:
-    __slots__ = ("done", "result", "until")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: VerifyResult | None = None
-        self.until = 0.0
+INCONCLUSIVE = frozenset({Failure.UNREACHABLE, Failure.RATE_LIMITED, Failure.UNEXPECTED})
 
 
 class RecentResults:
@@ -43,7 +37,7 @@ class RecentResults:
         self.clock = clock
         self._key = os.urandom(32)
         self._lock = threading.Lock()
-        self._entries: dict[bytes, _Entry] = {}
+        self._entries: dict[bytes, tuple[float, VerifyResult]] = {}
 
     def key(self, platform: str, values: Mapping[str, str]) -> bytes:
         text = json.dumps([platform, sorted(values.items())], separators=(",", ":"))
@@ -52,34 +46,22 @@ class RecentResults:
     def run(
         self, platform: str, values: Mapping[str, str], verify: Callable[[], VerifyResult]
     ) -> VerifyResult:
-        """`verify()` once for identical values within `ttl` seconds."""
+        """The answer identical values got within `ttl` seconds, else `verify()`."""
         key = self.key(platform, values)
+        now = self.clock()
         with self._lock:
-            self._drop_old(self.clock())
-            entry = self._entries.get(key)
-            mine = entry is None
-            if mine:
-                entry = self._entries[key] = _Entry()
-        assert entry is not None
-        if not mine:
-            entry.done.wait()
-            if entry.result is not None:
-                return entry.result
-            return verify()  # the first one crashed: nothing to share
-        try:
-            entry.result = verify()
-            return entry.result
-        finally:
+            kept = self._entries.get(key)
+            if kept is not None and kept[0] > now:
+                return kept[1]
+        result = verify()
+        if result.ok or result.failure not in INCONCLUSIVE:
             with self._lock:
-                entry.until = self.clock() + self.ttl
-                if entry.result is None:
-                    self._entries.pop(key, None)
-            entry.done.set()
+                self._drop_old(self.clock())
+                self._entries[key] = (self.clock() + self.ttl, result)
+        return result
 
     def _drop_old(self, now: float) -> None:
-        stale = [k for k, e in self._entries.items() if e.done.is_set() and e.until <= now]
-        for k in stale:
+        for k in [k for k, (until, _) in self._entries.items() if until <= now]:
             del self._entries[k]
-        if len(self._entries) > MAX_ENTRIES:  # a flood of distinct values: keep memory bounded
-            for k in [k for k, e in self._entries.items() if e.done.is_set()]:
-                del self._entries[k]
+        if len(self._entries) >= MAX_ENTRIES:  # a flood of distinct values: bound memory
+            self._entries.clear()
