@@ -14,7 +14,10 @@ from functools import cache
 import flows
 from flows.base import Flow
 
-_INFRA = {"base", "budget", "catalog", "cleaning", "http", "outcomes", "recent", "testing"}
+_INFRA = {
+    "base", "budget", "catalog", "cleaning", "http", "oauth1", "outcomes", "recent",
+    "store_url", "testing",
+}
 
 
 def normalize(name: str) -> str:

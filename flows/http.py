@@ -226,6 +226,16 @@ class PlatformHttp:
         value = (self.environ.get(env_name(flow.id)) or "").strip()
         return value or None
 
+    def target_url(self, flow: Platform, url: str) -> str:
+        """Where a request for `url` really goes: `url` itself, or `url` with its scheme and
+        host replaced by GETKEY_<ID>_API_URL (its path kept, after the override's own path).
+        Signatures that cover the URL (OAuth 1.0a) are computed over this one."""
+        override = self.override(flow)
+        if not override:
+            return url
+        parts, o = urlsplit(url), urlsplit(override)
+        return urlunsplit((o.scheme, o.netloc, o.path.rstrip("/") + parts.path, parts.query, ""))
+
     def request(
         self,
         flow: Platform,
@@ -253,12 +263,8 @@ class PlatformHttp:
                 f"Refusing to send a {flow.name} credential to a host that is not {flow.name}'s.",
             )
         send_headers = dict(headers or {})
-        target = url
-        override = self.override(flow)
-        if override:
-            o = urlsplit(override)
-            base_path = o.path.rstrip("/")
-            target = urlunsplit((o.scheme, o.netloc, base_path + parts.path, parts.query, ""))
+        target = self.target_url(flow, url)
+        if target != url:
             # Keep the real host visible, as a forward proxy would, so per-store hosts survive.
             send_headers["Host"] = parts.netloc
         ticket = self._reserve(flow)

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from bot.slack.ui import ids
 from bot.store.info import CredentialInfo
-from bot.ui import ids
 from flows import catalog
 from flows.base import VerifyResult
 from tests.bot_fixtures import RunningBot, install

@@ -34,8 +34,8 @@ EXPECTED = {
 
 FLOWS_DIR = Path(flows.__file__).resolve().parent
 TESTS_DIR = Path(__file__).resolve().parent
-_INFRA_MODULES = {"__init__", "base", "budget", "catalog", "cleaning", "http", "outcomes",
-                  "recent", "testing"}
+_INFRA_MODULES = {"__init__", "base", "budget", "catalog", "cleaning", "http", "oauth1",
+                  "outcomes", "recent", "store_url", "testing"}
 
 
 def _platform_modules() -> list[str]:

@@ -87,9 +87,9 @@ def test_schema_is_vendored_inside_the_repository_with_its_licence():
 
 
 def test_shortcuts_match_the_code():
-    from bot.ui import ids
+    from bot.slack.ui import ids
 
     shortcuts = manifest()["features"]["shortcuts"]
     assert [(s["type"], s["callback_id"]) for s in shortcuts] == [("message", ids.ASK_SHORTCUT)]
-    source = (REPO / "bot" / "listeners" / "requests.py").read_text()
+    source = (REPO / "bot" / "slack" / "listeners" / "requests.py").read_text()
     assert "@app.shortcut(ids.ASK_SHORTCUT)" in source

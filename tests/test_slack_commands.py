@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from bot.ui import ids
+from bot.slack.ui import ids
 from flows import catalog
 from tests.slack_standin import check_everything_sent, check_message, find_element
 from tests.slack_standin import visible_text as texts

@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from bot.jobs.webhooks import verify
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.store.crypto import generate_key
 from bot.store.db import upgrade
-from bot.webhooks import verify
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix as wix_platform

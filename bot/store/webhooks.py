@@ -21,7 +21,7 @@ from bot.store.base import StoreCore
 from bot.store.changes import change_of
 from bot.store.claims import claim_rows
 from bot.store.crypto import aad_for
-from bot.store.handoff_models import ChangeEvent, Webhook, WebhookAttempt, WebhookDelivery
+from bot.store.sharing_models import ChangeEvent, Webhook, WebhookAttempt, WebhookDelivery
 
 SECRET_PREFIX = "whsec_"
 RETRY_FIRST = timedelta(seconds=10)
