@@ -318,7 +318,7 @@ class MagentoFlow(Flow):
         reply = http.request(view, "GET", url, raise_common=False,
                              headers={"Authorization": auth, "Accept": "application/json"})
         if 300 <= reply.status < 400:
-            raise redirect_error(reply)
+            raise redirect_error(reply, "store_url")
         raise_for_common(reply)
         return reply
 

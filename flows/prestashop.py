@@ -141,7 +141,7 @@ class PrestaShopFlow(Flow):
               max_length=300, clean=partial(clean_store_url, product="PrestaShop", cut=_cut),
               shape=SHAPE),
         Field("key", "Webservice key", hint="32 characters, from Advanced Parameters › "
-              "Webservice.", example="UCCLLQ9N2ARSHWCXLT74KUKSSK34BFKX", secret=True,
+              "Webservice.", example="ABCD1234EFGH5678IJKL9012MNOP3456", secret=True,
               max_length=300, clean=_clean_key, shape=_KEY.pattern),
     )
 
@@ -150,7 +150,7 @@ class PrestaShopFlow(Flow):
         reply = http.request(bound_to(self, shop), "GET", shop + "/api/", auth=(values["key"], ""),
                              headers={"Accept": "application/xml"}, raise_common=False)
         if 300 <= reply.status < 400:
-            raise redirect_error(reply)
+            raise redirect_error(reply, "shop_url")
         codes, message = _errors(reply)
         if reply.status == 503 and (22 in codes or "webservice is disabled" in message):
             raise VerifyError(

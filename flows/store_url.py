@@ -129,8 +129,9 @@ def clean_store_url(raw: str, *, product: str, cut: PathCut | None = None) -> st
     return "https://" + netloc + "".join("/" + s for s in segments)
 
 
-def redirect_error(reply: Reply) -> VerifyError:
-    """A 3xx from a store: say where it points (scheme and host only), never follow it."""
+def redirect_error(reply: Reply, field: str) -> VerifyError:
+    """A 3xx from a store: say where it points (scheme and host only), never follow it.
+    `field` is the flow's store address field, which the failure points at."""
     try:
         location = urlsplit(reply.headers.get("location", ""))
         where = f"{location.scheme}://{location.hostname}" if location.hostname else ""
@@ -142,5 +143,5 @@ def redirect_error(reply: Reply) -> VerifyError:
         f"{reply.platform} answered with a redirect{pointer} (HTTP {reply.status}); getkey "
         "never follows a redirect with a key attached. If the store has moved, enter its "
         "current https:// address.",
-        field="store_url",
+        field=field,
     )

@@ -8,13 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.slack.ui import ids
 from flows import catalog
 from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp, Reply
 from flows.prestashop import FLOW, _resources
 from flows.store_url import bound_to
+from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.conftest import check_and_verify
 from tests.platforms import prestashop as ps
+from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +118,13 @@ def test_a_plain_503_is_still_platform_trouble(server):
     assert run(server).failure is Failure.UNREACHABLE
 
 
+def test_redirect_names_where_it_points_and_is_not_followed(server):
+    server.fault = "redirect"
+    result = run(server)
+    assert result.failure is Failure.UNEXPECTED and result.field == "shop_url"
+    assert "https://attacker.example" in result.detail and len(server.requests) == 1
+
+
 def test_wrong_folder(server):
     result = run(server, shop_url="https://shop.example.com/boutique")
     assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "shop_url"
@@ -210,3 +220,40 @@ def test_every_documented_shape_passes_check(key, labels, tld, folder):
     result = FLOW.check({"shop_url": url, "key": key})
     assert result.ok, result.errors
     assert result.values == {"shop_url": url, "key": key}
+
+
+# -- /getkey presta end to end, through the local Slack and this stand-in -------------------
+@pytest.fixture(scope="module")
+def journey_bot(tmp_path_factory, shared_server):
+    with SlackStandIn(bot_token=BOT_TOKEN) as standin:
+        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [shared_server])
+        try:
+            yield running
+        finally:
+            stop()
+
+
+def test_getkey_presta_end_to_end(journey_bot, server):
+    bot = journey_bot
+    guide = bot.slack.command("presta").json()
+    assert "Add new webservice key" in visible_text(guide["blocks"])
+    assert bot.slack.click(guide["blocks"], ids.OPEN_FORM).status == 200
+    (opened,) = bot.standin.wait_for("views.open")
+    view_id = opened.response["view"]["id"]
+    form = {ids.field_block("shop_url"): "http://shop.example.com",
+            ids.field_block("key"): ps.FULL.value}
+    ack = bot.slack.submit(view_id, form).json()
+    assert ack["response_action"] == "errors" and "HTTPS" in ack["errors"][
+        ids.field_block("shop_url")]
+    assert server.requests == []  # a plain http:// address is refused before anything is sent
+    form[ids.field_block("shop_url")] = ps.SHOP_URL
+    assert bot.slack.submit(view_id, form).json()["response_action"] == "update"
+    (done,) = bot.standin.wait_for("views.update")
+    shown = visible_text(check_view(done.args["view"]))
+    assert "verified" in shown and ps.SHOP_NAME in shown
+    (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)
+    assert stored.platform == "prestashop" and stored.store_name == ps.SHOP_NAME
+    for path in bot.db_path.parent.glob(bot.db_path.name + "*"):
+        assert ps.FULL.value.encode() not in path.read_bytes()
+    assert all(ps.FULL.value.encode() not in call.raw for call in bot.standin.calls)
+    check_everything_sent(bot.standin)

@@ -30,7 +30,7 @@ class Key:
     shops: set[int] = field(default_factory=lambda: {1})
 
 
-FULL = Key("UCCLLQ9N2ARSHWCXLT74KUKSSK34BFKX", dict.fromkeys(RESOURCES, ALL))
+FULL = Key("GK7WQ2M9XA4RT8BZ3NC6VD1PL5HJ0YEU", dict.fromkeys(RESOURCES, ALL))
 READ_ONLY = Key("R3AD0NLYQ9N2ARSHWCXLT74KUKSSK34B", dict.fromkeys(RESOURCES, READ))
 NO_ORDERS = Key("N0ORDERSQ9N2ARSHWCXLT74KUKSSK34B",
                 {r: READ for r in RESOURCES if r not in ("orders", "order_details", "images")})
