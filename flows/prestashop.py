@@ -39,7 +39,14 @@ from typing import Any
 from flows.base import Failure, Field, FieldError, Flow, Step, Trouble, VerifyError, VerifyResult
 from flows.cleaning import looks_like_url, token, unwrap
 from flows.http import PlatformHttp, Reply, raise_for_common
-from flows.store_url import SHAPE, TYPED_STORE, bound_to, clean_store_url, redirect_error
+from flows.store_url import (
+    SHAPE,
+    TYPED_STORE,
+    bound_to,
+    clean_store_url,
+    front_door_error,
+    redirect_error,
+)
 
 # 32 characters: letters and digits (generated keys), plus the symbols the key form accepts.
 _KEY = re.compile(r"[A-Za-z0-9@?#_-]{32}")
@@ -160,6 +167,8 @@ class PrestaShopFlow(Flow):
                 "verify again. The key itself was not judged.")
         raise_for_common(reply)
         host = shop.split("://", 1)[1].split("/", 1)[0]
+        if reply.status in (401, 403) and not codes and not _from_dispatcher(reply):
+            raise front_door_error(reply, "shop_url")
         if reply.status == 401:
             return _refused(codes, host)
         if reply.status == 403 and 132 in codes:
@@ -178,6 +187,12 @@ class PrestaShopFlow(Flow):
                 Failure.UNEXPECTED, f"PrestaShop answered with an unexpected HTTP {reply.status}.")
         shop_name, permissions = _resources(reply)
         return _result(shop, shop_name or host, permissions)
+
+
+def _from_dispatcher(reply: Reply) -> bool:
+    # webservice/dispatcher.php's answer when no key reached PHP: this body, this realm.
+    return ((reply.status == 401 and reply.body.strip() == b"401 Unauthorized")
+            or "PrestaShop" in reply.headers.get("www-authenticate", ""))
 
 
 def _refused(codes: set[int], host: str) -> VerifyResult:

@@ -34,6 +34,7 @@ def server(shared_server):
     shared_server.requests.clear()
     shared_server.fault = None
     shared_server.bearer_allowed = False
+    shared_server.password_protected = False
     return shared_server
 
 
@@ -165,6 +166,14 @@ def test_access_token_alone_works_where_the_store_allows_it(server):
     result = run(server, {"store_url": mg.STORE_URL, "access_token": mg.FULL.token})
     assert result.ok and result.granted == ALL_LABELS
     assert any("bearer" in w for w in result.warnings)
+
+
+def test_a_password_in_front_of_the_store_is_not_blamed_on_the_values(server):
+    server.password_protected = True
+    result = run(server, mg.FULL.values())
+    assert result.failure is Failure.UNEXPECTED and result.field == "store_url"
+    assert "password of its own" in result.detail and "not judged" in result.detail
+    assert len(server.requests) == 1
 
 
 def test_wrong_folder_is_a_wrong_address(server):

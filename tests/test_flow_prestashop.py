@@ -32,6 +32,7 @@ def server(shared_server):
     shared_server.fault = None
     shared_server.enabled = True
     shared_server.strips_authorization = False
+    shared_server.firewall = False
     return shared_server
 
 
@@ -103,6 +104,13 @@ def test_stripped_authorization_header_is_explained_and_ws_key_never_used(server
         assert fix in result.detail
     assert len(server.requests) == 1
     assert all("ws_key" not in r.query for r in server.requests)
+
+
+def test_a_firewall_in_front_of_the_shop_is_not_blamed_on_the_key(server):
+    server.firewall = True
+    result = run(server)
+    assert result.failure is Failure.UNEXPECTED and result.field == "shop_url"
+    assert "refused the request (HTTP 403)" in result.detail and "not judged" in result.detail
 
 
 def test_disabled_webservice_is_reported_before_the_key_is_judged(server):

@@ -88,6 +88,8 @@ class PrestaShopServer(PlatformServer):
         self.enabled = True
         # Apache running PHP as CGI/FastCGI without the documented workaround.
         self.strips_authorization = False
+        # A firewall or CDN in front of the shop that turns the request away.
+        self.firewall = False
 
     def rate_limited(self, req: Request) -> Response:
         # PrestaShop itself does not rate-limit; a host or proxy in front of it does.
@@ -95,6 +97,9 @@ class PrestaShopServer(PlatformServer):
                                                     "Retry-After": "30"})
 
     def handle(self, req: Request) -> Response:
+        if self.firewall:
+            return Response(403, b"<html><body>Access denied</body></html>",
+                            {"Content-Type": "text/html"})
         if req.host != SHOP_HOST or not re.fullmatch(r"/api/?", req.path):
             return Response(404, b"<html><body>Page not found</body></html>",
                             {"Content-Type": "text/html"})
