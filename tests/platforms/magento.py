@@ -132,8 +132,14 @@ class MagentoServer(PlatformServer):
         super().__init__()
         self.bearer_allowed = False
         self.nonces: set[tuple[str, str]] = set()
+        # A staging site behind its own HTTP password, before Magento sees anything.
+        self.password_protected = False
 
     def handle(self, req: Request) -> Response:
+        if self.password_protected:
+            return Response(401, b"<html><title>401 Unauthorized</title></html>",
+                            {"Content-Type": "text/html",
+                             "WWW-Authenticate": 'Basic realm="Staging"'})
         if req.host != STORE_HOST:
             return Response(404, b"<html>Unknown site</html>", {"Content-Type": "text/html"})
         if not req.path.startswith("/rest/V1/") or req.method != "GET":
