@@ -221,6 +221,8 @@ def _message(reply: Reply) -> str:
     body = reply.json_or_empty()
     message = str(body.get("message") or "")
     params = body.get("parameters")
+    if isinstance(params, list):  # positional: %1, %2…
+        params = {str(i): value for i, value in enumerate(params, 1)}
     if isinstance(params, dict):
         for name, value in params.items():
             message = message.replace(f"%{name}", str(value))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.slack.ui import ids
 from flows import catalog, oauth1
 from flows.base import Failure, VerifyError
-from flows.http import PlatformHttp
+from flows.http import PlatformHttp, Reply
 from flows.magento import FLOW
 from flows.store_url import bound_to
 from tests.bot_fixtures import BOT_TOKEN, start_bot
@@ -35,6 +35,7 @@ def server(shared_server):
     shared_server.fault = None
     shared_server.bearer_allowed = False
     shared_server.password_protected = False
+    shared_server.denied_status = 401
     return shared_server
 
 
@@ -114,6 +115,28 @@ def test_store_configuration_refused_but_data_readable_is_a_missing_resource(ser
     assert result.missing == ("Stores › Settings › All Stores (Magento_Backend::store)",)
     assert "Catalog › Inventory › Products" in result.granted
     assert result.store_name == "shop.example.com"
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_resource_reads_the_same_as_401_or_403(server, status):
+    server.denied_status = status
+    for integration in (mg.NO_CATALOG, mg.NO_STORES):
+        result = run(server, integration.values())
+        assert result.failure is Failure.MISSING_PERMISSION, status
+        assert len(result.missing) == 5 - len(result.granted)
+
+
+def test_rate_limit_without_retry_after(server):
+    server.fault = "rate_limit"
+    result = run(server, mg.FULL.values())
+    assert result.failure is Failure.RATE_LIMITED and result.retry_after is None
+    assert "Wait a minute" in result.detail
+
+
+def test_positional_parameters_fill_the_message():
+    from flows.magento import _message
+    body = b'{"message": "Invalid product data: %1", "parameters": ["no sku"]}'
+    assert _message(Reply(400, httpx.Headers(), body, "Magento")) == "Invalid product data: no sku"
 
 
 def test_missing_customers_and_orders_are_warnings(server):

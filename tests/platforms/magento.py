@@ -134,6 +134,13 @@ class MagentoServer(PlatformServer):
         self.nonces: set[tuple[str, str]] = set()
         # A staging site behind its own HTTP password, before Magento sees anything.
         self.password_protected = False
+        # Adobe's OAuth error table gives 403 for "permission_denied"; the source answers 401.
+        self.denied_status = 401
+
+    def rate_limited(self, req: Request) -> Response:
+        # Adobe's rate-limiting page: 429 with this body and no Retry-After.
+        return Response(429, {"message": "Too Many Requests", "trace": None},
+                        {"Pragma": "no-cache", "Cache-Control": "no-store"})
 
     def handle(self, req: Request) -> Response:
         if self.password_protected:
@@ -152,7 +159,7 @@ class MagentoServer(PlatformServer):
         if isinstance(caller, Response):
             return caller
         if caller is None or acl not in caller.resources:
-            return _error(401, DENIED, resources=acl)
+            return _error(self.denied_status, DENIED, resources=acl)
         return Response(200, body)
 
     def _authenticate(self, req: Request) -> Integration | Response | None:
