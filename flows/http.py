@@ -184,7 +184,7 @@ class PlatformHttp:
         self.background = False
         self._ledgers: dict[str, Ledger] = {}
         self._ledgers_lock = threading.Lock()
-        self.recent = RecentResults()
+        self.recent: RecentResults | None = RecentResults()
 
     def close(self) -> None:
         self.client.close()
@@ -194,6 +194,9 @@ class PlatformHttp:
         budget, and wait longer for it than a person would."""
         view = copy.copy(self)
         view.background = True
+        # Re-checks are days apart: the memory of people's identical re-submissions is not
+        # theirs to use (flows.recent).
+        view.recent = None
         return view
 
     def ledger(self, flow: Platform) -> Ledger | None:
