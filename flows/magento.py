@@ -70,7 +70,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("Stores › Settings › All Stores", STORE_CONFIG, True),
     Resource("Catalog › Inventory › Products", f"/rest/V1/products?{_PAGE}", True),
     Resource("Catalog › Inventory › Categories", f"/rest/V1/categories/list?{_PAGE}", True),
-    Resource("Customers › All Customers", f"/rest/V1/customers/search?{_PAGE}", False),
+    Resource("Customers", f"/rest/V1/customers/search?{_PAGE}", False),
     Resource("Sales › Operations › Orders", f"/rest/V1/orders?{_PAGE}", False),
 )
 
@@ -85,9 +85,9 @@ STEPS = (
          "Admin password under *Your Password*."),
     Step("Tick the resources",
          "On the *API* tab set Resource Access to *Custom* and tick Stores › Settings › All "
-         "Stores, Catalog › Inventory › Products and Categories, Customers › All Customers and "
-         "Sales › Operations › Orders (or choose *All* if the job needs everything). Then "
-         "click *Save*."),
+         "Stores, Catalog › Inventory › Products and Categories, Customers › All Customers "
+         "and Sales › Operations › Orders (or choose *All* if the job needs everything). "
+         "Then click *Save*."),
     Step("Activate it",
          "In the list, click *Activate* beside the integration, then *Allow*. A window shows "
          "the consumer key, consumer secret, access token and access token secret."),

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
+
 from flows.base import FieldError
 from flows.cleaning import unwrap
 from flows.http import Platform, Reply
@@ -79,7 +81,9 @@ def _https_address(text: str, product: str) -> str:
 def _host(hostname: str) -> str:
     try:
         host = hostname.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
+        host.encode("ascii").decode("idna")  # every xn-- label must decode, too
+        _ = httpx.URL(f"https://{host}/").host  # and the HTTP client must take it (IDNA 2008)
+    except (UnicodeError, httpx.InvalidURL):
         raise FieldError("The store address has a domain name that cannot exist.") from None
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -94,7 +98,7 @@ def _host(hostname: str) -> str:
             "Enter the store's public address, such as shop.example.com: getkey cannot reach "
             "a name that only works inside a private network."
         )
-    if not re.fullmatch(rf"(?:{_LABEL}\.)+{_LABEL}", host):
+    if not re.fullmatch(rf"(?:{_LABEL}\.)+{_LABEL}", host) or host.rsplit(".", 1)[-1].isdigit():
         raise FieldError("The store address has a domain name that cannot exist.")
     return host
 
