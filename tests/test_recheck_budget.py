@@ -66,7 +66,11 @@ def test_a_hundred_dead_ecwid_keys_never_get_this_host_blocked(
     http = PlatformHttp(environ={ecwid.env_name(): ecwid.url}, total_timeout=5.0,
                         connect_timeout=5.0, clock=budget_clock.now, sleep=budget_clock.sleep,
                         background_wait=3600.0)
-    reminders = make_reminders(store, standin, clock, http=http)
+    async def paced(seconds: float) -> None:
+        budget_clock.sleep(seconds)
+
+    reminders = make_reminders(store, standin, clock, http=http, sleep=paced,
+                               monotonic=budget_clock.now)
     # One re-check at a time towards Ecwid, so the hand-moved clock stamps each call when it
     # is sent (the budget's own thread safety has its test in test_request_budget).
     reminders.workers.per_platform = 1
@@ -111,7 +115,11 @@ def test_a_key_its_owner_submits_again_is_checked_daily_again(
 ) -> None:
     http = PlatformHttp(environ={ecwid.env_name(): ecwid.url}, total_timeout=5.0,
                         clock=budget_clock.now, sleep=budget_clock.sleep)
-    reminders = make_reminders(store, standin, clock, http=http)
+    async def paced(seconds: float) -> None:
+        budget_clock.sleep(seconds)
+
+    reminders = make_reminders(store, standin, clock, http=http, sleep=paced,
+                               monotonic=budget_clock.now)
     sid, tok = next(iter(ec.EXTRA_STORES.items()))
     cid = _save_ecwid(store, 0, sid, tok)
     ecwid.revoked.add(tok)
@@ -130,3 +138,13 @@ def test_a_key_its_owner_submits_again_is_checked_daily_again(
     reminders.recheck(clock.now)
     assert len(ecwid.requests) == 5  # profile + permissions
     assert store.get(cid).status == "verified"
+
+
+def test_re_checks_are_paced_to_the_budget_before_they_take_a_thread(
+    store: Store, standin: FaultyStandIn, clock: Clock
+) -> None:
+    reminders = make_reminders(store, standin, clock, platform_gap=0.5)
+    gaps = reminders._recheck._gap
+    # Ecwid: 60 s / the re-checks' share of 15 calls; Wix declares no budget of its own.
+    assert gaps("ecwid") == 60.0 / ECWID.budget.limit(background=True) == 6.0
+    assert gaps("wix") == 0.5
