@@ -20,7 +20,7 @@ from bot.clock import as_utc
 from bot.store.base import StoreCore
 from bot.store.changes import change_of
 from bot.store.claims import claim_rows
-from bot.store.crypto import aad_for
+from bot.store.encrypted import webhook_aad
 from bot.store.sharing_models import ChangeEvent, Webhook, WebhookAttempt, WebhookDelivery
 
 SECRET_PREFIX = "whsec_"
@@ -84,7 +84,7 @@ def body_of(change: ChangeEvent) -> bytes:
 
 class Webhooks(StoreCore):
     def _webhook_aad(self, team_id: str) -> bytes:
-        return aad_for("getkey-webhook", team_id)
+        return webhook_aad(team_id)
 
     def set_webhook(self, team_id: str, url: str) -> str:
         """Set (or replace) the workspace's webhook; returns the new signing secret, which is
