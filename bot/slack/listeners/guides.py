@@ -49,6 +49,17 @@ async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | N
             blocks=messages.guide_blocks(flow),
         )
         return
+    family = catalog.family(name)
+    if family is not None:
+        intro, editions = family
+        shown = [f for f in editions if offered is None or f.id in offered]
+        if shown:
+            await ack(
+                response_type="ephemeral",
+                text=messages.family_text(shown),
+                blocks=messages.family_blocks(intro, shown),
+            )
+            return
     suggestions = [s for s in catalog.suggest(name) if offered is None or s.id in offered]
     await ack(
         response_type="ephemeral",
