@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.ui import ids
+from bot.slack.ui import ids
 from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.platforms import wix as wix_platform
 from tests.platforms.wix import WixServer

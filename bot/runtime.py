@@ -12,24 +12,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.admins import Admins
 from bot.clock import utcnow
-from bot.credentials import CredentialService
-from bot.messenger import Messenger
-from bot.reminders.interrupted import tell_interrupted
-from bot.reminders.outbox import OutboxSender
-from bot.reminders.recheck import Recheck
-from bot.reminders.relay import OwnerRelay
-from bot.reminders.sweep import Sweep
-from bot.requests import Limits, RequestService
+from bot.jobs.interrupted import tell_interrupted
+from bot.jobs.outbox import OutboxSender
+from bot.jobs.recheck import Recheck
+from bot.jobs.relay import OwnerRelay
+from bot.jobs.sweep import Sweep
+from bot.jobs.webhooks import WebhookSender
+from bot.services.admins import Admins
+from bot.services.credentials import CredentialService
+from bot.services.requests import Limits, RequestService
 from bot.settings import Settings
-from bot.slack_client import SlackClients
-from bot.slack_directory import SlackDirectory
+from bot.slack.client import SlackClients
+from bot.slack.directory import SlackDirectory
+from bot.slack.messenger import Messenger
+from bot.slack.ui.admin import admin_copy
+from bot.slack.ui.messages import owed_message
+from bot.slack.ui.reminders import reminder_message
 from bot.store import Keyring, Store, make_engine
-from bot.ui.admin import admin_copy
-from bot.ui.messages import owed_message
-from bot.ui.reminders import reminder_message
-from bot.webhooks import WebhookSender
 from bot.workers import Workers
 from flows.http import PlatformHttp
 
@@ -80,7 +80,7 @@ class Runtime:
         threads = settings.getkey_listener_threads
         workers = Workers(slow_threads=threads, per_platform=max(1, threads // 2))
         if settings.oauth:
-            from bot.oauth import WorkspaceTokens, token_rotator
+            from bot.slack.oauth import WorkspaceTokens, token_rotator
 
             # The rotator's client only calls oauth.v2.access (no token of its own).
             rotator = token_rotator(settings, clients.client(""))
@@ -109,7 +109,10 @@ class Runtime:
             outbox=OutboxSender(
                 store, messenger, workers, owed_message, clock=clock, deliver=relay.owed
             ),
-            webhooks=WebhookSender(store, workers, clock=clock),
+            webhooks=WebhookSender(
+                store, workers, clock=clock,
+                allow_private=settings.getkey_webhook_allow_private,
+            ),
             requests=RequestService(store, credentials, Limits.of(settings)),
             admins=admins,
             clock=clock,
@@ -131,7 +134,7 @@ class Runtime:
 
     # -- background work ----------------------------------------------------------------------
     async def start_background(self) -> None:
-        from bot.reminders.scheduler import start_scheduler
+        from bot.jobs.scheduler import start_scheduler
 
         await self.workers.quick(self.store.ensure_canary)
         self._scheduler = start_scheduler(
@@ -147,7 +150,7 @@ class Runtime:
             # Only OAuth installs can be uninstalled, so only they have anything to purge.
             purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,
-            webhooks=self.webhooks.drain,
+            webhooks=self.webhooks.tick,
             requests=self.tick_requests,
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.ui.text import escape
+from bot.slack.ui.text import escape
 from flows.base import Failure, Flow, VerifyResult
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.ui.text import (
+from bot.slack.ui.text import (
     BUTTON_TEXT,
     BUTTON_VALUE,
     FIELD_TEXT,

@@ -23,15 +23,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from bot.api import api_routes
-from bot.app import build_app
+from bot.cli.serve import install_routes
+from bot.http.api import api_routes
+from bot.http.edge import make_asgi_app
+from bot.http.serving import make_server
 from bot.runtime import Runtime
-from bot.server import install_routes
-from bot.serving import make_server
 from bot.settings import load_settings
+from bot.slack.app import build_app
 from bot.store.crypto import generate_key
 from bot.store.db import upgrade
-from bot.web import make_asgi_app
 from flows.http import PlatformHttp
 from tests.platforms.server import PlatformServer
 from tests.platforms.wix import WixServer

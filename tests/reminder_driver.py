@@ -2,7 +2,7 @@
 at a moment the test picks, synchronously, against the local Slack stand-in.
 
 Each call runs on a fresh event loop, exactly as `getkey remind --once` does; the pieces are the
-production ones (bot.reminders, bot.messenger, bot.slack_client), only wired here.
+production ones (bot.jobs, bot.slack.messenger, bot.slack.client), only wired here.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bot.credentials import CredentialService
-from bot.messenger import Messenger
-from bot.reminders.outbox import OutboxSender
-from bot.reminders.recheck import Recheck
-from bot.reminders.sweep import Sent, Sweep
-from bot.slack_client import SlackClients
+from bot.jobs.outbox import OutboxSender
+from bot.jobs.recheck import Recheck
+from bot.jobs.sweep import Sent, Sweep
+from bot.services.credentials import CredentialService
+from bot.slack.client import SlackClients
+from bot.slack.messenger import Messenger
+from bot.slack.ui.messages import owed_message
+from bot.slack.ui.reminders import reminder_message
 from bot.store import Store
-from bot.ui.messages import owed_message
-from bot.ui.reminders import reminder_message
 from bot.workers import Workers
 from flows.http import PlatformHttp
 

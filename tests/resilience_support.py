@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bot.ui import ids
+from bot.slack.ui import ids
 from tests.slack_standin import SlackSender, SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.ui import ids
-from bot.ui.reminders import credential_buttons
+from bot.slack.ui import ids
+from bot.slack.ui.reminders import credential_buttons
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix

@@ -243,7 +243,7 @@ def test_the_install_asks_for_the_manifests_scopes_and_redirect_path() -> None:
     import json
     from pathlib import Path
 
-    from bot.oauth import BOT_SCOPES, REDIRECT_PATH
+    from bot.slack.oauth import BOT_SCOPES, REDIRECT_PATH
 
     manifest = json.loads((Path(__file__).resolve().parents[1] / "manifest.json").read_text())
     assert set(BOT_SCOPES) == set(manifest["oauth_config"]["scopes"]["bot"])

@@ -432,7 +432,7 @@ def test_reminders_need_no_time_zone_lookup(
 
 
 def test_reminder_text_for_an_already_expired_key() -> None:
-    from bot.ui.reminders import stage_reason
+    from bot.slack.ui.reminders import stage_reason
 
     info = _info(expires_at=START, status="expired")
     text = stage_reason(info, "expiry-0d", START + timedelta(hours=2))
@@ -454,7 +454,7 @@ def _info(**changes: Any) -> Any:
 
 
 def test_store_names_cannot_inject_mrkdwn() -> None:
-    from bot.ui.reminders import reminder_message
+    from bot.slack.ui.reminders import reminder_message
 
     message = reminder_message(_info(store_name="<!channel> <https://evil|x>"), "rotation-due",
                                START)

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.ui import ids
+from bot.slack.ui import ids
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix

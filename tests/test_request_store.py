@@ -117,8 +117,8 @@ def test_workspace_policy(store: Store) -> None:
 
 
 def test_new_requests_follow_the_workspace_policy(store: Store, clock: Clock) -> None:
-    from bot.credentials import Actor
-    from bot.requests import Limits, Opened, RequestService
+    from bot.services.credentials import Actor
+    from bot.services.requests import Limits, Opened, RequestService
 
     service = RequestService(store, None, Limits())  # type: ignore[arg-type]
     store.set_request_policy(TEAM, nudge_days=1, expire_days=3)

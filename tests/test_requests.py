@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.listeners.requests import OPEN_REQUEST_FORM, parse
-from bot.store.handoff_models import CredentialRequest
-from bot.ui import ids
+from bot.slack.listeners.requests import OPEN_REQUEST_FORM, parse
+from bot.slack.ui import ids
+from bot.store.sharing_models import CredentialRequest
 from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
 from tests.platforms import wix as wix_platform
 from tests.platforms.wix import WixServer

@@ -19,12 +19,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from bot.slack.ui import ids
+from bot.slack.ui.reminders import reminder_message
 from bot.store import Keyring, Store, make_engine
 from bot.store.crypto import generate_key
 from bot.store.db import upgrade
 from bot.store.models import PendingSubmission
-from bot.ui import ids
-from bot.ui.reminders import reminder_message
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix as wix_platform

@@ -4,7 +4,7 @@ Slack documents `user.id` / `team.id` for interactions (block_actions, view_subm
 `user_id` / `team_id` for slash commands, and `event.user` for events. Every request here is
 correctly signed (the edge lets it through), but carries a forged top-level `user_id` naming the
 owner of a stored key while the documented field names a stranger. The old code
-(bot.listeners.user_and_team) read `body["user_id"]` first for every payload type, so such a
+(bot.slack.listeners.user_and_team) read `body["user_id"]` first for every payload type, so such a
 payload acted as the owner.
 """
 
@@ -15,8 +15,8 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.ui import ids
-from bot.ui.reminders import reminder_message
+from bot.slack.ui import ids
+from bot.slack.ui.reminders import reminder_message
 from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix as wix_platform

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from bot.ui import ids
+from bot.slack.ui import ids
 from tests.platforms import ecwid as ecwid_platform
 from tests.platforms import wix as wix_platform
 from tests.platforms.ecwid import EcwidServer

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.models.blocks import SectionBlock
 
 from bot import wording
-from bot.ui import form, ids, messages, modals, text
+from bot.slack.ui import form, ids, messages, modals, text
 from flows import catalog
 from flows.base import Failure, VerifyResult
 from tests.blockkit import BlockKitError, validate_blocks, validate_view
@@ -172,7 +172,7 @@ def test_a_permission_failure_names_the_store_the_key_works_for():
 
 
 def test_slack_and_terminal_say_the_same_thing_about_every_failure():
-    from bot.terminal.render import render_result
+    from bot.cli.render import render_result
 
     flow = catalog.get("wix")
     for failure in Failure:

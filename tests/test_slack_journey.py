@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.ui import ids
+from bot.slack.ui import ids
 from tests.platforms import wix as wix_platform
 from tests.slack_standin import check_everything_sent, check_message, check_view, find_element
 from tests.slack_standin import visible_text as visible
@@ -172,7 +172,7 @@ def wait_for_log(caplog, message: str, count: int, timeout: float = 15.0, where=
 
 
 def test_a_retried_submission_stores_once(bot, caplog):
-    caplog.set_level(logging.INFO, logger="bot.listeners.views")
+    caplog.set_level(logging.INFO, logger="bot.slack.listeners.views")
     store = bot.runtime.store
     view_id = open_wix_form(bot)
     payload = bot.slack.view_payload(view_id, good())

@@ -20,8 +20,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.ui import ids
 from bot.store.crypto import generate_key
-from bot.ui import ids
 from tests.slack_standin import (
     APP_ID,
     BOT_USER_ID,

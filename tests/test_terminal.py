@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.terminal.prompt import Prompter, collect
+from bot.cli.prompt import Prompter, collect
 from flows import catalog
 from flows.base import Field, Flow, VerifyResult
 from tests.platforms import wix
@@ -315,7 +315,7 @@ def test_unknown_platform_suggests_the_close_one(command):
 
 
 def test_missing_permissions_name_the_store_in_the_terminal():
-    from bot.terminal.render import render_result
+    from bot.cli.render import render_result
     from flows.base import Failure
 
     flow = catalog.get("bigcommerce")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.api import RateLimiter
+from bot.http.api import RateLimiter
 from bot.store.tokens import token_hash
 from flows import catalog
 from flows.base import VerifyResult

@@ -23,9 +23,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from bot.slack.ui import ids
 from bot.store import Keyring, Store, make_engine
 from bot.store.crypto import generate_key
-from bot.ui import ids
 from flows import catalog
 from flows.base import VerifyResult
 from tests.bot_fixtures import SIGNING_SECRET, begin_install, finish_install

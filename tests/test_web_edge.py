@@ -1,4 +1,5 @@
-"""The HTTP edge (bot.web) over a real socket: uvicorn on a free port in this process, in front
+"""The HTTP edge (bot.http.edge) over a real socket: uvicorn on a free port in this process, in
+front
 of a minimal AsyncApp (one /getkey command, one modal), every log record captured at DEBUG.
 
 Strangers cost nothing: oversized bodies are refused before they are read, unsigned or badly
@@ -25,15 +26,15 @@ import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.logs import JsonFormatter, RedactingFilter, install_redaction, pin_levels
-from bot.serving import make_server
-from bot.web import (
+from bot.http.edge import (
     ACK_DELIVERED,
     Request,
     Response,
     Route,
     make_asgi_app,
 )
+from bot.http.serving import make_server
+from bot.logs import JsonFormatter, RedactingFilter, install_redaction, pin_levels
 from tests.slack_standin import SlackSender, SlackStandIn
 
 SIGNING_SECRET = "edgesigningsecret0123456789abcdef"

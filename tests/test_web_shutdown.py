@@ -1,4 +1,5 @@
-"""SIGTERM on the HTTP edge (bot.serving.run_server) as a PaaS sends it: the request in flight is
+"""SIGTERM on the HTTP edge (bot.http.serving.run_server) as a PaaS sends it: the request in flight
+is
 answered, background work started by a request is awaited through `on_shutdown`, and the
 process exits 0 after its own clean-up ran."""
 
@@ -21,8 +22,8 @@ WAIT = 20.0
 SERVER = textwrap.dedent("""
     import asyncio, socket, sys
     from slack_bolt.async_app import AsyncApp
-    from bot.serving import run_server
-    from bot.web import Response, Route, make_asgi_app
+    from bot.http.serving import run_server
+    from bot.http.edge import Response, Route, make_asgi_app
 
     pending = set()
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.ui import ids
-from bot.ui.reminders import credential_buttons
+from bot.slack.ui import ids
+from bot.slack.ui.reminders import credential_buttons
 from flows import catalog
 from flows.base import VerifyResult
 from tests.bot_fixtures import RunningBot, install

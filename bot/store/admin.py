@@ -1,6 +1,6 @@
 """What workspace admins change, and owners who left: every credential of a workspace, a new
 owner, an owner marked gone, the workspace's defaults. Each write is audited in its own
-transaction; the caller (bot.admins) has already decided that the actor may do it."""
+transaction; the caller (bot.services.admins) has already decided that the actor may do it."""
 
 from __future__ import annotations
 

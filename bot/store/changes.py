@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.store.base import StoreCore
-from bot.store.handoff_models import ChangeEvent, Webhook, WebhookDelivery
 from bot.store.models import Credential
+from bot.store.sharing_models import ChangeEvent, Webhook, WebhookDelivery
 
 VERIFIED = "credential.verified"
 FAILING = "credential.failing"

@@ -72,7 +72,7 @@ class Credentials(Secrets):
         `auto_renew`: the owner lets getkey renew it alone (None keeps what a replaced
         credential had, else False). `pending_view_id`: the verification this finishes
         (its pending row goes in the same transaction). `provided_by`: who typed it in for
-        the owner when it was asked of them (bot.requests)."""
+        the owner when it was asked of them (bot.services.requests)."""
         secrets = {f.key: values[f.key] for f in flow.secret_fields if values.get(f.key)}
         if not secrets:
             raise ValueError(f"{flow.name}: no secret value to store")
@@ -169,6 +169,7 @@ class Credentials(Secrets):
             cred.owner_gone_at = None
             cred.snoozed_until = None
             cred.failing_notified = False
+            cred.invalid_checks = 0  # the owner acted: re-checks start over
             if auto_renew is not None or not replaced:
                 cred.auto_renew = bool(auto_renew)
             cred.provided_by = row.provided_by

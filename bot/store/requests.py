@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from bot.store import changes, outbox
 from bot.store.base import StoreCore
 from bot.store.credentials import delete_in
-from bot.store.handoff_models import CredentialRequest, RequestPolicy
 from bot.store.info import CredentialInfo
 from bot.store.models import Credential
+from bot.store.sharing_models import CredentialRequest, RequestPolicy
 
 OPEN_STATES = ("open", "opened", "failed")
 # Who hears about a move to each state, and with which outbox kind (bot.store.outbox): written

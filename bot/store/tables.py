@@ -1,6 +1,6 @@
 """Every table getkey owns, children before parents (the order tests empty them in)."""
 
-from bot.store.handoff_models import HANDOFF_TABLES
 from bot.store.models import CORE_TABLES
+from bot.store.sharing_models import HANDOFF_TABLES
 
 TABLES = (*CORE_TABLES, *HANDOFF_TABLES)

@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.store.base import StoreCore
-from bot.store.handoff_models import ApiToken
+from bot.store.sharing_models import ApiToken
 
 TOKEN_PREFIX = "gkt_"
 

@@ -1,0 +1,221 @@
+"""The reminder sweep: claim what is due, send it, mark it sent.
+
+The database holds the truth. Claims are atomic and leased (bot.store), so any number of
+processes can sweep and each reminder goes out once; a reminder whose send failed is released
+for the next sweep, and one whose process died comes back when its lease ends. Sends to
+different people run concurrently; each person's DMs are paced by the Messenger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import aware, utcnow
+from bot.services.credentials import Checked, CredentialService, NotRenewable
+from bot.slack.messenger import Deferred, Messenger, SlackDown, Undeliverable
+from bot.workers import Workers
+
+if TYPE_CHECKING:
+    from bot.store import CredentialInfo, DueReminder, Store
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 300
+CLAIM_BATCH = 500
+CONCURRENCY = 100
+# Batches in flight at once after the first.
+PIPELINE = 4
+
+# (credential, stage, now, note) → chat.postMessage arguments.
+Render = Callable[["CredentialInfo", str, datetime, "str | None"], dict[str, Any]]
+# Sends a credential's message to whoever must get it (bot.jobs.relay: the owner, or the
+# workspace admins when the owner is gone).
+Deliver = Callable[["CredentialInfo", dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One DM that went out: what `getkey remind --once` prints."""
+
+    platform: str
+    store: str
+    masked: str
+    stage: str
+    owner: str
+
+    def line(self) -> str:
+        return f"{self.platform}\t{self.store}\t{self.masked}\t{self.stage}\t{self.owner}"
+
+    @classmethod
+    def of(cls, info: CredentialInfo, stage: str) -> Sent:
+        return cls(
+            platform=info.platform,
+            store=info.store_name or info.identity,
+            masked=info.masked,
+            stage=stage,
+            owner=info.user_id,
+        )
+
+
+class Sweep:
+    def __init__(
+        self,
+        store: Store,
+        messenger: Messenger,
+        service: CredentialService,
+        workers: Workers,
+        render: Render,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        lease_seconds: int = LEASE_SECONDS,
+        batch: int = CLAIM_BATCH,
+        concurrency: int = CONCURRENCY,
+        deliver: Deliver | None = None,
+    ) -> None:
+        self.store = store
+        self.deliver = deliver
+        self.messenger = messenger
+        self.service = service
+        self.workers = workers
+        self.render = render
+        self.clock = clock
+        self.lease_seconds = lease_seconds
+        self.batch = batch
+        self.concurrency = concurrency
+
+    async def run(self, now: datetime | None = None) -> list[Sent]:
+        """Claim what is due at `now`, send it, mark it sent. Returns the DMs that went out.
+
+        The first batch goes alone (an outage or a refusal then stops the sweep after one
+        batch); after that several batches are in flight, so a person whose DMs must be spaced
+        out holds up only their own messages, never the next batch."""
+        now = aware(now or self.clock())
+        sent: list[Sent] = []
+        stop = asyncio.Event()
+        if await self._one_batch(now, sent, stop):
+            await asyncio.gather(*(self._batches(now, sent, stop) for _ in range(PIPELINE)))
+        return sent
+
+    async def _batches(self, now: datetime, sent: list[Sent], stop: asyncio.Event) -> None:
+        while not stop.is_set() and await self._one_batch(now, sent, stop):
+            pass
+
+    async def _one_batch(self, now: datetime, sent: list[Sent], stop: asyncio.Event) -> bool:
+        """One claim → send → settle; False when the sweep should end."""
+        due = await self.workers.quick(
+            self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds
+        )
+        if not due:
+            stop.set()
+            return False
+        outcomes = await self._deliver_all(due, now, time.monotonic())
+        finished = ("dropped", "renewed")
+        done = [d.reminder_id for d, o in outcomes if isinstance(o, Sent) or o in finished]
+        back = [d.reminder_id for d, o in outcomes if o in ("deferred", "down", "late")]
+        await self.workers.quick(self._settle, done, back)
+        sent.extend(o for _, o in outcomes if isinstance(o, Sent))
+        # A full batch means there may be more; what was just given back waits for the next
+        # sweep, or the sweep would claim it again at once.
+        if back or len(due) < self.batch:
+            stop.set()
+            return False
+        return True
+
+    def _settle(self, done: list[int], back: list[int]) -> None:
+        self.store.mark_sent_many(done)
+        for reminder_id in back:
+            self.store.release(reminder_id)
+
+    async def _deliver_all(
+        self, due: list[DueReminder], now: datetime, claimed: float
+    ) -> list[tuple[DueReminder, Any]]:
+        # One queue per person: their DMs go in order (paced); people run side by side.
+        queues: OrderedDict[str, list[DueReminder]] = OrderedDict()
+        for item in due:
+            queues.setdefault(f"{item.credential.team_id}:{item.credential.user_id}", []).append(
+                item
+            )
+        results: list[tuple[DueReminder, Any]] = []
+        down = asyncio.Event()
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def person(items: list[DueReminder]) -> None:
+            async with gate:
+                for item in items:
+                    # Past half the lease another process may take the claim over, and after
+                    # an outage nothing more is tried: hand back what is left.
+                    if down.is_set():
+                        results.append((item, "down"))
+                        continue
+                    if time.monotonic() - claimed > self.lease_seconds / 2:
+                        results.append((item, "late"))
+                        continue
+                    outcome = await self._deliver(item, now)
+                    if outcome == "down":
+                        down.set()
+                    results.append((item, outcome))
+
+        people = list(queues.values())
+        # One DM alone first: if Slack is down, that one failure ends the sweep instead of a
+        # burst of concurrent ones hammering it.
+        first, rest = people[0][:1], people[0][1:]
+        await person(first)
+        if rest:
+            people[0] = rest
+        else:
+            people.pop(0)
+        await asyncio.gather(*(person(items) for items in people))
+        return results
+
+    async def _deliver(self, item: DueReminder, now: datetime) -> Sent | str:
+        info = item.credential
+        stage = item.stage
+        note: str | None = None
+        try:
+            if item.kind == "expiry" and self.service.renewable(info):
+                renewed = await self.workers.slow(info.platform, self.service.renew, info)
+                if isinstance(renewed, Checked):
+                    # Renewed, or failed (the store owes the owner that message, sent by the
+                    # outbox), or refused for the operator's own settings (the daily check
+                    # retries): either way this reminder is finished.
+                    return "deferred" if renewed.inconclusive else "renewed"
+                assert isinstance(renewed, NotRenewable)
+                note = renewed.reason
+            message = self.render(info, stage, now, note)
+            if self.deliver is not None:
+                await self.deliver(info, message)
+            else:
+                await self.messenger.send(info.team_id, info.user_id, message)
+        except SlackDown as exc:
+            log.warning("slack unavailable; reminders left due", extra={"error": str(exc)})
+            return "down"
+        except Deferred as exc:
+            log.warning(
+                "reminder not sent; it stays due",
+                extra={"reminder": item.reminder_id, "error": str(exc)},
+            )
+            return "deferred"
+        except Undeliverable as exc:
+            log.warning(
+                "reminder dropped: the owner cannot receive DMs",
+                extra={"reminder": item.reminder_id, "error": str(exc)},
+            )
+            return "dropped"
+        except Exception as exc:
+            # One bad row must not stop the sweep; its claim goes back for the next one.
+            log.error(
+                "reminder failed", extra={"reminder": item.reminder_id, "error": type(exc).__name__}
+            )
+            return "deferred"
+        log.info(
+            "reminder sent",
+            extra={"reminder": item.reminder_id, "stage": stage, "platform": info.platform},
+        )
+        return Sent.of(info, stage)

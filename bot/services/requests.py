@@ -1,0 +1,229 @@
+"""Asking someone else for a credential, Slack-free: request, open, submit on the requester's
+behalf, cancel, expire. Typed outcomes, like bot.services.credentials; the Slack side renders them.
+
+The credential a provider submits belongs to the requester (their team, their list, their
+reminders); the provider is recorded on it (`provided_by`) and in the audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.services.credentials import Actor, CredentialService, Done, Rejected, Stored, SubmitOutcome
+from bot.store.info import CredentialInfo
+from bot.store.requests import RequestInfo, TooManyOpen
+from flows import catalog
+from flows.base import Flow
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from bot.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Nothing was changed; `reason` is the sentence to show."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Opened:
+    request: RequestInfo
+    flow: Flow
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A request to make (the caller checks the provider's workspace first)."""
+
+    provider_id: str
+    platform: str
+    note: str
+    channel_id: str | None
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_open: int = 10
+    nudge_after: timedelta = timedelta(days=2)
+    expire_after: timedelta = timedelta(days=7)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(
+            max_open=settings.getkey_max_open_requests,
+            nudge_after=timedelta(days=settings.getkey_request_nudge_days),
+            expire_after=timedelta(days=settings.getkey_request_expire_days),
+        )
+
+
+class RequestService:
+    def __init__(self, store: Store, credentials: CredentialService, limits: Limits) -> None:
+        self.store = store
+        self.credentials = credentials
+        self.limits = limits
+
+    def request(
+        self,
+        actor: Actor,
+        *,
+        provider_id: str,
+        provider_team: str,
+        platform: str,
+        note: str = "",
+        channel_id: str | None = None,
+    ) -> Opened | Refused:
+        """`provider_team`: the workspace Slack says the provider belongs to."""
+        flow = catalog.get(platform)
+        if flow is None or not (flow.verifiable and flow.fields):
+            known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
+            hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
+            return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
+        if provider_id == actor.user_id:
+            return Refused("That is you: use `/getkey " + flow.id + "` to add your own key.")
+        if provider_team != actor.team_id:
+            return Refused(
+                "You can only ask people of your own workspace; this person belongs to another."
+            )
+        nudge_after, expire_after = self.delays(actor.team_id)
+        try:
+            info = self.store.open_request(
+                team_id=actor.team_id,
+                user_id=actor.user_id,
+                provider_id=provider_id,
+                platform=flow.id,
+                note=" ".join(note.split())[:300],
+                channel_id=channel_id,
+                nudge_after=nudge_after,
+                expire_after=expire_after,
+                max_open=self.limits.max_open,
+            )
+        except TooManyOpen:
+            return Refused(
+                f"You already have {self.limits.max_open} open requests: cancel one "
+                "(`/getkey list`) or wait for answers before asking again."
+            )
+        log.info("request opened", extra={"platform": flow.id, "request": info.id})
+        return Opened(info, flow)
+
+    def delays(self, team_id: str) -> tuple[timedelta, timedelta]:
+        """(nudge after, expire after) for a new request: the workspace's own, else the
+        settings'. A nudge planned at or after expiry never happens."""
+        nudge_days, expire_days = self.store.request_policy(team_id)
+        nudge = timedelta(days=nudge_days) if nudge_days else self.limits.nudge_after
+        expire = timedelta(days=expire_days) if expire_days else self.limits.expire_after
+        return nudge, expire
+
+    def for_provider(self, request_id: str, actor: Actor) -> Opened | Refused:
+        """The open request `actor` was asked to answer."""
+        info = self.store.get_request(request_id) if request_id else None
+        if info is None or (info.team_id, info.provider_id) != (actor.team_id, actor.user_id):
+            return Refused("This request is not addressed to you.")
+        if not info.is_open:
+            return Refused(f"This request is {info.state}: there is nothing to do any more.")
+        flow = catalog.get(info.platform)
+        if flow is None:
+            return Refused("This platform is no longer supported.")
+        moved = self.store.request_moved(info.id, "opened")
+        return Opened(moved or info, flow)
+
+    def submit(
+        self,
+        request_id: str,
+        flow: Flow,
+        values: Mapping[str, str],
+        *,
+        provider: Actor,
+        view_id: str,
+        view_hash: str,
+        rotation_days: int | None = None,
+    ) -> SubmitOutcome | Refused:
+        """Verify and store for the requester. Rejections move the request to 'failed' (the
+        cause in words, never a value)."""
+        found = self.for_provider(request_id, provider)
+        if isinstance(found, Refused):
+            return found
+        info = found.request
+        owner = Actor(info.team_id, info.user_id)
+        outcome = self.credentials.submit(
+            flow, values, actor=owner, view_id=view_id, view_hash=view_hash,
+            rotation_days=rotation_days, provided_by=provider.user_id,
+        )  # fmt: skip
+        if isinstance(outcome, Stored):
+            self.store.request_moved(info.id, "fulfilled", credential_id=outcome.info.id)
+        elif isinstance(outcome, Rejected):
+            cause = outcome.result.detail or str(outcome.result.failure or "not accepted")
+            self.store.request_moved(info.id, "failed", detail=cause)
+        return outcome
+
+    def cancel(self, request_id: str, actor: Actor) -> RequestInfo | Refused:
+        info = self.store.get_request(request_id)
+        if info is None or (info.team_id, info.user_id) != (actor.team_id, actor.user_id):
+            return Refused("This is not one of your requests.")
+        moved = self.store.request_moved(request_id, "cancelled")
+        return moved or Refused(f"This request is already {info.state}.")
+
+    def resend(self, request_id: str, actor: Actor) -> Opened | Refused:
+        """The requester sends an open request's message to the provider again."""
+        info = self.store.get_request(request_id)
+        if info is None or (info.team_id, info.user_id) != (actor.team_id, actor.user_id):
+            return Refused("This is not one of your requests.")
+        if not info.is_open:
+            return Refused(f"This request is {info.state}: ask again with `/getkey request`.")
+        flow = catalog.get(info.platform)
+        if flow is None:
+            return Refused("This platform is no longer supported.")
+        return Opened(info, flow)
+
+    def ask_again(self, credential_id: str, actor: Actor) -> Opened | Draft | Refused:
+        """"Ask for a new one": what to ask whoever provided this credential (same platform,
+        same note). An open request to them for it already: that one (to send again)."""
+        found = self.credentials.owned(credential_id, actor)
+        if not isinstance(found, Done):
+            return Refused("Only the person this key was provided for can ask for a new one.")
+        info = found.info
+        if not info.provided_by:
+            return Refused("Nobody provided this key for you: rotate it yourself instead.")
+        for mine in self.store.requests_of(actor.team_id, actor.user_id):
+            if mine.is_open and (mine.provider_id, mine.platform) == (
+                info.provided_by, info.platform
+            ):
+                flow = catalog.get(mine.platform)
+                if flow is not None:
+                    return Opened(mine, flow)
+        earlier = self.store.request_for_credential(credential_id)
+        return Draft(
+            provider_id=info.provided_by,
+            platform=info.platform,
+            note=earlier.note if earlier else "",
+            channel_id=earlier.channel_id if earlier else None,
+        )
+
+    def mine(self, actor: Actor) -> list[RequestInfo]:
+        return self.store.requests_of(actor.team_id, actor.user_id)
+
+    def provided(self, actor: Actor) -> list[tuple[RequestInfo, CredentialInfo]]:
+        """What `actor` provided to others and is still stored (they may withdraw it)."""
+        return self.store.provided_by_user(actor.team_id, actor.user_id)
+
+    def withdraw(self, request_id: str, actor: Actor) -> RequestInfo | Refused:
+        """The provider deletes what they provided; the requester is told (outbox)."""
+        info = self.store.get_request(request_id) if request_id else None
+        if info is None or (info.team_id, info.provider_id) != (actor.team_id, actor.user_id):
+            return Refused("Only the person who provided this key can withdraw it.")
+        done = self.store.withdraw_provided(request_id, actor=actor.audit)
+        if done is None:
+            return Refused("There is nothing to withdraw: this key is no longer stored.")
+        log.info("provided key withdrawn", extra={"request": request_id})
+        return done
+
+    def tick(self) -> tuple[list[RequestInfo], list[RequestInfo]]:
+        """The scheduler's pass: nudge what is due, expire what is past (both owe messages)."""
+        return self.store.nudge_requests(), self.store.expire_requests()

@@ -1,0 +1,248 @@
+"""Workspace admins on the Home tab (every credential of the workspace, reassign, delete,
+workspace defaults), the Take over button of a departed owner's reminder, and `user_change`
+(an owner deactivated: their credentials' reminders go to the admins).
+
+Every handler acks first; bot.services.admins checks the presser is an admin before anything
+changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import Runtime
+from bot.services.admins import (
+    AdminOutcome,
+    AlreadyHas,
+    DirectoryError,
+    NotAdmin,
+    Refused,
+    parse_defaults,
+)
+from bot.services.credentials import Actor, Done, Gone
+from bot.slack.listeners import actor_of
+from bot.slack.listeners.home import publish_home, refresh_home
+from bot.slack.listeners.replies import act, open_view, runtime_of, slack_call, tell
+from bot.slack.ui import ids
+from bot.slack.ui.admin import admin_home_view, read_settings, settings_modal, taken_over_message
+from bot.slack.ui.text import escape, flow_name, store_of
+
+log = logging.getLogger(__name__)
+
+NOT_ADMIN = (
+    "Only this workspace's getkey admins can do that (Slack's owners and admins, or the user "
+    "group they chose)."
+)
+GONE = "This key is no longer stored with getkey."
+FAILED = "getkey could not do that just now. Nothing was changed; please try again in a minute."
+# The settings modal is answered inside its ack.
+ACK_BUDGET = 2.0
+
+
+def _explain(outcome: AdminOutcome) -> str | None:
+    """The note for the presser, or None when it worked."""
+    if isinstance(outcome, NotAdmin):
+        return NOT_ADMIN
+    if isinstance(outcome, Gone):
+        return GONE
+    if isinstance(outcome, Refused):
+        return outcome.reason
+    if isinstance(outcome, AlreadyHas):
+        return (
+            f"<@{outcome.info.user_id}> already has this {flow_name(outcome.info.platform)} key "
+            f"for {escape(store_of(outcome.info))} stored. Delete one of the two first."
+        )
+    return None
+
+
+async def publish_admin_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
+    found = await rt.admins.workspace(actor)
+    if isinstance(found, NotAdmin):
+        await publish_home(rt, client, actor)
+        return
+    defaults = await rt.admins.defaults(actor.team_id, actor.enterprise_id)
+    await client.views_publish(user_id=actor.user_id, view=admin_home_view(found, defaults))
+
+
+async def refresh_admin_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
+    await slack_call("views.publish", publish_admin_home(rt, client, actor))
+
+
+async def _answer(
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+    what: str,
+    work: Callable[[], Awaitable[AdminOutcome]],
+) -> None:
+    """A Home-tab admin button after its ack: the admins service acts (or refuses, and the
+    presser is told why), then the admin view shows the new state. After a failure the
+    presser is told and the view is left as it was."""
+    outcome = await act(body, client, respond, work, lambda _o: None, what=what, failed=FAILED)
+    if outcome is None:
+        return
+    note = _explain(outcome)
+    if note is not None:
+        await tell(body, client, respond, note)
+    await refresh_admin_home(runtime_of(context), client, actor_of(body))
+
+
+async def handle_open_admin(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    await refresh_admin_home(runtime_of(context), client, actor_of(body))
+
+
+async def handle_back(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    await refresh_home(runtime_of(context), client, actor_of(body))
+
+
+async def handle_reassign(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    credential_id = str(action.get("block_id") or "").removeprefix("admin:")
+    new_owner = str(action.get("selected_user") or "")
+    await _answer(
+        body, client, respond, context, "reassign",
+        lambda: rt.admins.reassign(actor, credential_id, new_owner),
+    )  # fmt: skip
+
+
+async def handle_delete(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    credential_id = str(action.get("value") or "")
+    await _answer(
+        body, client, respond, context, "admin delete",
+        lambda: rt.admins.delete(actor, credential_id),
+    )  # fmt: skip
+
+
+async def handle_open_settings(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    admins, actor = runtime_of(context).admins, actor_of(body)
+    # The trigger id lasts 3 s: the admin check is cached from the Home tab just shown.
+    if isinstance(await admins.check(actor), NotAdmin):
+        await tell(body, client, respond, NOT_ADMIN)
+        return
+    try:
+        groups = await asyncio.wait_for(admins.directory.groups(actor.team_id), 1.5)
+    except (DirectoryError, TimeoutError) as exc:
+        log.info("user groups unlisted", extra={"error": str(exc)})
+        groups = []
+    defaults = await admins.defaults(actor.team_id, actor.enterprise_id)
+    await open_view(client, body, settings_modal(defaults, groups))
+
+
+async def handle_save_settings(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    rt, actor = runtime_of(context), actor_of(body)
+    group, period, platforms = read_settings((view.get("state") or {}).get("values") or {})
+    defaults = parse_defaults(group, period, platforms)
+    if isinstance(defaults, Refused):
+        await ack(response_action="errors", errors={ids.ADMIN_PLATFORMS_BLOCK: defaults.reason})
+        return
+    try:
+        outcome = await asyncio.wait_for(rt.admins.set_defaults(actor, defaults), ACK_BUDGET)
+    except Exception as exc:
+        log.error("workspace defaults not saved", extra={"error": type(exc).__name__})
+        await ack(response_action="errors", errors={ids.ADMIN_GROUP_BLOCK: FAILED})
+        return
+    if isinstance(outcome, (NotAdmin, Refused)):
+        reason = NOT_ADMIN if isinstance(outcome, NotAdmin) else outcome.reason
+        await ack(response_action="errors", errors={ids.ADMIN_GROUP_BLOCK: reason})
+        return
+    await ack()
+    await refresh_admin_home(rt, client, actor)
+
+
+async def handle_take_over(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    credential_id = str(action.get("value") or "")
+    outcome = await act(
+        body, client, respond, lambda: rt.admins.take_over(actor, credential_id), _explain,
+        what="take over", failed=FAILED,
+    )  # fmt: skip
+    if outcome is None:
+        return
+    assert isinstance(outcome, Done)
+    if body.get("response_url"):
+        # Only this admin's copy changes; another admin pressing theirs later is told who
+        # owns it now.
+        await respond(replace_original=True, **taken_over_message(outcome.info, actor.user_id))
+
+
+async def handle_user_change(
+    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    admins = runtime_of(context).admins
+    user = event.get("user") if isinstance(event.get("user"), dict) else {}
+    team_id = str(body.get("team_id") or user.get("team_id") or "")
+    user_id = str(user.get("id") or "")
+    if not team_id or not user_id:
+        return
+    # An admin promoted or demoted, or a group's member leaving: ask Slack again.
+    admins.forget(team_id)
+    if not user.get("deleted"):
+        return
+    enterprise = body.get("enterprise_id")
+    await admins.owner_gone(
+        team_id, user_id, enterprise if isinstance(enterprise, str) and enterprise else None,
+        reason="deactivated (user_change)",
+    )  # fmt: skip
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    app.action(ids.ADMIN_OPEN)(handle_open_admin)
+    app.action(ids.ADMIN_BACK)(handle_back)
+    app.action(ids.ADMIN_REASSIGN)(handle_reassign)
+    app.action(ids.ADMIN_DELETE)(handle_delete)
+    app.action(ids.ADMIN_SETTINGS)(handle_open_settings)
+    app.view(ids.ADMIN_SETTINGS_VIEW)(handle_save_settings)
+    app.action(ids.TAKE_OVER)(handle_take_over)
+    app.event("user_change")(handle_user_change)

@@ -1,0 +1,131 @@
+"""The one way getkey sends a DM: open (and cache) the conversation, pace each person, and turn
+Slack's answers into three outcomes a sender can act on.
+
+Sends to different people run concurrently; each person's messages are spaced `user_gap`
+apart (Slack allows about one message per second per conversation), so one person with many
+due reminders never holds up anyone else's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.client import NotInstalled
+
+log = logging.getLogger(__name__)
+
+USER_GAP_SECONDS = 1.0
+CACHE_SIZE = 10_000
+# Answers that retrying will not change: the person is gone or cannot be messaged.
+UNDELIVERABLE = frozenset(
+    {"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot", "users_not_found"}
+)
+
+
+class SlackDown(Exception):
+    """Slack is unreachable or failing (5xx, connection error): stop sending for now."""
+
+
+class Deferred(Exception):
+    """This message could not be sent now (rate limited beyond our patience, ok:false)."""
+
+
+class Undeliverable(Exception):
+    """This message can never be delivered (the person is gone)."""
+
+    def __init__(self, message: str, error: str) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class Messenger:
+    def __init__(
+        self,
+        client_for: Callable[[str], Awaitable[AsyncWebClient]],
+        *,
+        user_gap: float = USER_GAP_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.client_for = client_for
+        self.user_gap = user_gap
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._channels: OrderedDict[str, str] = OrderedDict()
+        self._last: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def call(self, team_id: str, method: str, **params: Any) -> dict[str, Any]:
+        """One Web API call through the workspace's client (429s already retried there)."""
+        try:
+            client = await self.client_for(team_id)
+        except NotInstalled:
+            # Uninstalled workspaces' reminders are not claimed; this is a message owed
+            # from before: it waits for a reinstall.
+            raise Deferred(f"{method}: workspace not installed") from None
+        try:
+            response = await client.api_call(method, json=params)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error") or f"HTTP {status}")
+            if status >= 500:
+                raise SlackDown(f"{method}: {error}") from None
+            if error in UNDELIVERABLE:
+                raise Undeliverable(f"{method}: {error}", error) from None
+            raise Deferred(f"{method}: {error}") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise SlackDown(f"{method}: {type(exc).__name__}") from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def dm_channel(self, team_id: str, user_id: str) -> str:
+        key = f"{team_id}:{user_id}"
+        channel = self._channels.get(key)
+        if channel:
+            return channel
+        data = await self.call(team_id, "conversations.open", users=user_id)
+        channel = str((data.get("channel") or {}).get("id") or "")
+        if not channel:
+            raise Deferred("conversations.open: no channel in the answer")
+        self._channels[key] = channel
+        while len(self._channels) > CACHE_SIZE:
+            self._channels.popitem(last=False)
+        return channel
+
+    async def send(self, team_id: str, user_id: str, message: dict[str, Any]) -> None:
+        """A DM (`message` holds text and blocks). Raises SlackDown, Deferred, Undeliverable."""
+        key = f"{team_id}:{user_id}"
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            channel = await self.dm_channel(team_id, user_id)
+            last = self._last.get(key)
+            if last is not None:
+                wait = last + self.user_gap - self.monotonic()
+                if wait > 0:
+                    await self.sleep(wait)
+            try:
+                await self.call(team_id, "chat.postMessage", channel=channel, **message)
+            except Deferred:
+                # The cached conversation may be the problem (channel_not_found): ask again.
+                self._channels.pop(key, None)
+                raise
+            finally:
+                self._last[key] = self.monotonic()
+        if not lock.locked() and len(self._locks) > CACHE_SIZE:
+            self._forget_idle()
+
+    def _forget_idle(self) -> None:
+        cutoff = self.monotonic() - self.user_gap
+        for key in [k for k, t in self._last.items() if t < cutoff]:
+            self._last.pop(key, None)
+            lock = self._locks.get(key)
+            if lock is not None and not lock.locked():
+                self._locks.pop(key, None)

@@ -1,0 +1,72 @@
+"""The App Home tab: the person's stored keys, their status and the reminder buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.ui import ids
+from bot.slack.ui.reminders import credential_buttons, status_context
+from bot.slack.ui.requests import provided_rows, request_rows
+from bot.slack.ui.text import HEADER_TEXT, credential_line, md, plain
+
+if TYPE_CHECKING:
+    from bot.store.info import CredentialInfo
+    from bot.store.requests import RequestInfo
+
+# A Home tab holds at most 100 blocks; each credential takes three (requests come after).
+HOME_MAX_CREDENTIALS = 25
+
+
+def home_view(
+    credentials: Sequence[CredentialInfo],
+    requests: Sequence[RequestInfo] = (),
+    provided: Sequence[tuple[RequestInfo, CredentialInfo]] = (),
+) -> dict[str, Any]:
+    """`requests`: the person's own requests to others; `provided`: keys they provided to
+    others, still stored (each with a Withdraw button)."""
+    blocks: list[Block] = [
+        HeaderBlock(text=plain("Your stored keys", HEADER_TEXT)),
+        SectionBlock(
+            block_id="home.ask",
+            text=md("Someone else holds the key? Ask them: getkey stores it for you."),
+            accessory=ButtonElement(text="Ask someone for a key", action_id=ids.HOME_ASK),
+        ),
+    ]
+    if not credentials:
+        blocks.append(
+            SectionBlock(
+                text=md(
+                    "You have no keys stored with getkey yet. Type `/getkey` followed by a "
+                    "platform name (for example `/getkey wix`) to get one, verify it and "
+                    "have it kept safe, with a reminder before it needs replacing."
+                )
+            )
+        )
+    for info in credentials[:HOME_MAX_CREDENTIALS]:
+        row = ids.home_row_block(info.id)
+        blocks.append(SectionBlock(block_id=row, text=md(credential_line(info))))
+        blocks.append(ContextBlock(elements=[md(status_context(info, dates=True))]))
+        blocks.append(credential_buttons(info, block_id=ids.home_actions_block(info.id)))
+    hidden = len(credentials) - HOME_MAX_CREDENTIALS
+    if hidden > 0:
+        blocks.append(DividerBlock())
+        blocks.append(
+            ContextBlock(
+                elements=[md(f"…and {hidden} more. `/getkey list` shows every stored key.")]
+            )
+        )
+    # Requests and provided keys come after the person's own keys; a Home tab holds 100 blocks.
+    extra = [*request_rows(requests), *provided_rows(provided)]
+    blocks += extra[: max(0, 100 - len(blocks))]
+    return View(type="home", blocks=blocks).to_dict()

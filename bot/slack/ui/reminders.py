@@ -1,0 +1,216 @@
+"""Reminder DMs: why this message now, the credential's status, and the buttons (Rotate now,
+Snooze, Stop reminding, Delete) that the DM and the Home tab share.
+
+Dates are Slack `<!date>` tokens, so each person reads them in their own time zone.
+Nothing here sees a secret: it works on CredentialInfo (masked value only).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.slack.ui import ids
+from bot.slack.ui.text import (
+    aware,
+    clip,
+    credential_line,
+    dicts,
+    escape,
+    flow_name,
+    md,
+    slack_day,
+    slack_moment,
+    status_label,
+    store_of,
+)
+
+if TYPE_CHECKING:
+    from bot.store.info import CredentialInfo
+
+# Reasons that are not schedule stages but still produce the same DM with the same buttons.
+FAILING = "failing"
+REFRESH_FAILED = "refresh-failed"
+
+_REPLACE = "Replace it now so nothing that uses it breaks."
+
+
+def stage_reason(info: CredentialInfo, stage: str, now: datetime) -> str:
+    """Why this message, now, in words the person can act on."""
+    detail = f" {info.detail}" if info.detail else ""
+    if stage == FAILING:
+        return (
+            "This key *no longer works* (revoked? rotated elsewhere?)." + detail + " "
+            "Anything that uses it will fail until it is replaced: rotate it now, or delete it "
+            "if it is no longer needed."
+        )
+    if stage == REFRESH_FAILED:
+        return (
+            "getkey could not refresh this connection, so it will stop working when its "
+            "current token expires." + detail + " Connect it again with *Rotate now*."
+        )
+    if stage.startswith("expiry-") and info.expires_at:
+        when = slack_moment(info.expires_at)
+        if aware(info.expires_at) <= now:
+            return f"It *expired* on {when}. {_REPLACE}"
+        days = stage.removeprefix("expiry-").removesuffix("d")
+        if days == "soon":
+            return f"It *expires at {when}*, in a few minutes. {_REPLACE}"
+        if days == "0":
+            return f"It *expires today*, {when}. {_REPLACE}"
+        plural = "day" if days == "1" else "days"
+        return (
+            f"It *expires on {when}*, in {days} {plural}. Replace it before then so nothing "
+            "that uses it breaks."
+        )
+    if stage.startswith("rotation") and info.rotation_due_at:
+        since = slack_day(info.rotation_due_at)
+        period = f"every {info.rotation_days} days" if info.rotation_days else "regularly"
+        if stage == "rotation-due":
+            return (
+                f"It is *due for rotation* as of {since}: keys like this one should be replaced "
+                f"{period}. Generate a new one on the platform, then press *Rotate now*."
+            )
+        weeks = max(1, (now - aware(info.rotation_due_at)).days // 7)
+        plural = "week" if weeks == 1 else "weeks"
+        return (
+            f"Rotation is *overdue*: due since {since} ({weeks} {plural} ago). "
+            "Generate a new key on the platform, then press *Rotate now*."
+        )
+    return "It needs your attention."
+
+
+def reminder_text(info: CredentialInfo, stage: str, now: datetime) -> str:
+    """The notification text (shown in the push notification and by screen readers)."""
+    head = {FAILING: "no longer works", REFRESH_FAILED: "could not be refreshed"}.get(stage)
+    if head is None:
+        head = "expires soon" if stage.startswith("expiry-") else "is due for rotation"
+        if stage.startswith("expiry-") and info.expires_at and aware(info.expires_at) <= now:
+            head = "has expired"
+    return (
+        f"Your {flow_name(info.platform)} key for {store_of(info)} ({info.masked}) {head}."
+    )
+
+
+def credential_buttons(info: CredentialInfo, *, block_id: str | None = None) -> ActionsBlock:
+    """A key someone provided at the owner's request is renewed by asking them again (the
+    owner usually cannot create it): "Ask for a new one" replaces "Rotate now"."""
+    value = info.id
+    renew = (
+        ButtonElement(
+            text="Ask for a new one",
+            action_id=ids.REQUEST_ASK_AGAIN,
+            value=value,
+            style="primary",
+        )
+        if info.provided_by
+        else ButtonElement(
+            text="Rotate now", action_id=ids.REMINDER_ROTATE, value=value, style="primary"
+        )
+    )
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            renew,
+            ButtonElement(text="Snooze 1 day", action_id=ids.REMINDER_SNOOZE_DAY, value=value),
+            ButtonElement(text="Snooze 1 week", action_id=ids.REMINDER_SNOOZE_WEEK, value=value),
+            ButtonElement(text="Stop reminding", action_id=ids.REMINDER_STOP, value=value),
+            ButtonElement(
+                text="Delete",
+                action_id=ids.REMINDER_DELETE,
+                value=value,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Delete this key?",
+                    # Plain text: a store name in it cannot become a mention or a link.
+                    text=PlainTextObject(
+                        text=(
+                            f"getkey will forget the {flow_name(info.platform)} key for "
+                            f"{clip(store_of(info), 120)} ({info.masked}). The key itself "
+                            "keeps working on the platform until you revoke it there."
+                        )
+                    ),
+                    confirm="Delete",
+                    deny="Keep it",
+                    style="danger",
+                ),
+            ),
+        ],
+    )
+
+
+def status_context(info: CredentialInfo, *, dates: bool = False) -> str:
+    """One mrkdwn line: status, then the dates that matter (all of them when `dates`)."""
+    parts = [status_label(info.status)]
+    if dates and info.expires_at:
+        parts.append(f"expires {slack_day(info.expires_at)}")
+    if dates and info.rotation_due_at:
+        parts.append(f"rotation due {slack_day(info.rotation_due_at)}")
+    checked = info.last_checked_at or info.verified_at
+    if checked:
+        parts.append(f"last checked {slack_day(checked)}")
+    if info.reminders_stopped:
+        parts.append("reminders stopped")
+    elif info.snoozed_until:
+        parts.append(f"snoozed until {slack_moment(info.snoozed_until)}")
+    elif info.next_reminder_at:
+        parts.append(f"next reminder {slack_day(info.next_reminder_at)}")
+    if dates and info.status == "failing" and info.detail:
+        parts.append(escape(clip(info.detail, 300)))
+    return " · ".join(parts)
+
+
+def reminder_message(
+    info: CredentialInfo, stage: str, now: datetime, note: str | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for chat.postMessage (without channel). `note`: a sentence from the
+    platform side, e.g. why getkey could not renew this token by itself."""
+    blocks: list[Block] = [
+        SectionBlock(text=md(f"{credential_line(info)}\n{stage_reason(info, stage, now)}")),
+    ]
+    if note:
+        blocks.append(SectionBlock(text=md(escape(clip(note, 1000)))))
+    if info.provided_by:
+        blocks.append(
+            SectionBlock(
+                text=md(
+                    f"<@{info.provided_by}> provided this key at your request: press *Ask for "
+                    "a new one* and getkey asks them again (same platform, same note)."
+                )
+            )
+        )
+    blocks += [ContextBlock(elements=[md(status_context(info))]), credential_buttons(info)]
+    return {
+        "text": reminder_text(info, stage, now),
+        "blocks": dicts(blocks),
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def acted_message(info: CredentialInfo | None, note: str) -> dict[str, Any]:
+    """Replaces a reminder DM once a button has been used, so old buttons cannot be pressed
+    twice and the conversation shows what was done."""
+    line = credential_line(info) if info else "This key"
+    return {"text": note, "blocks": dicts([SectionBlock(text=md(f"{line}\n{note}"))])}
+
+
+def snoozed_note(until: datetime) -> str:
+    return (
+        f"Snoozed: the next reminder comes on {slack_moment(until)}. "
+        "Replace the key before then if you can."
+    )
+
+
+# Outbox kinds (bot.store.outbox) that are reminder-style DMs, and the stage that words them.
+OWED_STAGES = {"failing": FAILING, "renew-failed": REFRESH_FAILED}
