@@ -111,7 +111,10 @@ class Runtime:
             outbox=OutboxSender(
                 store, messenger, workers, owed_message, clock=clock, deliver=relay.owed
             ),
-            webhooks=WebhookSender(store, workers, clock=clock),
+            webhooks=WebhookSender(
+                store, workers, clock=clock,
+                allow_private=settings.getkey_webhook_allow_private,
+            ),
             requests=RequestService(store, credentials, Limits.of(settings)),
             admins=admins,
             links=LinkService(
@@ -154,7 +157,7 @@ class Runtime:
             # Only OAuth installs can be uninstalled, so only they have anything to purge.
             purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,
-            webhooks=self.webhooks.drain,
+            webhooks=self.webhooks.tick,
             requests=self.tick_requests,
         )
 

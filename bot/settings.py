@@ -58,6 +58,7 @@ _HOW_TO_FIX: dict[str, str] = {
     "GETKEY_LINK_EXPIRE_DAYS": "use a whole number of days (1 or more), or unset it for 7",
     "GETKEY_RETENTION_DAYS_AFTER_UNINSTALL": "use a whole number of days (1 or more), or unset "
     "it for 30",
+    "GETKEY_WEBHOOK_ALLOW_PRIVATE": "use true or false, or unset it",
 }
 
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9-]+")
@@ -95,6 +96,8 @@ class Settings(BaseSettings):
     getkey_request_nudge_days: int = Field(default=2, ge=1)
     getkey_request_expire_days: int = Field(default=7, ge=1)
     getkey_api_rate_per_minute: int = Field(default=120, ge=1)
+    # Webhook receivers on premises: private and loopback addresses and plain http allowed.
+    getkey_webhook_allow_private: bool = False
     # OAuth install in many workspaces (instead of SLACK_BOT_TOKEN): both or neither.
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
