@@ -7,13 +7,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.admins import Admin
 from bot.services.requests import Refused
 from bot.slack.listeners import actor_of, channel_of
+from bot.slack.listeners.home import refresh_if_home
+from bot.slack.listeners.replies import button_value, runtime_of, tell
 from bot.slack.ui import ids
 from bot.slack.ui.links import LINK_USAGE, link_message
 
@@ -45,21 +47,29 @@ async def start_link_request(
     await respond(response_type="ephemeral", **link_message(made))
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
-    @app.action(ids.LINK_CANCEL)
-    async def cancel_link(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        actor = actor_of(body)
-        request_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
-        done = await rt.workers.quick(rt.links.cancel, request_id, actor)
-        if isinstance(done, Refused):
-            # Not theirs: an admin of the workspace may still close it.
-            if isinstance(await rt.admins.check(actor), Admin):
-                done = await rt.workers.quick(rt.links.cancel, request_id, actor, admin=True)
-        if isinstance(done, Refused):
-            await respond(response_type="ephemeral", replace_original=False, text=done.reason)
-            return
-        log.info("link cancelled", extra={"request": done.id})
+async def handle_cancel_link(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    request_id = button_value(body)
+    done = await rt.workers.quick(rt.links.cancel, request_id, actor)
+    if isinstance(done, Refused) and isinstance(await rt.admins.check(actor), Admin):
+        # Not theirs: an admin of the workspace may still close it.
+        done = await rt.workers.quick(rt.links.cancel, request_id, actor, admin=True)
+    if isinstance(done, Refused):
+        await tell(body, client, respond, done.reason)
+        return
+    log.info("link cancelled", extra={"request": done.id})
+    if body.get("response_url"):
+        # Replacing the answer that held the link also takes the link out of Slack.
         await respond(replace_original=True, text="Link cancelled: it no longer opens anything.")
+    await refresh_if_home(rt, client, body)
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    app.action(ids.LINK_CANCEL)(handle_cancel_link)
