@@ -251,7 +251,8 @@ class MagentoFlow(Flow):
               max_length=300, clean=partial(typed.clean_store_url, product="Magento", cut=_cut),
               shape=typed.SHAPE),
         _value_field("consumer_key", "consumer key", False,
-                     "From Integration Details, 32 letters and digits."),
+                     "From Integration Details. Needed, like the two secrets, unless the store "
+                     "accepts the access token alone."),
         _value_field("consumer_secret", "consumer secret", False, "From Integration Details."),
         _value_field("access_token", "access token", True,
                      "From Integration Details. Alone, it works only where the store allows it "
