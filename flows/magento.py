@@ -237,7 +237,7 @@ class MagentoFlow(Flow):
         "The store's https:// address and the four values of an integration made under "
         "System › Extensions › Integrations (consumer key and secret, access token and secret)."
     )
-    api_base = "https://shop.example.com"
+    api_base = ""  # none of its own: every call goes to the address the person typed
     hosts = typed.TYPED_STORE
     # Integration tokens never expire; Adobe warns a leaked one gives lasting, unnoticed access.
     rotation_days = 90

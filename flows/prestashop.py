@@ -135,7 +135,7 @@ class PrestaShopFlow(Flow):
     summary = (
         "The shop's https:// address and a webservice key from Advanced Parameters › Webservice."
     )
-    api_base = "https://shop.example.com"
+    api_base = ""  # none of its own: every call goes to the address the person typed
     hosts = TYPED_STORE
     # Keys never expire and each one reaches everything it was ticked for: rotate them.
     rotation_days = 90
