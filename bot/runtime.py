@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import utcnow
+from bot.jobs.handback import Handback
 from bot.jobs.interrupted import tell_interrupted
 from bot.jobs.outbox import OutboxSender
 from bot.jobs.recheck import Recheck
@@ -21,6 +22,7 @@ from bot.jobs.sweep import Sweep
 from bot.jobs.webhooks import WebhookSender
 from bot.services.admins import Admins
 from bot.services.credentials import CredentialService
+from bot.services.ending import Ending
 from bot.services.links import LinkService
 from bot.services.requests import Limits, RequestService
 from bot.settings import Settings
@@ -56,6 +58,7 @@ class Runtime:
     requests: RequestService
     admins: Admins
     links: LinkService
+    handback: Handback
     clock: Callable[[], datetime] = utcnow
     _scheduler: Any = field(default=None, repr=False)
 
@@ -95,6 +98,7 @@ class Runtime:
         )
         admins = Admins(store, SlackDirectory(clients.for_team), workers.quick)
         relay = OwnerRelay(messenger, admins, admin_copy)
+        handback = Handback(store, Ending(credentials), messenger, workers, relay.send)
         return cls(
             settings=settings,
             store=store,
@@ -105,7 +109,7 @@ class Runtime:
             messenger=messenger,
             sweep=Sweep(
                 store, messenger, credentials, workers, reminder_message, clock=clock,
-                deliver=relay.send,
+                deliver=relay.send, end=handback.at_end_date,
             ),
             recheck=Recheck(store, credentials, workers, clock=clock),
             outbox=OutboxSender(
@@ -122,6 +126,7 @@ class Runtime:
                 expire_days=settings.getkey_link_expire_days,
                 max_open=settings.getkey_max_open_requests, clock=clock,
             ),
+            handback=handback,
             clock=clock,
         )
 

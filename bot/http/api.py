@@ -83,6 +83,8 @@ def credential_json(info: CredentialInfo) -> dict[str, Any]:
         "expires_at": iso(info.expires_at),
         "rotation_due_at": iso(info.rotation_due_at),
         "missing_permissions": list(info.missing or []),
+        "purpose": info.purpose,
+        "needed_until": iso(info.needed_until),
     }
 
 

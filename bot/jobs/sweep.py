@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import aware, utcnow
 from bot.services.credentials import Checked, CredentialService, NotRenewable
 from bot.slack.messenger import Deferred, Messenger, SlackDown, Undeliverable
+from bot.store.schedule import END, END_DUE
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ Render = Callable[["CredentialInfo", str, datetime, "str | None"], dict[str, Any
 # Sends a credential's message to whoever must get it (bot.jobs.relay: the owner, or the
 # workspace admins when the owner is gone).
 Deliver = Callable[["CredentialInfo", dict[str, Any]], Awaitable[None]]
+End = Callable[["CredentialInfo"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,11 @@ class Sweep:
         batch: int = CLAIM_BATCH,
         concurrency: int = CONCURRENCY,
         deliver: Deliver | None = None,
+        end: End | None = None,
     ) -> None:
         self.store = store
+        # A key's end date (bot.jobs.handback): revocation steps out, then the key deleted.
+        self.end = end
         self.deliver = deliver
         self.messenger = messenger
         self.service = service
@@ -188,6 +193,9 @@ class Sweep:
                     return "deferred" if renewed.inconclusive else "renewed"
                 assert isinstance(renewed, NotRenewable)
                 note = renewed.reason
+            if item.kind == END and stage == END_DUE and self.end is not None:
+                await self.end(info)
+                return Sent.of(info, stage)
             message = self.render(info, stage, now, note)
             if self.deliver is not None:
                 await self.deliver(info, message)

@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.services.contact import ContactError, parse_contact
 from bot.services.credentials import Actor, Done, Gone
 from bot.store.admin import Defaults, OwnerChanged, OwnerMoved, OwnerTaken
 from bot.store.info import CredentialInfo
 from flows import catalog
+from flows.purpose import Purpose
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +110,16 @@ AdminOutcome = Done | Gone | NotAdmin | Refused | AlreadyHas
 
 
 def parse_defaults(
-    admin_group: str | None, rotation_days: str | int | None, platforms: Iterable[str] | None
+    admin_group: str | None, rotation_days: str | int | None, platforms: Iterable[str] | None,
+    *, purpose: str | None = None, contact: tuple[str | None, str | None, str | None] = (
+        None, None, None),
 ) -> Defaults | Refused:
-    """Workspace defaults from what an admin chose; unknown platforms or periods are refused."""
+    """Workspace defaults from what an admin chose; unknown platforms or periods are refused.
+    `contact`: (person, channel, typed URL or email), the first given wins."""
+    try:
+        support = parse_contact(*contact)
+    except ContactError as exc:
+        return Refused(str(exc))
     days: int | None = None
     if rotation_days not in (None, ""):
         text = str(rotation_days)
@@ -126,7 +135,9 @@ def parse_defaults(
         if not chosen:
             chosen = None  # nothing ticked reads as "every platform"
     group = (admin_group or "").strip() or None
-    return Defaults(admin_group=group, rotation_days=days, platforms=chosen)
+    return Defaults(admin_group=group, rotation_days=days, platforms=chosen,
+                    purpose=str(Purpose.parse(purpose, Purpose.READ)) if purpose else None,
+                    support_contact=support)
 
 
 class Admins:

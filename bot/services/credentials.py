@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from bot.clock import aware, utcnow
 from bot.store import CredentialInfo
 from flows import catalog
-from flows.base import Failure, Flow, RenewalNotPossible, VerifyResult
+from flows.base import Failure, Flow, Purpose, RenewalNotPossible, VerifyResult
 from flows.http import PlatformHttp
 
 if TYPE_CHECKING:
@@ -130,6 +130,13 @@ class NotRenewable:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Intent:
+    """What a key is for and until when (flows.purpose; None: as long as it is needed)."""
+    purpose: Purpose = Purpose.READ
+    needed_until: datetime | None = None
+
+
 # Kinds of message a check can owe the owner (outbox kinds, rendered by the Slack side).
 FAILING = "failing"
 RENEW_FAILED = "renew-failed"
@@ -197,10 +204,13 @@ class CredentialService:
         rotation_days: int | None = None,
         auto_renew: bool = False,
         provided_by: str | None = None,
+        purpose: Purpose = Purpose.READ,
+        needed_until: datetime | None = None,
     ) -> SubmitOutcome:
-        """Verify live, then store encrypted and plan reminders, in that order: nothing the
-        platform refused is ever stored. `values` have passed `flow.check`. `provided_by`: who
-        typed it in for `actor` (a request, bot.services.requests); `actor` owns the result."""
+        """Verify live for `purpose` (what the key is for), then store encrypted and plan
+        reminders, in that order: nothing the platform refused is ever stored. `values` have
+        passed `flow.check`. `provided_by`: who typed it in for `actor` (a request,
+        bot.services.requests); `actor` owns the result."""
         # Written before the platform is asked and removed with the outcome: after a crash, the
         # person is told to submit again (the row names the view, never a value).
         self.store.submission_started(
@@ -208,7 +218,7 @@ class CredentialService:
         )
         return self._submit(
             flow, values, actor, view_id, view_hash, rotating_id, rotation_days, auto_renew,
-            provided_by,
+            provided_by, Intent(purpose, needed_until),
         )
 
     def _submit(
@@ -222,9 +232,10 @@ class CredentialService:
         rotation_days: int | None,
         auto_renew: bool,
         provided_by: str | None = None,
+        intent: Intent = Intent(),
     ) -> SubmitOutcome:
         started = time.perf_counter()
-        result = flow.run_verify(values, self.http)
+        result = flow.run_verify(values, self.http, purpose=intent.purpose)
         log.info(
             "verified",
             extra={
@@ -251,6 +262,8 @@ class CredentialService:
                 pending_view_id=view_id,
                 provided_by=provided_by,
                 enterprise_id=actor.enterprise_id,
+                purpose=str(intent.purpose),
+                needed_until=intent.needed_until,
             )
         except Exception as exc:
             log.error("store failed", extra={"platform": flow.id, "error": type(exc).__name__})

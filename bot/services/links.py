@@ -26,11 +26,12 @@ from bot.services.credentials import (
     INCONCLUSIVE,
     Actor,
     CredentialService,
+    Intent,
     NotSaved,
     Rejected,
     Stored,
 )
-from bot.services.requests import Refused
+from bot.services.requests import Refused, fixed_intent
 from bot.store.info import CredentialInfo
 from bot.store.requests import LINK_PROVIDER, RequestInfo, TooManyOpen
 from flows import catalog
@@ -138,6 +139,7 @@ class LinkService:
         requester_name: str = "",
         team_name: str = "",
         base_url: str | None = None,
+        intent: Intent | None = None,
     ) -> LinkMade | Refused:
         """`base_url`: where the pages are served (the console); else GETKEY_PUBLIC_URL."""
         base = base_url or self.public_url
@@ -160,6 +162,8 @@ class LinkService:
                 nudge_after=self.expire_after, expire_after=self.expire_after,
                 max_open=self.max_open, link_hash=link_hash(token),
                 requester_name=requester_name[:NAME_LIMIT], team_name=team_name[:NAME_LIMIT],
+                purpose=str(intent.purpose) if intent else None,
+                needed_until=intent.needed_until if intent else None,
             )  # fmt: skip
         except TooManyOpen:
             return Refused(
@@ -234,7 +238,7 @@ class LinkService:
         attempt = f"link-{info.id[:20]}-{uuid.uuid4().hex[:20]}"
         outcome = self.credentials.submit(
             page.flow, values, actor=owner, view_id=attempt, view_hash=attempt,
-            provided_by=LINK_PROVIDER,
+            provided_by=LINK_PROVIDER, **fixed_intent(info, None),
         )  # fmt: skip
         if isinstance(outcome, Stored):
             name = " ".join(provider_name.split())[:NAME_LIMIT]

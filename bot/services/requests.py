@@ -13,11 +13,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.services.credentials import Actor, CredentialService, Done, Rejected, Stored, SubmitOutcome
+from bot.services.credentials import (
+    Actor,
+    CredentialService,
+    Done,
+    Intent,
+    Rejected,
+    Stored,
+    SubmitOutcome,
+)
 from bot.store.info import CredentialInfo
 from bot.store.requests import RequestInfo, TooManyOpen
 from flows import catalog
-from flows.base import Flow
+from flows.base import Flow, Purpose
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -64,6 +72,15 @@ class Limits:
         )
 
 
+def fixed_intent(info: RequestInfo, chosen: Intent | None) -> dict[str, object]:
+    """submit() keywords: the request's purpose and end date, else the provider's choice."""
+    chosen = chosen or Intent()
+    return {
+        "purpose": Purpose.parse(info.purpose, chosen.purpose),
+        "needed_until": info.needed_until or chosen.needed_until,
+    }
+
+
 class RequestService:
     def __init__(self, store: Store, credentials: CredentialService, limits: Limits) -> None:
         self.store = store
@@ -79,8 +96,10 @@ class RequestService:
         platform: str,
         note: str = "",
         channel_id: str | None = None,
+        intent: Intent | None = None,
     ) -> Opened | Refused:
-        """`provider_team`: the workspace Slack says the provider belongs to."""
+        """`provider_team`: the workspace Slack says the provider belongs to. `intent`: what
+        the key is for and until when, fixed for the provider (None: they choose)."""
         flow = catalog.get(platform)
         if flow is None or not (flow.verifiable and flow.fields):
             known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
@@ -104,6 +123,8 @@ class RequestService:
                 nudge_after=nudge_after,
                 expire_after=expire_after,
                 max_open=self.limits.max_open,
+                purpose=str(intent.purpose) if intent else None,
+                needed_until=intent.needed_until if intent else None,
             )
         except TooManyOpen:
             return Refused(
@@ -144,9 +165,11 @@ class RequestService:
         view_id: str,
         view_hash: str,
         rotation_days: int | None = None,
+        intent: Intent | None = None,
     ) -> SubmitOutcome | Refused:
         """Verify and store for the requester. Rejections move the request to 'failed' (the
-        cause in words, never a value)."""
+        cause in words, never a value). What the request fixed (purpose, end date) wins over
+        the provider's `intent`."""
         found = self.for_provider(request_id, provider)
         if isinstance(found, Refused):
             return found
@@ -155,6 +178,7 @@ class RequestService:
         outcome = self.credentials.submit(
             flow, values, actor=owner, view_id=view_id, view_hash=view_hash,
             rotation_days=rotation_days, provided_by=provider.user_id,
+            **fixed_intent(info, intent),
         )  # fmt: skip
         if isinstance(outcome, Stored):
             self.store.request_moved(info.id, "fulfilled", credential_id=outcome.info.id)

@@ -22,6 +22,10 @@ class Defaults:
     rotation_days: int | None = None
     # Platform ids offered in the workspace; None: every platform.
     platforms: tuple[str, ...] | None = None
+    # "read" or "write" (flows.purpose); None: read.
+    purpose: str | None = None
+    # Whom to ask for help: a Slack user or channel id, a URL or an email address.
+    support_contact: str | None = None
 
     def offers(self, platform: str) -> bool:
         return self.platforms is None or platform in self.platforms
@@ -78,6 +82,8 @@ class WorkspaceAdmin(StoreCore):
                 admin_group=ws.admin_group,
                 rotation_days=ws.rotation_days,
                 platforms=tuple(ws.platforms) if ws.platforms is not None else None,
+                purpose=ws.purpose,
+                support_contact=ws.support_contact,
             )
 
     # -- writes ---------------------------------------------------------------------------------
@@ -94,13 +100,16 @@ class WorkspaceAdmin(StoreCore):
             ws.admin_group = defaults.admin_group
             ws.rotation_days = defaults.rotation_days
             ws.platforms = list(defaults.platforms) if defaults.platforms is not None else None
+            ws.purpose = defaults.purpose
+            ws.support_contact = defaults.support_contact
             platforms = ",".join(defaults.platforms) if defaults.platforms is not None else "all"
             audit.record(
                 s, "workspace_defaults", actor=actor, at=now,
                 detail=(
                     f"admin; team {team_id}; admin group {defaults.admin_group or 'Slack admins'}; "
                     f"rotation {defaults.rotation_days or 'platform default'} days; "
-                    f"platforms {platforms}"
+                    f"platforms {platforms}; purpose {defaults.purpose or 'read'}; "
+                    f"contact {defaults.support_contact or 'none'}"
                 ),
             )  # fmt: skip
 

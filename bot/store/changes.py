@@ -46,6 +46,8 @@ def credential_data(cred: Credential) -> dict[str, Any]:
         "expires_at": iso(cred.expires_at),
         "rotation_due_at": iso(cred.rotation_due_at),
         "missing_permissions": list(cred.missing or []),
+        "purpose": cred.purpose,
+        "needed_until": iso(cred.needed_until),
     }
 
 

@@ -32,6 +32,8 @@ class _Incoming:
     identifiers: dict[str, str]
     rotation_days: int
     provided_by: str | None = None
+    purpose: str = "read"
+    needed_until: datetime | None = None
 
 
 class Credentials(Secrets):
@@ -67,6 +69,8 @@ class Credentials(Secrets):
         pending_view_id: str | None = None,
         provided_by: str | None = None,
         enterprise_id: str | None = None,
+        purpose: str = "read",
+        needed_until: datetime | None = None,
     ) -> Saved:
         """Store a verified credential, replacing the same one of the same person.
         `auto_renew`: the owner lets getkey renew it alone (None keeps what a replaced
@@ -94,6 +98,8 @@ class Credentials(Secrets):
                 flow, rotation_days, team_id=team_id, enterprise_id=enterprise_id
             ),
             provided_by=provided_by,
+            purpose=purpose,
+            needed_until=as_utc(needed_until) if needed_until else None,
         )
         for attempt in range(1, _SAVE_ATTEMPTS + 1):
             try:
@@ -173,6 +179,8 @@ class Credentials(Secrets):
             if auto_renew is not None or not replaced:
                 cred.auto_renew = bool(auto_renew)
             cred.provided_by = row.provided_by
+            cred.purpose = row.purpose
+            cred.needed_until = row.needed_until
             s.flush()  # the credential row must exist before rows that reference it
             s.add_all(self._encrypt(cred, field, value) for field, value in secrets.items())
             schedule.plan(s, cred, now)
@@ -246,6 +254,20 @@ class Credentials(Secrets):
             schedule.snooze(s, cred, until)
             detail = f"until {until.isoformat()}"
             audit.record(s, "snoozed", actor=actor, at=now, cred=cred, detail=detail)
+            s.flush()
+            return self._infos(s, [cred], now)[0]
+
+    def set_needed_until(
+        self, credential_id: str, until: datetime, *, actor: str
+    ) -> CredentialInfo:
+        """A later end date (Extend): the end is planned again from it."""
+        now = self._now()
+        with self._session(write=True) as s:
+            cred = self._one(s, credential_id)
+            cred.needed_until = as_utc(until)
+            schedule.plan_end(s, cred, now)
+            detail = f"until {cred.needed_until.isoformat()}"
+            audit.record(s, "needed_until", actor=actor, at=now, cred=cred, detail=detail)
             s.flush()
             return self._infos(s, [cred], now)[0]
 

@@ -78,6 +78,10 @@ class CredentialBase(SQLModel):
     # The owner was deactivated or cannot be messaged: reminders go to the workspace admins
     # until one of them takes the credential over.
     owner_gone_at: datetime | None = _dt()
+    # What the key is for (flows.purpose: "read" or "write") and, when it is for one job, the
+    # day that job ends: no rotation reminders then, "still needed?" before it, deleted at it.
+    purpose: str = Field(default="read", max_length=8, sa_column_kwargs={"server_default": "read"})
+    needed_until: datetime | None = _dt()
 
 
 class Credential(CredentialBase, table=True):
@@ -294,6 +298,10 @@ class Workspace(SQLModel, table=True):
     rotation_days: int | None = None
     # Platform ids offered in this workspace (None: all of them).
     platforms: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    # What keys are for unless said otherwise, and whom people ask for help (a person, a
+    # channel, a URL or an email address), chosen by the workspace's admins.
+    purpose: str | None = Field(default=None, max_length=8)
+    support_contact: str | None = Field(default=None, max_length=300)
 
 
 class OAuthState(SQLModel, table=True):

@@ -52,6 +52,9 @@ class RequestInfo:
     provider_name: str = ""
     requester_name: str = ""
     team_name: str = ""
+    # Fixed by the requester (None: the provider chooses).
+    purpose: str | None = None
+    needed_until: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -81,6 +84,8 @@ def _info(row: CredentialRequest) -> RequestInfo:
         provider_name=row.provider_name or "",
         requester_name=row.requester_name or "",
         team_name=row.team_name or "",
+        purpose=row.purpose,
+        needed_until=row.needed_until,
     )
 
 
@@ -122,6 +127,8 @@ class Requests(StoreCore):
         link_hash: str | None = None,
         requester_name: str = "",
         team_name: str = "",
+        purpose: str | None = None,
+        needed_until: datetime | None = None,
     ) -> RequestInfo:
         """A new open request; TooManyOpen past `max_open` (counted in the same transaction).
         `link_hash`: a request by link (provider LINK_PROVIDER), found by that hash."""
@@ -154,6 +161,8 @@ class Requests(StoreCore):
                 link_hash=link_hash,
                 requester_name=requester_name[:80],
                 team_name=team_name[:80],
+                purpose=purpose,
+                needed_until=needed_until,
             )
             s.add(row)
             s.flush()

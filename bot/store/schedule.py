@@ -22,6 +22,10 @@ EXPIRY_STAGES_DAYS = (14, 3, 1, 0)
 SHORT_LIVED = timedelta(days=1)
 SOON_BEFORE = timedelta(minutes=15)
 OVERDUE_EVERY = timedelta(weeks=1)
+# A key needed until a date: its owner is asked "still needed?" this long before it.
+END_ASK_BEFORE = timedelta(days=3)
+END = "end"
+END_ASK, END_DUE = "end-ask", "end-due"
 
 
 def new_reminder(
@@ -38,11 +42,17 @@ def new_reminder(
 
 
 def plan(s: Session, cred: Credential, now: datetime, *, rotation: bool = True) -> None:
-    """The schedule of a freshly stored (or re-dated) credential version."""
+    """The schedule of a freshly stored (or re-dated) credential version. A key needed until
+    a date gets no rotation reminder (it leaves before rotation matters): "still needed?"
+    before the date, and its end at the date."""
+    until = cred.needed_until
+    if until is not None:
+        rotation = False
+        plan_end(s, cred, now)
     if cred.expires_at is not None:
         for days in EXPIRY_STAGES_DAYS:
             due = cred.expires_at - timedelta(days=days)
-            if due > now:
+            if due > now and (until is None or due < until):
                 s.add(new_reminder(cred, "expiry", f"expiry-{days}d", due))
         left = cred.expires_at - now
         soon = cred.expires_at - min(SOON_BEFORE, left / 2)
@@ -52,6 +62,22 @@ def plan(s: Session, cred: Credential, now: datetime, *, rotation: bool = True) 
     # Past its expiry a key is dead; a rotation reminder then would only be noise.
     if rotation and due_at is not None and (cred.expires_at is None or due_at < cred.expires_at):
         s.add(new_reminder(cred, "rotation", "rotation-due", due_at))
+
+
+def plan_end(s: Session, cred: Credential, now: datetime) -> None:
+    """The end of a key needed until a date (replacing any end already planned)."""
+    s.execute(
+        sa.delete(Reminder).where(
+            Reminder.credential_id == cred.id, Reminder.kind == END, Reminder.sent_at.is_(None)
+        )
+    )
+    if cred.needed_until is None:
+        return
+    ask = cred.needed_until - END_ASK_BEFORE
+    if ask > now:
+        s.add(new_reminder(cred, END, END_ASK, ask, origin=f"plan:{cred.needed_until.date()}"))
+    s.add(new_reminder(cred, END, END_DUE, max(cred.needed_until, now),
+                       origin=f"plan:{cred.needed_until.date()}"))
 
 
 def supersede(s: Session, now: datetime) -> None:

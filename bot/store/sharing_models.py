@@ -58,6 +58,9 @@ class CredentialRequest(SQLModel, table=True):
     provider_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     requester_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     team_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
+    # What the key is for and until when, fixed by the requester (None: the provider picks).
+    purpose: str | None = Field(default=None, max_length=8)
+    needed_until: datetime | None = _dt()
 
 
 class RequestPolicy(SQLModel, table=True):

@@ -107,3 +107,8 @@ def admin_row_block(credential_id: str) -> str:
 
 # -- requests by link (bot.slack.listeners.links) -------------------------------------------------
 LINK_CANCEL = "getkey.link_cancel"  # the requester's (or an admin's); value = request id
+
+# -- the end of a key's job (issue 19; value = the credential id) ------------------------------
+END_DONE = "getkey.end_done"  # "Done": getkey forgets the key, revocation steps are shown
+END_EXTEND = "getkey.end_extend"  # datepicker on "still needed?": the new end date
+END_BLOCK = "getkey.end"

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.ui import ids
+from bot.slack.ui.ending import still_needed_message
 from bot.slack.ui.text import (
     aware,
     clip,
@@ -34,6 +35,7 @@ from bot.slack.ui.text import (
     status_label,
     store_of,
 )
+from bot.store.schedule import END_ASK
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
@@ -175,6 +177,8 @@ def reminder_message(
 ) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage (without channel). `note`: a sentence from the
     platform side, e.g. why getkey could not renew this token by itself."""
+    if stage == END_ASK:
+        return still_needed_message(info, now)
     blocks: list[Block] = [
         SectionBlock(text=md(f"{credential_line(info)}\n{stage_reason(info, stage, now)}")),
     ]
