@@ -21,6 +21,7 @@ from bot.jobs.sweep import Sweep
 from bot.jobs.webhooks import WebhookSender
 from bot.services.admins import Admins
 from bot.services.credentials import CredentialService
+from bot.services.links import LinkService
 from bot.services.requests import Limits, RequestService
 from bot.settings import Settings
 from bot.slack.client import SlackClients
@@ -54,6 +55,7 @@ class Runtime:
     webhooks: WebhookSender
     requests: RequestService
     admins: Admins
+    links: LinkService
     clock: Callable[[], datetime] = utcnow
     _scheduler: Any = field(default=None, repr=False)
 
@@ -115,6 +117,11 @@ class Runtime:
             ),
             requests=RequestService(store, credentials, Limits.of(settings)),
             admins=admins,
+            links=LinkService(
+                store, credentials, public_url=settings.getkey_public_url,
+                expire_days=settings.getkey_link_expire_days,
+                max_open=settings.getkey_max_open_requests, clock=clock,
+            ),
             clock=clock,
         )
 

@@ -68,7 +68,7 @@ class Request:
     # value taken from the body.
     log_extra: dict[str, Any] = field(default_factory=dict)
     _body: bytes | None = None
-    client: str = ""  # the peer's address (the proxy's own, unless the server trusts it)
+    client: str = ""  # the peer's address (the proxy's, behind one); for rate limits only
 
     def check_declared_length(self) -> None:
         """Refuses on the Content-Length header alone, before a byte of the body is read."""
