@@ -27,7 +27,7 @@ from bot.slack.client import SlackClients
 from bot.slack.directory import SlackDirectory
 from bot.slack.messenger import Messenger
 from bot.slack.ui.admin import admin_copy
-from bot.slack.ui.messages import owed_message
+from bot.slack.ui.owed import owed_message
 from bot.slack.ui.reminders import reminder_message
 from bot.store import Keyring, Store, make_engine
 from bot.workers import Workers
