@@ -234,6 +234,17 @@ class Flow:
                 f"Something went wrong while checking with {self.name}; please try again.",
             )
 
+    # -- handing the credential to a tool ---------------------------------------------------
+    def access_values(self, values: Mapping[str, str], http: PlatformHttp) -> dict[str, str]:
+        """What a tool needs to call the platform right now, from the stored `values`.
+
+        By default the stored values themselves. A flow whose stored credential is a client pair
+        that mints short-lived tokens (Shopify's Dev Dashboard apps) returns the values plus a
+        freshly minted token, so whoever hands a credential out (the API, `reveal`) never gives
+        a tool a token that expires before it is used. Nothing returned here is stored; a
+        refusal by the platform raises VerifyError (a safe message, no secret)."""
+        return dict(values)
+
     # -- renewal without the person (platforms with refresh tokens) ---------------------
     def can_renew(self, environ: Mapping[str, str]) -> bool:
         """Whether this process is set up (operator settings in `environ`) to renew this

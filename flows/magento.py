@@ -237,7 +237,7 @@ class MagentoFlow(Flow):
         "The store's https:// address and the four values of an integration made under "
         "System › Extensions › Integrations (consumer key and secret, access token and secret)."
     )
-    api_base = "https://shop.example.com"
+    api_base = ""  # none of its own: every call goes to the address the person typed
     hosts = typed.TYPED_STORE
     # Integration tokens never expire; Adobe warns a leaked one gives lasting, unnoticed access.
     rotation_days = 90
@@ -251,7 +251,8 @@ class MagentoFlow(Flow):
               max_length=300, clean=partial(typed.clean_store_url, product="Magento", cut=_cut),
               shape=typed.SHAPE),
         _value_field("consumer_key", "consumer key", False,
-                     "From Integration Details, 32 letters and digits."),
+                     "From Integration Details. Needed, like the two secrets, unless the store "
+                     "accepts the access token alone."),
         _value_field("consumer_secret", "consumer secret", False, "From Integration Details."),
         _value_field("access_token", "access token", True,
                      "From Integration Details. Alone, it works only where the store allows it "

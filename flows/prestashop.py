@@ -54,10 +54,11 @@ _METHODS = ("get", "put", "post", "delete", "head")
 # Read access a store migration needs; the second group only narrows what can be moved.
 REQUIRED = ("products", "categories", "customers", "orders")
 OPTIONAL = ("addresses", "combinations", "stock_availables", "images", "order_details")
+# {b} marks emphasis and {c} code in the guide; a failure's detail is plain text.
 _HEADER_FIX = (
-    "In the back office, Advanced Parameters › Webservice, set *Enable CGI mode for PHP* to Yes "
-    "and save; or add `CGIPassAuth On` (or `SetEnvIf Authorization \"(.*)\" "
-    "HTTP_AUTHORIZATION=$1`) to the shop's .htaccess file."
+    "In the back office, Advanced Parameters › Webservice, set {b}Enable CGI mode for PHP{b} to "
+    "Yes and save; or add {c}CGIPassAuth On{c} (or {c}SetEnvIf Authorization \"(.*)\" "
+    "HTTP_AUTHORIZATION=$1{c}) to the shop's .htaccess file."
 )
 
 
@@ -107,7 +108,7 @@ TROUBLESHOOTING = (
             "Webservice, then verify again."),
     Trouble("The browser keeps asking for the key, or 401 although the key is right",
             "The web server drops the Authorization header before PrestaShop sees it (PHP run "
-            "as CGI or FastCGI). " + _HEADER_FIX),
+            "as CGI or FastCGI). " + _HEADER_FIX.format(b="*", c="`")),
     Trouble("\"Resource of type … is not allowed with this authentication key\"",
             "The key lacks that resource: edit the key, tick *View (GET)* on its row, save."),
     Trouble("Nothing answers at /api/ (404)",
@@ -134,7 +135,7 @@ class PrestaShopFlow(Flow):
     summary = (
         "The shop's https:// address and a webservice key from Advanced Parameters › Webservice."
     )
-    api_base = "https://shop.example.com"
+    api_base = ""  # none of its own: every call goes to the address the person typed
     hosts = TYPED_STORE
     # Keys never expire and each one reaches everything it was ticked for: rotate them.
     rotation_days = 90
@@ -201,9 +202,9 @@ def _refused(codes: set[int], host: str) -> VerifyResult:
         return VerifyResult.failed(
             Failure.NO_API_ACCESS,
             "The shop's web server did not pass the key on to PrestaShop: it drops the "
-            "Authorization header (usual when PHP runs as CGI or FastCGI). " + _HEADER_FIX
-            + " getkey does not fall back to putting the key in the address, which would "
-            "write it into server logs.")
+            "Authorization header (usual when PHP runs as CGI or FastCGI). "
+            + _HEADER_FIX.format(b="", c="") + " getkey does not fall back to putting the "
+            "key in the address, which would write it into server logs.")
     if codes == {21}:
         return VerifyResult.failed(
             Failure.MISSING_PERMISSION,

@@ -70,6 +70,7 @@ class Request:
     # value taken from the body.
     log_extra: dict[str, Any] = field(default_factory=dict)
     _body: bytes | None = None
+    client: str = ""  # the peer's address (the proxy's, behind one); for rate limits only
 
     def check_declared_length(self) -> None:
         """Refuses on the Content-Length header alone, before a byte of the body is read."""
@@ -317,6 +318,7 @@ async def _http(routes: Mapping[str, Route], scope: Scope, receive: Receive, sen
         headers=_headers(scope),
         max_body=route.max_body if route else 0,
         _receive=receive,
+        client=str((scope.get("client") or ("",))[0]),
     )
     try:
         if route is None:

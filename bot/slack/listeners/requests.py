@@ -124,6 +124,11 @@ async def send_and_say(
 async def start_request(
     rt: Runtime, body: dict[str, Any], text: str, respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
+    if text.split(maxsplit=1)[:1] == ["link"]:
+        from bot.slack.listeners.links import start_link_request
+
+        await start_link_request(rt, body, text.strip()[len("link"):], respond)
+        return
     parsed = parse(text)
     if parsed is None:
         await respond(response_type="ephemeral", text=USAGE)
