@@ -42,6 +42,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -245,6 +246,14 @@ class MagentoFlow(Flow):
     steps = STEPS
     troubleshooting = TROUBLESHOOTING
     revoke_steps = REVOKE_STEPS
+    # Magento's ACL does not separate reading from writing: a resource ticked for the
+    # integration is usable both ways, so writing needs every resource a migration touches.
+    needs = {Purpose.WRITE: tuple(r.label for r in RESOURCES)}
+    purpose_field = "access_token"
+    purpose_fix = {
+        Purpose.WRITE: "Edit the integration's API tab under System › Extensions › Integrations, "
+        "tick those resources, save and reauthorize it, then paste the new access token.",
+    }
     fields = (
         Field("store_url", "Store address", hint="The store's https:// base URL, with its "
               "folder if Magento is installed in one.", example="https://shop.example.com",

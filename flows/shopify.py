@@ -38,6 +38,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -164,6 +165,13 @@ class ShopifyFlow(Flow):
     api_base = f"https://example.{SHOP_DOMAIN}"
     hosts = (f"*.{SHOP_DOMAIN}",)
     rotation_days = 90
+    # A key for writing (an import, an integration) needs the guide's write scopes.
+    needs = {Purpose.READ: READ_SCOPES, Purpose.WRITE: WRITE_SCOPES}
+    purpose_fix = {
+        Purpose.WRITE: "Add them to the app (Configuration › Admin API scopes for an app made "
+        "in the admin, or a new version under Access › Scopes, released and approved), then "
+        "verify again.",
+    }
     identity_fields = ("shop",)
     steps = (
         Step("Open the Dev Dashboard",
