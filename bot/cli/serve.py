@@ -116,7 +116,7 @@ def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
 
 def install_routes(app: Any) -> list[Any]:
     """GET /slack/install and /slack/oauth_redirect when installed by OAuth, else none."""
-    from bot.slack.oauth import oauth_routes
+    from bot.http.install import oauth_routes
 
     flow = getattr(app, "oauth_flow", None)
     return oauth_routes(flow) if flow is not None else []
