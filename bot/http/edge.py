@@ -96,6 +96,12 @@ class Request:
         self._body = b"".join(chunks)
         return self._body
 
+    async def disconnected(self) -> None:
+        """Returns once the client has hung up (for handlers that wait, like long-polls)."""
+        await self.body()
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
+
 
 @dataclass
 class Response:
