@@ -21,6 +21,7 @@ from bot.jobs.sweep import Sweep
 from bot.jobs.webhooks import WebhookSender
 from bot.services.admins import Admins
 from bot.services.credentials import CredentialService
+from bot.services.links import LinkService
 from bot.services.requests import Limits, RequestService
 from bot.settings import Settings
 from bot.slack.client import SlackClients
@@ -54,6 +55,7 @@ class Runtime:
     webhooks: WebhookSender
     requests: RequestService
     admins: Admins
+    links: LinkService
     clock: Callable[[], datetime] = utcnow
     _scheduler: Any = field(default=None, repr=False)
 
@@ -109,9 +111,17 @@ class Runtime:
             outbox=OutboxSender(
                 store, messenger, workers, owed_message, clock=clock, deliver=relay.owed
             ),
-            webhooks=WebhookSender(store, workers, clock=clock),
+            webhooks=WebhookSender(
+                store, workers, clock=clock,
+                allow_private=settings.getkey_webhook_allow_private,
+            ),
             requests=RequestService(store, credentials, Limits.of(settings)),
             admins=admins,
+            links=LinkService(
+                store, credentials, public_url=settings.getkey_public_url,
+                expire_days=settings.getkey_link_expire_days,
+                max_open=settings.getkey_max_open_requests, clock=clock,
+            ),
             clock=clock,
         )
 
@@ -147,7 +157,7 @@ class Runtime:
             # Only OAuth installs can be uninstalled, so only they have anything to purge.
             purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,
-            webhooks=self.webhooks.drain,
+            webhooks=self.webhooks.tick,
             requests=self.tick_requests,
         )
 

@@ -53,8 +53,12 @@ _HOW_TO_FIX: dict[str, str] = {
     "with SLACK_CLIENT_SECRET (both, to install by OAuth), or unset both",
     "SLACK_CLIENT_SECRET": "copy the Client Secret from your Slack app's Basic Information "
     "page, with SLACK_CLIENT_ID (both, to install by OAuth), or unset both",
+    "GETKEY_PUBLIC_URL": "set it to the https address people reach getkey at (the proxy in "
+    "front of `getkey serve --http`), e.g. https://getkey.example.com",
+    "GETKEY_LINK_EXPIRE_DAYS": "use a whole number of days (1 or more), or unset it for 7",
     "GETKEY_RETENTION_DAYS_AFTER_UNINSTALL": "use a whole number of days (1 or more), or unset "
     "it for 30",
+    "GETKEY_WEBHOOK_ALLOW_PRIVATE": "use true or false, or unset it",
 }
 
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9-]+")
@@ -92,11 +96,16 @@ class Settings(BaseSettings):
     getkey_request_nudge_days: int = Field(default=2, ge=1)
     getkey_request_expire_days: int = Field(default=7, ge=1)
     getkey_api_rate_per_minute: int = Field(default=120, ge=1)
+    # Webhook receivers on premises: private and loopback addresses and plain http allowed.
+    getkey_webhook_allow_private: bool = False
     # OAuth install in many workspaces (instead of SLACK_BOT_TOKEN): both or neither.
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     # How long an uninstalled workspace's credentials are kept (encrypted) for a reinstall.
     getkey_retention_days_after_uninstall: int = Field(default=30, ge=1)
+    # Requests by link (issue 22): the public address links start with, and their lifetime.
+    getkey_public_url: str | None = None
+    getkey_link_expire_days: int = Field(default=7, ge=1)
     # GETKEY_<PLATFORM>_API_URL overrides and platform app credentials (e.g.
     # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather
     # than declared one by one. The only way flows see the environment.
@@ -157,6 +166,22 @@ class Settings(BaseSettings):
         # slack_sdk joins method names onto the base URL, so it must end with a slash.
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("getkey_public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("is not an http(s) address")
+        return value
+
+    @field_validator("getkey_link_expire_days", mode="before")
+    @classmethod
+    def _blank_is_seven(cls, value: Any) -> Any:
+        return 7 if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -182,6 +207,15 @@ class Settings(BaseSettings):
     def oauth(self) -> bool:
         """Installed by OAuth in any number of workspaces (tokens from the database)."""
         return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
+    def slack_configured(self) -> bool:
+        """Any Slack setting at all: without one, `getkey serve` runs the local console."""
+        return any(
+            getattr(self, name) is not None
+            for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
+                         "slack_client_id", "slack_client_secret")
+        )
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)

@@ -42,6 +42,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -237,7 +238,7 @@ class MagentoFlow(Flow):
         "The store's https:// address and the four values of an integration made under "
         "System › Extensions › Integrations (consumer key and secret, access token and secret)."
     )
-    api_base = "https://shop.example.com"
+    api_base = ""  # none of its own: every call goes to the address the person typed
     hosts = typed.TYPED_STORE
     # Integration tokens never expire; Adobe warns a leaked one gives lasting, unnoticed access.
     rotation_days = 90
@@ -245,13 +246,22 @@ class MagentoFlow(Flow):
     steps = STEPS
     troubleshooting = TROUBLESHOOTING
     revoke_steps = REVOKE_STEPS
+    # Magento's ACL does not separate reading from writing: a resource ticked for the
+    # integration is usable both ways, so writing needs every resource a migration touches.
+    needs = {Purpose.WRITE: tuple(r.label for r in RESOURCES)}
+    purpose_field = "access_token"
+    purpose_fix = {
+        Purpose.WRITE: "Edit the integration's API tab under System › Extensions › Integrations, "
+        "tick those resources, save and reauthorize it, then paste the new access token.",
+    }
     fields = (
         Field("store_url", "Store address", hint="The store's https:// base URL, with its "
               "folder if Magento is installed in one.", example="https://shop.example.com",
               max_length=300, clean=partial(typed.clean_store_url, product="Magento", cut=_cut),
               shape=typed.SHAPE),
         _value_field("consumer_key", "consumer key", False,
-                     "From Integration Details, 32 letters and digits."),
+                     "From Integration Details. Needed, like the two secrets, unless the store "
+                     "accepts the access token alone."),
         _value_field("consumer_secret", "consumer secret", False, "From Integration Details."),
         _value_field("access_token", "access token", True,
                      "From Integration Details. Alone, it works only where the store allows it "

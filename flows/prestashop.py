@@ -36,7 +36,17 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from flows.base import Failure, Field, FieldError, Flow, Step, Trouble, VerifyError, VerifyResult
+from flows.base import (
+    Failure,
+    Field,
+    FieldError,
+    Flow,
+    Purpose,
+    Step,
+    Trouble,
+    VerifyError,
+    VerifyResult,
+)
 from flows.cleaning import looks_like_url, token, unwrap
 from flows.http import PlatformHttp, Reply, raise_for_common
 from flows.store_url import (
@@ -54,10 +64,11 @@ _METHODS = ("get", "put", "post", "delete", "head")
 # Read access a store migration needs; the second group only narrows what can be moved.
 REQUIRED = ("products", "categories", "customers", "orders")
 OPTIONAL = ("addresses", "combinations", "stock_availables", "images", "order_details")
+# {b} marks emphasis and {c} code in the guide; a failure's detail is plain text.
 _HEADER_FIX = (
-    "In the back office, Advanced Parameters › Webservice, set *Enable CGI mode for PHP* to Yes "
-    "and save; or add `CGIPassAuth On` (or `SetEnvIf Authorization \"(.*)\" "
-    "HTTP_AUTHORIZATION=$1`) to the shop's .htaccess file."
+    "In the back office, Advanced Parameters › Webservice, set {b}Enable CGI mode for PHP{b} to "
+    "Yes and save; or add {c}CGIPassAuth On{c} (or {c}SetEnvIf Authorization \"(.*)\" "
+    "HTTP_AUTHORIZATION=$1{c}) to the shop's .htaccess file."
 )
 
 
@@ -107,7 +118,7 @@ TROUBLESHOOTING = (
             "Webservice, then verify again."),
     Trouble("The browser keeps asking for the key, or 401 although the key is right",
             "The web server drops the Authorization header before PrestaShop sees it (PHP run "
-            "as CGI or FastCGI). " + _HEADER_FIX),
+            "as CGI or FastCGI). " + _HEADER_FIX.format(b="*", c="`")),
     Trouble("\"Resource of type … is not allowed with this authentication key\"",
             "The key lacks that resource: edit the key, tick *View (GET)* on its row, save."),
     Trouble("Nothing answers at /api/ (404)",
@@ -134,7 +145,7 @@ class PrestaShopFlow(Flow):
     summary = (
         "The shop's https:// address and a webservice key from Advanced Parameters › Webservice."
     )
-    api_base = "https://shop.example.com"
+    api_base = ""  # none of its own: every call goes to the address the person typed
     hosts = TYPED_STORE
     # Keys never expire and each one reaches everything it was ticked for: rotate them.
     rotation_days = 90
@@ -142,6 +153,20 @@ class PrestaShopFlow(Flow):
     steps = STEPS
     troubleshooting = TROUBLESHOOTING
     revoke_steps = REVOKE_STEPS
+    # Writing into the shop: Modify (PUT) and Add (POST) on every resource a migration reads.
+    needs = {Purpose.WRITE: tuple(f"{n}: {m}" for n in REQUIRED for m in ("PUT", "POST"))}
+    purpose_fix = {
+        Purpose.WRITE: "Edit the key under Advanced Parameters › Webservice, tick *Modify "
+        "(PUT)* and *Add (POST)* on those rows and save; the key itself stays the same.",
+    }
+
+    def granted_for(self, purpose: Purpose, values: Mapping[str, str], http: PlatformHttp,
+                    result: VerifyResult) -> tuple[str, ...]:
+        # "products (GET, PUT, POST)" -> "products: PUT", "products: POST".
+        split = (g.partition(" (") for g in result.granted)
+        return (*result.granted, *(f"{name}: {m}" for name, _, ms in split
+                                   for m in ms.rstrip(")").split(", ") if m))
+
     fields = (
         Field("shop_url", "Shop address", hint="The shop's https:// address, with its folder "
               "if PrestaShop is installed in one.", example="https://shop.example.com",
@@ -201,9 +226,9 @@ def _refused(codes: set[int], host: str) -> VerifyResult:
         return VerifyResult.failed(
             Failure.NO_API_ACCESS,
             "The shop's web server did not pass the key on to PrestaShop: it drops the "
-            "Authorization header (usual when PHP runs as CGI or FastCGI). " + _HEADER_FIX
-            + " getkey does not fall back to putting the key in the address, which would "
-            "write it into server logs.")
+            "Authorization header (usual when PHP runs as CGI or FastCGI). "
+            + _HEADER_FIX.format(b="", c="") + " getkey does not fall back to putting the "
+            "key in the address, which would write it into server logs.")
     if codes == {21}:
         return VerifyResult.failed(
             Failure.MISSING_PERMISSION,

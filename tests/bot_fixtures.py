@@ -26,6 +26,7 @@ import pytest
 from bot.cli.serve import install_routes
 from bot.http.api import api_routes
 from bot.http.edge import make_asgi_app
+from bot.http.pages import link_routes
 from bot.http.serving import make_server
 from bot.runtime import Runtime
 from bot.settings import load_settings
@@ -114,7 +115,7 @@ def start_bot(
             bolt_app=app,
             signing_secret=SIGNING_SECRET,
             health=runtime.health,
-            extra_routes=[*api_routes(runtime), *install_routes(app)],
+            extra_routes=[*api_routes(runtime), *install_routes(app), *link_routes(runtime)],
         )
         # No scheduler: tests run sweeps themselves, at the moments they choose.
         server = make_server(asgi, "127.0.0.1", port, on_shutdown=runtime.shutdown)

@@ -92,6 +92,7 @@ def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
     """The configured uvicorn server for HTTP mode (built inside the serving loop)."""
     from bot.http.api import api_routes
     from bot.http.edge import make_asgi_app
+    from bot.http.pages import link_routes
     from bot.http.serving import make_server
 
     app = build_app(rt)
@@ -99,7 +100,7 @@ def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
         bolt_app=app,
         signing_secret=rt.settings.secret("slack_signing_secret"),
         health=rt.health,
-        extra_routes=[*api_routes(rt), *install_routes(app)],
+        extra_routes=[*api_routes(rt), *install_routes(app), *link_routes(rt)],
     )
     return make_server(
         asgi, host, port, on_startup=rt.start_background, on_shutdown=rt.shutdown

@@ -68,6 +68,7 @@ class Request:
     # value taken from the body.
     log_extra: dict[str, Any] = field(default_factory=dict)
     _body: bytes | None = None
+    client: str = ""  # the peer's address (the proxy's, behind one); for rate limits only
 
     def check_declared_length(self) -> None:
         """Refuses on the Content-Length header alone, before a byte of the body is read."""
@@ -94,6 +95,12 @@ class Request:
                 break
         self._body = b"".join(chunks)
         return self._body
+
+    async def disconnected(self) -> None:
+        """Returns once the client has hung up (for handlers that wait, like long-polls)."""
+        await self.body()
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
 
 
 @dataclass
@@ -314,6 +321,7 @@ async def _http(routes: Mapping[str, Route], scope: Scope, receive: Receive, sen
         headers=_headers(scope),
         max_body=route.max_body if route else 0,
         _receive=receive,
+        client=str((scope.get("client") or ("",))[0]),
     )
     try:
         if route is None:

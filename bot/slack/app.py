@@ -17,12 +17,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 import bot.slack.listeners
 from bot.http.edge import request_kind
 from bot.runtime import Runtime
+from bot.slack.listeners.replies import RUNTIME
 from bot.workers import Workers
 
 log = logging.getLogger("bot.services.requests")
@@ -43,6 +45,24 @@ class LoggingApp(AsyncApp):
             },
         )
         return answer
+
+
+class ProvideRuntime(AsyncMiddleware):
+    """Puts the process's Runtime into every request's context (bot.slack.listeners.replies
+    .runtime_of), so handlers are plain module-level functions that tests can call alone."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        req.context[RUNTIME] = self.rt
+        return await next()
 
 
 def listener_modules() -> list[str]:
@@ -85,6 +105,7 @@ def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
         # Type only: exception texts can quote request or response bodies.
         log.error("listener failed", extra={"error": type(error).__name__})
 
+    app.use(ProvideRuntime(rt))
     for name in listener_modules():
         module = importlib.import_module(f"bot.slack.listeners.{name}")
         register = getattr(module, "register", None)

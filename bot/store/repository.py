@@ -24,6 +24,7 @@ from bot.store.info import (
     Saved,
 )
 from bot.store.installations import Installations, WorkspaceInfo
+from bot.store.links import Links
 from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
 from bot.store.requests import Requests
@@ -47,6 +48,6 @@ __all__ = [
 
 class Store(
     Credentials, Installations, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes,
-    ApiTokens, Webhooks, Requests, WorkspaceAdmin,
+    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links,
 ):
     """One per process, shared by threads (see bot.store.base)."""

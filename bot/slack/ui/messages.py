@@ -303,7 +303,9 @@ def dm_blocks(
         f":white_check_mark: Your *{escape(flow.name)}* key for *{store}* (`{info.masked}`) "
         f"is verified and {action}, encrypted."
     )
-    if info.provided_by:
+    if info.provided_by == "link":
+        text += " It was provided through your link."
+    elif info.provided_by:
         text += f" <@{info.provided_by}> provided it at your request."
     blocks: list[Block] = [SectionBlock(text=md(text))]
     if result.missing:
