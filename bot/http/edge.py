@@ -313,6 +313,20 @@ def make_asgi_app(
     return app
 
 
+def routes_app(routes: Iterable[Route]) -> AsgiApp:
+    """An ASGI callable for `routes` only (no Slack): the local console (bot.http.console).
+    Same log line per request, same size limits, same 404/405 as make_asgi_app."""
+    table = {route.path: route for route in routes}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+        elif scope["type"] == "http":
+            await _http(table, scope, receive, send)
+
+    return app
+
+
 async def _http(routes: Mapping[str, Route], scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
     method = str(scope.get("method", "GET"))
