@@ -7,8 +7,7 @@ The layers, bottom to top (README "Layout"); each may import only the layers lis
 
     flows       nothing of bot/
     ground      bot.settings, clock, errors, logs, workers, wording, vocabulary, webhook_urls,
-                keyfile:
-                flows
+                keyfile: flows
     store       bot.store: ground, flows
     services    bot.services: store, ground, flows
     slack       bot.slack adapters (client, messenger, directory, oauth, ui/): services, store,
