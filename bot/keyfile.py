@@ -8,7 +8,9 @@ production, move its content into GETKEY_ENCRYPTION_KEYS (the variable always wi
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 from pathlib import Path
 
 SUFFIX = ".key"
@@ -37,10 +39,10 @@ def read_key(path: Path | None) -> str | None:
 
 def create_key(path: Path) -> str:
     """Write a new key to `path` (mode 0600); an existing file is kept and returned."""
-    from bot.store.crypto import generate_key
-
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = generate_key()
+    # The format of bot.store.crypto.generate_key (32 random bytes, URL-safe base64), made
+    # here because the ground floor imports nothing of the store.
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

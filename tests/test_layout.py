@@ -6,8 +6,8 @@ The layers, bottom to top (README "Layout"); each may import only the layers lis
 (and itself):
 
     flows       nothing of bot/
-    ground      bot.settings, clock, errors, logs, workers, wording, vocabulary, webhook_urls:
-                flows
+    ground      bot.settings, clock, errors, logs, workers, wording, vocabulary, webhook_urls,
+                keyfile: flows
     store       bot.store: ground, flows
     services    bot.services: store, ground, flows
     slack       bot.slack adapters (client, messenger, directory, oauth, ui/): services, store,
@@ -38,7 +38,8 @@ MAX_FUNCTION_LINES = 60
 GROUND = frozenset(
     f"bot.{m}"
     for m in (
-        "settings", "clock", "errors", "logs", "workers", "wording", "vocabulary", "webhook_urls"
+        "settings", "clock", "errors", "logs", "workers", "wording", "vocabulary", "webhook_urls",
+        "keyfile",
     )
 ) | {"bot"}
 BELOW = ("flows", "ground", "store", "services", "slack", "jobs", "runtime", "slack-app", "http")

@@ -314,15 +314,12 @@ def make_asgi_app(
 
 
 def routes_app(routes: Iterable[Route]) -> AsgiApp:
-    """An ASGI callable for `routes` only (no Slack): the local console (bot.http.console).
-    Same log line per request, same size limits, same 404/405 as make_asgi_app."""
+    """`routes` only, no Slack (the local console): same limits, log lines and 404/405."""
     table = {route.path: route for route in routes}
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-        elif scope["type"] == "http":
-            await _http(table, scope, receive, send)
+        await (_lifespan(receive, send) if scope["type"] == "lifespan"
+               else _http(table, scope, receive, send))
 
     return app
 
