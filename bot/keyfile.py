@@ -8,10 +8,18 @@ production, move its content into GETKEY_ENCRYPTION_KEYS (the variable always wi
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 from pathlib import Path
 
 SUFFIX = ".key"
+KEY_BYTES = 32  # AES-256 (bot.store.crypto)
+
+
+def generate_key() -> str:
+    """A new random key in the form GETKEY_ENCRYPTION_KEYS expects."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
 
 
 def key_file_for(database_url: str) -> Path | None:
@@ -37,8 +45,6 @@ def read_key(path: Path | None) -> str | None:
 
 def create_key(path: Path) -> str:
     """Write a new key to `path` (mode 0600); an existing file is kept and returned."""
-    from bot.store.crypto import generate_key
-
     path.parent.mkdir(parents=True, exist_ok=True)
     key = generate_key()
     try:
