@@ -47,6 +47,8 @@ class Call:
     at: float = field(default_factory=time.monotonic)
     # The workspace whose token made the call ('' when the token was not accepted).
     team_id: str = ""
+    # For "response_url" calls: the path of the URL posted to (each command has its own).
+    path: str = ""
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -205,7 +207,7 @@ class SlackStandIn:
             query = parse_qs(path.split("?", 1)[1], keep_blank_values=True)
             args = {**{k: v[0] for k, v in query.items()}, **args}
         if path.startswith("/response/"):
-            self._record(Call("response_url", args, raw, headers))
+            self._record(Call("response_url", args, raw, headers, path=path))
             return 200, {"ok": True}
         method = path.removeprefix("/api/").split("?")[0]
         call = Call(method, args, raw, headers)
@@ -572,6 +574,24 @@ class SlackSender:
 
     def command(self, text: str = "", **kw: Any) -> Reply:
         return self.post_form(self.command_fields(text), **kw)
+
+    def answer(
+        self, text: str = "", *, fields: Mapping[str, str] | None = None, timeout: float = 15.0
+    ) -> dict[str, Any]:
+        """The ephemeral answer to `/getkey <text>` (or to the command `fields`), wherever the
+        bot put it: Slack takes the message in the command's acknowledgement or posted to its
+        response_url."""
+        fields = dict(fields or self.command_fields(text))
+        reply = self.post_form(fields)
+        assert reply.status == 200, reply.body
+        body = reply.json() if reply.body else None
+        if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
+            return check_message(body)
+        path = fields["response_url"].removeprefix(self.standin.url)
+        (call,) = self.standin.wait_for(
+            "response_url", where=lambda c: c.path == path, timeout=timeout
+        )
+        return check_message(call.args)
 
     def _interaction_base(self, kind: str) -> dict[str, Any]:
         return {

@@ -170,9 +170,8 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     # Used: the link shows that it is finished.
     again = page.goto(url)
     assert again.status == 410 and page.inner_text("h1") == "A key was already provided"
-    bot.person("U0ASKER").command("list")
-    (listing,) = bot.standin.wait_for("response_url")
-    assert "The Plant Shop" in visible(listing.args["blocks"])
+    listing = bot.person("U0ASKER").answer("list")
+    assert "The Plant Shop" in visible(listing["blocks"])
     step("the link opened again; /getkey list")
     context.close()
 

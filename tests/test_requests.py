@@ -169,9 +169,8 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
     journal.step("the provider submits the right key")
 
     # Listed for the requester, with the provider's name; both Home tabs show their side.
-    requester.command("list")
-    (listing,) = bot.standin.wait_for("response_url")
-    listed = visible(listing.args["blocks"])
+    listing = requester.answer("list")
+    listed = visible(listing["blocks"])
     assert "The Plant Shop" in listed and "provided by <@U0PROVIDER>" in listed
     requester.app_home_opened()
     provider.app_home_opened()
@@ -294,9 +293,8 @@ def test_an_unanswered_request_is_nudged_once_then_expires(bot):
 
     # The requester sees the state; the provider's button no longer opens anything.
     bot.standin.reset()
-    asker.command("list")
-    (listing,) = bot.standin.wait_for("response_url")
-    assert "expired without an answer" in visible(listing.args["blocks"])
+    listing = asker.answer("list")
+    assert "expired without an answer" in visible(listing["blocks"])
     bot.person("U0BUSY").click(nudge.args["blocks"], OPEN_REQUEST_FORM)
     (refusal,) = dm_to(bot, "U0BUSY")
     assert "This request is expired" in refusal.args["text"]

@@ -152,14 +152,12 @@ def test_a_slash_command_is_read_from_user_id_and_team_id(bot) -> None:
     guards that reading interactions from `user.id` did not break commands.)"""
     info = store_key(bot)
     fields_ = bot.slack.command_fields("list")
-    assert bot.slack.post_form({**fields_, "user": new_stranger()}).status == 200
-    (listed,) = bot.standin.wait_for("response_url")
-    assert info.store_name in visible(listed.args) and "1 stored key" in listed.args["text"]
+    listed = bot.slack.answer(fields={**fields_, "user": new_stranger()})
+    assert info.store_name in visible(listed) and "1 stored key" in listed["text"]
 
     other_team = {**bot.slack.command_fields("list"), "team_id": "T0OTHERWS"}
-    assert bot.slack.post_form(other_team).status == 200
-    _, elsewhere = bot.standin.wait_for("response_url", 2)
-    assert "no stored keys" in elsewhere.args["text"]
+    elsewhere = bot.slack.answer(fields=other_team)
+    assert "no stored keys" in elsewhere["text"]
 
 
 def test_the_home_tab_is_built_for_the_event_user(bot) -> None:

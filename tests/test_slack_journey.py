@@ -14,7 +14,7 @@ import pytest
 
 from bot.slack.ui import ids
 from tests.platforms import wix as wix_platform
-from tests.slack_standin import check_everything_sent, check_message, check_view, find_element
+from tests.slack_standin import check_everything_sent, check_view, find_element
 from tests.slack_standin import visible_text as visible
 
 pytest_plugins = ("tests.bot_fixtures",)
@@ -122,15 +122,12 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     assert "verified" in dm.args["text"] and "The Plant Shop" in visible(dm.args["blocks"])
 
     # /getkey list shows it masked, with status and dates.
-    listing_ack = bot.slack.command("list")
-    assert listing_ack.status == 200
-    (listing,) = bot.standin.wait_for("response_url")
-    check_message(listing.args)
-    assert listing.args["response_type"] == "ephemeral"
-    rows = visible(listing.args["blocks"])
+    listing = bot.slack.answer("list")
+    assert listing["response_type"] == "ephemeral"
+    rows = visible(listing["blocks"])
     assert "Wix" in rows and "The Plant Shop" in rows and stored.masked in rows
     assert "verified" in rows and "next reminder" in rows
-    find_element(listing.blocks, ids.LIST_DELETE)
+    find_element(listing["blocks"], ids.LIST_DELETE)
     check_everything_sent(bot.standin)
 
     # The raw secret is nowhere: not in the database file (and its WAL), not in any call
@@ -222,9 +219,8 @@ def _store_one(bot) -> None:
 def test_delete_from_the_list_after_confirmation(bot):
     _store_one(bot)
     store = bot.runtime.store
-    bot.slack.command("list")
-    (listing,) = bot.standin.wait_for("response_url")
-    bot.slack.click(listing.blocks, ids.LIST_DELETE)
+    listing = bot.slack.answer("list")
+    bot.slack.click(listing["blocks"], ids.LIST_DELETE)
     (opened,) = bot.standin.wait_for("views.open")
     assert opened.response["ok"]
     confirm = check_view(opened.args["view"])
@@ -264,6 +260,5 @@ def test_someone_else_cannot_delete_my_key(bot):
 
 @pytest.mark.parametrize("text", ["list", "delete"])
 def test_list_and_delete_with_nothing_stored(bot, text):
-    bot.slack.command(text)
-    (said,) = bot.standin.wait_for("response_url")
-    assert "no stored keys" in (said.args.get("text") or "") + visible(said.args.get("blocks"))
+    said = bot.slack.answer(text)
+    assert "no stored keys" in (said.get("text") or "") + visible(said.get("blocks"))

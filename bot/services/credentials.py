@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import aware, utcnow
+from bot.services.search import terms_of
 from bot.store import CredentialInfo
+from bot.store.listing import Page
 from flows import catalog
 from flows.base import Failure, Flow, RenewalNotPossible, VerifyResult
 from flows.http import PlatformHttp
@@ -168,6 +170,13 @@ class CredentialService:
     # -- reads --------------------------------------------------------------------------------
     def mine(self, actor: Actor) -> list[CredentialInfo]:
         return self.store.list_for_user(actor.team_id, actor.user_id, actor.enterprise_id)
+
+    def page(self, actor: Actor, query: str = "", offset: int = 0, limit: int = 20) -> Page:
+        """A page of the actor's keys matching every word of `query` (bot.services.search)."""
+        return self.store.page_for_user(
+            actor.team_id, actor.user_id, actor.enterprise_id,
+            terms=terms_of(query), offset=offset, limit=limit,
+        )  # fmt: skip
 
     def owned(self, credential_id: str, actor: Actor) -> ActionOutcome:
         """The credential, if `actor` owns it. The only ownership check in getkey."""

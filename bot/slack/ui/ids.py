@@ -107,3 +107,12 @@ def admin_row_block(credential_id: str) -> str:
 
 # -- requests by link (bot.slack.listeners.links) -------------------------------------------------
 LINK_CANCEL = "getkey.link_cancel"  # the requester's (or an admin's); value = request id
+
+# -- paging and search (issue 21); a button's value = {"q": the searched words, "o": offset} ---
+LIST_PAGE = "getkey.list_page"  # /getkey list's Previous/Next: replaces the message
+HOME_PAGE = "getkey.home_page"  # Home tab's Previous/Next (and Clear search: o = 0, q = "")
+HOME_SEARCH = "getkey.home_search"  # Home tab's search input (dispatches on Enter)
+ADMIN_PAGE = "getkey.admin.page"  # admin view's Previous/Next
+ADMIN_SEARCH = "getkey.admin.search"  # admin view's search input
+HOME_SEARCH_BLOCK = "getkey.home_search_block"
+ADMIN_SEARCH_BLOCK = "getkey.admin.search_block"
