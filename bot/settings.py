@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather
     # than declared one by one. The only way flows see the environment.
     _platform_env: dict[str, str] = PrivateAttr(default_factory=dict)
+    # Where the encryption key came from when it is the file beside the database (bot.keyfile).
+    _key_file: str | None = PrivateAttr(default=None)
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "getkey_encryption_keys",
@@ -209,6 +211,10 @@ class Settings(BaseSettings):
         return self.slack_client_id is not None and self.slack_client_secret is not None
 
     @property
+    def key_file(self) -> str | None:
+        return self._key_file
+
+    @property
     def slack_configured(self) -> bool:
         """Any Slack setting at all: without one, `getkey serve` runs the local console."""
         return any(
@@ -273,11 +279,30 @@ def load_settings(
     except ValidationError as exc:
         raise _explain(exc) from None
     settings._platform_env = platform_variables(found)
+    use_key_file(settings)
     if require_slack:
         require(settings, http_mode=http_mode, require_encryption=require_encryption)
     elif require_encryption:
         require_keys(settings)
     return settings
+
+
+def use_key_file(settings: Settings, *, create: bool = False) -> str | None:
+    """Without GETKEY_ENCRYPTION_KEYS, the key file beside the SQLite database (bot.keyfile)
+    is the key: read, or with `create` made once. Returns the file's path when it is used."""
+    from bot.keyfile import create_key, key_file_for, read_key
+
+    if settings.getkey_encryption_keys is not None:
+        return None
+    path = key_file_for(settings.database_url)
+    if path is None:
+        return None
+    key = read_key(path) or (create_key(path) if create else None)
+    if key is None:
+        return None
+    settings.getkey_encryption_keys = SecretStr(key)
+    settings._key_file = str(path)
+    return str(path)
 
 
 def load_partial(environ: Mapping[str, str] | None = None) -> Settings:

@@ -13,9 +13,9 @@ What this relies on (Adobe's developer documentation, developer.adobe.com/commer
   scheme://host[:port]/path with the query's and the oauth_* parameters (RFC 5849); the four
   values are 32 characters of digits and lower-case letters (`Helper\\Oauth::LENGTH_*`,
   `generateRandomString`); `RequestValidator` refuses a route whose ACL resource is missing with
-  "The consumer isn't authorized to access %resources." (HTTP 401, resources in `parameters`);
-  `Token\\Provider` and `Oauth` name what is wrong with a key, token or signature; the
-  storeConfigs route (`/V1/store/storeConfigs`) needs Magento_Backend::store.
+  "The consumer isn't authorized to access %resources." (401 there, 403 in Adobe's oauth-errors
+  table: both read alike); `Token\\Provider` and `Oauth` name what is wrong with a key, token or
+  signature; `/V1/store/storeConfigs` needs Magento_Backend::store (rate limits: a 429).
 
 Verification reads the store configuration (base URL, locale, currencies), then probes one list
 endpoint per resource a migration reads. Magento answers a missing resource and unusable values
@@ -112,6 +112,10 @@ TROUBLESHOOTING = (
             "getkey needs the https:// base URL of the store (Stores › Configuration › General › "
             "Web › Base URLs (Secure)). Plain http:// is refused so the values never travel "
             "unencrypted. Add the folder if Magento is installed in one."),
+    Trouble("Adobe Commerce as a Cloud Service (SaaS)",
+            "Its REST API takes Adobe IMS credentials from the Adobe Developer Console, not "
+            "integrations. getkey covers integrations: Adobe Commerce on cloud infrastructure "
+            "or on premises, and Magento Open Source."),
     Trouble("No Activate button, or a token that stopped working",
             "Activating needs the Admin role's right to manage integrations. A deleted or "
             "reauthorized integration's old tokens no longer work: copy the current ones."),
@@ -125,12 +129,11 @@ REVOKE_STEPS = (
          "old access token and secret stop working and new ones are shown."),
 )
 # Magento's own words for what is wrong (Token\\Provider, Oauth): the field at fault, and why.
+# (Length errors cannot reach it: each value was checked to be 32 characters.)
 _PROBLEMS: tuple[tuple[str, str, str], ...] = (
     ("consumer having the specified key does not exist", "consumer_key",
      "No integration on this store has this consumer key: it is mistyped, comes from another "
      "store, or the integration was deleted."),
-    ("consumer key is not the correct length", "consumer_key",
-     "The store did not recognise the consumer key."),
     ("token is not associated with the specified consumer", "access_token",
      "The access token belongs to a different integration than the consumer key. Copy all four "
      "values from the same Integration Details."),
@@ -139,9 +142,6 @@ _PROBLEMS: tuple[tuple[str, str, str], ...] = (
      "current values from Integration Details."),
     ("specified token does not exist", "access_token",
      "The store has no such access token: it is mistyped or was replaced by a Reauthorize."),
-    ("token is not an access token", "access_token",
-     "This is not the integration's access token. Copy it again from Integration Details."),
-    ("token length is invalid", "access_token", "The store did not recognise the access token."),
     ("signature is invalid", "consumer_secret",
      "The store rejected the signature: the consumer secret or the access token secret is "
      "wrong. Copy all four values again from the same Integration Details."),
@@ -275,21 +275,16 @@ class MagentoFlow(Flow):
         for key in FOUR:
             value = values.get(key, "")
             if value and value in seen:
-                raise field_error(
-                    f"This is the same value as the {seen[value]}; each of the four differs.", key
-                )
+                raise field_error(f"This is the same value as the {seen[value]}; each of the "
+                                  "four differs.", key)
             seen[value] = self.field(key).label.lower()
         given = [k for k in FOUR if values.get(k)]
         if given != ["access_token"] and len(given) != 4:
-            missing = next(k for k in FOUR if not values.get(k))
-            raise field_error(
-                "Fill in all four values from Integration Details (or only the access token, "
-                "if the store allows it alone).",
-                missing,
-            )
+            raise field_error("Fill in all four values from Integration Details (or only the "
+                              "access token, if the store allows it alone).",
+                              next(k for k in FOUR if not values.get(k)))
         return values
 
-    # -- verification -------------------------------------------------------------------
     def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         base = values["store_url"]
         view = typed.bound_to(self, base)
@@ -300,13 +295,10 @@ class MagentoFlow(Flow):
         elif store.status in (401, 403):
             self._raise_unless_denied(store, values)
         elif store.status == 404:
-            raise VerifyError(
-                Failure.WRONG_IDENTIFIER,
-                f"No Magento REST API answered at {base}/rest/. Check the store address: the "
-                "store's base URL, with its folder if Magento is installed in one (add "
-                "/index.php if the store's addresses contain it).",
-                field="store_url",
-            )
+            raise VerifyError(Failure.WRONG_IDENTIFIER, f"No Magento REST API answered at "
+                              f"{base}/rest/. Check the store address: its base URL, with its "
+                              "folder if Magento is installed in one (add /index.php if the "
+                              "store's addresses contain it).", field="store_url")
         else:
             raise VerifyError(Failure.UNEXPECTED, f"Magento answered an unexpected {store.status}.")
         granted, missing, unknown = self._probe(http, view, values, base, store)
@@ -361,9 +353,8 @@ class MagentoFlow(Flow):
     def _store_info(reply: Reply) -> dict[str, Any]:
         configs = reply.json()
         if not isinstance(configs, list) or not configs or not isinstance(configs[0], dict):
-            raise VerifyError(
-                Failure.UNEXPECTED, "Magento answered without the store's configuration."
-            )
+            raise VerifyError(Failure.UNEXPECTED,
+                              "Magento answered without the store's configuration.")
         views = [c for c in configs if isinstance(c, dict)]
         return next((c for c in views if c.get("code") == "default"), views[0])
 
