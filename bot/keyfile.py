@@ -14,6 +14,12 @@ import secrets
 from pathlib import Path
 
 SUFFIX = ".key"
+KEY_BYTES = 32  # AES-256 (bot.store.crypto)
+
+
+def generate_key() -> str:
+    """A new random key in the form GETKEY_ENCRYPTION_KEYS expects."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")
 
 
 def key_file_for(database_url: str) -> Path | None:
@@ -40,9 +46,7 @@ def read_key(path: Path | None) -> str | None:
 def create_key(path: Path) -> str:
     """Write a new key to `path` (mode 0600); an existing file is kept and returned."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # The format of bot.store.crypto.generate_key (32 random bytes, URL-safe base64), made
-    # here because the ground floor imports nothing of the store.
-    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+    key = generate_key()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -13,9 +13,9 @@ What this relies on (Adobe's developer documentation, developer.adobe.com/commer
   scheme://host[:port]/path with the query's and the oauth_* parameters (RFC 5849); the four
   values are 32 characters of digits and lower-case letters (`Helper\\Oauth::LENGTH_*`,
   `generateRandomString`); `RequestValidator` refuses a route whose ACL resource is missing with
-  "The consumer isn't authorized to access %resources." (HTTP 401, resources in `parameters`);
-  `Token\\Provider` and `Oauth` name what is wrong with a key, token or signature; the
-  storeConfigs route (`/V1/store/storeConfigs`) needs Magento_Backend::store.
+  "The consumer isn't authorized to access %resources." (401 there, 403 in Adobe's oauth-errors
+  table: both read alike); `Token\\Provider` and `Oauth` name what is wrong with a key, token or
+  signature; `/V1/store/storeConfigs` needs Magento_Backend::store (rate limits: a 429).
 
 Verification reads the store configuration (base URL, locale, currencies), then probes one list
 endpoint per resource a migration reads. Magento answers a missing resource and unusable values

@@ -1,10 +1,9 @@
 """Shopify: a Dev Dashboard app's client ID and secret, or a legacy custom app's Admin API token.
 
-Since 2026-01-01 new custom apps come from the Dev Dashboard and their Admin API tokens are
-minted with the client-credentials grant (they expire within a day). getkey stores the client
-pair and mints a token whenever one is needed: to verify, and for a tool (`access_values`), so
-nobody ever renews anything. Tokens of apps made in the admin before 2026 (`shpat_…`) never
-expire and are accepted too, with a rotation reminder.
+New custom apps (2026 on) come from the Dev Dashboard; their Admin API tokens are minted with
+the client-credentials grant and expire within a day. getkey stores the client pair and mints a
+token when one is needed (to verify; for a tool: `access_values`), so nobody renews anything.
+Legacy admin-made apps' `shpat_…` tokens never expire: accepted, with a rotation reminder.
 
 Sources (read 2026-12-03):
 - shopify.dev …/authentication-authorization/client-secrets, …/client-credentials-grant:
@@ -158,20 +157,16 @@ class ShopifyFlow(Flow):
     id = "shopify"
     name = "Shopify"
     aliases = ("shopify plus", "myshopify", "shopify admin", "shopify admin api")
-    summary = (
-        "A Dev Dashboard app's client ID and secret, from which getkey mints Admin API tokens "
-        "itself (they last a day), or the Admin API token of an app made before 2026."
-    )
+    summary = ("A Dev Dashboard app's client ID and secret, from which getkey mints Admin API "
+               "tokens itself (valid a day), or the Admin API token of an app made before 2026.")
     api_base = f"https://example.{SHOP_DOMAIN}"
     hosts = (f"*.{SHOP_DOMAIN}",)
     rotation_days = 90
     # A key for writing (an import, an integration) needs the guide's write scopes.
     needs = {Purpose.READ: READ_SCOPES, Purpose.WRITE: WRITE_SCOPES}
-    purpose_fix = {
-        Purpose.WRITE: "Add them to the app (Configuration › Admin API scopes for an app made "
-        "in the admin, or a new version under Access › Scopes, released and approved), then "
-        "verify again.",
-    }
+    purpose_fix = {Purpose.WRITE: "Add them to the app (Configuration › Admin API scopes for an "
+                   "app made in the admin, or a new version under Access › Scopes, released and "
+                   "approved), then verify again."}
     identity_fields = ("shop",)
     steps = (
         Step("Open the Dev Dashboard",
@@ -338,8 +333,7 @@ class ShopifyFlow(Flow):
     @staticmethod
     def _notes(legacy: bool) -> tuple[str, ...]:
         if legacy:
-            return ("This legacy token never expires; rotate it from time to time by "
-                    "reinstalling the app. New apps come from the Dev Dashboard.",)
+            return ("This legacy token never expires: reinstall the app at times to rotate it.",)
         return (f"getkey keeps the client ID and secret and mints a fresh token (valid "
                 f"{TOKEN_HOURS} hours) whenever a tool asks; nobody has to renew anything.",)
 
@@ -359,9 +353,8 @@ class ShopifyFlow(Flow):
                                "name: Settings › Domains in the admin shows it.", field="shop")
         if reply.status in (402, 423):
             state = "frozen (an unpaid bill)" if reply.status == 402 else "locked by Shopify"
-            return VerifyError(Failure.NO_API_ACCESS,
-                               f"Shopify says the shop is {state}, so its API is closed. The "
-                               "store owner can sort it out in the admin; then verify again.")
+            return VerifyError(Failure.NO_API_ACCESS, f"Shopify says the shop is {state}, so its "
+                               "API is closed; the owner can sort it out in the admin.")
         return None
 
     def _grant_refused(self, reply: Reply, shop: str) -> VerifyError:
@@ -401,8 +394,7 @@ class ShopifyFlow(Flow):
                                f"Shopify refused the shop's details (HTTP {reply.status}) to a "
                                "token it had just issued. Check that the app is installed and "
                                "released, then try again.")
-        return VerifyError(Failure.UNEXPECTED,
-                           f"Shopify answered with an unexpected HTTP {reply.status}.")
+        return VerifyError(Failure.UNEXPECTED, f"Shopify answered with HTTP {reply.status}.")
 
 
 FLOW = ShopifyFlow()

