@@ -343,8 +343,7 @@ class MagentoFlow(Flow):
             if reply.status == 200:
                 granted.append(resource.label)
             elif _DENIED.search(message):
-                acl = re.search(r"access (\S+::\S+?)\.?$", message)
-                missing.append(f"{resource.label} ({acl.group(1)})" if acl else resource.label)
+                missing.append(resource.label)  # by its Admin label, as `needs` names it
             else:
                 unknown.append(resource.label)
         return granted, missing, unknown
@@ -362,7 +361,7 @@ class MagentoFlow(Flow):
                 granted: list[str], missing: list[str], unknown: list[str]) -> VerifyResult:
         found = _found(info, base)
         required = {r.label for r in RESOURCES if r.required}
-        required_missing = tuple(m for m in missing if m.split(" (")[0] in required)
+        required_missing = tuple(m for m in missing if m in required)
         warnings = [f"{m} is not granted: that data cannot be read with this integration."
                     for m in missing if m not in required_missing]
         if unknown:

@@ -222,13 +222,19 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
         assert wix_platform.KEY.encode() not in call.raw
 
 
-def test_refused_across_workspaces_and_past_the_limit(bot):
+def test_another_organisation_is_asked_as_slack_connect_and_the_limit_holds(bot):
+    # Issue 22: a member of another organisation (a Slack Connect channel) is asked where
+    # Slack allows it (here: by DM), and the requester is told (tests/test_link_slack.py has
+    # the fallback to a link).
     asker = bot.person("U0ASKER")
     sent = asker.command(f"request <@{STRANGER}|stranger> wix")
     said = bot.standin.reply_to(sent)
-    assert "own workspace" in said.args["text"]
-    assert bot.standin.calls_to("chat.postMessage") == []
-    assert bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER") == []
+    assert "another organisation (Slack Connect)" in said.args["text"]
+    (dm,) = dm_to(bot, STRANGER)
+    assert dm.args["channel"] == "D" + STRANGER[1:]
+    (asked,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER")
+    assert asked.provider_id == STRANGER
+    bot.runtime.store.request_moved(asked.id, "cancelled")  # not counted below
 
     limit = bot.runtime.settings.getkey_max_open_requests
     for n in range(limit):
@@ -239,7 +245,8 @@ def test_refused_across_workspaces_and_past_the_limit(bot):
     sent = asker.command("request <@U0ONEMORE> wix")
     said = bot.standin.reply_to(sent)
     assert f"already have {limit} open requests" in said.args["text"]
-    assert len(bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER")) == limit
+    mine = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER")
+    assert len([r for r in mine if r.is_open]) == limit
     assert not [c for c in bot.standin.calls_to("conversations.open")
                 if c.args["users"] == "U0ONEMORE"]  # fmt: skip
 
