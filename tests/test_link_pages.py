@@ -98,6 +98,8 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
 
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
+    console: list[str] = []  # the browser's own complaints (a CSP violation would show here)
+    page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
     response = page.goto(url)
     assert response.status == 200
     headers = response.headers
@@ -175,6 +177,9 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     assert "The Plant Shop" in visible(listing.args["blocks"])
     step("the link opened again; /getkey list")
     context.close()
+    # (4xx statuses and the missing favicon are reported too: only CSP refusals matter here.)
+    assert not [m for m in console if "Content Security Policy" in m or "Refused to" in m]
+    assert any("422" in m for m in console)  # the listener did hear the browser
 
     print("\nRecorded Slack calls of the link journey:\n" + "\n".join(journal))
     # The token went to the requester once, in the ephemeral answer; the key never to Slack.
@@ -302,3 +307,32 @@ def test_without_a_public_url_the_command_names_the_setting(bot):
         links.public_url = saved
     assert "GETKEY_PUBLIC_URL" in said.args["text"]
     assert bot.runtime.store.requests_of(bot.slack.team_id, "U0NOURL") == []
+
+
+def test_an_admin_may_cancel_someone_elses_link_and_others_may_not(bot):
+    url, _, said = make_link(bot, "U0OWNER")
+    bot.standin.reset()
+    bot.person("U0NOSY").click(said.args["blocks"], ids.LINK_CANCEL)
+    (refused,) = bot.standin.wait_for("response_url")
+    assert "not one of your links" in refused.args["text"]
+    assert httpx.get(url).status_code == 200
+    bot.standin.reset()
+    admin = bot.person("U0ADMIN")
+    bot.standin.admins.add((bot.slack.team_id, "U0ADMIN"))
+    admin.click(said.args["blocks"], ids.LINK_CANCEL)
+    (answer,) = bot.standin.wait_for("response_url")
+    assert "Link cancelled" in answer.args["text"]
+    assert httpx.get(url).status_code == 410
+
+
+def test_an_expired_link_is_closed_by_the_tick_and_the_requester_told(bot):
+    url, token, _ = make_link(bot, "U0TICK")
+    (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0TICK")
+    _set(bot, request.id, expires_at=request.created_at.replace(year=request.created_at.year - 1))
+    bot.standin.reset()
+    assert bot.on_loop(bot.runtime.tick_requests())[1] >= 1
+    (told,) = dms(bot, "U0TICK")
+    assert "expired" in told.args["text"] and "`/getkey request link wix`" in told.args["text"]
+    assert token not in told.args["text"]
+    assert bot.runtime.store.get_request(request.id).state == "expired"
+    assert httpx.get(url).status_code == 410

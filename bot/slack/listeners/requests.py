@@ -46,7 +46,8 @@ OPEN_REQUEST_FORM = ids.OPEN_REQUEST_FORM  # kept importable from here (tests, o
 MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>")
 USAGE = (
     "Usage: `/getkey request @person <platform> [a short note]`, "
-    "e.g. `/getkey request @ana wix for the migration`."
+    "e.g. `/getkey request @ana wix for the migration`. For someone outside this Slack: "
+    "`/getkey request link <platform> [a short note]`."
 )
 NO_WAY = (
     "getkey could not reach {who}: no direct message is possible and there is no channel to "

@@ -220,6 +220,7 @@ def request_owed(
     flow = catalog.get(info.platform)
     name = escape(flow.name if flow else info.platform)
     provider, requester = provider_words(info), f"<@{info.user_id}>"
+    provider = provider[:1].upper() + provider[1:]  # it starts the sentences below
     buttons = link_buttons if info.by_link else request_buttons
     blocks: list[Block]
     if kind == outbox.REQUEST_NUDGE:
@@ -256,9 +257,10 @@ def request_owed(
         blocks = [SectionBlock(text=md(text))]
     elif kind == outbox.REQUEST_EXPIRED:
         text = (
-            f"Your request to {provider} for a {name} key expired: nobody answered it in time. "
-            f"Ask again with `/getkey request @person {escape(info.platform)}` if you still "
-            "need one."
+            f"Your request to {provider_words(info)} for a {name} key expired: nobody answered "
+            "it in time. "
+            f"Ask again with `/getkey request {'link' if info.by_link else '@person'} "
+            f"{escape(info.platform)}` if you still need one."
         )
         blocks = [SectionBlock(text=md(text))]
     elif kind == outbox.REQUEST_LOCKED:
