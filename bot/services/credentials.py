@@ -23,6 +23,7 @@ from bot.clock import aware, utcnow
 from bot.services.search import terms_of
 from bot.store import CredentialInfo
 from bot.store.listing import Page
+from bot.vocabulary import OutboxKind
 from flows import catalog
 from flows.base import Failure, Flow, RenewalNotPossible, VerifyResult
 from flows.http import PlatformHttp
@@ -133,8 +134,7 @@ class NotRenewable:
 
 
 # Kinds of message a check can owe the owner (outbox kinds, rendered by the Slack side).
-FAILING = "failing"
-RENEW_FAILED = "renew-failed"
+FAILING, RENEW_FAILED = OutboxKind.FAILING, OutboxKind.RENEW_FAILED
 
 
 def submission_key(view_id: str, view_hash: str, user_id: str) -> str:

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.ui import ids, paging
+from bot.slack.ui.links import home_link_button
 from bot.slack.ui.reminders import credential_buttons, status_context
 from bot.slack.ui.requests import provided_rows, request_rows
 from bot.slack.ui.text import HEADER_TEXT, VIEW_BLOCKS, credential_line, md, plain
@@ -42,6 +43,11 @@ def home_view(
             block_id="home.ask",
             text=md("Someone else holds the key? Ask them: getkey stores it for you."),
             accessory=ButtonElement(text="Ask someone for a key", action_id=ids.HOME_ASK),
+        ),
+        SectionBlock(
+            block_id="home.ask_link",
+            text=md("The store's owner is not in this Slack? Send them a secure link."),
+            accessory=home_link_button(),
         ),
     ]
     if not page.total and not query:
