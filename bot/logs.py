@@ -16,8 +16,7 @@ Three layers, each record cleaned once:
 Why a record factory and not only a filter: a filter attached to a logger runs only for records
 created on that very logger, and a filter on our handler does not protect other handlers
 (pytest's caplog, an operator's extra handler). Cleaning every record as it is created covers
-them all; extras (set after creation) are cleaned by our filter or formatter, once, and a
-mark on the record keeps any later stage from doing the work again.
+them all; extras (set after creation) are cleaned by our filter or formatter, once.
 """
 
 from __future__ import annotations
@@ -280,6 +279,8 @@ def _scrub(record: logging.LogRecord) -> None:
 def _clean_extras(record: logging.LogRecord) -> None:
     if record.__dict__.get("_getkey_extras_clean"):
         return
+    # uvicorn's copy of the message with ANSI colour codes: noise in a log line.
+    record.__dict__.pop("color_message", None)
     for key in record.__dict__.keys() - _STANDARD:
         value = record.__dict__[key]
         if key.startswith("_") or isinstance(value, bool | int | float) or value is None:
@@ -375,12 +376,20 @@ def pin_levels() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """For the `serve` process: JSON lines on stderr through the redaction filter."""
+def debug_traceback(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """A background failure's traceback, at DEBUG only (redacted like every record)."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s: traceback", what, exc_info=(type(exc), exc, exc.__traceback__))
+
+
+def configure_logging(level: str = "INFO", log_format: str | None = None) -> None:
+    """For the `serve` process: JSON lines (or text on a terminal) on stderr, redacted."""
+    from bot.logtext import TextFormatter, log_format_for
     install_redaction()
     root = logging.getLogger()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    text = log_format_for(log_format) == "text"
+    handler.setFormatter(TextFormatter() if text else JsonFormatter())
     handler.addFilter(RedactingFilter())
     handler.set_name("getkey-json")
     for old in list(root.handlers):

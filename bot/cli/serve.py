@@ -16,7 +16,6 @@ import sys
 import threading
 from typing import Any
 
-import uvloop
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UsageError
@@ -75,16 +74,26 @@ def prepare(settings: Settings) -> Runtime:
 
 
 async def check_token(rt: Runtime) -> None:
-    """auth.test once at start-up: a refused bot token is one clear line, not a stream of
-    failing requests later."""
+    """auth.test once at start-up: a refused bot token, or a Slack that cannot be reached, is one
+    clear line instead of a stream of failing requests later. The Slack sessions are closed
+    before the line is raised (no "unclosed client session" after it)."""
     if not rt.settings.secret("slack_bot_token"):
         return
     try:
         await rt.clients.client().auth_test()
-    except Exception as exc:
+    except SlackApiError as exc:
+        await rt.clients.close()
+        # The error code only: exception texts quote whole API responses.
         raise UsageError(
-            f"SLACK_BOT_TOKEN: Slack did not accept the token ({type(exc).__name__}). "
-            f"Check it, and SLACK_API_URL ({rt.settings.slack_api_url}) if you set it."
+            f"SLACK_BOT_TOKEN: Slack did not accept the token ({exc.response.get('error')}): "
+            f"{how_to_fix('SLACK_BOT_TOKEN')}."
+        ) from None
+    except Exception as exc:
+        await rt.clients.close()
+        raise UsageError(
+            f"Slack could not be reached at {rt.settings.slack_api_url} "
+            f"({type(exc).__name__}). Check this machine's network connection (DNS, proxy, "
+            "firewall), and SLACK_API_URL if you set it; then start again."
         ) from None
 
 
@@ -164,7 +173,7 @@ def serve(force_http: bool = False) -> int:
         settings = load_settings(http_mode=True if force_http else None)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     rt = prepare(settings)
     try:
         if settings.socket_mode and not force_http:
@@ -187,8 +196,10 @@ def _run_http(rt: Runtime, port: int) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT)
     }
     try:
-        # uvloop: several times cheaper scheduling than asyncio's own loop, on every ack.
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        from bot.http.serving import loop_factory
+
+        # uvloop (when installed): several times cheaper scheduling than asyncio's own loop.
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(serve_http(rt, host="0.0.0.0", port=port))  # noqa: S104 - all interfaces
     finally:
         for sig, handler in previous.items():

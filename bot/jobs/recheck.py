@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.clock import aware, utcnow
+from bot.logs import debug_traceback
 from bot.services.credentials import Checked, CredentialService
 from bot.workers import Workers
 
@@ -87,4 +88,5 @@ class Recheck:
         except Exception as exc:
             # Left claimed: the store hands it out again after its lease.
             log.error("recheck failed", extra={"credential": info.id, "error": type(exc).__name__})
+            debug_traceback(log, "recheck", exc)
             return None

@@ -14,6 +14,8 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.logs import debug_traceback
+
 log = logging.getLogger(__name__)
 
 RECHECK_EVERY_SECONDS = 300
@@ -32,6 +34,7 @@ def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awai
         except Exception as exc:
             log.error("background job failed; it runs again", extra={"job": name,
                                                                        "error": type(exc).__name__})
+            debug_traceback(log, f"background job {name}", exc)
 
     return job
 
