@@ -72,6 +72,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(secret_|secure_|public_)[A-Za-z0-9]{6,}"), r"\1" + REDACTED),
     (re.compile(r"\b(lsh_(?:live_|test_)?|lsxs_pt_|shp(?:at|ca|pa|ss)_)[A-Za-z0-9_-]+"),
      r"\1" + REDACTED),
+    # The token of a request link (bot.http.pages): /k/<token>.
+    (re.compile(r"(/k/)[A-Za-z0-9_-]{8,}"), r"\1" + REDACTED),
     # Authorization header values.
     (re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/=-]+", re.I), r"\1 " + REDACTED),
     (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/=]{8,}", re.I), r"\1 " + REDACTED),
@@ -81,7 +83,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 # One cheap pre-check decides whether the patterns above can match at all.
 _ANY_PATTERN = re.compile(
-    r"xox|xapp|IST\.|JWS\.|eyJ|secret_|secure_|public_|lsh_|lsxs_|shp|bearer|basic|"
+    r"xox|xapp|IST\.|JWS\.|eyJ|secret_|secure_|public_|lsh_|lsxs_|shp|bearer|basic|/k/|"
     + _KEY_NAMES, re.I)
 _CANDIDATE = re.compile(r"[A-Za-z0-9_+=-]{20,}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)

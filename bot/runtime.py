@@ -17,10 +17,12 @@ from bot.jobs.interrupted import tell_interrupted
 from bot.jobs.outbox import OutboxSender
 from bot.jobs.recheck import Recheck
 from bot.jobs.relay import OwnerRelay
+from bot.jobs.retention import Retention
 from bot.jobs.sweep import Sweep
 from bot.jobs.webhooks import WebhookSender
 from bot.services.admins import Admins
 from bot.services.credentials import CredentialService
+from bot.services.links import LinkService
 from bot.services.requests import Limits, RequestService
 from bot.settings import Settings
 from bot.slack.client import SlackClients
@@ -54,6 +56,7 @@ class Runtime:
     webhooks: WebhookSender
     requests: RequestService
     admins: Admins
+    links: LinkService
     clock: Callable[[], datetime] = utcnow
     _scheduler: Any = field(default=None, repr=False)
 
@@ -109,9 +112,17 @@ class Runtime:
             outbox=OutboxSender(
                 store, messenger, workers, owed_message, clock=clock, deliver=relay.owed
             ),
-            webhooks=WebhookSender(store, workers, clock=clock),
+            webhooks=WebhookSender(
+                store, workers, clock=clock,
+                allow_private=settings.getkey_webhook_allow_private,
+            ),
             requests=RequestService(store, credentials, Limits.of(settings)),
             admins=admins,
+            links=LinkService(
+                store, credentials, public_url=settings.getkey_public_url,
+                expire_days=settings.getkey_link_expire_days,
+                max_open=settings.getkey_max_open_requests, clock=clock,
+            ),
             clock=clock,
         )
 
@@ -128,6 +139,17 @@ class Runtime:
         if report.problems:
             details["problem"] = "; ".join(report.problems)
         return report.ok, details
+
+    async def ready(self) -> dict[str, Any]:
+        """For /readyz: read-only checks on their own thread (never queued behind the workers)."""
+        return await asyncio.to_thread(self.store.readiness)
+
+    async def refresh_metrics(self) -> None:
+        """Before a /metrics scrape: the outbox and webhook backlog from the database."""
+        from bot import metrics
+
+        backlog = await asyncio.to_thread(self.store.backlog)
+        metrics.backlog(backlog["outbox"], backlog["webhooks"])
 
     # -- background work ----------------------------------------------------------------------
     async def start_background(self) -> None:
@@ -147,8 +169,9 @@ class Runtime:
             # Only OAuth installs can be uninstalled, so only they have anything to purge.
             purge=self.purge_uninstalled if self.settings.oauth else None,
             every=self.settings.getkey_sweep_seconds,
-            webhooks=self.webhooks.drain,
+            webhooks=self.webhooks.tick,
             requests=self.tick_requests,
+            retention=Retention(self.store, self.settings, self.workers.quick).run,
         )
 
     async def tick_requests(self) -> tuple[int, int]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import sys
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -46,7 +44,10 @@ class SettingsError(Exception):
         return f"{self.variable} {self.args[0].removeprefix(self.variable).strip()}"
 
 
-from bot.settings_help import _HOW_TO_FIX  # noqa: E402 - after SettingsError, no cycle
+from bot.settings_help import (  # noqa: E402 - after SettingsError, no cycle
+    how_to_fix,
+    normalise_database_url,
+)
 
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9-]+")
 
@@ -83,6 +84,8 @@ class Settings(BaseSettings):
     getkey_request_nudge_days: int = Field(default=2, ge=1)
     getkey_request_expire_days: int = Field(default=7, ge=1)
     getkey_api_rate_per_minute: int = Field(default=120, ge=1)
+    # Webhook receivers on premises: private and loopback addresses and plain http allowed.
+    getkey_webhook_allow_private: bool = False
     # OAuth install in many workspaces (instead of SLACK_BOT_TOKEN): both or neither.
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
@@ -94,7 +97,11 @@ class Settings(BaseSettings):
     getkey_retention_change_days: int = Field(default=30, ge=1)
     getkey_retention_webhook_days: int = Field(default=30, ge=1)
     getkey_retention_outbox_days: int = Field(default=7, ge=1)
-    getkey_retention_audit_days: int = Field(default=400, ge=1)
+    # At least 90: the database itself refuses to delete younger audit rows (migration 0008).
+    getkey_retention_audit_days: int = Field(default=400, ge=90)
+    # Requests by link (issue 22): the public address links start with, and their lifetime.
+    getkey_public_url: str | None = None
+    getkey_link_expire_days: int = Field(default=7, ge=1)
     # GETKEY_<PLATFORM>_API_URL overrides and platform app credentials (e.g.
     # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather
     # than declared one by one. The only way flows see the environment.
@@ -163,6 +170,22 @@ class Settings(BaseSettings):
         # slack_sdk joins method names onto the base URL, so it must end with a slash.
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("getkey_public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("is not an http(s) address")
+        return value
+
+    @field_validator("getkey_link_expire_days", mode="before")
+    @classmethod
+    def _blank_is_seven(cls, value: Any) -> Any:
+        return 7 if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -188,6 +211,15 @@ class Settings(BaseSettings):
     def oauth(self) -> bool:
         """Installed by OAuth in any number of workspaces (tokens from the database)."""
         return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
+    def slack_configured(self) -> bool:
+        """Any Slack setting at all: without one, `getkey serve` runs the local console."""
+        return any(
+            getattr(self, name) is not None
+            for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
+                         "slack_client_id", "slack_client_secret")
+        )
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)
@@ -273,13 +305,6 @@ def read_settings(
     return settings, problems
 
 
-def slack_configured(settings: Settings) -> bool:
-    """Whether any Slack setting is given at all: nothing set is not the same as partly set."""
-    return any(getattr(settings, name) is not None for name in (
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_id",
-        "slack_client_secret"))
-
-
 def _first_per_variable(problems: list[SettingsError]) -> list[SettingsError]:
     seen: dict[str, SettingsError] = {}
     for problem in problems:
@@ -351,30 +376,3 @@ def key_problems(settings: Settings) -> list[SettingsError]:
 def require_keys(settings: Settings) -> None:
     if problems := key_problems(settings):
         raise problems[0]
-
-
-def how_to_fix(variable: str) -> str:
-    return _HOW_TO_FIX.get(variable, "").replace("{getkey}", getkey_command())
-
-
-def getkey_command() -> str:
-    """How the operator runs getkey from here: `getkey` when that is on PATH and is this one,
-    else the script's path (`.venv/bin/getkey` under `make run`)."""
-    script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    if os.path.basename(script) != "getkey":
-        script = os.path.join(os.path.dirname(sys.executable), "getkey")
-    on_path = shutil.which("getkey")
-    if on_path and os.path.realpath(on_path) == os.path.realpath(script):
-        return "getkey"
-    if not os.path.exists(script):
-        return "getkey"
-    relative = os.path.relpath(script)
-    return relative if not relative.startswith("..") else script
-
-
-def normalise_database_url(url: str) -> str:
-    """PaaS give `postgres://` or `postgresql://`; SQLAlchemy needs the driver we ship."""
-    scheme, sep, rest = url.partition("://")
-    if scheme.lower() in ("postgres", "postgresql"):
-        return f"postgresql+psycopg{sep}{rest}"
-    return url

@@ -1,5 +1,11 @@
 """What to do about each setting: appended to its problem so the line is actionable."""
 
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
 # What to do about each variable, appended to the problem so the line is actionable.
 _HOW_TO_FIX: dict[str, str] = {
     "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
@@ -27,11 +33,43 @@ _HOW_TO_FIX: dict[str, str] = {
     "page, with SLACK_CLIENT_ID (both, to install by OAuth), or unset both",
     "GETKEY_RETENTION_DAYS_AFTER_UNINSTALL": "use a whole number of days (1 or more), or unset "
     "it for 30",
+    "GETKEY_PUBLIC_URL": "set it to the https address people reach getkey at (the proxy in "
+    "front of `getkey serve --http`), e.g. https://getkey.example.com",
+    "GETKEY_LINK_EXPIRE_DAYS": "use a whole number of days (1 or more), or unset it for 7",
+    "GETKEY_WEBHOOK_ALLOW_PRIVATE": "use true or false, or unset it",
     "LOG_FORMAT": "use text or json, or unset it (text on a terminal, JSON otherwise)",
     "GETKEY_METRICS_TOKEN": "use 16 or more letters, digits, - or _ (a bearer token for "
     "/metrics), or unset it to turn /metrics off",
     "GETKEY_RETENTION_CHANGE_DAYS": "use a whole number of days (1 or more), or unset it for 30",
     "GETKEY_RETENTION_WEBHOOK_DAYS": "use a whole number of days (1 or more), or unset it for 30",
     "GETKEY_RETENTION_OUTBOX_DAYS": "use a whole number of days (1 or more), or unset it for 7",
-    "GETKEY_RETENTION_AUDIT_DAYS": "use a whole number of days (1 or more), or unset it for 400",
+    "GETKEY_RETENTION_AUDIT_DAYS": "use a whole number of days (90 or more), or unset it for "
+    "400",
 }
+
+
+def how_to_fix(variable: str) -> str:
+    return _HOW_TO_FIX.get(variable, "").replace("{getkey}", getkey_command())
+
+
+def getkey_command() -> str:
+    """How the operator runs getkey from here: `getkey` when that is on PATH and is this one,
+    else the script's path (`.venv/bin/getkey` under `make run`)."""
+    script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if os.path.basename(script) != "getkey":
+        script = os.path.join(os.path.dirname(sys.executable), "getkey")
+    on_path = shutil.which("getkey")
+    if on_path and os.path.realpath(on_path) == os.path.realpath(script):
+        return "getkey"
+    if not os.path.exists(script):
+        return "getkey"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else script
+
+
+def normalise_database_url(url: str) -> str:
+    """PaaS give `postgres://` or `postgresql://`; SQLAlchemy needs the driver we ship."""
+    scheme, sep, rest = url.partition("://")
+    if scheme.lower() in ("postgres", "postgresql"):
+        return f"postgresql+psycopg{sep}{rest}"
+    return url

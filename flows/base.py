@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 # The outcome types are defined apart so that flows.http needs nothing from this module;
 # they are re-exported here because every flow imports them from flows.base.
+from flows.budget import Budget
 from flows.outcomes import (
     Failure,
     Renewal,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from flows.http import PlatformHttp
 
 __all__ = [
+    "Budget",
     "CheckResult",
     "Failure",
     "Field",
@@ -161,6 +163,15 @@ class Flow:
     # renderers show these beside deletion, so the platform's copy never outlives ours.
     revoke_steps: ClassVar[tuple[Step, ...]] = ()
     rotation_days: ClassVar[int] = 90
+    # Editions of one product line ("lightspeed"): a bare family name answers with a picker of
+    # every edition, each with `edition` (its short name) and `recognise` (how a person tells
+    # it is theirs: what the back office looks like, its address).
+    family: ClassVar[str] = ""
+    edition: ClassVar[str] = ""
+    recognise: ClassVar[str] = ""
+    # How many calls this host may make to the platform (flows.budget); None: no limit of
+    # our own beyond answering the platform's 429s.
+    budget: ClassVar[Budget | None] = None
     # False for platforms without an API key (the guide is the whole flow).
     verifiable: ClassVar[bool] = True
     # Keys of the non-secret fields that identify "the same store" for replacement.
@@ -204,6 +215,13 @@ class Flow:
             return VerifyResult.failed(
                 Failure.NOT_VERIFIABLE, f"{self.name} has no API key to verify."
             )
+        recent = getattr(http, "recent", None)
+        if recent is None:
+            return self._run_verify(values, http)
+        # Identical values sent again within seconds get the same answer, not a second call.
+        return recent.run(self.id, values, lambda: self._run_verify(values, http))
+
+    def _run_verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         try:
             return self.verify(values, http)
         except VerifyError as exc:

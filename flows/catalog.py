@@ -14,7 +14,10 @@ from functools import cache
 import flows
 from flows.base import Flow
 
-_INFRA = {"base", "catalog", "cleaning", "http", "oauth1", "outcomes", "store_url", "testing"}
+_INFRA = {
+    "base", "budget", "catalog", "cleaning", "http", "oauth1", "outcomes", "recent",
+    "store_url", "testing",
+}
 
 
 def normalize(name: str) -> str:
@@ -51,6 +54,33 @@ def get(name: str) -> Flow | None:
 
 def ids() -> list[str]:
     return [f.id for f in all_flows()]
+
+
+# What renderers say above a family's edition picker. The source guide (seed 000) covers five
+# Lightspeed editions and asks owners who cannot tell theirs apart to get in touch.
+FAMILIES: dict[str, str] = {
+    "lightspeed": (
+        "Lightspeed sells five editions, and each one hands out access differently. Pick "
+        "yours; if none of these looks like your back office, ask whoever set up your "
+        "Lightspeed account, or Lightspeed support, which edition it is."
+    ),
+}
+# The order editions are listed in (the order the source guide presents them).
+_EDITION_ORDER = ("eCom (C-Series)", "R-Series", "X-Series", "S-Series", "E-Series (Ecwid)")
+
+
+def family(name: str) -> tuple[str, tuple[Flow, ...]] | None:
+    """For a bare family name ("lightspeed"): the words to show and every edition's flow."""
+    key = normalize(name)
+    intro = FAMILIES.get(key)
+    if intro is None:
+        return None
+    members = [f for f in all_flows() if f.family == key]
+    members.sort(key=lambda f: (
+        _EDITION_ORDER.index(f.edition) if f.edition in _EDITION_ORDER else len(_EDITION_ORDER),
+        f.name,
+    ))
+    return intro, tuple(members)
 
 
 def suggest(name: str, limit: int = 3) -> list[Flow]:

@@ -4,6 +4,15 @@ The store profile proves the token and names the store; the token-info endpoint 
 scopes the app was granted, compared with what a migration needs. Ecwid answers a bad token
 with 403 (not 401) and blocks callers that keep sending bad tokens, so each verification sends
 a refused token exactly once.
+
+Request budget (flows.budget), from Ecwid's REST API overview (docs.ecwid.com/api-reference):
+"We accept up to 600 requests per minute per token. [...] If more requests continue to come
+from a non-working token, Ecwid will block it for much longer after 20 requests per minute or a
+total of 600 requests with non-working tokens per IP." The block is per address, so one host's
+re-checks of uninstalled apps would stop every Ecwid verification from that host. getkey sends
+at most 15 calls a minute to Ecwid (below 20 even if every one carried a dead token), and counts
+the calls that may be refused separately: at most 300 a day, half the documented total, because
+Ecwid does not say over what period its 600 are counted (unconfirmed; a day is our assumption).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flows.base import (
+    Budget,
     Failure,
     Field,
     FieldError,
@@ -143,7 +153,24 @@ class EcwidFlow(Flow):
     api_base = f"https://{API_HOST}"
     hosts = (API_HOST,)
     # Tokens never expire; a twice-yearly reminder keeps a forgotten app from lingering.
+    family = "lightspeed"
+    edition = "E-Series (Ecwid)"
+    recognise = (
+        "Ecwid under the Lightspeed name: the admin is at my.ecwid.com, and an instant site "
+        "looks like store12345678.company.site. Uses the Ecwid guide."
+    )
     rotation_days = 180
+    # See the module docstring: below the documented 20 a minute, and a daily cap on the calls
+    # that may carry a non-working token (Ecwid answers those 403).
+    budget = Budget(
+        calls=15,
+        per_seconds=60.0,
+        refused=300,
+        refused_per_seconds=86_400.0,
+        refused_statuses=(401, 403),
+        source="docs.ecwid.com/api-reference: blocked after 20 requests per minute or a total "
+        "of 600 requests with non-working tokens per IP",
+    )
     identity_fields = ("store_id",)
     steps = (
         Step(

@@ -7,10 +7,12 @@ a rejection — and that turns transport trouble into a Failure a person can act
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -18,12 +20,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from flows.budget import Budget, Ledger, OverBudget, Ticket
 from flows.outcomes import Failure, VerifyError
+from flows.recent import RecentResults
 
 MAX_BODY_BYTES = 1_000_000
 CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 15.0
 USER_AGENT = "getkey/0.1 (+credential verification)"
+# How long a call may wait for room in its platform's budget: a person is waiting on a
+# verification, a re-check is not (one that still finds no room is deferred, never sent).
+INTERACTIVE_WAIT = 10.0
+BACKGROUND_WAIT = 300.0
+# Lightspeed eCom's X-RateLimit-Reset: above this a value is a Unix time, not seconds left.
+EPOCH_THRESHOLD = 1e9
 
 
 def env_name(flow_id: str) -> str:
@@ -108,13 +118,34 @@ def retry_after_seconds(headers: httpx.Headers, now: float | None = None) -> flo
     ms = headers.get("x-rate-limit-time-reset-ms")
     if ms and ms.strip().isdigit():
         return int(ms) / 1000.0
-    reset = headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            return float(reset)
-        except ValueError:
-            return None
-    return None
+    return _reset_of_window(headers, now)
+
+
+def _numbers(value: str | None) -> list[float] | None:
+    if not value:
+        return None
+    try:
+        return [float(part) for part in value.split("/")]
+    except ValueError:
+        return None
+
+
+def _reset_of_window(headers: httpx.Headers, now: float | None) -> float | None:
+    """X-RateLimit-Reset, one value per window when slash-separated (Lightspeed eCom sends
+    "263/2063/23663" for its 5-minute, hourly and daily windows). The window that applies is
+    the one with nothing remaining; when the remaining counts are missing, the longest wait is
+    the only safe reading. A value above 1e9 is a Unix time, not a number of seconds."""
+    resets = _numbers(headers.get("x-ratelimit-reset"))
+    if not resets:
+        return None
+    clock = now or time.time()
+    waits = [max(0.0, r - clock) if r > EPOCH_THRESHOLD else r for r in resets]
+    remaining = _numbers(headers.get("x-ratelimit-remaining"))
+    if remaining and len(remaining) == len(waits):
+        spent = [w for w, left in zip(waits, remaining, strict=True) if left <= 0]
+        if spent:
+            return max(spent)
+    return max(waits)
 
 
 class PlatformHttp:
@@ -128,6 +159,10 @@ class PlatformHttp:
         total_timeout: float = TOTAL_TIMEOUT,
         connect_timeout: float = CONNECT_TIMEOUT,
         max_body: int = MAX_BODY_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        interactive_wait: float = INTERACTIVE_WAIT,
+        background_wait: float = BACKGROUND_WAIT,
     ) -> None:
         self.total_timeout = total_timeout
         self.max_body = max_body
@@ -140,9 +175,55 @@ class PlatformHttp:
             headers={"User-Agent": USER_AGENT},
             trust_env=False,
         )
+        # Budgets are per process (this object), shared by every thread and by the
+        # background view below; the clock and sleep are injectable for tests.
+        self.clock = clock
+        self.sleep = sleep
+        self.interactive_wait = interactive_wait
+        self.background_wait = background_wait
+        self.background = False
+        self._ledgers: dict[str, Ledger] = {}
+        self._ledgers_lock = threading.Lock()
+        self.recent: RecentResults | None = RecentResults()
 
     def close(self) -> None:
         self.client.close()
+
+    def for_background(self) -> PlatformHttp:
+        """The same client, budgets and cache for re-checks: they may use only part of each
+        budget, and wait longer for it than a person would."""
+        view = copy.copy(self)
+        view.background = True
+        # Re-checks are days apart: the memory of people's identical re-submissions is not
+        # theirs to use (flows.recent).
+        view.recent = None
+        return view
+
+    def ledger(self, flow: Platform) -> Ledger | None:
+        budget: Budget | None = getattr(flow, "budget", None)
+        if budget is None:
+            return None
+        with self._ledgers_lock:
+            ledger = self._ledgers.get(flow.id)
+            if ledger is None:
+                ledger = Ledger(budget, clock=self.clock, sleep=self.sleep)
+                self._ledgers[flow.id] = ledger
+            return ledger
+
+    def _reserve(self, flow: Platform) -> Ticket | None:
+        ledger = self.ledger(flow)
+        if ledger is None:
+            return None
+        wait = self.background_wait if self.background else self.interactive_wait
+        try:
+            return ledger.reserve(background=self.background, max_wait=wait)
+        except OverBudget as exc:
+            raise VerifyError(
+                Failure.RATE_LIMITED,
+                f"getkey is holding back calls to {flow.name} so that {flow.name} does not "
+                f"block this server. Try again in {int(exc.retry_after + 0.999)} seconds.",
+                retry_after=exc.retry_after,
+            ) from None
 
     def override(self, flow: Platform) -> str | None:
         value = (self.environ.get(env_name(flow.id)) or "").strip()
@@ -189,6 +270,8 @@ class PlatformHttp:
         if target != url:
             # Keep the real host visible, as a forward proxy would, so per-store hosts survive.
             send_headers["Host"] = parts.netloc
+        ticket = self._reserve(flow)
+        status: int | None = None
         deadline = time.monotonic() + self.total_timeout
         try:
             with self.client.stream(
@@ -201,6 +284,7 @@ class PlatformHttp:
                 auth=auth,
                 follow_redirects=False,
             ) as response:
+                status = response.status_code
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body.extend(chunk)
@@ -225,6 +309,9 @@ class PlatformHttp:
                 f"Could not reach {flow.name} ({type(exc).__name__}). "
                 "Check the store address, then try again.",
             ) from None
+        finally:
+            if ticket is not None:
+                ticket.settle(status)
         if raise_common:
             raise_for_common(reply)
         return reply

@@ -1,6 +1,17 @@
 """Lightspeed eCom (C-Series, formerly SEOshop): an API key and secret used with Basic auth on
 one of two clusters, in one of the shop's languages. The permission list is read back so the
-person learns which areas the key cannot read before a migration stops half-way."""
+person learns which areas the key cannot read before a migration stops half-way.
+
+What each rule rests on:
+- Read on every area: the source guide (seed 000, "Lightspeed eCom" step 5) says "enable the
+  API Key and set all permissions to Read". A key missing Read on any area is refused as
+  missing permissions, naming each area, as BigCommerce's flow does; an area the permission
+  list leaves out counts as missing, since nothing shows it can be read.
+- Rate-limit headers carry one value per window, 5 minutes / hour / day: "X-RateLimit-Reset:
+  263/2063/23663" (platform-apis.md §4, from the NickTacke client tested against the live API;
+  [C-3p], not in Lightspeed's own pages). flows.http takes the window with nothing remaining
+  and reads a value above 1e9 as a Unix time.
+"""
 
 from __future__ import annotations
 
@@ -128,6 +139,12 @@ class LightspeedEcomFlow(Flow):
     )
     api_base = "https://api.webshopapp.com"
     hosts = tuple(CLUSTERS.values())
+    family = "lightspeed"
+    edition = "eCom (C-Series)"
+    recognise = (
+        "The online store's back office (formerly SEOshop), at an address ending in webshopapp.com "
+        "(EU) or shoplightspeed.com (US), with Settings › Store Settings › Developers."
+    )
     rotation_days = 180
     identity_fields = ("cluster", "language")
     steps = (
@@ -265,12 +282,19 @@ class LightspeedEcomFlow(Flow):
         account_id = str(account["id"])
 
         granted, missing, warnings = self._permissions(http, values, cluster)
-        if granted is not None and not granted:
+        if missing:
+            nothing = not granted
             return VerifyResult.failed(
                 Failure.MISSING_PERMISSION,
-                "The key works but cannot read anything: every area is off. Edit the key in "
-                "Settings › Developers, set every permission to Read, and save.",
+                ("The key works but cannot read anything: every area is off. "
+                 if nothing else
+                 f"The key works but cannot read {', '.join(missing)}. ")
+                + "A migration needs Read on every area: edit the key in Settings › "
+                "Developers, set " + ("every permission" if nothing else "those") + " to Read "
+                "and save (the key and secret stay the same).",
+                field="api_key",
                 account=account_id,
+                granted=granted or (),
                 missing=missing,
             )
         store_name, store_url = self._shop(http, values, cluster)
@@ -325,20 +349,16 @@ class LightspeedEcomFlow(Flow):
             )
         granted: list[str] = []
         missing: list[str] = []
-        for area, access in perms.items():
+        # Every area the back office offers, plus any the API lists beyond them; an area the
+        # answer leaves out is not known to be readable.
+        for area in [*AREAS, *(a for a in perms if a not in AREAS)]:
             label = AREAS.get(area, str(area).replace("_", " ").capitalize())
+            access = perms.get(area)
             if isinstance(access, dict) and access.get("read") is True:
                 granted.append(label)
             else:
                 missing.append(label)
-        warnings: tuple[str, ...] = ()
-        if missing and granted:
-            warnings = (
-                f"The key cannot read {', '.join(missing)}. A migration needs Read on every "
-                "area: edit the key in Settings › Developers, set those to Read and save "
-                "(the key and secret stay the same).",
-            )
-        return tuple(granted), tuple(missing), warnings
+        return tuple(granted), tuple(missing), ()
 
     def _shop(
         self, http: PlatformHttp, values: Mapping[str, str], cluster: str

@@ -1,7 +1,11 @@
 """Lightspeed R-Series (Retail POS): an OAuth access token, and optionally its refresh token.
 
 R-Series has no personal keys: a person authorises an app, which receives a short-lived access
-token (about an hour) and a refresh token. The source guide's app hands over a file holding
+token and a refresh token. How short is the token's own business: Lightspeed says access tokens
+"generally expire after 60 minutes", yet its refresh example answers "expires_in": 1800
+(developers.lightspeedhq.com/retail/authentication, platform-apis.md §5). So getkey never says
+"about an hour": it quotes the expiry the token carries (the JWT's `exp`), and otherwise says only
+that the token is short-lived. The source guide's app hands over a file holding
 "the API Key" without saying what it looks like, so any token is accepted and the Account call
 decides. When the token is a JWT (Lightspeed's current tokens are), its claims tell expiry,
 account, scopes and the app it was issued to (`aud`); they are read without checking the
@@ -202,11 +206,17 @@ class LightspeedRFlow(Flow):
     aliases = ("lightspeed retail", "lightspeed r-series", "r-series", "lightspeed r series")
     summary = (
         "An access token from authorising an app on your Retail account, and its refresh token "
-        "so access can outlive the one-hour token."
+        "so access can outlive the short-lived access token."
     )
     api_base = f"https://{API_HOST}"
     hosts = (API_HOST, AUTH_HOST)
     # Refresh tokens die after 30 unused days: ask for attention well before that.
+    family = "lightspeed"
+    edition = "R-Series"
+    recognise = (
+        "Retail POS (formerly Lightspeed Retail): there are no personal API keys; an app gets "
+        "access when you click *Authorize Application* on its link."
+    )
     rotation_days = 25
     identity_fields = ()
     steps = (
@@ -234,8 +244,8 @@ class LightspeedRFlow(Flow):
             "Paste it as it is",
             "Paste the file's contents, or the key shown, into the access token box; getkey "
             "picks out what it needs and Lightspeed decides whether it works. If the app also "
-            "gave you a refresh token, paste it too: access tokens usually stop working after "
-            "about an hour, and only the refresh token can renew them.",
+            "gave you a refresh token, paste it too: access tokens stop working at the expiry "
+            "they carry (often within the hour), and only the refresh token can renew them.",
         ),
     )
     fields = (
@@ -253,7 +263,8 @@ class LightspeedRFlow(Flow):
         Field(
             "refresh_token",
             "Refresh token (optional)",
-            hint="Lets getkey renew access after the first hour. Usually starts with def50.",
+            hint="Lets getkey renew access once the access token expires. Usually starts with "
+            "def50.",
             example="def50200a1b2…",
             required=False,
             secret=True,
@@ -265,8 +276,9 @@ class LightspeedRFlow(Flow):
     troubleshooting = (
         Trouble(
             "\"Access token could not be verified\" (401)",
-            "The access token expired (they last about an hour) or was mistyped. Paste a fresh "
-            "one, or give the refresh token so it can be renewed.",
+            "The access token passed its own expiry (each token carries one, often within the "
+            "hour) or was mistyped. Paste a fresh one, or give the refresh token so it can be "
+            "renewed.",
         ),
         Trouble(
             "\"Access token has been revoked\" (401)",
@@ -349,6 +361,8 @@ class LightspeedRFlow(Flow):
             )
         return VerifyResult(
             ok=True,
+            detail=(f"The access token expires at {_when(expiry)}, as the token itself states."
+                    if expiry else ""),
             store_name=str(account.get("name") or "") or None,
             account=str(account["accountID"]),
             granted=granted,
@@ -367,7 +381,7 @@ class LightspeedRFlow(Flow):
             )
         elif expiry and expiry <= datetime.now(UTC):
             detail = (
-                f"This access token expired at {_when(expiry)}; they last about an hour. "
+                f"This access token expired at {_when(expiry)}, the expiry it carries. "
                 "Paste a fresh one"
                 + (", with its refresh token." if not has_refresh else ".")
             )

@@ -14,6 +14,12 @@ class LightspeedSFlow(Flow):
         "There is no API key to get: S-Series data moves as spreadsheet exports from "
         "BackOffice. Here is what to export."
     )
+    family = "lightspeed"
+    edition = "S-Series"
+    recognise = (
+        "Formerly ShopKeep: the back office is called BackOffice, and it has no API keys (data "
+        "leaves as spreadsheet exports)."
+    )
     verifiable = False
     # Nothing is stored, so nothing rotates; the base class requires a positive period.
     rotation_days = 365

@@ -3,15 +3,24 @@
 The prefix becomes part of the host name the token is sent to, so it is checked to be exactly
 one DNS label: the token can only ever travel to <prefix>.retail.lightspeed.app. The API does
 not reveal a personal token's expiry, so the person tells us the date they picked.
+
+Expiry time of day: Lightspeed's help centre says only that "you can specify a token expiry
+date" (x-series-support.lightspeedhq.com, personal tokens); nothing we found says at what hour
+of that date the token stops. getkey used to store the date as 00:00 UTC, which for a person in
+the Americas is the evening before the day they picked. Unless the vendor says otherwise, getkey
+takes the end of the chosen day in the person's time zone (`time_zone`, an IANA name a renderer
+may pass along with the values; UTC when it does not), and the guide says so. Unconfirmed: the
+real hour at which Lightspeed retires the token.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.base import (
     Failure,
@@ -128,6 +137,16 @@ def _clean_expiry(raw: str) -> str:
     return day.isoformat()
 
 
+def end_of_day(day: date, time_zone: str | None) -> datetime:
+    """The last moment of `day` in `time_zone` (an IANA name; UTC when missing or unknown)."""
+    try:
+        zone = ZoneInfo(time_zone) if time_zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    next_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return (next_day - timedelta(seconds=1)).astimezone(UTC)
+
+
 class LightspeedXFlow(Flow):
     id = "lightspeed-x"
     name = "Lightspeed X-Series"
@@ -138,6 +157,12 @@ class LightspeedXFlow(Flow):
     )
     api_base = f"https://example.{STORE_DOMAIN}"
     hosts = (f"*.{STORE_DOMAIN}", f"*.{LEGACY_DOMAIN}")
+    family = "lightspeed"
+    edition = "X-Series"
+    recognise = (
+        "Formerly Vend: you sign in at an address like myshop.retail.lightspeed.app (older "
+        "stores: myshop.vendhq.com), and Setup has a Personal Tokens page."
+    )
     rotation_days = 90
     identity_fields = ("domain_prefix",)
     steps = (
@@ -154,7 +179,9 @@ class LightspeedXFlow(Flow):
             "Name it and choose the expiry",
             "Give the token a name that says who uses it. An expiry date is optional: untick "
             "it for a token that lasts until you delete it, or pick a date and tell getkey the "
-            "same date so you are reminded before it stops working.",
+            "same date so you are reminded before it stops working. getkey counts the token as "
+            "working until the end of that date in your own time zone, since Lightspeed does "
+            "not say at what hour it stops.",
         ),
         Step(
             "Generate and copy it now",
@@ -270,7 +297,7 @@ class LightspeedXFlow(Flow):
             granted=("admin (personal token)",),
             warnings=tuple(warnings),
             expires_at=(
-                datetime.combine(date.fromisoformat(expiry), datetime.min.time(), tzinfo=UTC)
+                end_of_day(date.fromisoformat(expiry), values.get("time_zone"))
                 if expiry
                 else None
             ),

@@ -1,19 +1,27 @@
 """Lightyshare: one `lsh_live_` / `lsh_test_` token, proved with an authenticated call.
 
 Lightyshare documents no "who am I" endpoint, so verification asks for a product that does
-not exist (id 0). Authentication happens before the lookup: 401 means the token itself was
-refused; 403 or 404 mean it was accepted and only the (deliberately absent) product was not
-found or not ours. The token always travels in the Bearer header, never as `?token=`, which
-Lightyshare still accepts but which ends up in proxy and server logs.
+not exist (id 0). The documented errors are 401 {"error": "Invalid or missing token"} and 403
+{"error": "Access denied to this resource"} (developers.lightyshare.com/authentication); a 401
+means the token itself was refused. Nothing in the docs says authentication runs before
+routing, so a 404 proves the token only when it is the API's own answer: a JSON error body with
+the X-API-Version header, which the docs say is always sent ("The API version used for each
+request is always returned in the X-API-Version response header",
+developers.lightyshare.com/concepts/versioning). A 404 without them (a web server's or router's
+page) ends as "could not confirm". The token always travels in the Bearer header, never as
+`?token=`, which Lightyshare still accepts but which ends up in proxy and server logs.
 
-Identity ("the same store again"): a token belongs to one user account, but no call tells us
-which account or shop, so there is nothing non-secret to name it by except its environment.
-A workspace therefore keeps at most one live and one test Lightyshare token, and pasting a
-new live token replaces the stored live one. That is exactly what rotation needs (the new
-token replaces the old instead of piling up beside it). A token fingerprint would do the
-opposite — every rotated token would look like a new store — and a fingerprint of a secret
-is also something we would rather not store. The cost: a workspace serving two different
-Lightyshare accounts cannot keep a live token for each.
+Identity ("the same store again"): "Each key is tied to a specific user account" (seed 002),
+and the guide advises "Create separate tokens for different applications or environments".
+Naming a credential by the account the token belongs to is what the other platforms do, but the
+documented API never says which account that is: its only endpoints are product, bundle and
+rental calls, and a product answer carries no owner (platform-apis.md §7, "I found no 'me',
+account or list endpoint"). So the person names the account (the email they sign in with, or
+the shop's name) in a non-secret field, and a credential is identified by environment + that
+name: a new token for the same account replaces the old one (rotation), while an agency's two
+clients keep one live token each. A fingerprint of the token would do the opposite (every
+rotated token would look like a new account) and is a derivative of a secret we would rather
+not store.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from flows.base import (
     mask,
 )
 from flows.cleaning import looks_like_url, token, unwrap
-from flows.http import PlatformHttp
+from flows.http import PlatformHttp, Reply
 
 # lsh_<environment>_<unique string>: the docs say no more about the unique part than "a unique
 # string", so anything a header or URL can carry is accepted (visible ASCII, no spaces) and
@@ -56,6 +64,12 @@ _LABELLED = re.compile(
     r"^(?:export\s+)?(?:authorization\s*:|[A-Za-z_][A-Za-z0-9_]*\s*=)\s*", re.I
 )
 VERIFY_URL = "https://lightyshare.com/api/token-secured/product/0"
+_ACCOUNT_MAX = 200
+
+
+def account_key(value: str) -> str:
+    """The account name as identities compare it: case and spacing do not matter."""
+    return " ".join(value.split()).casefold()
 
 
 def environment_of(value: str) -> str | None:
@@ -114,6 +128,20 @@ def _clean_token(raw: str) -> str:
     return value
 
 
+def _clean_account(raw: str) -> str:
+    value = " ".join(unwrap(raw).split())
+    if value.lower().startswith("lsh_") or "lsh_live_" in value or "lsh_test_" in value:
+        raise FieldError(
+            "This looks like the token. Here, name the Lightyshare account it belongs to, "
+            "such as the email you sign in with."
+        )
+    if looks_like_url(value) and "lightyshare.com/api" in value.lower():
+        raise FieldError("That is an API address. Name the account, such as its sign-in email.")
+    if not any(ch.isalnum() for ch in value):
+        raise FieldError("Name the account with letters or digits, such as its sign-in email.")
+    return value
+
+
 class LightyshareFlow(Flow):
     id = "lightyshare"
     name = "Lightyshare"
@@ -125,7 +153,7 @@ class LightyshareFlow(Flow):
     hosts = ("lightyshare.com",)
     # No expiry exists; Lightyshare advises rotating regularly, so remind quarterly.
     rotation_days = 90
-    identity_fields = ()
+    identity_fields = ("account",)
     steps = (
         Step(
             "Sign in as the right person",
@@ -164,6 +192,17 @@ class LightyshareFlow(Flow):
             clean=_clean_token,
             shape=_TOKEN_SHAPE,
         ),
+        Field(
+            "account",
+            "Lightyshare account",
+            hint="The email you sign in to Lightyshare with, or your shop's name. Lightyshare "
+            "does not say which account a token belongs to; this keeps each account's token "
+            "apart.",
+            example="pat@plantshop.example",
+            max_length=_ACCOUNT_MAX,
+            clean=_clean_account,
+            shape=r"\S(?:.*\S)?",
+        ),
     )
     troubleshooting = (
         Trouble(
@@ -189,8 +228,10 @@ class LightyshareFlow(Flow):
     )
 
     def identity(self, values: Mapping[str, str]) -> str:
-        # See the module docstring: the environment is the only non-secret name we have.
-        return environment_of(values.get("token", "")) or self.id
+        # See the module docstring: the API names no account, so the person does.
+        env = environment_of(values.get("token", ""))
+        account = account_key(values.get("account", ""))
+        return ":".join(p for p in (env, account) if p) or self.id
 
     def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         secret = values["token"]
@@ -219,6 +260,13 @@ class LightyshareFlow(Flow):
                 Failure.UNEXPECTED,
                 f"Lightyshare answered with an unexpected HTTP {reply.status}.",
             )
+        if reply.status == 404 and not _api_answer(reply):
+            raise VerifyError(
+                Failure.UNEXPECTED,
+                "Could not confirm the token: Lightyshare answered with a page that did not come "
+                "from its API (HTTP 404 without the API's headers), which says nothing about the "
+                "token. Try again later; if it persists, the API address may have moved.",
+            )
         if reply.status == 200 or reply.body.strip():
             # Only the API's own JSON proves the token got past authentication: an HTML page
             # (maintenance, a moved route, a proxy) says nothing about the token.
@@ -238,10 +286,18 @@ class LightyshareFlow(Flow):
         return VerifyResult(
             ok=True,
             detail=detail + ".",
-            account=f"{env} token {mask(secret)}",
+            account=f"{values.get('account') or 'account not named'} ({env} token "
+            f"{mask(secret)})",
             environment=env,
             warnings=tuple(warnings),
         )
+
+
+def _api_answer(reply: Reply) -> bool:
+    """The API's own answer: the X-API-Version header it always sends, and a JSON error."""
+    version = (reply.headers.get("x-api-version") or "").strip()
+    body = reply.json_or_empty()
+    return bool(version) and isinstance(body.get("error"), str)
 
 
 FLOW = LightyshareFlow()

@@ -30,12 +30,13 @@ With GETKEY_MAGENTO_API_URL set, the signature covers the URL actually requested
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from flows import oauth1
+from flows import store_url as typed
 from flows.base import (
     Failure,
     Field,
@@ -49,7 +50,6 @@ from flows.base import (
 )
 from flows.cleaning import looks_like_url, token, unwrap
 from flows.http import PlatformHttp, Reply, raise_for_common
-from flows.store_url import SHAPE, TYPED_STORE, StoreHost, bound_to, clean_store_url, redirect_error
 
 _VALUE = re.compile(r"[A-Za-z0-9]{32}")
 _LABELS = ("access token secret", "consumer secret", "consumer key", "access token")
@@ -70,7 +70,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("Stores › Settings › All Stores", STORE_CONFIG, True),
     Resource("Catalog › Inventory › Products", f"/rest/V1/products?{_PAGE}", True),
     Resource("Catalog › Inventory › Categories", f"/rest/V1/categories/list?{_PAGE}", True),
-    Resource("Customers › All Customers", f"/rest/V1/customers/search?{_PAGE}", False),
+    Resource("Customers", f"/rest/V1/customers/search?{_PAGE}", False),
     Resource("Sales › Operations › Orders", f"/rest/V1/orders?{_PAGE}", False),
 )
 
@@ -85,9 +85,9 @@ STEPS = (
          "Admin password under *Your Password*."),
     Step("Tick the resources",
          "On the *API* tab set Resource Access to *Custom* and tick Stores › Settings › All "
-         "Stores, Catalog › Inventory › Products and Categories, Customers › All Customers and "
-         "Sales › Operations › Orders (or choose *All* if the job needs everything). Then "
-         "click *Save*."),
+         "Stores, Catalog › Inventory › Products and Categories, Customers › All Customers "
+         "and Sales › Operations › Orders (or choose *All* if the job needs everything). "
+         "Then click *Save*."),
     Step("Activate it",
          "In the list, click *Activate* beside the integration, then *Allow*. A window shows "
          "the consumer key, consumer secret, access token and access token secret."),
@@ -180,15 +180,13 @@ def _cut(segments: list[str]) -> list[str]:
     return segments[: ends[0]] if ends else segments
 
 
-def _cleaner(label: str) -> Any:
+def _cleaner(label: str) -> Callable[[str], str]:
     def clean(raw: str) -> str:
         text = unwrap(raw)
         found = [name for name in _LABELS if re.search(rf"\b{name}\b", text, re.I)]
         if len(found) > 1 and "\n" in text:
-            raise FieldError(
-                "This is several values at once. Paste each of the four values from "
-                "Integration Details into its own box."
-            )
+            raise FieldError("This is several values at once. Paste each of the four values "
+                             "from Integration Details into its own box.")
         m = re.match(rf"^({'|'.join(_LABELS)})\s*[:=]?\s*", text, re.I)
         if m:
             if m.group(1).lower() != label:
@@ -223,6 +221,8 @@ def _message(reply: Reply) -> str:
     body = reply.json_or_empty()
     message = str(body.get("message") or "")
     params = body.get("parameters")
+    if isinstance(params, list):  # positional: %1, %2…
+        params = {str(i): value for i, value in enumerate(params, 1)}
     if isinstance(params, dict):
         for name, value in params.items():
             message = message.replace(f"%{name}", str(value))
@@ -238,7 +238,7 @@ class MagentoFlow(Flow):
         "System › Extensions › Integrations (consumer key and secret, access token and secret)."
     )
     api_base = "https://shop.example.com"
-    hosts = TYPED_STORE
+    hosts = typed.TYPED_STORE
     # Integration tokens never expire; Adobe warns a leaked one gives lasting, unnoticed access.
     rotation_days = 90
     identity_fields = ("store_url",)
@@ -248,10 +248,11 @@ class MagentoFlow(Flow):
     fields = (
         Field("store_url", "Store address", hint="The store's https:// base URL, with its "
               "folder if Magento is installed in one.", example="https://shop.example.com",
-              max_length=300, clean=partial(clean_store_url, product="Magento", cut=_cut),
-              shape=SHAPE),
+              max_length=300, clean=partial(typed.clean_store_url, product="Magento", cut=_cut),
+              shape=typed.SHAPE),
         _value_field("consumer_key", "consumer key", False,
-                     "From Integration Details, 32 letters and digits."),
+                     "From Integration Details. Needed, like the two secrets, unless the store "
+                     "accepts the access token alone."),
         _value_field("consumer_secret", "consumer secret", False, "From Integration Details."),
         _value_field("access_token", "access token", True,
                      "From Integration Details. Alone, it works only where the store allows it "
@@ -282,7 +283,7 @@ class MagentoFlow(Flow):
     # -- verification -------------------------------------------------------------------
     def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         base = values["store_url"]
-        view = bound_to(self, base)
+        view = typed.bound_to(self, base)
         store = self._get(http, view, values, base + STORE_CONFIG)
         info: dict[str, Any] | None = None
         if store.status == 200:
@@ -298,15 +299,13 @@ class MagentoFlow(Flow):
                 field="store_url",
             )
         else:
-            raise VerifyError(
-                Failure.UNEXPECTED, f"Magento answered with an unexpected HTTP {store.status}."
-            )
+            raise VerifyError(Failure.UNEXPECTED, f"Magento answered an unexpected {store.status}.")
         granted, missing, unknown = self._probe(http, view, values, base, store)
         if not granted:
             raise _refused(values)
         return self._result(values, base, info, granted, missing, unknown)
 
-    def _get(self, http: PlatformHttp, view: StoreHost, values: Mapping[str, str],
+    def _get(self, http: PlatformHttp, view: typed.StoreHost, values: Mapping[str, str],
              url: str) -> Reply:
         if values.get("consumer_key"):
             creds = oauth1.Credentials(values["consumer_key"], values["consumer_secret"],
@@ -318,19 +317,21 @@ class MagentoFlow(Flow):
         reply = http.request(view, "GET", url, raise_common=False,
                              headers={"Authorization": auth, "Accept": "application/json"})
         if 300 <= reply.status < 400:
-            raise redirect_error(reply)
+            raise typed.redirect_error(reply, "store_url")
         raise_for_common(reply)
         return reply
 
     def _raise_unless_denied(self, reply: Reply, values: Mapping[str, str]) -> None:
         """A 401 that names an OAuth problem ends here; "not authorized" needs the probes."""
+        if not reply.json_or_empty():
+            raise typed.front_door_error(reply, "store_url")
         message = _message(reply)
         if _DENIED.search(message):
             return
         raise _oauth_problem(message) or _refused(values)
 
-    def _probe(self, http: PlatformHttp, view: StoreHost, values: Mapping[str, str], base: str,
-               store: Reply) -> tuple[list[str], list[str], list[str]]:
+    def _probe(self, http: PlatformHttp, view: typed.StoreHost, values: Mapping[str, str],
+               base: str, store: Reply) -> tuple[list[str], list[str], list[str]]:
         granted: list[str] = []
         missing: list[str] = []
         unknown: list[str] = []

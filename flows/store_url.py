@@ -16,12 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
+
 from flows.base import FieldError
 from flows.cleaning import unwrap
 from flows.http import Platform, Reply
 from flows.outcomes import Failure, VerifyError
 
-__all__ = ["SHAPE", "TYPED_STORE", "StoreHost", "bound_to", "clean_store_url", "redirect_error"]
+__all__ = [
+    "SHAPE",
+    "TYPED_STORE",
+    "StoreHost",
+    "bound_to",
+    "clean_store_url",
+    "front_door_error",
+    "redirect_error",
+]
 
 # Deliberately not a host name: the flow alone can send nowhere (see module docstring).
 TYPED_STORE: tuple[str, ...] = ("(the store address the person typed)",)
@@ -35,7 +45,7 @@ SHAPE = rf"https://(?:{_LABEL}\.)+{_LABEL}(?::[0-9]{{1,5}})?(?:/{_SEGMENT})*"
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 # Query parameters that carry a credential: an address holding one has leaked it already.
 _SECRET_PARAMS = re.compile(
-    r"ws_key|key|api_?key|token|access_token|consumer_(?:key|secret)|oauth_.*", re.I
+    r"ws_key|key|api_?key|access_token|consumer_(?:key|secret)|oauth_.*", re.I
 )
 
 PathCut = Callable[[list[str]], list[str]]
@@ -71,7 +81,9 @@ def _https_address(text: str, product: str) -> str:
 def _host(hostname: str) -> str:
     try:
         host = hostname.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
+        host.encode("ascii").decode("idna")  # every xn-- label must decode, too
+        _ = httpx.URL(f"https://{host}/").host  # and the HTTP client must take it (IDNA 2008)
+    except (UnicodeError, httpx.InvalidURL):
         raise FieldError("The store address has a domain name that cannot exist.") from None
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -86,7 +98,7 @@ def _host(hostname: str) -> str:
             "Enter the store's public address, such as shop.example.com: getkey cannot reach "
             "a name that only works inside a private network."
         )
-    if not re.fullmatch(rf"(?:{_LABEL}\.)+{_LABEL}", host):
+    if not re.fullmatch(rf"(?:{_LABEL}\.)+{_LABEL}", host) or host.rsplit(".", 1)[-1].isdigit():
         raise FieldError("The store address has a domain name that cannot exist.")
     return host
 
@@ -129,8 +141,9 @@ def clean_store_url(raw: str, *, product: str, cut: PathCut | None = None) -> st
     return "https://" + netloc + "".join("/" + s for s in segments)
 
 
-def redirect_error(reply: Reply) -> VerifyError:
-    """A 3xx from a store: say where it points (scheme and host only), never follow it."""
+def redirect_error(reply: Reply, field: str) -> VerifyError:
+    """A 3xx from a store: say where it points (scheme and host only), never follow it.
+    `field` is the flow's store address field, which the failure points at."""
     try:
         location = urlsplit(reply.headers.get("location", ""))
         where = f"{location.scheme}://{location.hostname}" if location.hostname else ""
@@ -142,5 +155,20 @@ def redirect_error(reply: Reply) -> VerifyError:
         f"{reply.platform} answered with a redirect{pointer} (HTTP {reply.status}); getkey "
         "never follows a redirect with a key attached. If the store has moved, enter its "
         "current https:// address.",
-        field="store_url",
+        field=field,
+    )
+
+
+def front_door_error(reply: Reply, field: str) -> VerifyError:
+    """A 401 or 403 that the platform's API did not write (a web page instead of its own error
+    format): something in front of the store refused the request before the key was judged."""
+    what = ("asked for a password of its own" if "www-authenticate" in reply.headers
+            else "refused the request")
+    return VerifyError(
+        Failure.UNEXPECTED,
+        f"Something in front of {reply.platform} {what} (HTTP {reply.status}) before "
+        f"{reply.platform} saw the key: a password-protected staging site, a firewall or a CDN. "
+        "Let requests to the store's API through, then verify again. The key itself was not "
+        "judged.",
+        field=field,
     )

@@ -29,7 +29,7 @@ BUILDPACK_HEADER = (
 )
 _COMMON = [
     "--generate-hashes", "--allow-unsafe", "--strip-extras", "--quiet",
-    "--no-emit-index-url", "--no-emit-find-links",
+    "--no-emit-index-url", "--no-emit-find-links", "--custom-compile-command", "make lock",
 ]
 
 

@@ -379,6 +379,8 @@ def test_a_second_admin_cannot_take_over_what_the_first_took(
     (second,) = dms_to(oauth_bot, "U0ADMIN02", team)
     person(oauth_bot, team, "U0ADMIN01").click(first.args["blocks"], ids.TAKE_OVER)
     wait_until(lambda: oauth_bot.runtime.store.get(key.id).user_id == "U0ADMIN01")
+    # The first admin's copy is replaced after the store write: wait for it before the reset.
+    oauth_bot.standin.wait_for("response_url")
     oauth_bot.standin.reset()
     person(oauth_bot, team, "U0ADMIN02").click(second.args["blocks"], ids.TAKE_OVER)
     (note,) = oauth_bot.standin.wait_for("response_url")

@@ -23,10 +23,7 @@ def shared_server():
 def server(shared_server):
     # One server for the module (starting and stopping one costs half a second each),
     # with a clean slate per test.
-    shared_server.requests.clear()
-    shared_server.fault = None
-    shared_server.bad_token_calls = 0
-    shared_server.token_info_missing = False
+    shared_server.forget()
     return shared_server
 
 

@@ -71,14 +71,21 @@ def test_inactive_language(server):
     assert len(server.requests) == 1
 
 
-def test_unreadable_areas_are_warned_about(server):
+def test_key_without_read_on_every_area_is_refused_naming_each(server):
+    # Seed 000: "set all permissions to Read". Partial Read is a missing permission.
     result = run(server, api_key=server_mod.PARTIAL_KEY)
-    assert result.ok
+    assert result.failure is Failure.MISSING_PERMISSION and result.field == "api_key"
     assert set(result.missing) == {"Customers", "Orders", "Settings", "Tracking"}
     assert set(result.granted) == {"Content", "Products"}
-    assert "Customers" in result.warnings[0] and "Read" in result.warnings[0]
-    # shop.json needs Settings: the name is then unknown, but the account still shows.
-    assert result.store_name is None and result.account == "4242"
+    for area in ("Customers", "Orders", "Settings", "Tracking"):
+        assert area in result.detail
+    assert "Read" in result.detail and result.account == "4242"
+
+
+def test_areas_left_out_of_the_permission_list_count_as_missing(server):
+    result = run(server, api_key=server_mod.UNLISTED_KEY)
+    assert result.failure is Failure.MISSING_PERMISSION
+    assert set(result.missing) == {"Customers", "Settings", "Tracking"}
 
 
 def test_key_that_reads_nothing_fails(server):
@@ -92,6 +99,35 @@ def test_rate_limit_says_when(server):
     result = run(server)
     assert result.failure is Failure.RATE_LIMITED and result.retry_after == 42
     assert "42 seconds" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("remaining", "reset", "expected"),
+    [
+        ("0/2700/11700", "263/2063/23663", 263),  # the 5-minute window is spent
+        ("120/0/11000", "263/2063/23663", 2063),  # the hourly window is spent
+    ],
+)
+def test_rate_limit_without_retry_after_reads_the_window_that_applies(
+    server, remaining, reset, expected
+):
+    server.limit_headers = {"X-RateLimit-Limit": "300/3000/12000",
+                            "X-RateLimit-Remaining": remaining, "X-RateLimit-Reset": reset}
+    server.fault = "rate_limit"
+    result = run(server)
+    assert result.failure is Failure.RATE_LIMITED and result.retry_after == expected
+    assert f"{expected} seconds" in result.detail
+
+
+def test_rate_limit_reset_given_as_a_unix_time_is_not_read_as_seconds(server):
+    import time
+
+    at = int(time.time()) + 90
+    server.limit_headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(at)}
+    server.fault = "rate_limit"
+    result = run(server)
+    assert result.failure is Failure.RATE_LIMITED
+    assert result.retry_after is not None and 0 < result.retry_after <= 90
 
 
 def test_error_inside_a_200_body_is_not_success(server):

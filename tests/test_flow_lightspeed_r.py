@@ -289,3 +289,26 @@ def test_missing_permission_names_the_account(server):
     result = run(server, access_token=server_mod.FORBIDDEN)
     assert result.failure is Failure.MISSING_PERMISSION
     assert result.account == f"account {server_mod.ACCOUNT_ID}"
+
+
+# -- expiry wording quotes the token, never "about an hour" (issue 18, item 8) --------------
+def test_a_half_hour_token_is_quoted_with_its_own_expiry(server):
+    exp = int(datetime.now(UTC).timestamp()) + 1800  # the refresh example's expires_in
+    token = server_mod.make_token(exp=exp)
+    server.valid.add(token)
+    result = run(server, access_token=token)
+    assert result.ok
+    stated = datetime.fromtimestamp(exp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert stated in result.detail
+    assert result.expires_at == datetime.fromtimestamp(exp, UTC)
+
+
+def test_no_text_promises_an_hour(server):
+    texts = [FLOW.summary, *(s.title + " " + s.detail for s in FLOW.steps),
+             *(t.symptom + " " + t.fix for t in FLOW.troubleshooting),
+             *(f.hint for f in FLOW.fields)]
+    expired = run(server, access_token=server_mod.EXPIRED)
+    texts.append(expired.detail)
+    for text in texts:
+        assert "about an hour" not in text and "one-hour" not in text, text
+        assert "first hour" not in text, text

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from flows.base import Failure
 from flows.http import host_allowed
 from flows.lightspeed_x import FLOW
-from tests.conftest import check_and_verify
+from tests.conftest import check_and_verify, http_for
 from tests.platforms import lightspeed_x as server_mod
 
 
@@ -36,11 +36,25 @@ def test_success_shows_store_name(server):
     assert req.headers["authorization"] == "Bearer " + server_mod.TOKEN
 
 
-def test_expiry_date_becomes_expires_at(server):
+def test_expiry_date_is_the_end_of_that_day_not_its_first_utc_moment(server):
     day = (datetime.now(UTC) + timedelta(days=40)).date()
     result = run(server, expires_on=day.isoformat())
     assert result.ok and not result.warnings
-    assert result.expires_at == datetime(day.year, day.month, day.day, tzinfo=UTC)
+    # No time zone known: the end of that day in UTC, never 00:00 UTC (the day before, for
+    # anyone west of Greenwich).
+    assert result.expires_at == datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+
+
+def test_expiry_date_ends_in_the_person_s_time_zone(server):
+    from zoneinfo import ZoneInfo
+
+    day = (datetime.now(UTC) + timedelta(days=40)).date()
+    values = FLOW.check({**server_mod.good_values(), "expires_on": day.isoformat()}).values
+    result = FLOW.run_verify({**values, "time_zone": "America/Los_Angeles"}, http_for(server))
+    local = result.expires_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert (local.date(), local.hour, local.minute) == (day, 23, 59)
+    guide = " ".join(s.detail for s in FLOW.steps)
+    assert "end of that date in your own time zone" in guide
 
 
 def test_pasted_store_url_reaches_that_store(server):

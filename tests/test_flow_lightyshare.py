@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from flows.base import Failure
 from flows.lightyshare import FLOW
-from tests.conftest import check_and_verify
+from tests.conftest import check_and_verify, http_for
 from tests.platforms import lightyshare as server_mod
 from tests.platforms.server import Response
 
@@ -22,6 +22,7 @@ def shared_server():
 def server(shared_server):
     shared_server.requests.clear()
     shared_server.missing_product = None
+    shared_server.route_missing = False
     shared_server.fault = None
     return shared_server
 
@@ -33,7 +34,8 @@ def run(server, **overrides: str):
 def test_live_token_verifies_and_says_live(server):
     result = run(server)
     assert result.ok and result.environment == "live"
-    assert result.account and result.account.startswith("live token")
+    assert result.account and result.account.startswith(server_mod.ACCOUNT)
+    assert "live token" in result.account
     assert server_mod.LIVE not in result.account and server_mod.LIVE[-4:] in result.account
     assert server_mod.API_VERSION in result.detail
     assert not any("test token" in w for w in result.warnings)
@@ -50,12 +52,47 @@ def test_test_token_is_told_apart(server):
     assert any("test token" in w for w in result.warnings)
 
 
-def test_identity_is_the_environment_not_the_secret():
-    assert FLOW.identity({"token": server_mod.LIVE}) == "live"
-    assert FLOW.identity({"token": server_mod.TEST}) == "test"
-    # A rotated live token replaces the stored live one: same identity.
-    assert FLOW.identity({"token": "lsh_live_sk_rotated123456789"}) == "live"
+def test_identity_is_the_named_account_and_environment_not_the_secret():
+    acct = server_mod.ACCOUNT
+    assert FLOW.identity({"token": server_mod.LIVE, "account": acct}) == f"live:{acct}"
+    assert FLOW.identity({"token": server_mod.TEST, "account": acct}) == f"test:{acct}"
+    # A rotated live token of the same account replaces the stored one: same identity.
+    assert FLOW.identity({"token": "lsh_live_sk_rotated123456789",
+                          "account": " PAT@plantshop.example "}) == f"live:{acct}"
     assert FLOW.identity({}) == "lightyshare"
+
+
+def test_an_agency_keeps_one_live_token_per_client_account(server):
+    # Seed 002: separate tokens per application; each belongs to one user account.
+    first = FLOW.check({"token": server_mod.LIVE, "account": "client-one@agency.example"})
+    second = FLOW.check({"token": server_mod.TEST[:4] + "live" + server_mod.TEST[8:],
+                         "account": "client-two@agency.example"})
+    assert first.ok and second.ok
+    assert FLOW.identity(first.values) != FLOW.identity(second.values)
+    result = FLOW.run_verify(first.values, http_for(server))
+    assert result.ok and FLOW.identity_of(first.values, result) == FLOW.identity(first.values)
+    assert server_mod.LIVE not in FLOW.identity(first.values)
+
+
+def test_account_field_refuses_a_pasted_token():
+    result = FLOW.check({"token": server_mod.LIVE, "account": server_mod.LIVE})
+    assert "token" in result.errors["account"] and server_mod.LIVE not in result.errors["account"]
+    assert "account" in FLOW.check({"token": server_mod.LIVE}).errors
+
+
+def test_router_404_without_the_api_headers_is_not_token_accepted(server):
+    # A bad token and a route the API does not serve: the 404 says nothing about the token.
+    server.route_missing = True
+    result = run(server, token=server_mod.REVOKED)
+    assert not result.ok and result.failure is Failure.UNEXPECTED
+    assert "Could not confirm" in result.detail
+    assert run(server).failure is Failure.UNEXPECTED
+
+
+def test_api_404_with_its_version_header_means_the_token_was_accepted(server):
+    result = run(server)
+    assert result.ok
+    assert server.requests[-1].path.endswith("/product/0")
 
 
 @pytest.mark.parametrize("bad", [server_mod.REVOKED, server_mod.OLD_SHAPE_REJECT])
@@ -113,7 +150,7 @@ LIVE = server_mod.LIVE
     ],
 )
 def test_token_paste_mistakes(raw, fragment):
-    result = FLOW.check({"token": raw})
+    result = FLOW.check({"token": raw, "account": server_mod.ACCOUNT})
     if fragment is None:
         assert result.ok, result.errors
         assert result.values["token"] == LIVE
@@ -136,13 +173,13 @@ def test_every_documented_shape_passes_check(env, unique):
     # A display elided with "..." is not a token (the docs' own example is shown that way).
     assume(not unique.endswith("..."))
     value = f"lsh_{env}_{unique}"
-    result = FLOW.check({"token": value})
+    result = FLOW.check({"token": value, "account": server_mod.ACCOUNT})
     assert result.ok, result.errors
     assert result.values["token"] == value
-    assert FLOW.identity(result.values) == env
+    assert FLOW.identity(result.values) == f"{env}:{server_mod.ACCOUNT}"
 
 
 @pytest.mark.parametrize("value", ["lsh_live_sk-1234-5678-90ab", "lsh_test_abc",
                                    "lsh_live_sk_1234567890abcdef", "lsh_live_a.b~c+d/e="])
 def test_documented_and_dashed_tokens_verify_shape(value):
-    assert FLOW.check({"token": value}).values["token"] == value
+    assert FLOW.check({"token": value, "account": server_mod.ACCOUNT}).values["token"] == value

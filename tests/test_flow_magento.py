@@ -7,16 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.slack.ui import ids
 from flows import catalog, oauth1
 from flows.base import Failure, VerifyError
-from flows.http import PlatformHttp
+from flows.http import PlatformHttp, Reply
 from flows.magento import FLOW
 from flows.store_url import bound_to
+from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.conftest import check_and_verify
 from tests.platforms import magento as mg
+from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
 ALL_LABELS = ("Stores › Settings › All Stores", "Catalog › Inventory › Products",
-              "Catalog › Inventory › Categories", "Customers › All Customers",
+              "Catalog › Inventory › Categories", "Customers",
               "Sales › Operations › Orders")
 
 
@@ -31,6 +34,8 @@ def server(shared_server):
     shared_server.requests.clear()
     shared_server.fault = None
     shared_server.bearer_allowed = False
+    shared_server.password_protected = False
+    shared_server.denied_status = 401
     return shared_server
 
 
@@ -97,7 +102,7 @@ def test_missing_catalog_resources_are_named_with_the_store(server):
     assert result.failure is Failure.MISSING_PERMISSION and result.field == "access_token"
     assert result.missing == ("Catalog › Inventory › Products (Magento_Catalog::products)",
                               "Catalog › Inventory › Categories (Magento_Catalog::categories)")
-    assert "Customers › All Customers" in result.granted
+    assert "Customers" in result.granted
     assert result.store_name == "shop.example.com" and result.environment
     assert "Reauthorize" in result.detail
 
@@ -112,12 +117,34 @@ def test_store_configuration_refused_but_data_readable_is_a_missing_resource(ser
     assert result.store_name == "shop.example.com"
 
 
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_resource_reads_the_same_as_401_or_403(server, status):
+    server.denied_status = status
+    for integration in (mg.NO_CATALOG, mg.NO_STORES):
+        result = run(server, integration.values())
+        assert result.failure is Failure.MISSING_PERMISSION, status
+        assert len(result.missing) == 5 - len(result.granted)
+
+
+def test_rate_limit_without_retry_after(server):
+    server.fault = "rate_limit"
+    result = run(server, mg.FULL.values())
+    assert result.failure is Failure.RATE_LIMITED and result.retry_after is None
+    assert "Wait a minute" in result.detail
+
+
+def test_positional_parameters_fill_the_message():
+    from flows.magento import _message
+    body = b'{"message": "Invalid product data: %1", "parameters": ["no sku"]}'
+    assert _message(Reply(400, httpx.Headers(), body, "Magento")) == "Invalid product data: no sku"
+
+
 def test_missing_customers_and_orders_are_warnings(server):
     result = run(server, mg.NO_SALES.values())
     assert result.ok
-    assert result.missing == ("Customers › All Customers (Magento_Customer::customer)",
+    assert result.missing == ("Customers (Magento_Customer::customer)",
                               "Sales › Operations › Orders (Magento_Sales::actions_view)")
-    assert any(w.startswith("Customers › All Customers") for w in result.warnings)
+    assert any(w.startswith("Customers (") for w in result.warnings)
 
 
 def test_integration_with_nothing_ticked_is_refused_everywhere(server):
@@ -162,6 +189,14 @@ def test_access_token_alone_works_where_the_store_allows_it(server):
     result = run(server, {"store_url": mg.STORE_URL, "access_token": mg.FULL.token})
     assert result.ok and result.granted == ALL_LABELS
     assert any("bearer" in w for w in result.warnings)
+
+
+def test_a_password_in_front_of_the_store_is_not_blamed_on_the_values(server):
+    server.password_protected = True
+    result = run(server, mg.FULL.values())
+    assert result.failure is Failure.UNEXPECTED and result.field == "store_url"
+    assert "password of its own" in result.detail and "not judged" in result.detail
+    assert len(server.requests) == 1
 
 
 def test_wrong_folder_is_a_wrong_address(server):
@@ -292,3 +327,40 @@ def test_every_documented_shape_passes_check(four, labels, tld, folder, bearer_o
     assert result.ok, result.errors
     assert result.values["store_url"] == url
     assert all(result.values[k] == v for k, v in values.items())
+
+
+# -- /getkey magento end to end, through the local Slack and this stand-in ------------------
+@pytest.fixture(scope="module")
+def journey_bot(tmp_path_factory, shared_server):
+    with SlackStandIn(bot_token=BOT_TOKEN) as standin:
+        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [shared_server])
+        try:
+            yield running
+        finally:
+            stop()
+
+
+def test_getkey_adobe_commerce_end_to_end(journey_bot, server):
+    bot = journey_bot
+    guide = bot.slack.command("adobe commerce").json()
+    assert "System › Extensions › Integrations" in visible_text(guide["blocks"])
+    assert bot.slack.click(guide["blocks"], ids.OPEN_FORM).status == 200
+    (opened,) = bot.standin.wait_for("views.open")
+    view_id = opened.response["view"]["id"]
+    plain = {**mg.FULL.values(), "store_url": "http://shop.example.com"}
+    ack = bot.slack.submit(view_id, {ids.field_block(k): v for k, v in plain.items()}).json()
+    assert ack["response_action"] == "errors" and "HTTPS" in ack["errors"][
+        ids.field_block("store_url")]
+    assert server.requests == []  # a plain http:// address is refused before anything is sent
+    values = {ids.field_block(k): v for k, v in mg.FULL.values().items()}
+    assert bot.slack.submit(view_id, values).json()["response_action"] == "update"
+    (done,) = bot.standin.wait_for("views.update")
+    shown = visible_text(check_view(done.args["view"]))
+    assert "verified" in shown and "shop.example.com" in shown
+    (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)
+    assert stored.platform == "magento" and stored.status == "verified"
+    for secret in _secrets(mg.FULL.values()):
+        for path in bot.db_path.parent.glob(bot.db_path.name + "*"):
+            assert secret.encode() not in path.read_bytes()
+        assert all(secret.encode() not in call.raw for call in bot.standin.calls)
+    check_everything_sent(bot.standin)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from flows.base import Failure
 from flows.wix import FLOW
-from tests.conftest import check_and_verify
+from tests.conftest import check_and_verify, http_for
 from tests.platforms import wix as server_mod
 
 
@@ -84,22 +84,35 @@ def test_account_id_from_url_and_key_confusion():
     assert "API key" in err["account_id"]
 
 
-# -- accounts with more than one page of sites (issue 10) ---------------------------------
-def test_site_past_the_first_page_is_found_by_following_the_cursor(server):
-    site_id, name = server_mod.BIG_SITES[54]
+# -- accounts with more sites than Query Sites lists (issues 10, 18) ----------------------
+def test_site_past_the_first_thousand_is_found_with_one_filtered_call(server):
+    site_id, name = server_mod.BIG_SITES[1020]
     result = run(server, account_id=server_mod.BIG_ACCOUNT, site_id=site_id)
     assert result.ok, result.detail
     assert result.store_name == name
-    # Two pages: the second asked for with the cursor the first answer gave.
-    assert len(server.requests) == 2
-    assert server.requests[1].json()["query"]["cursorPaging"]["cursor"]
+    assert len(server.requests) == 1
+    assert server.requests[0].json()["query"]["filter"] == {"id": {"$eq": site_id}}
 
 
-def test_site_missing_from_every_page_is_still_refused(server):
+def test_listing_stops_at_a_thousand_sites(server):
+    # What paging can reach, which is why the site is asked for by id.
+    names, cursor, pages = set(), None, 0
+    while True:
+        page, cursor = FLOW._query_sites(
+            {"api_key": server_mod.KEY, "account_id": server_mod.BIG_ACCOUNT},
+            http_for(server), cursor)
+        names.update(page)
+        pages += 1
+        if cursor is None:
+            break
+    assert len(names) == 1000 and server_mod.BIG_SITES[1020][0] not in names
+
+
+def test_site_missing_from_the_account_is_still_refused(server):
     result = run(server, account_id=server_mod.BIG_ACCOUNT,
                  site_id="11111111-2222-4333-8444-555555555555")
     assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "site_id"
-    assert "60 sites" in result.detail
+    assert len(server.requests) == 1
 
 
 def test_many_sites_without_a_site_id_take_one_page_and_say_there_are_more(server):
@@ -115,18 +128,29 @@ def test_result_does_not_imply_all_permissions_were_proven(server):
     assert any("All Permissions" in w and "not" in w for w in result.warnings)
 
 
-def test_guide_says_the_key_must_come_from_the_site_owner():
+def test_guide_asks_for_the_owning_account_and_does_not_claim_co_owner_keys_fail():
     guide = " ".join(s.title + " " + s.detail for s in FLOW.steps).lower()
-    # The source guide: a co-owner's key gets 403; the guide must not say co-owners can.
-    assert "co-owners can" not in guide
-    assert "owner" in guide and "co-owner" in guide and "403" in guide
-    forbidden = next(t for t in FLOW.troubleshooting if "403" in t.symptom)
-    assert "site owner" in forbidden.fix and "co-owner" in forbidden.fix
+    # Wix: owners and co-owners can create keys; site calls need the owning account's key.
+    assert "account that owns the site" in guide
+    assert "co-owners: switch to that account first" in guide
+    everything = guide + " ".join(t.symptom + t.fix for t in FLOW.troubleshooting).lower()
+    assert "refused" not in everything.split("co-owner")[1][:80]
+    assert "co-owner's key" not in everything
 
 
-def test_403_message_names_the_site_owner(server):
+def test_403_message_points_to_the_owning_account(server):
     result = run(server, api_key=server_mod.LIMITED_KEY)
-    assert "site owner" in result.detail and "co-owner" in result.detail
+    assert "account that owns the site" in result.detail
+    assert "co-owner's key" not in result.detail and "refused" not in result.detail
+
+
+def test_guide_asks_for_site_access_and_the_result_says_it_was_not_checked(server):
+    steps = [s for s in FLOW.steps if "site access" in (s.title + s.detail).lower()]
+    assert steps and "All sites" in steps[0].detail
+    result = run(server, site_id=server_mod.SITE)
+    assert result.ok
+    assert any("Site access was not checked" in w and "The Plant Shop" in w
+               for w in result.warnings)
 
 
 def test_troubleshooting_covers_the_missing_sms_code():

@@ -34,8 +34,8 @@ EXPECTED = {
 
 FLOWS_DIR = Path(flows.__file__).resolve().parent
 TESTS_DIR = Path(__file__).resolve().parent
-_INFRA_MODULES = {"__init__", "base", "catalog", "cleaning", "http", "oauth1", "outcomes",
-                  "store_url", "testing"}
+_INFRA_MODULES = {"__init__", "base", "budget", "catalog", "cleaning", "http", "oauth1",
+                  "outcomes", "recent", "store_url", "testing"}
 
 
 def _platform_modules() -> list[str]:
@@ -397,3 +397,20 @@ def test_every_free_text_field_declares_its_shape():
             if not f.choices:
                 assert f.shape, f"{flow.id}.{f.key} has no shape"
                 re.compile(f.shape)
+
+
+# -- a family name answers with every edition (issue 18, item 9) --------------------------
+def test_lightspeed_family_lists_all_five_editions_with_how_to_recognise_them():
+    found = catalog.family("Lightspeed")
+    assert found is not None
+    intro, editions = found
+    assert "ask" in intro
+    ids = [f.id for f in editions]
+    assert ids == ["lightspeed-ecom", "lightspeed-r", "lightspeed-x", "lightspeed-s", "ecwid"]
+    for flow in editions:
+        assert flow.edition and len(flow.recognise) > 40, flow.id
+    ecwid = editions[-1]
+    assert "E-Series" in ecwid.edition and "my.ecwid.com" in ecwid.recognise
+    assert "webshopapp.com" in editions[0].recognise
+    assert "retail.lightspeed.app" in editions[2].recognise
+    assert catalog.family("wix") is None

@@ -64,7 +64,7 @@ def test_command_home_and_events_match_the_code():
     assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["features"]["app_home"]["messages_tab_enabled"] is True
     source = "\n".join(p.read_text() for p in (REPO / "bot").rglob("*.py"))
-    assert '@app.command("/getkey")' in source
+    assert 'app.command("/getkey")' in source
     for event in m["settings"]["event_subscriptions"]["bot_events"]:
         assert f'app.event("{event}")' in source, f"no listener for subscribed event {event}"
 
@@ -92,4 +92,4 @@ def test_shortcuts_match_the_code():
     shortcuts = manifest()["features"]["shortcuts"]
     assert [(s["type"], s["callback_id"]) for s in shortcuts] == [("message", ids.ASK_SHORTCUT)]
     source = (REPO / "bot" / "slack" / "listeners" / "requests.py").read_text()
-    assert "@app.shortcut(ids.ASK_SHORTCUT)" in source
+    assert "app.shortcut(ids.ASK_SHORTCUT)" in source

@@ -101,17 +101,19 @@ def test_a_key_that_stops_working_gets_one_dm_per_episode(
     text = text_of(dm)
     assert "revoked? rotated elsewhere?" in text and "The Plant Shop" in text
     assert "Rotate now" in text and "Delete" in text
+    # A refused key is not tried the next day (back-off: 3 days after the refusal).
     clock.now = START + timedelta(days=3, minutes=3)
     assert reminders.recheck(clock.now) == []
     assert len(failing_dms(standin)) == 1
-    assert len(wix_server.requests) == 3
-    # Working again, then broken again: a new episode, a new DM.
+    assert len(wix_server.requests) == 2
+    # Working again by then, then broken again: a new episode, a new DM.
     wix_server.revoked = False
-    clock.now = START + timedelta(days=4, minutes=4)
+    clock.now = START + timedelta(days=5, minutes=5)
     assert reminders.recheck(clock.now) == []
+    assert len(wix_server.requests) == 3
     assert store.get(info.id).status == "verified"
     wix_server.revoked = True
-    clock.now = START + timedelta(days=5, minutes=5)
+    clock.now = START + timedelta(days=6, minutes=6)
     assert len(reminders.recheck(clock.now)) == 1
     assert len(failing_dms(standin)) == 2
 

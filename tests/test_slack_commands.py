@@ -181,3 +181,21 @@ def test_one_structured_line_per_request_without_values(bot, caplog):
     assert record.kind == "command" and record.route == "/slack/events"
     assert record.status == 200 and record.method == "POST"
     assert "my-secret-platform-name" not in caplog.text
+
+
+def test_lightspeed_alone_offers_every_edition_and_how_to_recognise_it(bot):
+    # Issue 18, item 9: all five editions, each with its name and how to tell it apart,
+    # the E-Series leading to the Ecwid guide; the words come from the flows.
+    body = answer(bot.slack.command("lightspeed"))
+    shown = texts(body["blocks"])
+    _, editions = catalog.family("lightspeed")
+    assert len(editions) == 5
+    for flow in editions:
+        assert flow.edition in shown and flow.recognise.split(":")[0] in shown
+        _, button = find_element(body["blocks"], ids.guide_action(flow.id))
+        assert button["value"] == flow.id
+    assert "E-Series" in shown and "my.ecwid.com" in shown
+    bot.slack.click(body["blocks"], ids.guide_action("ecwid"))
+    (call,) = bot.standin.wait_for("response_url")
+    assert call.args["blocks"][0]["text"]["text"].startswith("Ecwid")
+    check_everything_sent(bot.standin)

@@ -78,6 +78,8 @@ def environ(db: Path, key: str) -> dict[str, str]:
         "SLACK_SIGNING_SECRET": "hookstestsigningsecret0",
         "DATABASE_URL": f"sqlite:///{db}",
         "GETKEY_ENCRYPTION_KEYS": key,
+        # The receivers of these tests listen on 127.0.0.1 over plain http.
+        "GETKEY_WEBHOOK_ALLOW_PRIVATE": "1",
     }
 
 

@@ -97,21 +97,31 @@ async def check_token(rt: Runtime) -> None:
         ) from None
 
 
-def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
-    """The configured uvicorn server for HTTP mode (built inside the serving loop)."""
+def make_asgi(rt: Runtime, app: Any) -> Any:
+    """The ASGI app of HTTP mode: Slack events, probes, /metrics, the API, installs, links."""
     from bot.http.api import api_routes
     from bot.http.edge import make_asgi_app
-    from bot.http.serving import make_server
+    from bot.http.pages import link_routes
+    from bot.http.probes import metrics_routes
 
-    app = build_app(rt)
-    asgi = make_asgi_app(
+    return make_asgi_app(
         bolt_app=app,
         signing_secret=rt.settings.secret("slack_signing_secret"),
         health=rt.health,
-        extra_routes=[*api_routes(rt), *install_routes(app)],
+        ready=rt.ready,
+        extra_routes=[*api_routes(rt), *install_routes(app), *link_routes(rt),
+                      *metrics_routes(rt.settings.secret("getkey_metrics_token"),
+                                      rt.refresh_metrics)],
     )
+
+
+def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
+    """The configured uvicorn server for HTTP mode (built inside the serving loop)."""
+    from bot.http.serving import make_server
+
     return make_server(
-        asgi, host, port, on_startup=rt.start_background, on_shutdown=rt.shutdown
+        make_asgi(rt, build_app(rt)), host, port,
+        on_startup=rt.start_background, on_shutdown=rt.shutdown,
     )
 
 

@@ -5,11 +5,14 @@ alone (so `TOKEN=$(getkey api-tokens create …)` works), and never stored in cl
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import sys
+from urllib.parse import urlsplit, urlunsplit
 
-from bot.cli.operator import _store
+from bot.cli.operator import _settings, _store
 from bot.errors import UsageError
+from bot.services.webhook_urls import check_url
 from bot.store.tokens import TokenNameTaken
 from flows import catalog
 
@@ -74,15 +77,26 @@ def cmd_api_tokens(args: argparse.Namespace) -> int:
         return 0
 
 
+def _without_credentials(url: str) -> str:
+    """A URL stored before credentials in URLs were refused is listed without them."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="…@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 def cmd_webhooks(args: argparse.Namespace) -> int:
     action = args.webhooks_command
     with _store() as store:
         if action == "set":
             team = _team(args.team)
+            allow = _settings().getkey_webhook_allow_private
             try:
-                secret = store.set_webhook(team, args.url)
+                # The whole policy, resolution included; checked again before every send.
+                asyncio.run(check_url(args.url, allow_private=allow))
+                secret = store.set_webhook(team, args.url, allow_private=allow)
             except ValueError as exc:
-                raise UsageError(str(exc)) from None
+                raise UsageError(f"{exc}. Nothing was changed.") from None
             print(secret)
             print(
                 f"\nWebhook for {team} set. The signing secret above is shown this once: give "
@@ -96,7 +110,7 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
             if not hooks:
                 print("No webhooks.")
             for h in hooks:
-                print(f"{h.team_id}  {h.url}")
+                print(f"{h.team_id}  {_without_credentials(h.url)}")
             return 0
         team = _team(args.team)
         if not store.remove_webhook(team):

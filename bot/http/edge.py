@@ -71,6 +71,7 @@ class Request:
     # value taken from the body.
     log_extra: dict[str, Any] = field(default_factory=dict)
     _body: bytes | None = None
+    client: str = ""  # the peer's address (the proxy's, behind one); for rate limits only
 
     def check_declared_length(self) -> None:
         """Refuses on the Content-Length header alone, before a byte of the body is read."""
@@ -279,6 +280,7 @@ def make_asgi_app(
     events_path: str = EVENTS_PATH,
     health_path: str = HEALTH_PATH,
     health_timeout: float = HEALTH_TIMEOUT,
+    ready: Callable[[], Awaitable[dict[str, Any]]] | None = None,
 ) -> AsgiApp:
     """The ASGI callable: POST `events_path` → Bolt (slack_bolt.async_app.AsyncApp),
     GET/HEAD `health_path` → `health()`, `extra_routes`, 404 elsewhere, 405 for a wrong method.
@@ -290,6 +292,11 @@ def make_asgi_app(
                            ("POST",), max_body),
         health_path: Route(health_path, health_handler(health, health_timeout), ("GET", "HEAD")),
     }
+    if ready is not None:  # GET /livez and /readyz (bot.http.probes); /healthz stays
+        from bot.http.probes import livez, readyz_handler
+
+        routes["/livez"] = Route("/livez", livez, ("GET", "HEAD"))
+        routes["/readyz"] = Route("/readyz", readyz_handler(ready), ("GET", "HEAD"))
     for route in extra_routes:
         if route.path in routes:
             raise ValueError(f"route {route.path} is defined twice")
@@ -317,6 +324,7 @@ async def _http(routes: Mapping[str, Route], scope: Scope, receive: Receive, sen
         headers=_headers(scope),
         max_body=route.max_body if route else 0,
         _receive=receive,
+        client=str((scope.get("client") or ("",))[0]),
     )
     try:
         if route is None:

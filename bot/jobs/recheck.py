@@ -4,7 +4,9 @@ outbox in the same transaction as the failed check; the outbox sender delivers i
 
 The store hands each due credential to one process (leased claims); the check itself is the
 credential service's. Checks of one platform are spaced out, so a large backlog never looks
-like abuse to that platform.
+like abuse to that platform: at least `platform_gap` apart, and as far apart as the platform's
+request budget asks of re-checks (flows.budget), so they wait here, not in a worker thread that
+a person's verification could use.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.clock import aware, utcnow
 from bot.logs import debug_traceback
 from bot.services.credentials import Checked, CredentialService
 from bot.workers import Workers
+from flows import catalog
 
 if TYPE_CHECKING:
     from bot.store import CredentialInfo, Store
@@ -74,9 +77,14 @@ class Recheck:
                 break
         return failing
 
+    def _gap(self, platform: str) -> float:
+        flow = catalog.get(platform)
+        budget = flow.budget if flow is not None else None
+        return max(self.platform_gap, budget.spacing(background=True) if budget else 0.0)
+
     async def _pace(self, platform: str) -> None:
         start = max(self.monotonic(), self._platform_next.get(platform, 0.0))
-        self._platform_next[platform] = start + self.platform_gap
+        self._platform_next[platform] = start + self._gap(platform)
         wait = start - self.monotonic()
         if wait > 0:
             await self.sleep(wait)

@@ -1,5 +1,6 @@
 """Sends the webhook outbox (bot.store.webhooks): each claimed delivery is signed and posted,
-and its outcome recorded; a failed one is retried later with a growing backoff.
+and its outcome recorded; a failed one is retried later with a growing backoff. The URL is
+checked against the policy (bot.services.webhook_urls) after resolution, before each attempt.
 
 Signature, like Slack's own scheme, so receivers can reuse the same code:
 
@@ -18,11 +19,13 @@ import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from bot.clock import utcnow
+from bot.services.webhook_urls import Resolver, Target, UrlRefused, check_url, system_resolver
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -33,7 +36,11 @@ log = logging.getLogger(__name__)
 
 BATCH = 50
 LEASE_SECONDS = 60
+# Per read and connect; ATTEMPT_SECONDS bounds the whole attempt (a receiver that trickles one
+# byte at a time never trips a per-read timeout).
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+ATTEMPT_SECONDS = 10.0
+MAX_BODY = 4096
 USER_AGENT = "getkey-webhooks/1"
 
 
@@ -47,7 +54,32 @@ def verify(secret: str, timestamp: str, body: bytes, presented: str) -> bool:
     return hmac.compare_digest(signature(secret, timestamp, body), presented)
 
 
+def _pinned(target: Target) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL rewritten to the address that passed the policy, with the Host header and
+    TLS server name of the original host (a second DNS answer cannot redirect the call)."""
+    parts = urlsplit(target.url)
+    address = target.addresses[0]
+    host = f"[{address}]" if ":" in address else address
+    url = urlunsplit((parts.scheme, f"{host}:{target.port}", parts.path or "/", parts.query, ""))
+    extensions = {"sni_hostname": target.host} if parts.scheme == "https" else {}
+    return url, {"host": parts.netloc}, extensions
+
+
+async def _read_some(response: httpx.Response) -> None:
+    """Read at most MAX_BODY bytes of the answer: nothing in it is used, and a receiver
+    answering with an endless body must not cost memory."""
+    seen = 0
+    async for chunk in response.aiter_raw():
+        seen += len(chunk)
+        if seen >= MAX_BODY:
+            break
+
+
 class WebhookSender:
+    """Posts due deliveries. Workspaces are sent to concurrently, each workspace's events one
+    after another in order; a slow receiver holds only its own workspace, for at most
+    `attempt_seconds` per attempt (connect, send and read together)."""
+
     def __init__(
         self,
         store: Store,
@@ -55,41 +87,71 @@ class WebhookSender:
         *,
         clock: Callable[[], datetime] = utcnow,
         transport: httpx.AsyncBaseTransport | None = None,
+        allow_private: bool = False,
+        resolver: Resolver = system_resolver,
+        attempt_seconds: float = ATTEMPT_SECONDS,
     ) -> None:
         self.store = store
         self.workers = workers
         self.clock = clock
         self._transport = transport
-        self._running: asyncio.Lock | None = None
+        self.allow_private = allow_private
+        self.resolver = resolver
+        self.attempt_seconds = attempt_seconds
+        self._busy: set[str] = set()  # workspaces with an attempt in progress here
+        self._claiming: asyncio.Lock | None = None
+        self._background: set[asyncio.Task[Any]] = set()
 
     async def drain(self) -> list[tuple[int, int]]:
-        """Post everything due now; returns (delivery id, status) of each attempt made."""
-        if self._running is None:
-            self._running = asyncio.Lock()
-        if self._running.locked():
-            return []
+        """Post everything due now for workspaces not already being sent to; returns (delivery
+        id, status) of each attempt made, once all of them are done."""
         done: list[tuple[int, int]] = []
-        async with self._running:
-            batch = await self._claim()
-            if not batch:
-                # The usual tick: nothing due, so no client (building one costs a TLS context).
+        while True:
+            groups, claimed = await self._claim()
+            if not groups:
                 return done
+            # The usual tick finds nothing due and builds no client (a TLS context costs).
             async with httpx.AsyncClient(
                 timeout=TIMEOUT, transport=self._transport, follow_redirects=False
             ) as client:
-                while True:
-                    results = await asyncio.gather(*(self._one(client, d) for d in batch))
-                    done.extend(results)
-                    if len(batch) < BATCH:
-                        return done
-                    batch = await self._claim()
+                results = await asyncio.gather(
+                    *(self._workspace(client, team, items) for team, items in groups.items())
+                )
+            done.extend(r for rs in results for r in rs)
+            if claimed < BATCH:
+                return done
 
-    async def _claim(self) -> list[DeliveryItem]:
-        return await self.workers.quick(
-            self.store.claim_deliveries, self.clock(), limit=BATCH, lease_seconds=LEASE_SECONDS
-        )
+    async def tick(self) -> None:
+        """The scheduler's job: start a drain and return, so a slow receiver never holds up
+        the next tick (which sends to every other workspace meanwhile)."""
+        task = asyncio.create_task(self.drain())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
-    async def _one(self, client: httpx.AsyncClient, item: DeliveryItem) -> tuple[int, int]:
+    async def _claim(self) -> tuple[dict[str, list[DeliveryItem]], int]:
+        if self._claiming is None:
+            self._claiming = asyncio.Lock()
+        async with self._claiming:  # claim and mark busy as one step: order per workspace
+            batch = await self.workers.quick(
+                self.store.claim_deliveries, self.clock(), limit=BATCH,
+                lease_seconds=LEASE_SECONDS, exclude_teams=frozenset(self._busy),
+            )  # fmt: skip
+            groups: dict[str, list[DeliveryItem]] = {}
+            for item in batch:
+                groups.setdefault(item.team_id, []).append(item)
+            self._busy.update(groups)
+        return groups, len(batch)
+
+    async def _workspace(
+        self, client: httpx.AsyncClient, team: str, items: list[DeliveryItem]
+    ) -> list[tuple[int, int]]:
+        try:
+            return [await self._one(client, item) for item in items]
+        finally:
+            self._busy.discard(team)
+
+    async def _attempt(self, client: httpx.AsyncClient, item: DeliveryItem) -> tuple[int, str]:
+        """(HTTP status or 0, error) of one attempt; every failure is an answer, never raised."""
         timestamp = str(int(self.clock().timestamp()))
         headers = {
             "content-type": "application/json",
@@ -99,14 +161,28 @@ class WebhookSender:
             "x-getkey-request-timestamp": timestamp,
             "x-getkey-signature": signature(item.secret, timestamp, item.body),
         }
-        status, error = 0, ""
         try:
-            response = await client.post(item.url, content=item.body, headers=headers)
-            status = response.status_code
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
-        except httpx.HTTPError as exc:
-            error = type(exc).__name__
+            async with asyncio.timeout(self.attempt_seconds):
+                target = await check_url(
+                    item.url, allow_private=self.allow_private, resolver=self.resolver
+                )
+                url, host, extensions = _pinned(target)
+                async with client.stream(
+                    "POST", url, content=item.body, headers={**headers, **host},
+                    extensions=extensions,
+                ) as response:  # fmt: skip
+                    await _read_some(response)
+                    status = response.status_code
+        except UrlRefused as exc:
+            return 0, f"refused: {exc}"
+        except TimeoutError:
+            return 0, f"no complete answer within {self.attempt_seconds:g} s"
+        except Exception as exc:  # whatever a receiver causes is a failed attempt
+            return 0, type(exc).__name__
+        return status, "" if 200 <= status < 300 else f"HTTP {status}"
+
+    async def _one(self, client: httpx.AsyncClient, item: DeliveryItem) -> tuple[int, int]:
+        status, error = await self._attempt(client, item)
         delivered = await self.workers.quick(
             self.store.delivery_attempted, item.id, status=status, error=error, now=self.clock()
         )

@@ -163,6 +163,9 @@ class CredentialService:
     ) -> None:
         self.store = store
         self.http = http
+        # Re-checks spend only their share of each platform's request budget and queue behind
+        # people's verifications (flows.budget); same client, same budgets.
+        self.recheck_http = http.for_background() if hasattr(http, "for_background") else http
         self.clock = clock
         # What flows may read for renewal (the operator's client credentials), from settings.
         self.platform_env: Mapping[str, str] = platform_env or {}
@@ -324,7 +327,7 @@ class CredentialService:
             return Checked(info)
         expires = aware(info.expires_at) if info.expires_at else None
         if self.renewable(info) and (expires is None or expires - now <= RENEW_AHEAD):
-            renewed = self.renew(info)
+            renewed = self.renew(info, http=self.recheck_http)
             if isinstance(renewed, Checked):
                 return renewed
         if expires is not None and expires <= now:
@@ -333,19 +336,22 @@ class CredentialService:
             return Checked(info)
         values = {**info.identifiers, **self.store.secret_values(info.id)}
         started = time.perf_counter()
-        result = flow.run_verify(values, self.http)
+        result = flow.run_verify(values, self.recheck_http)
         metrics.observe_verification(flow.id, outcome_label(result),
                                      time.perf_counter() - started)
         return self._record(info, result, FAILING)
 
-    def renew(self, info: CredentialInfo) -> Checked | NotRenewable:
+    def renew(
+        self, info: CredentialInfo, *, http: PlatformHttp | None = None
+    ) -> Checked | NotRenewable:
         """Renew without the owner, store the new secrets atomically, verify with them.
         NotRenewable when these values cannot be renewed (the caller reminds the owner)."""
+        http = http or self.http
         flow = catalog.get(info.platform)
         if flow is None:
             return NotRenewable()
         values = {**info.identifiers, **self.store.secret_values(info.id)}
-        outcome = flow.renew(values, self.http, self.platform_env)
+        outcome = flow.renew(values, http, self.platform_env)
         if outcome is None:
             return NotRenewable()
         if isinstance(outcome, RenewalNotPossible):
@@ -371,7 +377,7 @@ class CredentialService:
             actor=RENEWAL_ACTOR,
         )
         log.info("connection renewed", extra={"credential": info.id, "platform": flow.id})
-        result = flow.run_verify({**values, **outcome.values}, self.http)
+        result = flow.run_verify({**values, **outcome.values}, http)
         if not result.ok and result.failure in INCONCLUSIVE:
             # The token endpoint just vouched for the connection; record the new expiry so the
             # next renewal is planned.

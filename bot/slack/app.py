@@ -21,6 +21,7 @@ from slack_bolt.logger.messages import (
     warning_client_prioritized_and_token_skipped,
     warning_token_skipped,
 )
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -28,6 +29,7 @@ import bot.slack.listeners
 from bot.http.edge import request_kind
 from bot.logs import debug_traceback
 from bot.runtime import Runtime
+from bot.slack.listeners.replies import RUNTIME
 from bot.workers import Workers
 
 log = logging.getLogger("bot.services.requests")
@@ -67,6 +69,24 @@ _TOKEN_NOTICES = _TokenNotices()
 def quiet_token_notices() -> None:
     for name in ("slack_bolt.AsyncApp", "slack_bolt.LoggingApp"):
         logging.getLogger(name).addFilter(_TOKEN_NOTICES)  # idempotent for the same filter
+
+
+class ProvideRuntime(AsyncMiddleware):
+    """Puts the process's Runtime into every request's context (bot.slack.listeners.replies
+    .runtime_of), so handlers are plain module-level functions that tests can call alone."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        req.context[RUNTIME] = self.rt
+        return await next()
 
 
 def listener_modules() -> list[str]:
@@ -111,6 +131,7 @@ def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
         log.error("listener failed", extra={"error": type(error).__name__})
         debug_traceback(log, "listener", error)
 
+    app.use(ProvideRuntime(rt))
     for name in listener_modules():
         module = importlib.import_module(f"bot.slack.listeners.{name}")
         register = getattr(module, "register", None)

@@ -4,6 +4,12 @@ A failed check that proves nothing (platform down, rate limited) is retried soon
 marking a working key as failing. The first failure of an episode (working → failing) writes
 its message intent to the outbox in the same transaction, so exactly one message per episode
 is owed to the owner, and a crash cannot lose it.
+
+A key the platform refused ("token invalid") is not tried daily forever: each refusal may count
+against this host (Ecwid blocks an address after "20 requests per minute or a total of 600
+requests with non-working tokens", docs.ecwid.com/api-reference), and the owner has already been
+told. The gaps between its checks grow 1, 3, 7 days (the daily check that found it refused, then
+3 days, then 7), after which it is not checked again until its owner submits it anew.
 """
 
 from __future__ import annotations
@@ -21,6 +27,16 @@ from flows.base import Failure, VerifyResult
 
 RECHECK_EVERY = timedelta(days=1)
 RECHECK_RETRY = timedelta(hours=1)
+# After the n-th consecutive "token invalid" answer the next check waits INVALID_BACKOFF[n-1];
+# past the end, none until the owner acts (a new submission resets the count).
+INVALID_BACKOFF = (timedelta(days=3), timedelta(days=7))
+
+
+def after_refusal(now: datetime, refusals: int) -> datetime | None:
+    """When to check a credential again after its `refusals`-th consecutive refusal."""
+    if 1 <= refusals <= len(INVALID_BACKOFF):
+        return now + INVALID_BACKOFF[refusals - 1]
+    return None
 INCONCLUSIVE = {Failure.RATE_LIMITED, Failure.UNREACHABLE}
 
 
@@ -45,7 +61,12 @@ class Checks(StoreCore):
                     detail=str(result.failure),
                 )
             else:
-                cred.next_check_at = now + RECHECK_EVERY
+                if not result.ok and result.failure is Failure.BAD_CREDENTIAL:
+                    cred.invalid_checks = (cred.invalid_checks or 0) + 1
+                    cred.next_check_at = after_refusal(now, cred.invalid_checks)
+                else:
+                    cred.invalid_checks = 0
+                    cred.next_check_at = now + RECHECK_EVERY
                 cred.detail = result.detail or ""
                 if result.ok:
                     cred.status = "verified"

@@ -169,6 +169,7 @@ class Credentials(Secrets):
             cred.owner_gone_at = None
             cred.snoozed_until = None
             cred.failing_notified = False
+            cred.invalid_checks = 0  # the owner acted: re-checks start over
             if auto_renew is not None or not replaced:
                 cred.auto_renew = bool(auto_renew)
             cred.provided_by = row.provided_by

@@ -22,8 +22,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.store.base import StoreCore
-from bot.store.crypto import ENV_NAME, DecryptError, aad_for
-from bot.store.models import Heartbeat, KeyCanary, SecretValue
+from bot.store.crypto import DecryptError, aad_for
+from bot.store.encrypted import keyring_problems
+from bot.store.models import Heartbeat, KeyCanary
 
 log = logging.getLogger(__name__)
 
@@ -143,14 +144,6 @@ class Health(StoreCore):
                 except DecryptError:
                     pass
                 problems.append(f"key {canary.key_id} does not decrypt its canary")
-            missing = s.scalars(
-                sa.select(SecretValue.key_id)
-                .where(SecretValue.key_id.not_in(kids))
-                .distinct()
-                .limit(5)
-            ).all()
-        problems.extend(
-            f"stored secrets are encrypted with key {kid}, which is not in {ENV_NAME}"
-            for kid in sorted(missing)
-        )
+            # Every encrypted table: keys it needs that are missing, rows that do not open.
+            problems.extend(keyring_problems(self._keyring, s))
         return problems

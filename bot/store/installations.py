@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from bot.store import audit
-from bot.store.crypto import DecryptError, aad_for
-from bot.store.info import RotateReport
+from bot.store.crypto import DecryptError
+from bot.store.encrypted import installation_aad
 from bot.store.models import (
     Credential,
     InstallationRow,
@@ -66,7 +66,7 @@ class Installations(Secrets):
     # -- encryption -------------------------------------------------------------------------
     @staticmethod
     def installation_aad(row: InstallationRow, column: str) -> bytes:
-        return aad_for("getkey-installation", row.enterprise_id, row.team_id, row.user_id, column)
+        return installation_aad(row, column)
 
     def _seal(self, row: InstallationRow, values: dict[str, str | None]) -> None:
         for column in TOKEN_COLUMNS:
@@ -284,23 +284,3 @@ class Installations(Secrets):
                 .where(OAuthState.state == state, OAuthState.expires_at > now)
             ).rowcount
         return bool(deleted)
-
-    # -- key rotation -------------------------------------------------------------------------
-    def rotate_keys(self, batch: int = 500, progress: Any = None) -> RotateReport:
-        """Credentials' secrets (Secrets.rotate_keys), then the Slack tokens."""
-        report = super().rotate_keys(batch=batch, progress=progress)
-        kid = self._keyring.current_kid
-        done = already = 0
-        with self._session(write=True) as s:
-            rows = s.scalars(sa.select(InstallationRow).with_for_update()).all()
-            for row in rows:
-                if row.key_id == kid:
-                    already += 1
-                    continue
-                self._seal(row, self._open(row))
-                done += 1
-        return RotateReport(
-            total=report.total + len(rows),
-            reencrypted=report.reencrypted + done,
-            already_current=report.already_current + already,
-        )

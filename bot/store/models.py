@@ -95,6 +95,9 @@ class Credential(CredentialBase, table=True):
     masked_field: str = Field(default="", max_length=64)
     next_check_at: datetime | None = _dt()
     failing_notified: bool = False
+    # Consecutive re-checks that ended "token invalid": they set the back-off (bot.store.checks)
+    # and, past the last step, stop re-checks until the owner submits the key again.
+    invalid_checks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class SecretValue(SQLModel, table=True):

@@ -27,6 +27,7 @@ REQUEST_OPENED, REQUEST_FAILED = "request-opened", "request-failed"
 REQUEST_PROVIDED, REQUEST_WITHDRAWN = "request-provided", "request-withdrawn"
 REQUEST_EXPIRED, REQUEST_NUDGE = "request-expired", "request-nudge"
 REQUEST_CANCELLED = "request-cancelled"
+REQUEST_LOCKED = "request-locked"  # a link locked after too many failed verifications
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
 

@@ -18,6 +18,8 @@ from bot.store.models import Credential
 from bot.store.sharing_models import CredentialRequest, RequestPolicy
 
 OPEN_STATES = ("open", "opened", "failed")
+# The provider of a request by link: whoever opens it (bot.store.links).
+LINK_PROVIDER = "link"
 # Who hears about a move to each state, and with which outbox kind (bot.store.outbox): written
 # in the transaction of the move, so a crash between the two loses no message.
 TOLD = {
@@ -27,6 +29,7 @@ TOLD = {
     "cancelled": (outbox.REQUEST_CANCELLED, "provider"),
     "withdrawn": (outbox.REQUEST_WITHDRAWN, "requester"),
     "expired": (outbox.REQUEST_EXPIRED, "requester"),
+    "locked": (outbox.REQUEST_LOCKED, "requester"),
 }
 
 
@@ -45,10 +48,18 @@ class RequestInfo:
     expires_at: datetime
     credential_id: str | None
     nudged_at: datetime | None = None
+    failures: int = 0
+    provider_name: str = ""
+    requester_name: str = ""
+    team_name: str = ""
 
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def by_link(self) -> bool:
+        return self.provider_id == LINK_PROVIDER
 
 
 def _info(row: CredentialRequest) -> RequestInfo:
@@ -66,6 +77,10 @@ def _info(row: CredentialRequest) -> RequestInfo:
         expires_at=row.expires_at,
         credential_id=row.credential_id,
         nudged_at=row.nudged_at,
+        failures=row.failures or 0,
+        provider_name=row.provider_name or "",
+        requester_name=row.requester_name or "",
+        team_name=row.team_name or "",
     )
 
 
@@ -74,6 +89,8 @@ def _tell(s: Session, row: CredentialRequest, now: datetime) -> None:
     if told is None:
         return
     kind, who = told
+    if who == "provider" and row.provider_id == LINK_PROVIDER:
+        return  # nobody in Slack to tell: the page said it
     outbox.enqueue_about_request(
         s,
         kind,
@@ -102,8 +119,12 @@ class Requests(StoreCore):
         nudge_after: timedelta,
         expire_after: timedelta,
         max_open: int,
+        link_hash: str | None = None,
+        requester_name: str = "",
+        team_name: str = "",
     ) -> RequestInfo:
-        """A new open request; TooManyOpen past `max_open` (counted in the same transaction)."""
+        """A new open request; TooManyOpen past `max_open` (counted in the same transaction).
+        `link_hash`: a request by link (provider LINK_PROVIDER), found by that hash."""
         now = self._now()
         with self._session(write=True) as s:
             count = s.scalar(
@@ -130,6 +151,9 @@ class Requests(StoreCore):
                 updated_at=now,
                 nudge_at=now + nudge_after,
                 expires_at=now + expire_after,
+                link_hash=link_hash,
+                requester_name=requester_name[:80],
+                team_name=team_name[:80],
             )
             s.add(row)
             s.flush()

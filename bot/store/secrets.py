@@ -1,6 +1,7 @@
 """Secret values: encrypted with the keyring, each bound by its associated data (AAD) to the
 row it belongs to, decrypted only by `reveal()` (audited) and `secret_values()`, and
-re-encrypted under the newest key by `rotate_keys()`."""
+re-encrypted under the newest key by `rotate_keys()`, which covers every table of
+bot.store.encrypted.REGISTRY."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 
 from bot.store import audit
 from bot.store.base import StoreCore
-from bot.store.crypto import DecryptError, aad_for
+from bot.store.crypto import DecryptError
+from bot.store.encrypted import REGISTRY, count_rows, reseal_row, secret_aad, stale_batch
 from bot.store.info import CredentialInfo, RotateReport
 from bot.store.models import Credential, SecretValue
 from flows.base import mask
@@ -20,7 +22,7 @@ class Secrets(StoreCore):
     @staticmethod
     def secret_aad(credential_id: str, team_id: str, platform: str, field: str) -> bytes:
         """Associated data of one secret value: the coordinates of the row it belongs to."""
-        return aad_for("getkey-secret", credential_id, team_id, platform, field)
+        return secret_aad(credential_id, team_id, platform, field)
 
     def _encrypt(self, cred: Credential, field: str, value: str) -> SecretValue:
         token = self._keyring.encrypt(
@@ -104,37 +106,26 @@ class Secrets(StoreCore):
         batch: int = 500,
         progress: Callable[[int, int], None] | None = None,
     ) -> RotateReport:
-        """Re-encrypt every secret under the newest key. Each batch commits on its own, so an
-        interrupted run loses nothing and a second run carries on where it stopped."""
+        """Re-encrypt every encrypted column (bot.store.encrypted.REGISTRY) under the newest
+        key. Each batch commits on its own, so an interrupted run loses nothing and a second
+        run carries on where it stopped."""
         kid = self._keyring.current_kid
         with self._session(write=False) as s:
-            total = s.scalar(sa.select(sa.func.count()).select_from(SecretValue)) or 0
-            already = (
-                s.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(SecretValue)
-                    .where(SecretValue.key_id == kid)
-                )
-                or 0
-            )
+            counts = [count_rows(s, table, kid) for table in REGISTRY]
+        total = sum(t for t, _ in counts)
+        already = sum(c for _, c in counts)
         done = 0
-        while True:
-            with self._session(write=True) as s:
-                rows = s.execute(
-                    sa.select(SecretValue, Credential)
-                    .join(Credential, Credential.id == SecretValue.credential_id)
-                    .where(SecretValue.key_id != kid)
-                    .order_by(SecretValue.credential_id, SecretValue.field)
-                    .limit(batch)
-                ).all()
-                for row, cred in rows:
-                    fresh = self._encrypt(cred, row.field, self._decrypt(cred, row))
-                    row.token, row.key_id = fresh.token, fresh.key_id
-            if not rows:
-                break
-            done += len(rows)
-            if progress is not None:
-                progress(done, total)
+        for table in REGISTRY:
+            while True:
+                with self._session(write=True) as s:
+                    rows = stale_batch(s, table, kid, batch)
+                    for row in rows:
+                        reseal_row(self._keyring, s, table, row)
+                if not rows:
+                    break
+                done += len(rows)
+                if progress is not None:
+                    progress(done, total)
         now = self._now()
         with self._session(write=True) as s:
             audit.record(

@@ -30,6 +30,7 @@ class CredentialRequest(SQLModel, table=True):
         sa.Index("ix_credential_request_provider", "team_id", "provider_id"),
         # The sweep reads open requests whose nudge or expiry is due.
         sa.Index("ix_credential_request_due", "state", "expires_at"),
+        sa.Index("ix_credential_request_link", "link_hash", unique=True),
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -50,6 +51,13 @@ class CredentialRequest(SQLModel, table=True):
     expires_at: datetime = _dt(nullable=False)
     # No foreign key: the request's history outlives a deleted credential.
     credential_id: str | None = Field(default=None, max_length=32)
+    # Requests by link (migration 0006): the SHA-256 of the link's token (never the token),
+    # failed verifications so far, the name the provider typed, and who asks, for the page.
+    link_hash: str | None = Field(default=None, max_length=64)
+    failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    provider_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
+    requester_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
+    team_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
 
 
 class RequestPolicy(SQLModel, table=True):

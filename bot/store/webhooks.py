@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
+from bot.services.webhook_urls import check_syntax
 from bot.store.base import StoreCore
 from bot.store.changes import change_of
 from bot.store.claims import claim_rows
-from bot.store.crypto import aad_for
+from bot.store.crypto import DecryptError
+from bot.store.encrypted import webhook_aad
 from bot.store.sharing_models import ChangeEvent, Webhook, WebhookAttempt, WebhookDelivery
 
 SECRET_PREFIX = "whsec_"
@@ -34,15 +37,10 @@ def backoff(attempts: int) -> timedelta:
     return min(RETRY_FIRST * 2 ** max(0, attempts - 1), RETRY_MAX)
 
 
-def check_url(url: str) -> str:
-    """A webhook URL must be absolute http(s); the reason otherwise, in words."""
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("the webhook URL must be an absolute http:// or https:// URL")
-    if len(url) > 2000:
-        raise ValueError("the webhook URL is longer than 2000 characters")
-    return url
+def check_url(url: str, *, allow_private: bool = False) -> str:
+    """The webhook URL policy before resolution (bot.services.webhook_urls); the reason in
+    words (a ValueError) otherwise."""
+    return check_syntax(url, allow_private=allow_private)[0]
 
 
 @dataclass(frozen=True)
@@ -78,18 +76,32 @@ class DeliveryInfo:
     tries: tuple[tuple[datetime, int, str], ...]  # (when, HTTP status or 0, error)
 
 
+def _settle(s: Session, row: WebhookDelivery, now: datetime, status: int, error: str) -> None:
+    """Record one attempt of a claimed delivery: delivered, retried later or given up."""
+    s.add(WebhookAttempt(delivery_id=row.id, at=now, status=status, error=error[:200]))
+    row.last_status = status
+    row.last_error = error[:200]
+    row.claimed_until = None
+    if 200 <= status < 300:
+        row.done_at, row.delivered = now, True
+    elif row.attempts >= MAX_ATTEMPTS:
+        row.done_at, row.last_error = now, f"gave up after {row.attempts} attempts"
+    else:
+        row.next_attempt_at = now + backoff(row.attempts)
+
+
 def body_of(change: ChangeEvent) -> bytes:
     return json.dumps(change_of(change).as_json(), separators=(",", ":"), sort_keys=True).encode()
 
 
 class Webhooks(StoreCore):
     def _webhook_aad(self, team_id: str) -> bytes:
-        return aad_for("getkey-webhook", team_id)
+        return webhook_aad(team_id)
 
-    def set_webhook(self, team_id: str, url: str) -> str:
+    def set_webhook(self, team_id: str, url: str, *, allow_private: bool = False) -> str:
         """Set (or replace) the workspace's webhook; returns the new signing secret, which is
-        shown once. Raises ValueError for a bad URL."""
-        url = check_url(url)
+        shown once. Raises ValueError for a URL the policy refuses."""
+        url = check_url(url, allow_private=allow_private)
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
         token = self._keyring.encrypt(secret, self._webhook_aad(team_id))
         now = self._now()
@@ -127,16 +139,24 @@ class Webhooks(StoreCore):
             return [WebhookInfo(r.team_id, r.url, r.created_at) for r in rows]
 
     def claim_deliveries(
-        self, now: datetime | None = None, *, limit: int = 50, lease_seconds: int = 60
+        self,
+        now: datetime | None = None,
+        *,
+        limit: int = 50,
+        lease_seconds: int = 60,
+        exclude_teams: Collection[str] = (),
     ) -> list[DeliveryItem]:
         """Claim due deliveries for this caller, oldest first (at-least-once: an unreported
-        claim becomes due again when its lease ends)."""
+        claim becomes due again when its lease ends). `exclude_teams`: workspaces this
+        caller is still sending to, so their events stay in order."""
         now = as_utc(now) if now else self._now()
         lease_end = now + timedelta(seconds=lease_seconds)
         with self._session(write=True) as s:
+            busy = sa.select(Webhook.id).where(Webhook.team_id.in_(list(exclude_teams)))
             candidates = (
                 sa.select(WebhookDelivery.id)
                 .where(WebhookDelivery.done_at.is_(None), WebhookDelivery.next_attempt_at <= now)
+                .where(WebhookDelivery.webhook_id.not_in(busy))
                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -154,6 +174,13 @@ class Webhooks(StoreCore):
                 if hook is None or change is None:
                     row.done_at, row.last_error = now, "webhook or change gone"
                     continue
+                try:
+                    secret = self._keyring.decrypt(hook.secret_token, webhook_aad(hook.team_id))
+                except DecryptError:
+                    # Nothing can be signed: an attempt that failed, so it is retried (after
+                    # a key fix) and given up in time, and the other rows still go.
+                    _settle(s, row, now, 0, "the signing secret cannot be decrypted")
+                    continue
                 items.append(
                     DeliveryItem(
                         id=row.id or 0,
@@ -162,9 +189,7 @@ class Webhooks(StoreCore):
                         event_type=row.event_type,
                         body=body_of(change),
                         attempts=row.attempts,
-                        secret=self._keyring.decrypt(
-                            hook.secret_token, self._webhook_aad(hook.team_id)
-                        ),
+                        secret=secret,
                     )
                 )
             return items
@@ -179,16 +204,7 @@ class Webhooks(StoreCore):
             row = s.get(WebhookDelivery, delivery_id, with_for_update=True)
             if row is None or row.done_at is not None:
                 return ok
-            s.add(WebhookAttempt(delivery_id=delivery_id, at=now, status=status, error=error[:200]))
-            row.last_status = status
-            row.last_error = error[:200]
-            row.claimed_until = None
-            if ok:
-                row.done_at, row.delivered = now, True
-            elif row.attempts >= MAX_ATTEMPTS:
-                row.done_at, row.last_error = now, f"gave up after {row.attempts} attempts"
-            else:
-                row.next_attempt_at = now + backoff(row.attempts)
+            _settle(s, row, now, status, error)
         return ok
 
     def deliveries(self, team_id: str) -> list[DeliveryInfo]:

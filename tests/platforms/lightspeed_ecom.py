@@ -16,6 +16,8 @@ SECRET = "9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d"
 PARTIAL_KEY = "5a5a5a5a1b1b1b1b2c2c2c2c3d3d3d3d"
 # A key with every area switched off.
 NOTHING_KEY = "6e6e6e6e7f7f7f7f8a8a8a8a9b9b9b9b"
+# A key whose permission list names only some areas (the others left out of the answer).
+UNLISTED_KEY = "7c7c7c7c8d8d8d8d9e9e9e9eafafafaf"
 # A key that exists on the US cluster only.
 US_KEY = "0c0c0c0c1d1d1d1d2e2e2e2e3f3f3f3f"
 
@@ -25,6 +27,8 @@ ACCOUNTS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
         {"content", "products", "customers", "orders", "settings", "tracking"})),
     PARTIAL_KEY: (EU_HOST, ("nl", "en"), frozenset({"content", "products"})),
     NOTHING_KEY: (EU_HOST, ("nl",), frozenset()),
+    UNLISTED_KEY: (EU_HOST, ("nl",), frozenset(
+        {"content", "products", "customers", "orders", "settings", "tracking"})),
     US_KEY: (US_HOST, ("us",), frozenset(
         {"content", "products", "customers", "orders", "settings", "tracking"})),
 }
@@ -45,14 +49,26 @@ def _error(code: int, message: str, req: Request) -> Response:
                                      "request": req.path, "message": message}})
 
 
+# Areas UNLISTED_KEY's permission answer names; the rest are simply absent.
+UNLISTED_AREAS = ("content", "products", "orders")
+
+
 class LightspeedEcomServer(PlatformServer):
     flow_id = "lightspeed-ecom"
 
+    def __init__(self) -> None:
+        super().__init__()
+        # The 429's headers: Retry-After (as the clients read it) and the three windows'
+        # slash-separated counts. Tests replace them to play an exhausted hourly window or a
+        # reset given as a Unix time.
+        self.limit_headers: dict[str, str] = {
+            "Retry-After": "42", "X-RateLimit-Limit": "300/3000/12000",
+            "X-RateLimit-Remaining": "0/2700/11700", "X-RateLimit-Reset": "42/1800/20000",
+        }
+
     def rate_limited(self, req: Request) -> Response:
         return Response(429, {"error": {"code": 429, "message": "Too many requests."}},
-                        {"Retry-After": "42", "X-RateLimit-Limit": "300/3000/12000",
-                         "X-RateLimit-Remaining": "0/2700/11700",
-                         "X-RateLimit-Reset": "42/1800/20000"})
+                        dict(self.limit_headers))
 
     def _credentials(self, req: Request) -> tuple[str, str] | None:
         auth = req.headers.get("authorization", "")
@@ -82,8 +98,9 @@ class LightspeedEcomServer(PlatformServer):
                                          "link": f"https://{req.host}/{lang}/account/signout.json"}},
             }}, LIMIT_HEADERS)
         if resource == "account/permissions.json":
+            listed = UNLISTED_AREAS if creds[0] == UNLISTED_KEY else AREAS
             return Response(200, {"accountPermissions": {
-                area: {"read": area in readable, "write": False} for area in AREAS
+                area: {"read": area in readable, "write": False} for area in listed
             }}, LIMIT_HEADERS)
         if resource == "shop.json":
             if "settings" not in readable:
@@ -96,8 +113,8 @@ class LightspeedEcomServer(PlatformServer):
 
 
 def missing_permission_values() -> list[dict[str, str]]:
-    """Values this stand-in answers as "key works, every area off"."""
-    return [{**good_values(), "api_key": NOTHING_KEY}]
+    """Values this stand-in answers as "key works, areas without Read"."""
+    return [{**good_values(), "api_key": key} for key in (NOTHING_KEY, PARTIAL_KEY)]
 
 
 SERVER = LightspeedEcomServer

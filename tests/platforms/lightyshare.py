@@ -1,6 +1,10 @@
 """Lightyshare's token-secured API as documented: Bearer (or legacy ?token=) auth on
 lightyshare.com, 401 {"error": "Invalid or missing token", "code": "AUTH_INVALID_TOKEN"},
-403 {"error": "Access denied to this resource"}, X-API-Version on answers."""
+403 {"error": "Access denied to this resource"}, X-API-Version on every API answer.
+
+In front of the API sits the web server's router: a path it does not route gets its own 404,
+with none of the API's headers and whatever token was sent. `route_missing` plays the product
+route moved away, so even the verification's request meets the router."""
 
 from __future__ import annotations
 
@@ -19,8 +23,12 @@ OWN_PRODUCT = 4242
 OTHER_PRODUCT = 777
 
 
+ACCOUNT = "pat@plantshop.example"
+ROUTER_404 = Response(404, {"error": "Not Found"}, {"Content-Type": "application/json"})
+
+
 def good_values() -> dict[str, str]:
-    return {"token": LIVE}
+    return {"token": LIVE, "account": ACCOUNT}
 
 
 class LightyshareServer(PlatformServer):
@@ -31,6 +39,7 @@ class LightyshareServer(PlatformServer):
         # Tests set this to change how an authenticated request for product 0 is answered
         # (e.g. the documented 403, or a web page from a moved route).
         self.missing_product: Response | None = None
+        self.route_missing = False
 
     def rate_limited(self, req: Request) -> Response:
         # Lightyshare documents no rate-limit headers.
@@ -40,8 +49,8 @@ class LightyshareServer(PlatformServer):
         if req.host != "lightyshare.com":
             return Response(404, b"<html>unknown host</html>", {"Content-Type": "text/html"})
         m = re.fullmatch(r"/api/token-secured/product/(\d+)", req.path)
-        if not m or req.method != "GET":
-            return Response(404, b"<html>Not Found</html>", {"Content-Type": "text/html"})
+        if not m or req.method != "GET" or self.route_missing:
+            return ROUTER_404
         auth = req.headers.get("authorization", "")
         tok = auth[7:] if auth.startswith("Bearer ") else (req.query.get("token") or [""])[0]
         if tok == OLD_SHAPE_REJECT:

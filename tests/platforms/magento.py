@@ -132,8 +132,21 @@ class MagentoServer(PlatformServer):
         super().__init__()
         self.bearer_allowed = False
         self.nonces: set[tuple[str, str]] = set()
+        # A staging site behind its own HTTP password, before Magento sees anything.
+        self.password_protected = False
+        # Adobe's OAuth error table gives 403 for "permission_denied"; the source answers 401.
+        self.denied_status = 401
+
+    def rate_limited(self, req: Request) -> Response:
+        # Adobe's rate-limiting page: 429 with this body and no Retry-After.
+        return Response(429, {"message": "Too Many Requests", "trace": None},
+                        {"Pragma": "no-cache", "Cache-Control": "no-store"})
 
     def handle(self, req: Request) -> Response:
+        if self.password_protected:
+            return Response(401, b"<html><title>401 Unauthorized</title></html>",
+                            {"Content-Type": "text/html",
+                             "WWW-Authenticate": 'Basic realm="Staging"'})
         if req.host != STORE_HOST:
             return Response(404, b"<html>Unknown site</html>", {"Content-Type": "text/html"})
         if not req.path.startswith("/rest/V1/") or req.method != "GET":
@@ -146,7 +159,7 @@ class MagentoServer(PlatformServer):
         if isinstance(caller, Response):
             return caller
         if caller is None or acl not in caller.resources:
-            return _error(401, DENIED, resources=acl)
+            return _error(self.denied_status, DENIED, resources=acl)
         return Response(200, body)
 
     def _authenticate(self, req: Request) -> Integration | Response | None:

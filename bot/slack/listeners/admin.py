@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
@@ -27,8 +27,8 @@ from bot.services.admins import (
 )
 from bot.services.credentials import Actor, Done, Gone
 from bot.slack.listeners import actor_of
-from bot.slack.listeners.home import publish_home
-from bot.slack.listeners.reminders import tell
+from bot.slack.listeners.home import publish_home, refresh_home
+from bot.slack.listeners.replies import act, open_view, runtime_of, slack_call, tell
 from bot.slack.ui import ids
 from bot.slack.ui.admin import admin_home_view, read_settings, settings_modal, taken_over_message
 from bot.slack.ui.text import escape, flow_name, store_of
@@ -70,160 +70,179 @@ async def publish_admin_home(rt: Runtime, client: AsyncWebClient, actor: Actor) 
     await client.views_publish(user_id=actor.user_id, view=admin_home_view(found, defaults))
 
 
+async def refresh_admin_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
+    await slack_call("views.publish", publish_admin_home(rt, client, actor))
+
+
+async def _answer(
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+    what: str,
+    work: Callable[[], Awaitable[AdminOutcome]],
+) -> None:
+    """A Home-tab admin button after its ack: the admins service acts (or refuses, and the
+    presser is told why), then the admin view shows the new state. After a failure the
+    presser is told and the view is left as it was."""
+    outcome = await act(body, client, respond, work, lambda _o: None, what=what, failed=FAILED)
+    if outcome is None:
+        return
+    note = _explain(outcome)
+    if note is not None:
+        await tell(body, client, respond, note)
+    await refresh_admin_home(runtime_of(context), client, actor_of(body))
+
+
+async def handle_open_admin(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    await refresh_admin_home(runtime_of(context), client, actor_of(body))
+
+
+async def handle_back(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await ack()
+    await refresh_home(runtime_of(context), client, actor_of(body))
+
+
+async def handle_reassign(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    credential_id = str(action.get("block_id") or "").removeprefix("admin:")
+    new_owner = str(action.get("selected_user") or "")
+    await _answer(
+        body, client, respond, context, "reassign",
+        lambda: rt.admins.reassign(actor, credential_id, new_owner),
+    )  # fmt: skip
+
+
+async def handle_delete(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    credential_id = str(action.get("value") or "")
+    await _answer(
+        body, client, respond, context, "admin delete",
+        lambda: rt.admins.delete(actor, credential_id),
+    )  # fmt: skip
+
+
+async def handle_open_settings(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    admins, actor = runtime_of(context).admins, actor_of(body)
+    # The trigger id lasts 3 s: the admin check is cached from the Home tab just shown.
+    if isinstance(await admins.check(actor), NotAdmin):
+        await tell(body, client, respond, NOT_ADMIN)
+        return
+    try:
+        groups = await asyncio.wait_for(admins.directory.groups(actor.team_id), 1.5)
+    except (DirectoryError, TimeoutError) as exc:
+        log.info("user groups unlisted", extra={"error": str(exc)})
+        groups = []
+    defaults = await admins.defaults(actor.team_id, actor.enterprise_id)
+    await open_view(client, body, settings_modal(defaults, groups))
+
+
+async def handle_save_settings(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    rt, actor = runtime_of(context), actor_of(body)
+    group, period, platforms = read_settings((view.get("state") or {}).get("values") or {})
+    defaults = parse_defaults(group, period, platforms)
+    if isinstance(defaults, Refused):
+        await ack(response_action="errors", errors={ids.ADMIN_PLATFORMS_BLOCK: defaults.reason})
+        return
+    try:
+        outcome = await asyncio.wait_for(rt.admins.set_defaults(actor, defaults), ACK_BUDGET)
+    except Exception as exc:
+        log.error("workspace defaults not saved", extra={"error": type(exc).__name__})
+        await ack(response_action="errors", errors={ids.ADMIN_GROUP_BLOCK: FAILED})
+        return
+    if isinstance(outcome, (NotAdmin, Refused)):
+        reason = NOT_ADMIN if isinstance(outcome, NotAdmin) else outcome.reason
+        await ack(response_action="errors", errors={ids.ADMIN_GROUP_BLOCK: reason})
+        return
+    await ack()
+    await refresh_admin_home(rt, client, actor)
+
+
+async def handle_take_over(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    credential_id = str(action.get("value") or "")
+    outcome = await act(
+        body, client, respond, lambda: rt.admins.take_over(actor, credential_id), _explain,
+        what="take over", failed=FAILED,
+    )  # fmt: skip
+    if outcome is None:
+        return
+    assert isinstance(outcome, Done)
+    if body.get("response_url"):
+        # Only this admin's copy changes; another admin pressing theirs later is told who
+        # owns it now.
+        await respond(replace_original=True, **taken_over_message(outcome.info, actor.user_id))
+
+
+async def handle_user_change(
+    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    admins = runtime_of(context).admins
+    user = event.get("user") if isinstance(event.get("user"), dict) else {}
+    team_id = str(body.get("team_id") or user.get("team_id") or "")
+    user_id = str(user.get("id") or "")
+    if not team_id or not user_id:
+        return
+    # An admin promoted or demoted, or a group's member leaving: ask Slack again.
+    admins.forget(team_id)
+    if not user.get("deleted"):
+        return
+    enterprise = body.get("enterprise_id")
+    await admins.owner_gone(
+        team_id, user_id, enterprise if isinstance(enterprise, str) and enterprise else None,
+        reason="deactivated (user_change)",
+    )  # fmt: skip
+
+
 def register(app: AsyncApp, rt: Runtime) -> None:
-    admins = rt.admins
-
-    async def refresh(client: AsyncWebClient, actor: Actor) -> None:
-        try:
-            await publish_admin_home(rt, client, actor)
-        except SlackApiError as exc:
-            log.warning("views.publish failed", extra={"error": exc.response.get("error")})
-
-    async def answer(
-        body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, outcome: Any
-    ) -> None:
-        note = _explain(outcome)
-        if note is not None:
-            await tell(body, client, respond, note)
-        await refresh(client, actor_of(body))
-
-    @app.action(ids.ADMIN_OPEN)
-    async def open_admin(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await refresh(client, actor_of(body))
-
-    @app.action(ids.ADMIN_BACK)
-    async def back(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        try:
-            await publish_home(rt, client, actor_of(body))
-        except SlackApiError as exc:
-            log.warning("views.publish failed", extra={"error": exc.response.get("error")})
-
-    @app.action(ids.ADMIN_REASSIGN)
-    async def reassign(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        credential_id = str(action.get("block_id") or "").removeprefix("admin:")
-        new_owner = str(action.get("selected_user") or "")
-        try:
-            outcome = await admins.reassign(actor_of(body), credential_id, new_owner)
-        except Exception as exc:
-            log.error("reassign failed", extra={"error": type(exc).__name__})
-            await tell(body, client, respond, FAILED)
-            return
-        await answer(body, client, respond, outcome)
-
-    @app.action(ids.ADMIN_DELETE)
-    async def delete(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
-        await ack()
-        try:
-            outcome = await admins.delete(actor_of(body), str(action.get("value") or ""))
-        except Exception as exc:
-            log.error("admin delete failed", extra={"error": type(exc).__name__})
-            await tell(body, client, respond, FAILED)
-            return
-        await answer(body, client, respond, outcome)
-
-    @app.action(ids.ADMIN_SETTINGS)
-    async def open_settings(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        actor = actor_of(body)
-        # The trigger id lasts 3 s: the admin check is cached from the Home tab just shown.
-        if isinstance(await admins.check(actor), NotAdmin):
-            await tell(body, client, respond, NOT_ADMIN)
-            return
-        try:
-            groups = await asyncio.wait_for(admins.directory.groups(actor.team_id), 1.5)
-        except (DirectoryError, TimeoutError) as exc:
-            log.info("user groups unlisted", extra={"error": str(exc)})
-            groups = []
-        defaults = await admins.defaults(actor.team_id, actor.enterprise_id)
-        try:
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=settings_modal(defaults, groups)
-            )
-        except SlackApiError as exc:
-            log.warning("views.open failed", extra={"error": exc.response.get("error")})
-
-    @app.view(ids.ADMIN_SETTINGS_VIEW)
-    async def save_settings(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        actor = actor_of(body)
-        group, period, platforms = read_settings((view.get("state") or {}).get("values") or {})
-        defaults = parse_defaults(group, period, platforms)
-        if isinstance(defaults, Refused):
-            await ack(
-                response_action="errors", errors={ids.ADMIN_PLATFORMS_BLOCK: defaults.reason}
-            )
-            return
-        try:
-            outcome = await asyncio.wait_for(admins.set_defaults(actor, defaults), ACK_BUDGET)
-        except Exception as exc:
-            log.error("workspace defaults not saved", extra={"error": type(exc).__name__})
-            await ack(response_action="errors", errors={ids.ADMIN_GROUP_BLOCK: FAILED})
-            return
-        if isinstance(outcome, (NotAdmin, Refused)):
-            reason = NOT_ADMIN if isinstance(outcome, NotAdmin) else outcome.reason
-            await ack(response_action="errors", errors={ids.ADMIN_GROUP_BLOCK: reason})
-            return
-        await ack()
-        await refresh(client, actor)
-
-    @app.action(ids.TAKE_OVER)
-    async def take_over(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        actor = actor_of(body)
-        try:
-            outcome = await admins.take_over(actor, str(action.get("value") or ""))
-        except Exception as exc:
-            log.error("take over failed", extra={"error": type(exc).__name__})
-            await tell(body, client, respond, FAILED)
-            return
-        note = _explain(outcome)
-        if note is not None:
-            await tell(body, client, respond, note)
-            return
-        assert isinstance(outcome, Done)
-        if body.get("response_url"):
-            # Only this admin's copy changes; another admin pressing theirs later is told who
-            # owns it now.
-            await respond(replace_original=True, **taken_over_message(outcome.info, actor.user_id))
-
-    @app.event("user_change")
-    async def user_changed(body: dict[str, Any], event: dict[str, Any]) -> None:
-        user = event.get("user") if isinstance(event.get("user"), dict) else {}
-        team_id = str(body.get("team_id") or user.get("team_id") or "")
-        user_id = str(user.get("id") or "")
-        if not team_id or not user_id:
-            return
-        # An admin promoted or demoted, or a group's member leaving: ask Slack again.
-        admins.forget(team_id)
-        if not user.get("deleted"):
-            return
-        enterprise = body.get("enterprise_id")
-        await admins.owner_gone(
-            team_id, user_id, enterprise if isinstance(enterprise, str) and enterprise else None,
-            reason="deactivated (user_change)",
-        )  # fmt: skip
+    app.action(ids.ADMIN_OPEN)(handle_open_admin)
+    app.action(ids.ADMIN_BACK)(handle_back)
+    app.action(ids.ADMIN_REASSIGN)(handle_reassign)
+    app.action(ids.ADMIN_DELETE)(handle_delete)
+    app.action(ids.ADMIN_SETTINGS)(handle_open_settings)
+    app.view(ids.ADMIN_SETTINGS_VIEW)(handle_save_settings)
+    app.action(ids.TAKE_OVER)(handle_take_over)
+    app.event("user_change")(handle_user_change)

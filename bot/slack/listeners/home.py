@@ -6,18 +6,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.admins import Admin
 from bot.services.credentials import Actor
 from bot.slack.listeners import actor_of
+from bot.slack.listeners.replies import from_home, runtime_of, slack_call
 from bot.slack.ui.admin import admin_toggle
 from bot.slack.ui.home import home_view
-
-log = logging.getLogger(__name__)
 
 
 async def publish_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
@@ -31,16 +29,30 @@ async def publish_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> Non
     await client.views_publish(user_id=actor.user_id, view=view)
 
 
+async def refresh_home(
+    rt: Runtime, client: AsyncWebClient, actor: Actor, *, level: int = logging.WARNING
+) -> None:
+    """Publish the Home tab again; a failure is logged (the tab shows its last version)."""
+    await slack_call("views.publish", publish_home(rt, client, actor), level=level)
+
+
+async def refresh_if_home(rt: Runtime, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    """After a button on the Home tab: show its new state there."""
+    if from_home(body):
+        await refresh_home(rt, client, actor_of(body))
+
+
+async def handle_home_opened(
+    body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    # The Messages tab fires the same event; only the Home tab needs a view.
+    if (body.get("event") or {}).get("tab", "home") != "home":
+        return
+    actor = actor_of(body)
+    if not actor.user_id or not actor.team_id:
+        return
+    await refresh_home(runtime_of(context), client, actor)
+
+
 def register(app: AsyncApp, rt: Runtime) -> None:
-    @app.event("app_home_opened")
-    async def on_home_opened(body: dict[str, Any], client: AsyncWebClient) -> None:
-        # The Messages tab fires the same event; only the Home tab needs a view.
-        if (body.get("event") or {}).get("tab", "home") != "home":
-            return
-        actor = actor_of(body)
-        if not actor.user_id or not actor.team_id:
-            return
-        try:
-            await publish_home(rt, client, actor)
-        except SlackApiError as exc:
-            log.warning("views.publish failed", extra={"error": exc.response.get("error")})
+    app.event("app_home_opened")(handle_home_opened)

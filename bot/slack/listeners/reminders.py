@@ -7,187 +7,156 @@ service, which acts only for the owner; whatever happens, the presser is told.
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.credentials import ActionOutcome, Done, Gone, NotYours
 from bot.slack.listeners import actor_of
-from bot.slack.listeners.home import publish_home
+from bot.slack.listeners.home import refresh_home
+from bot.slack.listeners.replies import (
+    act,
+    button_value,
+    from_home,
+    open_view,
+    runtime_of,
+    tell,
+    workspace_defaults,
+)
 from bot.slack.ui import ids
 from bot.slack.ui.form import rotation_modal
-from bot.slack.ui.modals import done_view
 from bot.slack.ui.reminders import acted_message, snoozed_note
 from flows import catalog
-
-log = logging.getLogger(__name__)
 
 NOT_YOURS = (
     "Only the person who stored this key can act on it. If it is yours to handle, ask them to "
     "press the button, or store your own key with `/getkey`."
 )
 GONE = "This key is no longer stored with getkey, so there is nothing left to do."
-FAILED = (
-    "getkey could not do that just now (its database did not answer). Nothing was changed; "
-    "please press the button again in a minute."
+STOPPED = (
+    "Reminders stopped for this key. It stays stored, and getkey still checks it "
+    "daily and tells you if it stops working. Rotate it to start a new schedule."
+)
+DELETED = (
+    "Deleted: getkey no longer stores this key and will not remind you about it. "
+    "The key itself still works on the platform until you revoke it there."
+)
+UNSUPPORTED = (
+    "getkey no longer supports this platform, so it cannot be rotated here. Delete it, or ask "
+    "your admin."
 )
 
 
-def _credential_id(body: dict[str, Any]) -> str:
-    actions = body.get("actions") or [{}]
-    return str(actions[0].get("value") or "")
+def refusal(outcome: ActionOutcome) -> str | None:
+    """What the presser is told when the service did not act (None: it did)."""
+    if isinstance(outcome, Gone):
+        return GONE
+    if isinstance(outcome, NotYours):
+        return NOT_YOURS
+    return None
 
 
-def _from_home(body: dict[str, Any]) -> bool:
-    return (body.get("container") or {}).get("type") == "view" and (
-        (body.get("view") or {}).get("type") == "home"
-    )
-
-
-async def tell(
-    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, text: str
+async def _press(
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+    work: Callable[..., ActionOutcome],
+    note: Callable[[Done], str],
+    *args: Any,
 ) -> None:
-    """A short note only the presser sees: ephemeral in the conversation, or a small modal
-    when the button was on the Home tab (which has no conversation)."""
-    if body.get("response_url"):
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+    """Run one reminder action for the presser and show what happened where the button was:
+    replace the reminder message (so its buttons cannot be pressed twice), or refresh Home."""
+    rt = runtime_of(context)
+    actor = actor_of(body)
+    outcome = await act(
+        body, client, respond, lambda: rt.workers.quick(work, button_value(body), actor, *args),
+        refusal, what="reminder button",
+    )  # fmt: skip
+    if outcome is None:
         return
-    trigger = body.get("trigger_id")
-    if not trigger:
+    assert isinstance(outcome, Done)
+    if from_home(body):
+        await refresh_home(rt, client, actor)
+    elif body.get("response_url"):
+        await respond(replace_original=True, **acted_message(outcome.info, note(outcome)))
+
+
+async def handle_snooze(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    span = ids.SNOOZES[(body.get("actions") or [{}])[0].get("action_id")]
+    svc = runtime_of(context).credentials
+    await _press(
+        body, client, respond, context, svc.snooze,
+        lambda done: snoozed_note(done.info.snoozed_until), span,
+    )  # fmt: skip
+
+
+async def handle_stop(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    svc = runtime_of(context).credentials
+    await _press(body, client, respond, context, svc.stop, lambda _done: STOPPED)
+
+
+async def handle_delete(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
+    await ack()
+    svc = runtime_of(context).credentials
+    await _press(body, client, respond, context, svc.delete, lambda _done: DELETED)
+
+
+async def handle_rotate(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    # The trigger id expires 3 s after the click, so the ownership check is bounded.
+    rt, actor = runtime_of(context), actor_of(body)
+    found = await act(
+        body, client, respond,
+        lambda: rt.workers.quick(rt.credentials.owned, button_value(body), actor),
+        refusal, what="reminder button",
+    )  # fmt: skip
+    if found is None:
         return
-    try:
-        await client.views_open(trigger_id=trigger, view=done_view("getkey", text, close="OK"))
-    except SlackApiError as exc:
-        log.info("could not show a note", extra={"error": exc.response.get("error")})
-
-
-class ReminderButtons:
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-
-    async def _act(
-        self,
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-        work: Any,
-        note: Any,
-    ) -> None:
-        try:
-            outcome: ActionOutcome = await self.rt.workers.quick(work)
-        except Exception as exc:
-            log.error("reminder button failed", extra={"error": type(exc).__name__})
-            await tell(body, client, respond, FAILED)
-            return
-        if isinstance(outcome, Gone):
-            await tell(body, client, respond, GONE)
-            return
-        if isinstance(outcome, NotYours):
-            await tell(body, client, respond, NOT_YOURS)
-            return
-        assert isinstance(outcome, Done)
-        # Show what happened where the button was: replace the reminder message (so its
-        # buttons cannot be pressed twice), or refresh the Home tab.
-        if _from_home(body):
-            try:
-                await publish_home(self.rt, client, actor_of(body))
-            except SlackApiError as exc:
-                log.warning("views.publish failed", extra={"error": exc.response.get("error")})
-            return
-        if body.get("response_url"):
-            await respond(replace_original=True, **acted_message(outcome.info, note(outcome)))
-
-    async def snooze(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        action_id = (body.get("actions") or [{}])[0].get("action_id")
-        span = ids.SNOOZES[action_id]
-        svc, actor, cid = self.rt.credentials, actor_of(body), _credential_id(body)
-        await self._act(
-            body,
-            client,
-            respond,
-            lambda: svc.snooze(cid, actor, span),
-            lambda done: snoozed_note(done.info.snoozed_until),
-        )
-
-    async def stop(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        svc, actor, cid = self.rt.credentials, actor_of(body), _credential_id(body)
-        await self._act(
-            body,
-            client,
-            respond,
-            lambda: svc.stop(cid, actor),
-            lambda _done: (
-                "Reminders stopped for this key. It stays stored, and getkey still checks it "
-                "daily and tells you if it stops working. Rotate it to start a new schedule."
-            ),
-        )
-
-    async def delete(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
-        await ack()
-        svc, actor, cid = self.rt.credentials, actor_of(body), _credential_id(body)
-        await self._act(
-            body,
-            client,
-            respond,
-            lambda: svc.delete(cid, actor),
-            lambda _done: (
-                "Deleted: getkey no longer stores this key and will not remind you about it. "
-                "The key itself still works on the platform until you revoke it there."
-            ),
-        )
-
-    async def rotate(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        # The trigger id expires 3 s after the click, so the ownership check is bounded.
-        svc, actor, cid = self.rt.credentials, actor_of(body), _credential_id(body)
-        try:
-            found = await self.rt.workers.quick(svc.owned, cid, actor)
-        except Exception as exc:
-            log.error("reminder button failed", extra={"error": type(exc).__name__})
-            await tell(body, client, respond, FAILED)
-            return
-        if isinstance(found, Gone):
-            await tell(body, client, respond, GONE)
-            return
-        if isinstance(found, NotYours):
-            await tell(body, client, respond, NOT_YOURS)
-            return
-        flow = catalog.get(found.info.platform)
-        try:
-            if flow is None:
-                raise LookupError(found.info.platform)
-            # Cached (bot.services.admins), so the trigger id is still fresh.
-            defaults = await self.rt.admins.defaults(actor.team_id, actor.enterprise_id)
-            view = rotation_modal(found.info, svc.rotation_days_for(flow, defaults.rotation_days))
-        except LookupError:
-            await tell(body, client, respond, "getkey no longer supports this platform, so it "
-                       "cannot be rotated here. Delete it, or ask your admin.")
-            return
-        try:
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed", extra={"error": exc.response.get("error")})
+    assert isinstance(found, Done)
+    flow = catalog.get(found.info.platform)
+    if flow is None:
+        await tell(body, client, respond, UNSUPPORTED)
+        return
+    # Cached (bot.services.admins), so the trigger id is still fresh.
+    defaults = await workspace_defaults(rt, actor)
+    days = rt.credentials.rotation_days_for(flow, defaults.rotation_days)
+    await open_view(client, body, rotation_modal(found.info, days))
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    buttons = ReminderButtons(rt)
-    app.action(ids.REMINDER_ROTATE)(buttons.rotate)
-    app.action(ids.REMINDER_SNOOZE_DAY)(buttons.snooze)
-    app.action(ids.REMINDER_SNOOZE_WEEK)(buttons.snooze)
-    app.action(ids.REMINDER_STOP)(buttons.stop)
-    app.action(ids.REMINDER_DELETE)(buttons.delete)
+    app.action(ids.REMINDER_ROTATE)(handle_rotate)
+    app.action(ids.REMINDER_SNOOZE_DAY)(handle_snooze)
+    app.action(ids.REMINDER_SNOOZE_WEEK)(handle_snooze)
+    app.action(ids.REMINDER_STOP)(handle_stop)
+    app.action(ids.REMINDER_DELETE)(handle_delete)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -24,8 +25,8 @@ from bot.runtime import Runtime
 from bot.services.credentials import Actor, Rejected, Stored, SubmitOutcome
 from bot.services.requests import Draft, Opened, Refused
 from bot.slack.listeners import actor_of, channel_of
-from bot.slack.listeners.home import publish_home
-from bot.slack.listeners.reminders import _from_home, tell
+from bot.slack.listeners.home import refresh_home, refresh_if_home
+from bot.slack.listeners.replies import act, button_value, open_view, runtime_of, tell
 from bot.slack.messenger import Undeliverable
 from bot.slack.ui import ids
 from bot.slack.ui.form import form_view, read_metadata
@@ -123,6 +124,11 @@ async def send_and_say(
 async def start_request(
     rt: Runtime, body: dict[str, Any], text: str, respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
+    if text.split(maxsplit=1)[:1] == ["link"]:
+        from bot.slack.listeners.links import start_link_request
+
+        await start_link_request(rt, body, text.strip()[len("link"):], respond)
+        return
     parsed = parse(text)
     if parsed is None:
         await respond(response_type="ephemeral", text=USAGE)
@@ -160,157 +166,178 @@ async def submit_for_requester(
     return outcome
 
 
-def _value(body: dict[str, Any]) -> str:
-    return str(((body.get("actions") or [{}])[0]).get("value") or "")
+def _refusal(outcome: object) -> str | None:
+    return outcome.reason if isinstance(outcome, Refused) else None
 
 
-async def _refresh(rt: Runtime, body: dict[str, Any], client: AsyncWebClient) -> None:
-    if _from_home(body):
+async def _press(
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+    work: Callable[..., Any],
+) -> Any:
+    """A request button after its ack: the service acts for the presser (or refuses, and the
+    presser is told why). Returns what it did, None if it did not."""
+    rt, actor = runtime_of(context), actor_of(body)
+    return await act(
+        body, client, respond, lambda: rt.workers.quick(work, button_value(body), actor),
+        _refusal, what="request button",
+    )  # fmt: skip
+
+
+async def handle_open_request_form(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    found = await rt.workers.quick(rt.requests.for_provider, str(action.get("value")), actor)
+    if isinstance(found, Refused):
         try:
-            await publish_home(rt, client, actor_of(body))
-        except SlackApiError as exc:
-            log.warning("views.publish failed", extra={"error": exc.response.get("error")})
+            await rt.messenger.send(actor.team_id, actor.user_id, {"text": found.reason})
+        except Exception as exc:
+            log.info("presser not told", extra={"error": type(exc).__name__})
+        return
+    meta = json.dumps(
+        {"flow": found.flow.id, "credential": None, "channel": None, "request": found.request.id}
+    )
+    rt.outbox.kick()  # "they opened the form", written with the move to 'opened'
+    days = rt.credentials.rotation_days_for(found.flow)
+    await open_view(
+        client, body, form_view(found.flow, private_metadata=meta, default_rotation_days=days)
+    )
+
+
+async def handle_cancel(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt = runtime_of(context)
+    done = await _press(body, client, respond, context, rt.requests.cancel)
+    if done is None:
+        return
+    rt.outbox.kick()  # the provider hears there is nothing to do
+    if body.get("response_url"):
+        text = f"Request to <@{done.provider_id}> cancelled: they were told."
+        await respond(replace_original=True, text=text)
+    await refresh_if_home(rt, client, body)
+
+
+async def handle_resend(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt = runtime_of(context)
+    found = await _press(body, client, respond, context, rt.requests.resend)
+    if found is None:
+        return
+    said = await send_and_say(rt, client, found, channel_of(body))
+    await tell(body, client, respond, "Sent again. " + said["text"])
+
+
+async def handle_withdraw(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    # Slack asked "Withdraw this key?" (the button's confirm dialog) before sending this.
+    await ack()
+    rt = runtime_of(context)
+    done = await _press(body, client, respond, context, rt.requests.withdraw)
+    if done is None:
+        return
+    rt.outbox.kick()  # the requester hears it was withdrawn
+    note = (
+        f"Withdrawn: getkey deleted the key you provided and told <@{done.user_id}>. The "
+        "key itself still works on the platform until you revoke it there."
+    )
+    if body.get("response_url"):
+        await respond(replace_original=True, text=note)
+    await refresh_if_home(rt, client, body)
+
+
+async def handle_ask_again(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    await ack()
+    rt = runtime_of(context)
+    found = await _press(body, client, respond, context, rt.requests.ask_again)
+    if found is None:
+        return
+    if isinstance(found, Draft):
+        said = await ask(
+            rt, client, actor_of(body), provider_id=found.provider_id, platform=found.platform,
+            note=found.note, channel_id=channel_of(body) or found.channel_id,
+        )  # fmt: skip
+    else:
+        said = await send_and_say(rt, client, found, channel_of(body))
+    await tell(body, client, respond, said["text"])
+    await refresh_if_home(rt, client, body)
+
+
+async def handle_home_ask(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    await ack()
+    await open_view(client, body, ask_view())
+
+
+async def handle_ask_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    await ack()
+    # A message shortcut: whoever wrote the message is the likely person to ask.
+    author = str((body.get("message") or {}).get("user") or "") or None
+    await open_view(client, body, ask_view(provider_id=author, channel_id=channel_of(body)))
+
+
+async def handle_ask_submitted(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    provider_id, platform, note = read_ask((view.get("state") or {}).get("values") or {})
+    if not provider_id or not platform:
+        block = ids.ASK_USER_BLOCK if not provider_id else ids.ASK_PLATFORM_BLOCK
+        await ack(response_action="errors", errors={block: "Please choose one."})
+        return
+    await ack()
+    rt, actor = runtime_of(context), actor_of(body)
+    channel = read_metadata(view.get("private_metadata")).get("channel")
+    said = await ask(
+        rt, client, actor, provider_id=provider_id, platform=platform, note=note,
+        channel_id=str(channel) if channel else None,
+    )  # fmt: skip
+    # A modal has no conversation to answer in: the requester hears it by DM.
+    try:
+        await rt.messenger.send(actor.team_id, actor.user_id, said)
+    except Exception as exc:
+        log.info("requester not told", extra={"error": type(exc).__name__})
+    await refresh_home(rt, client, actor, level=logging.INFO)
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    @app.action(ids.OPEN_REQUEST_FORM)
-    async def open_request_form(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        actor = actor_of(body)
-        found = await rt.workers.quick(rt.requests.for_provider, str(action.get("value")), actor)
-        if isinstance(found, Refused):
-            try:
-                await rt.messenger.send(actor.team_id, actor.user_id, {"text": found.reason})
-            except Exception as exc:
-                log.info("presser not told", extra={"error": type(exc).__name__})
-            return
-        info = found.request
-        meta = json.dumps(
-            {"flow": found.flow.id, "credential": None, "channel": None, "request": info.id}
-        )
-        rt.outbox.kick()  # "they opened the form", written with the move to 'opened'
-        try:
-            await client.views_open(
-                trigger_id=body["trigger_id"],
-                view=form_view(
-                    found.flow,
-                    private_metadata=meta,
-                    default_rotation_days=rt.credentials.rotation_days_for(found.flow),
-                ),
-            )
-        except SlackApiError as exc:
-            log.warning("views.open failed", extra={"error": exc.response.get("error")})
-
-    @app.action(ids.REQUEST_CANCEL)
-    async def cancel(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        done = await rt.workers.quick(rt.requests.cancel, _value(body), actor_of(body))
-        if isinstance(done, Refused):
-            await tell(body, client, respond, done.reason)
-            return
-        rt.outbox.kick()  # the provider hears there is nothing to do
-        if body.get("response_url"):
-            await respond(
-                replace_original=True,
-                text=f"Request to <@{done.provider_id}> cancelled: they were told.",
-            )
-        await _refresh(rt, body, client)
-
-    @app.action(ids.REQUEST_RESEND)
-    async def resend(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        found = await rt.workers.quick(rt.requests.resend, _value(body), actor_of(body))
-        if isinstance(found, Refused):
-            await tell(body, client, respond, found.reason)
-            return
-        said = await send_and_say(rt, client, found, channel_of(body))
-        await tell(body, client, respond, "Sent again. " + said["text"])
-
-    @app.action(ids.REQUEST_WITHDRAW)
-    async def withdraw(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        # Slack asked "Withdraw this key?" (the button's confirm dialog) before sending this.
-        await ack()
-        done = await rt.workers.quick(rt.requests.withdraw, _value(body), actor_of(body))
-        if isinstance(done, Refused):
-            await tell(body, client, respond, done.reason)
-            return
-        rt.outbox.kick()  # the requester hears it was withdrawn
-        note = (
-            f"Withdrawn: getkey deleted the key you provided and told <@{done.user_id}>. The "
-            "key itself still works on the platform until you revoke it there."
-        )
-        if body.get("response_url"):
-            await respond(replace_original=True, text=note)
-        await _refresh(rt, body, client)
-
-    @app.action(ids.REQUEST_ASK_AGAIN)
-    async def ask_again(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        await ack()
-        actor = actor_of(body)
-        found = await rt.workers.quick(rt.requests.ask_again, _value(body), actor)
-        if isinstance(found, Refused):
-            await tell(body, client, respond, found.reason)
-            return
-        if isinstance(found, Draft):
-            said = await ask(
-                rt, client, actor, provider_id=found.provider_id, platform=found.platform,
-                note=found.note, channel_id=channel_of(body) or found.channel_id,
-            )  # fmt: skip
-        else:
-            said = await send_and_say(rt, client, found, channel_of(body))
-        await tell(body, client, respond, said["text"])
-        await _refresh(rt, body, client)
-
-    async def open_ask(body: dict[str, Any], client: AsyncWebClient, **preset: Any) -> None:
-        try:
-            await client.views_open(trigger_id=body["trigger_id"], view=ask_view(**preset))
-        except SlackApiError as exc:
-            log.warning("views.open failed", extra={"error": exc.response.get("error")})
-
-    @app.action(ids.HOME_ASK)
-    async def home_ask(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await open_ask(body, client)
-
-    @app.shortcut(ids.ASK_SHORTCUT)
-    async def shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        # A message shortcut: whoever wrote the message is the likely person to ask.
-        author = str((body.get("message") or {}).get("user") or "") or None
-        await open_ask(body, client, provider_id=author, channel_id=channel_of(body))
-
-    @app.view(ids.ASK_VIEW)
-    async def asked(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        provider_id, platform, note = read_ask((view.get("state") or {}).get("values") or {})
-        if not provider_id or not platform:
-            block = ids.ASK_USER_BLOCK if not provider_id else ids.ASK_PLATFORM_BLOCK
-            await ack(response_action="errors", errors={block: "Please choose one."})
-            return
-        await ack()
-        actor = actor_of(body)
-        channel = read_metadata(view.get("private_metadata")).get("channel")
-        said = await ask(
-            rt, client, actor, provider_id=provider_id, platform=platform, note=note,
-            channel_id=str(channel) if channel else None,
-        )  # fmt: skip
-        # A modal has no conversation to answer in: the requester hears it by DM.
-        try:
-            await rt.messenger.send(actor.team_id, actor.user_id, said)
-        except Exception as exc:
-            log.info("requester not told", extra={"error": type(exc).__name__})
-        try:
-            await publish_home(rt, client, actor)
-        except SlackApiError as exc:
-            log.info("views.publish failed", extra={"error": exc.response.get("error")})
+    app.action(ids.OPEN_REQUEST_FORM)(handle_open_request_form)
+    app.action(ids.REQUEST_CANCEL)(handle_cancel)
+    app.action(ids.REQUEST_RESEND)(handle_resend)
+    app.action(ids.REQUEST_WITHDRAW)(handle_withdraw)
+    app.action(ids.REQUEST_ASK_AGAIN)(handle_ask_again)
+    app.action(ids.HOME_ASK)(handle_home_ask)
+    app.shortcut(ids.ASK_SHORTCUT)(handle_ask_shortcut)
+    app.view(ids.ASK_VIEW)(handle_ask_submitted)

@@ -104,3 +104,6 @@ SLACK_ADMINS = "slack-admins"  # option value: Slack's owners and admins are the
 
 def admin_row_block(credential_id: str) -> str:
     return f"admin:{credential_id}"
+
+# -- requests by link (bot.slack.listeners.links) -------------------------------------------------
+LINK_CANCEL = "getkey.link_cancel"  # the requester's (or an admin's); value = request id

@@ -214,6 +214,29 @@ def unknown_blocks(
     return dicts(blocks)
 
 
+def family_blocks(intro: str, editions: Sequence[Flow]) -> list[dict[str, Any]]:
+    """A family name ("lightspeed"): every edition, how to recognise it, a button to its
+    guide. All the words come from the flows (catalog.FAMILIES, Flow.edition/.recognise)."""
+    blocks: list[Block] = [SectionBlock(text=md(intro))]
+    for flow in editions:
+        blocks.append(
+            SectionBlock(
+                text=md(f"*{escape(flow.edition or flow.name)}*\n{escape(flow.recognise)}"),
+                accessory=ButtonElement(
+                    text=plain(flow.name, BUTTON_TEXT),
+                    action_id=ids.guide_action(flow.id),
+                    value=flow.id,
+                ),
+            )
+        )
+    blocks.append(ContextBlock(elements=[md(PRIVACY_NOTE)]))
+    return dicts(blocks)
+
+
+def family_text(editions: Sequence[Flow]) -> str:
+    return "Which edition? " + ", ".join(f.edition or f.name for f in editions)
+
+
 def unknown_text(name: str, suggestions: Sequence[Flow]) -> str:
     if suggestions:
         return "Did you mean " + " or ".join(s.name for s in suggestions) + "?"
@@ -280,7 +303,9 @@ def dm_blocks(
         f":white_check_mark: Your *{escape(flow.name)}* key for *{store}* (`{info.masked}`) "
         f"is verified and {action}, encrypted."
     )
-    if info.provided_by:
+    if info.provided_by == "link":
+        text += " It was provided through your link."
+    elif info.provided_by:
         text += f" <@{info.provided_by}> provided it at your request."
     blocks: list[Block] = [SectionBlock(text=md(text))]
     if result.missing:

@@ -32,6 +32,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.ui import ids
+from bot.slack.ui.links import link_buttons, locked_text, provider_words
 from bot.slack.ui.messages import guide_blocks
 from bot.slack.ui.text import (
     HEADER_TEXT,
@@ -65,6 +66,7 @@ STATE_WORDS = {
     "cancelled": "cancelled",
     "expired": "expired without an answer",
     "withdrawn": "withdrawn by them",
+    "locked": "locked after too many keys that did not work",
 }
 
 
@@ -186,16 +188,17 @@ def request_rows(requests: Sequence[RequestInfo], *, limit: int = 10) -> list[Bl
         return []
     blocks: list[Block] = [HeaderBlock(text=plain("Your requests", HEADER_TEXT))]
     for r in shown:
-        line = f"*{escape(flow_name(r.platform))}* asked of <@{r.provider_id}> · {state_words(r)}"
+        line = f"*{escape(flow_name(r.platform))}* {_asked(r)} · {state_words(r)}"
         blocks.append(SectionBlock(text=md(line)))
-        blocks.append(request_buttons(r))
+        blocks.append(link_buttons(r) if r.by_link else request_buttons(r))
     if closed:
-        lines = [
-            f"{escape(flow_name(r.platform))} asked of <@{r.provider_id}>: {state_words(r)}"
-            for r in closed
-        ]
+        lines = [f"{escape(flow_name(r.platform))} {_asked(r)}: {state_words(r)}" for r in closed]
         blocks.append(ContextBlock(elements=[md(clip("\n".join(lines), 2000))]))
     return blocks
+
+
+def _asked(info: RequestInfo) -> str:
+    return "asked by link" if info.by_link else f"asked of <@{info.provider_id}>"
 
 
 def provided_rows(provided: Sequence[tuple[RequestInfo, CredentialInfo]]) -> list[Block]:
@@ -215,7 +218,8 @@ def request_owed(
     now. None when there is nothing left to say (it moved on, or the key is gone)."""
     flow = catalog.get(info.platform)
     name = escape(flow.name if flow else info.platform)
-    provider, requester = f"<@{info.provider_id}>", f"<@{info.user_id}>"
+    provider, requester = provider_words(info), f"<@{info.user_id}>"
+    buttons = link_buttons if info.by_link else request_buttons
     blocks: list[Block]
     if kind == outbox.REQUEST_NUDGE:
         if not info.is_open or flow is None:
@@ -225,7 +229,9 @@ def request_owed(
         if not info.is_open:
             return None  # already answered: the next message says how
         text = f"{provider} opened the form for the {name} key you asked for."
-        blocks = [SectionBlock(text=md(text)), request_buttons(info)]
+        if info.by_link:
+            text = f"Your link for a {name} key was opened: the guide and the form are shown."
+        blocks = [SectionBlock(text=md(text)), buttons(info)]
     elif kind == outbox.REQUEST_FAILED:
         cause = escape(clip(info.detail or "the platform did not accept it.", 300))
         text = (
@@ -234,7 +240,7 @@ def request_owed(
         )
         blocks = [SectionBlock(text=md(text))]
         if info.is_open:
-            blocks.append(request_buttons(info))
+            blocks.append(buttons(info))
     elif kind == outbox.REQUEST_PROVIDED:
         if cred is None or info.state != "fulfilled":
             return None
@@ -253,6 +259,9 @@ def request_owed(
             f"Ask again with `/getkey request @person {escape(info.platform)}` if you still "
             "need one."
         )
+        blocks = [SectionBlock(text=md(text))]
+    elif kind == outbox.REQUEST_LOCKED:
+        text = locked_text(info, name)
         blocks = [SectionBlock(text=md(text))]
     elif kind == outbox.REQUEST_CANCELLED:
         text = f"{requester} cancelled their request for a {name} key: there is nothing to do."

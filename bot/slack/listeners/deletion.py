@@ -1,0 +1,110 @@
+"""Deleting one of your keys: `/getkey delete [n]`, the Delete button of `/getkey list`, and the
+confirmation modal's submission (answered inside its ack, so the modal closes with the outcome).
+Ownership is checked by the credential service when the deletion is confirmed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import Runtime
+from bot.services.credentials import Done
+from bot.slack.listeners import actor_of, channel_of
+from bot.slack.listeners.replies import open_view, runtime_of
+from bot.slack.ui import ids, messages, modals
+from bot.slack.ui.form import read_metadata
+from bot.slack.ui.modals import confirm_delete_view
+from bot.slack.ui.text import escape, row_label
+
+log = logging.getLogger(__name__)
+
+# Answered inside the ack: bounded, so a database that does not answer gets a message, not
+# Slack's timeout error.
+ACK_BUDGET = 2.0
+
+
+async def start_delete(
+    rt: Runtime,
+    body: dict[str, Any],
+    argument: str,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    """`/getkey delete [n]`: the confirmation for key n (or the only key), else the list."""
+    infos = await rt.workers.quick(rt.credentials.mine, actor_of(body))
+    if not infos:
+        await respond(response_type="ephemeral", text="You have no stored keys to delete.")
+        return
+    if not argument and len(infos) > 1:
+        await respond(
+            response_type="ephemeral",
+            text="Which key? Press Delete next to it, or type `/getkey delete <number>`.",
+            blocks=messages.list_blocks(infos),
+        )
+        return
+    if argument and not (argument.isdigit() and 1 <= int(argument) <= len(infos)):
+        await respond(
+            response_type="ephemeral",
+            text=(
+                f"There is no key number {escape(argument[:20])}: you have {len(infos)}. "
+                "`/getkey list` shows them numbered."
+            ),
+        )
+        return
+    info = infos[int(argument) - 1] if argument else infos[0]
+    await client.views_open(
+        trigger_id=body["trigger_id"],
+        view=confirm_delete_view(info.id, row_label(info), body.get("channel_id")),
+    )
+
+
+async def handle_list_delete(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+) -> None:
+    await ack()
+    try:
+        data = json.loads(action.get("value") or "{}")
+    except ValueError:
+        return
+    if not isinstance(data, dict) or not data.get("id"):
+        return
+    # The label travels in the button so the dialog opens without a database read.
+    label = str(data.get("label") or "this key")
+    await open_view(client, body, confirm_delete_view(str(data["id"]), label, channel_of(body)))
+
+
+async def handle_delete_confirmed(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    rt = runtime_of(context)
+    credential_id = str(read_metadata(view.get("private_metadata")).get("credential") or "")
+    try:
+        outcome = await asyncio.wait_for(
+            rt.workers.quick(rt.credentials.delete, credential_id, actor_of(body)), ACK_BUDGET
+        )
+    except Exception as exc:
+        log.error("delete failed", extra={"error": type(exc).__name__})
+        text = "getkey could not delete it just now. Please try again; `/getkey list` shows "
+        await ack(
+            response_action="update",
+            view=modals.done_view("Not deleted", text + "what is stored."),
+        )
+        return
+    if not isinstance(outcome, Done):
+        # Someone else's key looks exactly like a missing one: nothing to learn from ids.
+        await ack(
+            response_action="update",
+            view=modals.done_view("Nothing to delete", "That key is no longer stored."),
+        )
+        return
+    await ack(response_action="update", view=modals.deleted_view(outcome.info))
+
+
+def register(app: AsyncApp, rt: Runtime) -> None:
+    app.action(ids.LIST_DELETE)(handle_list_delete)
+    app.view(ids.CONFIRM_DELETE_VIEW)(handle_delete_confirmed)

@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import base64
+import string
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.slack.ui import ids
+from flows import catalog
+from flows.base import Failure, VerifyError
+from flows.http import PlatformHttp, Reply
+from flows.prestashop import FLOW, _resources
+from flows.store_url import bound_to
+from tests.bot_fixtures import BOT_TOKEN, start_bot
+from tests.conftest import check_and_verify
+from tests.platforms import prestashop as ps
+from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    with ps.PrestaShopServer() as s:
+        yield s
+
+
+@pytest.fixture
+def server(shared_server):
+    shared_server.requests.clear()
+    shared_server.fault = None
+    shared_server.enabled = True
+    shared_server.strips_authorization = False
+    shared_server.firewall = False
+    return shared_server
+
+
+def run(server, key: str = ps.FULL.value, shop_url: str = ps.SHOP_URL):
+    return check_and_verify(FLOW, server, {"shop_url": shop_url, "key": key})
+
+
+def test_aliases_reach_the_flow():
+    for name in ("prestashop", "PrestaShop", "presta", "Presta Shop"):
+        assert catalog.get(name) is FLOW
+
+
+def test_success_lists_the_keys_resources_from_one_call(server):
+    result = run(server)
+    assert result.ok, result.detail
+    assert result.store_name == ps.SHOP_NAME and result.store_url == ps.SHOP_URL
+    assert "products (GET, PUT, POST, DELETE, HEAD)" in result.granted
+    assert result.missing == () and result.warnings == ()
+    assert len(server.requests) == 1
+    sent = server.requests[0]
+    assert sent.path == "/api/" and sent.host == ps.SHOP_HOST
+    expected = base64.b64encode(f"{ps.FULL.value}:".encode()).decode()
+    assert sent.headers["authorization"] == f"Basic {expected}"
+    # The key is never in the address, and the XML form (which carries the methods) is read.
+    assert sent.query == {}
+
+
+def test_read_only_key_is_fine_for_reading_and_says_so(server):
+    result = run(server, ps.READ_ONLY.value)
+    assert result.ok
+    assert "orders (GET, HEAD)" in result.granted
+    assert any("can only read" in w for w in result.warnings)
+
+
+def test_missing_resources_are_named_with_the_shop(server):
+    result = run(server, ps.NO_ORDERS.value)
+    assert result.failure is Failure.MISSING_PERMISSION and result.field == "key"
+    assert result.missing == ("orders (GET)", "images (GET)", "order_details (GET)")
+    assert "cannot read orders (GET)" in result.detail
+    assert result.store_name == ps.SHOP_NAME
+    assert any(w.startswith("images is not readable") for w in result.warnings)
+
+
+def test_key_without_any_permission(server):
+    result = run(server, ps.NO_PERMISSIONS.value)
+    assert result.failure is Failure.MISSING_PERMISSION and result.account == ps.SHOP_HOST
+    assert "no permission at all" in result.detail
+
+
+@pytest.mark.parametrize("key", [ps.INACTIVE.value, "Z" * 32])
+def test_unknown_or_inactive_key(server, key):
+    result = run(server, key)
+    assert result.failure is Failure.BAD_CREDENTIAL and result.field == "key"
+    assert key not in result.detail
+    assert len(server.requests) == 1
+
+
+def test_key_of_another_shop_in_a_multistore(server):
+    result = run(server, ps.OTHER_SHOP.value)
+    assert result.failure is Failure.MISSING_PERMISSION and "Shop association" in result.detail
+
+
+def test_stripped_authorization_header_is_explained_and_ws_key_never_used(server):
+    server.strips_authorization = True
+    result = run(server)
+    assert result.failure is Failure.NO_API_ACCESS
+    for fix in ("Enable CGI mode for PHP", "CGIPassAuth On",
+                'SetEnvIf Authorization "(.*)" HTTP_AUTHORIZATION=$1'):
+        assert fix in result.detail
+    assert len(server.requests) == 1
+    assert all("ws_key" not in r.query for r in server.requests)
+
+
+def test_a_firewall_in_front_of_the_shop_is_not_blamed_on_the_key(server):
+    server.firewall = True
+    result = run(server)
+    assert result.failure is Failure.UNEXPECTED and result.field == "shop_url"
+    assert "refused the request (HTTP 403)" in result.detail and "not judged" in result.detail
+
+
+def test_disabled_webservice_is_reported_before_the_key_is_judged(server):
+    server.enabled = False
+    for key in (ps.FULL.value, "Z" * 32):
+        result = run(server, key)
+        assert result.failure is Failure.NO_API_ACCESS
+        assert "Enable PrestaShop's webservice" in result.detail and "not judged" in result.detail
+
+
+def test_a_plain_503_is_still_platform_trouble(server):
+    server.fault = "server_error"
+    assert run(server).failure is Failure.UNREACHABLE
+
+
+def test_redirect_names_where_it_points_and_is_not_followed(server):
+    server.fault = "redirect"
+    result = run(server)
+    assert result.failure is Failure.UNEXPECTED and result.field == "shop_url"
+    assert "https://attacker.example" in result.detail and len(server.requests) == 1
+
+
+def test_wrong_folder(server):
+    result = run(server, shop_url="https://shop.example.com/boutique")
+    assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "shop_url"
+    assert server.requests[0].path == "/boutique/api/"
+
+
+def test_override_replaces_scheme_and_host_whatever_was_typed(server):
+    result = run(server, shop_url="https://another-shop.example.org")
+    assert result.failure is Failure.WRONG_IDENTIFIER
+    assert server.requests[0].host == "another-shop.example.org"
+    assert server.requests[0].path == "/api/"
+
+
+def test_a_key_goes_to_the_typed_host_only():
+    http = PlatformHttp()
+    view = bound_to(FLOW, ps.SHOP_URL)
+    for flow, url in ((view, "https://evil.example/api/"), (view, "http://shop.example.com/api/"),
+                      (FLOW, "https://shop.example.com/api/")):
+        with pytest.raises(VerifyError, match="Refusing to send"):
+            http.request(flow, "GET", url, auth=(ps.FULL.value, ""))
+
+
+def test_xml_with_a_dtd_is_not_parsed():
+    body = (b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa">]>'
+            b'<prestashop><api shopName="&a;"><products get="true"/></api></prestashop>')
+    reply = Reply(200, httpx.Headers(), body, "PrestaShop")
+    with pytest.raises(VerifyError, match="without the list of resources"):
+        _resources(reply)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("shop.example.com", "https://shop.example.com"),
+        ("https://shop.example.com/api/", "https://shop.example.com"),
+        ("https://example.com/prestashop/api/products", "https://example.com/prestashop"),
+        ("https://shop.example.com/admin123abc/index.php?controller=AdminWebservice&token=9f3c",
+         "https://shop.example.com"),
+        ("https://shop.example.com/index.php?id_product=1&controller=product",
+         "https://shop.example.com"),
+        ("http://shop.example.com", "only sends PrestaShop keys over HTTPS"),
+        (f"https://{ps.FULL.value}@shop.example.com/api/", "before an @"),
+        (f"https://shop.example.com/api/?ws_key={ps.FULL.value}", "carries a key"),
+    ],
+)
+def test_shop_address_paste(raw, expected):
+    result = FLOW.check({"shop_url": raw, "key": ps.FULL.value})
+    if expected.startswith("https://"):
+        assert result.ok, result.errors
+        assert result.values["shop_url"] == expected
+    else:
+        assert expected in result.errors["shop_url"]
+        assert ps.FULL.value not in result.errors["shop_url"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (f" {ps.FULL.value}\n", None),
+        (f"Key: {ps.FULL.value}", None),
+        (f"ws_key={ps.FULL.value}", None),
+        (ps.FULL.value[:31], "exactly 32 characters"),
+        (ps.FULL.value + "X", "exactly 32 characters"),
+        (ps.FULL.value[:10] + " " + ps.FULL.value[10:], "spaces"),
+        (f"https://shop.example.com/api/?ws_key={ps.FULL.value}", "web address"),
+    ],
+)
+def test_key_paste_mistakes(raw, fragment):
+    result = FLOW.check({"shop_url": ps.SHOP_URL, "key": raw})
+    if fragment is None:
+        assert result.ok, result.errors
+        assert result.values["key"] == ps.FULL.value
+    else:
+        assert fragment in result.errors["key"]
+        assert ps.FULL.value not in result.errors["key"]
+
+
+# -- every documented shape passes check() ----------------------------------------------
+_label = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.one_of(st.text(alphabet=string.ascii_uppercase + string.digits, min_size=32,
+                             max_size=32),
+                     st.text(alphabet=string.ascii_letters + string.digits + "@?#-_",
+                             min_size=32, max_size=32)),
+       labels=st.lists(_label, min_size=1, max_size=3), tld=st.sampled_from(["com", "fr", "shop"]),
+       folder=st.sampled_from(["", "/prestashop", "/boutique/fr"]))
+def test_every_documented_shape_passes_check(key, labels, tld, folder):
+    """Generated keys are 32 upper-case letters and digits; the key form also takes lower case
+    and @ ? # - _; a shop is an https:// host, perhaps with a folder."""
+    url = "https://" + ".".join([*labels, tld]) + folder
+    result = FLOW.check({"shop_url": url, "key": key})
+    assert result.ok, result.errors
+    assert result.values == {"shop_url": url, "key": key}
+
+
+# -- /getkey presta end to end, through the local Slack and this stand-in -------------------
+@pytest.fixture(scope="module")
+def journey_bot(tmp_path_factory, shared_server):
+    with SlackStandIn(bot_token=BOT_TOKEN) as standin:
+        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [shared_server])
+        try:
+            yield running
+        finally:
+            stop()
+
+
+def test_getkey_presta_end_to_end(journey_bot, server):
+    bot = journey_bot
+    guide = bot.slack.command("presta").json()
+    assert "Add new webservice key" in visible_text(guide["blocks"])
+    assert bot.slack.click(guide["blocks"], ids.OPEN_FORM).status == 200
+    (opened,) = bot.standin.wait_for("views.open")
+    view_id = opened.response["view"]["id"]
+    form = {ids.field_block("shop_url"): "http://shop.example.com",
+            ids.field_block("key"): ps.FULL.value}
+    ack = bot.slack.submit(view_id, form).json()
+    assert ack["response_action"] == "errors" and "HTTPS" in ack["errors"][
+        ids.field_block("shop_url")]
+    assert server.requests == []  # a plain http:// address is refused before anything is sent
+    form[ids.field_block("shop_url")] = ps.SHOP_URL
+    assert bot.slack.submit(view_id, form).json()["response_action"] == "update"
+    (done,) = bot.standin.wait_for("views.update")
+    shown = visible_text(check_view(done.args["view"]))
+    assert "verified" in shown and ps.SHOP_NAME in shown
+    (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)
+    assert stored.platform == "prestashop" and stored.store_name == ps.SHOP_NAME
+    for path in bot.db_path.parent.glob(bot.db_path.name + "*"):
+        assert ps.FULL.value.encode() not in path.read_bytes()
+    assert all(ps.FULL.value.encode() not in call.raw for call in bot.standin.calls)
+    check_everything_sent(bot.standin)
