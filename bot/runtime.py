@@ -29,7 +29,7 @@ from bot.slack.client import SlackClients
 from bot.slack.directory import SlackDirectory
 from bot.slack.messenger import Messenger
 from bot.slack.ui.admin import admin_copy
-from bot.slack.ui.messages import owed_message
+from bot.slack.ui.owed import owed_message
 from bot.slack.ui.reminders import reminder_message
 from bot.store import Keyring, Store, make_engine
 from bot.workers import Workers
@@ -71,23 +71,11 @@ class Runtime:
     ) -> Runtime:
         """Open the database and the keyring. Raises bot.store.KeyringError for a bad
         GETKEY_ENCRYPTION_KEYS (the caller turns it into one line)."""
-        keyring = Keyring.from_env(settings.secret("getkey_encryption_keys") or None)
-        store = Store(
-            make_engine(settings.database_url),
-            keyring,
-            clock=clock,
-            rotation_days_override=settings.getkey_rotation_days,
-        )
+        store = _open_store(settings, clock)
         http = http or PlatformHttp(environ=settings.platform_env)
-        clients = SlackClients(settings.slack_api_url, settings.secret("slack_bot_token") or None)
         threads = settings.getkey_listener_threads
         workers = Workers(slow_threads=threads, per_platform=max(1, threads // 2))
-        if settings.oauth:
-            from bot.slack.oauth import WorkspaceTokens, token_rotator
-
-            # The rotator's client only calls oauth.v2.access (no token of its own).
-            rotator = token_rotator(settings, clients.client(""))
-            clients.tokens = WorkspaceTokens(store, workers.quick, rotator).bot_token
+        clients = _slack_clients(settings, store, workers)
         credentials = CredentialService(
             store, http, clock=clock, platform_env=settings.platform_env
         )
@@ -211,3 +199,25 @@ class Runtime:
         self.workers.close()
         self.http.close()
         self.store.engine.dispose()
+
+
+def _open_store(settings: Settings, clock: Callable[[], datetime]) -> Store:
+    keyring = Keyring.from_env(settings.secret("getkey_encryption_keys") or None)
+    return Store(
+        make_engine(settings.database_url),
+        keyring,
+        clock=clock,
+        rotation_days_override=settings.getkey_rotation_days,
+    )
+
+
+def _slack_clients(settings: Settings, store: Store, workers: Workers) -> SlackClients:
+    """One bot token from the settings, or (OAuth) each workspace's from the store."""
+    clients = SlackClients(settings.slack_api_url, settings.secret("slack_bot_token") or None)
+    if settings.oauth:
+        from bot.slack.oauth import WorkspaceTokens, token_rotator
+
+        # The rotator's client only calls oauth.v2.access (no token of its own).
+        rotator = token_rotator(settings, clients.client(""))
+        clients.tokens = WorkspaceTokens(store, workers.quick, rotator).bot_token
+    return clients

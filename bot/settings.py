@@ -49,6 +49,9 @@ from bot.settings_help import (  # noqa: E402 - after SettingsError, no cycle
     normalise_database_url,
 )
 
+# The Slack credentials: when none is given at all, `getkey serve` runs the local console.
+SLACK_CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+                     "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9-]+")
 
 
@@ -106,6 +109,8 @@ class Settings(BaseSettings):
     # GETKEY_LIGHTSPEED_R_CLIENT_ID): open-ended names, so collected by load_settings rather
     # than declared one by one. The only way flows see the environment.
     _platform_env: dict[str, str] = PrivateAttr(default_factory=dict)
+    # Where the encryption key came from when it is the file beside the database (bot.keyfile).
+    _key_file: str | None = PrivateAttr(default=None)
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "getkey_encryption_keys",
@@ -213,13 +218,13 @@ class Settings(BaseSettings):
         return self.slack_client_id is not None and self.slack_client_secret is not None
 
     @property
+    def key_file(self) -> str | None:
+        return self._key_file
+
+    @property
     def slack_configured(self) -> bool:
         """Any Slack setting at all: without one, `getkey serve` runs the local console."""
-        return any(
-            getattr(self, name) is not None
-            for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                         "slack_client_id", "slack_client_secret")
-        )
+        return any(getattr(self, name.lower()) is not None for name in SLACK_CREDENTIALS)
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)
@@ -267,12 +272,13 @@ def load_settings(
     SLACK_APP_TOKEN". Raises one SettingsError listing every problem found.
     """
     settings, problems = read_settings(environ, env_file=env_file)
+    use_key_file(settings)
     if require_slack:
         problems += problems_with(settings, http_mode=http_mode,
                                   require_encryption=require_encryption)
     elif require_encryption:
         problems += key_problems(settings)
-    problems = _first_per_variable(problems)
+    problems = first_per_variable(problems)
     if problems:
         raise SettingsError.of(problems)
     return settings
@@ -305,11 +311,29 @@ def read_settings(
     return settings, problems
 
 
-def _first_per_variable(problems: list[SettingsError]) -> list[SettingsError]:
+def first_per_variable(problems: list[SettingsError]) -> list[SettingsError]:
     seen: dict[str, SettingsError] = {}
     for problem in problems:
         seen.setdefault(problem.variable, problem)
     return list(seen.values())
+
+
+def use_key_file(settings: Settings, *, create: bool = False) -> str | None:
+    """Without GETKEY_ENCRYPTION_KEYS, the key file beside the SQLite database (bot.keyfile)
+    is the key: read, or with `create` made once. Returns the file's path when it is used."""
+    from bot.keyfile import create_key, key_file_for, read_key
+
+    if settings.getkey_encryption_keys is not None:
+        return None
+    path = key_file_for(settings.database_url)
+    if path is None:
+        return None
+    key = read_key(path) or (create_key(path) if create else None)
+    if key is None:
+        return None
+    settings.getkey_encryption_keys = SecretStr(key)
+    settings._key_file = str(path)
+    return str(path)
 
 
 def load_partial(environ: Mapping[str, str] | None = None) -> Settings:
@@ -371,8 +395,3 @@ def require(settings: Settings, *, http_mode: bool | None, require_encryption: b
 
 def key_problems(settings: Settings) -> list[SettingsError]:
     return [_unset("GETKEY_ENCRYPTION_KEYS")] if settings.getkey_encryption_keys is None else []
-
-
-def require_keys(settings: Settings) -> None:
-    if problems := key_problems(settings):
-        raise problems[0]

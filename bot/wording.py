@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.slack.ui.text import escape
 from flows.base import Failure, Flow, VerifyResult
+
+
+def escape(text: str) -> str:
+    """Text from people or platforms must not become mrkdwn links or mentions."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
 # The outcome types are defined apart so that flows.http needs nothing from this module;
@@ -23,6 +23,7 @@ from flows.outcomes import (
     VerifyError,
     VerifyResult,
 )
+from flows.purpose import Purpose, missing_for, refuse, unchecked
 
 if TYPE_CHECKING:
     from flows.http import PlatformHttp
@@ -34,6 +35,7 @@ __all__ = [
     "Field",
     "FieldError",
     "Flow",
+    "Purpose",
     "Renewal",
     "RenewalNotPossible",
     "Step",
@@ -162,6 +164,17 @@ class Flow:
     # How to take the credential back on the platform when the job is done (or it leaked):
     # renderers show these beside deletion, so the platform's copy never outlives ours.
     revoke_steps: ClassVar[tuple[Step, ...]] = ()
+    # What a key needs for each purpose (flows.purpose), by the names `verify` puts in
+    # `VerifyResult.granted`. `verify` itself checks READ, as it always has; for a purpose
+    # beyond it, `run_verify` compares these with what was granted (after `granted_for`, which
+    # may ask the platform more). A purpose left out cannot be checked: `purpose_unchecked`
+    # says so in the result instead of pretending.
+    needs: ClassVar[Mapping[Purpose, tuple[str, ...]]] = {}
+    # How to grant what is missing for a purpose, as the platform's screens say it.
+    purpose_fix: ClassVar[Mapping[Purpose, str]] = {}
+    purpose_unchecked: ClassVar[Mapping[Purpose, str]] = {}
+    # The field a "not for this job" result points at; default: the first secret field.
+    purpose_field: ClassVar[str | None] = None
     rotation_days: ClassVar[int] = 90
     # Editions of one product line ("lightspeed"): a bare family name answers with a picker of
     # every edition, each with `edition` (its short name) and `recognise` (how a person tells
@@ -209,21 +222,56 @@ class Flow:
     def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         raise NotImplementedError
 
-    def run_verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
-        """`verify()` with every failure turned into a result a person can act on."""
+    def run_verify(
+        self, values: Mapping[str, str], http: PlatformHttp, purpose: Purpose = Purpose.READ
+    ) -> VerifyResult:
+        """`verify()` for `purpose`, with every failure turned into a result a person can act
+        on."""
         if not self.verifiable:
             return VerifyResult.failed(
                 Failure.NOT_VERIFIABLE, f"{self.name} has no API key to verify."
             )
         recent = getattr(http, "recent", None)
         if recent is None:
-            return self._run_verify(values, http)
+            return self._run_verify(values, http, purpose)
         # Identical values sent again within seconds get the same answer, not a second call.
-        return recent.run(self.id, values, lambda: self._run_verify(values, http))
+        keyed = {**values, "\0purpose": str(purpose)}
+        return recent.run(self.id, keyed, lambda: self._run_verify(values, http, purpose))
 
-    def _run_verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
+    def granted_for(
+        self, purpose: Purpose, values: Mapping[str, str], http: PlatformHttp,
+        result: VerifyResult,
+    ) -> tuple[str, ...]:
+        """What the key was granted, as far as `purpose` needs to know. Flows whose read-only
+        verification cannot see write access (BigCommerce) ask the platform more here."""
+        return result.granted
+
+    def check_purpose(
+        self, purpose: Purpose, values: Mapping[str, str], http: PlatformHttp,
+        result: VerifyResult,
+    ) -> VerifyResult:
+        """A working key's result, judged for what it is for."""
+        if purpose is Purpose.READ or not result.ok:
+            return result
+        if purpose not in self.needs:
+            note = self.purpose_unchecked.get(purpose) or (
+                f"{self.name} does not tell what this key may change, so getkey could not "
+                f"check that it can write. Make sure it was created with write access."
+            )
+            return unchecked(result, note)
+        missing = missing_for(self.needs[purpose], self.granted_for(purpose, values, http,
+                                                                    result))
+        if not missing:
+            return result
+        field = self.purpose_field or next((f.key for f in self.secret_fields), None)
+        return replace(refuse(result, self.name, purpose, missing,
+                              self.purpose_fix.get(purpose, "")), field=field)
+
+    def _run_verify(
+        self, values: Mapping[str, str], http: PlatformHttp, purpose: Purpose = Purpose.READ
+    ) -> VerifyResult:
         try:
-            return self.verify(values, http)
+            return self.check_purpose(purpose, values, http, self.verify(values, http))
         except VerifyError as exc:
             return exc.result()
         except Exception as exc:
@@ -233,6 +281,17 @@ class Flow:
                 Failure.UNEXPECTED,
                 f"Something went wrong while checking with {self.name}; please try again.",
             )
+
+    # -- handing the credential to a tool ---------------------------------------------------
+    def access_values(self, values: Mapping[str, str], http: PlatformHttp) -> dict[str, str]:
+        """What a tool needs to call the platform right now, from the stored `values`.
+
+        By default the stored values themselves. A flow whose stored credential is a client pair
+        that mints short-lived tokens (Shopify's Dev Dashboard apps) returns the values plus a
+        freshly minted token, so whoever hands a credential out (the API, `reveal`) never gives
+        a tool a token that expires before it is used. Nothing returned here is stored; a
+        refusal by the platform raises VerifyError (a safe message, no secret)."""
+        return dict(values)
 
     # -- renewal without the person (platforms with refresh tokens) ---------------------
     def can_renew(self, environ: Mapping[str, str]) -> bool:

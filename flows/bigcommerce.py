@@ -19,6 +19,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -73,6 +74,23 @@ SCOPES: tuple[Scope, ...] = (
     Scope("Orders", "/v2/orders?limit=1", False),
 )
 INFO_SCOPE = SCOPES[0]
+
+# Writing: BigCommerce has no way to list an account's scopes, so each one is tried with a
+# write that cannot change anything: a body with nothing in it (no fields to update, an empty
+# batch, or an object missing every required field). We assume, as every documented 403 body
+# suggests, that the scope is checked before the body: 403 means the scope is read-only;
+# a 2xx, 400 or 422 means Modify was granted and the empty body was refused or did nothing. [I]
+WRITE_PROBES: dict[str, tuple[str, str, object]] = {
+    "Information & Settings": ("PUT", "/v3/settings/store/profile", {}),
+    "Content": ("POST", "/v3/content/pages", []),
+    "Marketing": ("POST", "/v2/coupons", {}),
+    "Channel Settings": ("POST", "/v3/channels", {}),
+    "Channel Listings": ("POST", "/v3/channels/1/listings", []),
+    "Products": ("POST", "/v3/catalog/products", {}),
+    "Customers": ("POST", "/v3/customers", []),
+    "Orders": ("POST", "/v2/orders", {}),
+}
+MODIFY = ": Modify"
 
 
 def _hash_from(text: str) -> str | None:
@@ -213,6 +231,33 @@ class BigCommerceFlow(Flow):
     # Tokens never expire; rotating means a new API account, so remind twice a year.
     rotation_days = 180
     identity_fields = ("store_hash",)
+    # The seed guide: read-only scopes to move data out, Modify on every scope to move it in.
+    needs = {
+        Purpose.READ: tuple(s.name for s in SCOPES if s.required),
+        Purpose.WRITE: tuple(s.name + MODIFY for s in SCOPES),
+    }
+    purpose_field = "access_token"
+    purpose_fix = {
+        Purpose.WRITE: "Scopes of an existing API account cannot be changed: create a new "
+        "API account with *Modify* on every scope, paste its token, then delete the old one.",
+    }
+    revoke_steps = (
+        Step(
+            "Open the store-level API accounts",
+            "In the control panel go to Settings › Store-level API accounts (older control "
+            "panels: Advanced Settings › API Accounts).",
+        ),
+        Step(
+            "Delete the account",
+            "Find the account by the name it was given, open its menu and choose *Delete*. "
+            "Its token stops working at once; a token cannot be switched off any other way.",
+        ),
+        Step(
+            "Check what it owned",
+            "Webhooks the account created are deleted with it; scripts and metafields it made "
+            "belong to it too, so check nothing else relied on them.",
+        ),
+    )
     steps = (
         Step(
             "Open the store-level API accounts",
@@ -400,10 +445,6 @@ class BigCommerceFlow(Flow):
                 + ", ".join(unknown)
                 + "."
             )
-        warnings.append(
-            "Only read access was checked. If data will be written to this store, the API "
-            "account needs *modify* on every scope."
-        )
         if required_missing:
             return VerifyResult.failed(
                 Failure.MISSING_PERMISSION,
@@ -424,6 +465,23 @@ class BigCommerceFlow(Flow):
             warnings=tuple(warnings),
             **found,  # type: ignore[arg-type]
         )
+
+    def granted_for(
+        self, purpose: Purpose, values: Mapping[str, str], http: PlatformHttp,
+        result: VerifyResult,
+    ) -> tuple[str, ...]:
+        if purpose is not Purpose.WRITE:
+            return result.granted
+        base = f"https://{API_HOST}/stores/{values['store_hash']}"
+        headers = {"X-Auth-Token": values["access_token"], "Accept": "application/json"}
+        granted = list(result.granted)
+        for name, (method, path, body) in WRITE_PROBES.items():
+            reply = http.request(self, method, base + path, headers=headers, json_body=body)
+            if reply.status == 401:
+                raise self._bad_token()
+            if reply.status != 403 and (reply.status < 300 or reply.status in (400, 422)):
+                granted.append(name + MODIFY)
+        return tuple(granted)
 
     # -- helpers --------------------------------------------------------------------------
     @staticmethod

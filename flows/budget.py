@@ -13,6 +13,11 @@ else. So the limit holds even while many threads send at once.
 Re-checks ("background") may use only part of the budget and wait their turn; the rest is kept
 for people waiting on a verification. Nothing here sleeps while holding the lock, and the clock
 and sleep are injectable so tests can run a day of re-checks without waiting a day.
+
+The count lives in one process (flows.http.PlatformHttp, one per process). Several getkey
+processes behind one address each keep their own, so an operator running N of them on one host
+shares the platform's allowance N ways in effect; a count shared through the database would be
+needed to hold the limit across processes, and is not built.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import flows
 from flows.base import Flow
 
 _INFRA = {
-    "base", "budget", "catalog", "cleaning", "http", "oauth1", "outcomes", "recent",
+    "base", "budget", "catalog", "cleaning", "http", "oauth1", "outcomes", "purpose", "recent",
     "store_url", "testing",
 }
 

@@ -27,6 +27,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -172,6 +173,29 @@ class EcwidFlow(Flow):
         "of 600 requests with non-working tokens per IP",
     )
     identity_fields = ("store_id",)
+    # Seed 003's list, split by what the job does: reading needs the read_ scopes, writing
+    # also the create_/update_ ones.
+    needs = {
+        Purpose.READ: tuple(s for s in REQUIRED_SCOPES if s.startswith("read_")),
+        Purpose.WRITE: tuple(s for s in REQUIRED_SCOPES
+                             if s.startswith(("read_", "create_", "update_"))),
+    }
+    purpose_fix = {
+        Purpose.WRITE: "Ask Ecwid to add them (*Contact*, under Request Ecwid team to update "
+        "app details), reinstall the app, then paste its new secret token.",
+    }
+    revoke_steps = (
+        Step(
+            "Uninstall the custom app",
+            "In the Ecwid admin open Apps › My Apps, find the custom app made for this job and "
+            "uninstall it. Its secret token stops working with it.",
+        ),
+        Step(
+            "Delete it if it is not needed again",
+            "At my.ecwid.com/#develop-apps you can also remove the app itself. Installing it "
+            "again later issues a new token, never the old one.",
+        ),
+    )
     steps = (
         Step(
             "Sign in to the right store",

@@ -108,7 +108,8 @@ def retry_after_seconds(headers: httpx.Headers, now: float | None = None) -> flo
     value = headers.get("retry-after")
     if value:
         value = value.strip()
-        if value.isdigit():
+        # Whole seconds per RFC 9110; Shopify sends decimals ("Retry-After: 2.0").
+        if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value):
             return float(value)
         try:
             when = parsedate_to_datetime(value)

@@ -26,6 +26,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -43,6 +44,7 @@ CLUSTERS: dict[str, str] = {
 CLUSTER_NAMES = {"eu1": "EU", "us1": "US"}
 
 # The permission areas the API reports; labels are what the back office calls them.
+WRITE = ": Write"
 AREAS = {
     "content": "Content",
     "products": "Products",
@@ -146,6 +148,22 @@ class LightspeedEcomFlow(Flow):
         "(EU) or shoplightspeed.com (US), with Settings › Store Settings › Developers."
     )
     rotation_days = 180
+    needs = {Purpose.WRITE: tuple(label + WRITE for label in AREAS.values())}
+    purpose_fix = {
+        Purpose.WRITE: "In Settings › Store Settings › Developers, open the key and set those "
+        "areas to *Write* as well as *Read*, then save. The key and secret stay the same.",
+    }
+    revoke_steps = (
+        Step(
+            "Open the developer settings",
+            "In the Lightspeed eCom back office go to Settings › Store Settings › Developers.",
+        ),
+        Step(
+            "Switch the key off or delete it",
+            "Open the key made for this job. Switching it off stops it at once and can be "
+            "undone; *Delete* removes it for good.",
+        ),
+    )
     identity_fields = ("cluster", "language")
     steps = (
         Step(
@@ -250,6 +268,25 @@ class LightspeedEcomFlow(Flow):
             auth=(values["api_key"], values["api_secret"]),
             raise_common=raise_common,
         )
+
+    def granted_for(
+        self, purpose: Purpose, values: Mapping[str, str], http: PlatformHttp,
+        result: VerifyResult,
+    ) -> tuple[str, ...]:
+        """The permission list again, read for its write flags (one more call, only when the
+        key is for writing)."""
+        if purpose is not Purpose.WRITE:
+            return result.granted
+        reply = self._get(http, values, values["cluster"], "account/permissions.json")
+        body = reply.json_or_empty() if reply.status == 200 else {}
+        perms: Any = body.get("accountPermissions", body)
+        if not isinstance(perms, dict):
+            return result.granted
+        writable = tuple(
+            AREAS.get(area, str(area)) + WRITE for area, access in perms.items()
+            if isinstance(access, dict) and access.get("write") is True
+        )
+        return (*result.granted, *writable)
 
     def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         cluster = values["cluster"]

@@ -31,6 +31,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Renewal,
     RenewalNotPossible,
     Step,
@@ -41,6 +42,7 @@ from flows.base import (
 )
 from flows.cleaning import looks_like_url, token, unwrap
 from flows.http import PlatformHttp, Reply
+from flows.purpose import unchecked
 
 API_HOST = "api.lightspeedapp.com"
 AUTH_HOST = "cloud.lightspeedapp.com"
@@ -218,6 +220,25 @@ class LightspeedRFlow(Flow):
         "access when you click *Authorize Application* on its link."
     )
     rotation_days = 25
+    # Full access ("employee:all") is what a migration asks for either way; R-Series states a
+    # token's scopes inside it, so this is checked without another call.
+    needs = {Purpose.WRITE: (FULL_SCOPE,)}
+    purpose_fix = {
+        Purpose.WRITE: "Authorise the app again and approve full access (employee:all).",
+    }
+    revoke_steps = (
+        Step(
+            "Ask for the access to be revoked",
+            "The access belongs to the app you authorised: ask whoever runs it to revoke the "
+            "token with Lightspeed (its OAuth revoke call). Both the access and refresh tokens "
+            "then stop working.",
+        ),
+        Step(
+            "Stop any renewal",
+            "If getkey was allowed to renew this access, deleting it here ends that too: an "
+            "unused refresh token lapses by itself after 30 days.",
+        ),
+    )
     identity_fields = ()
     steps = (
         Step(
@@ -315,6 +336,17 @@ class LightspeedRFlow(Flow):
     def identity(self, values: Mapping[str, str]) -> str:
         acct = claims(values.get("access_token", "")).get("acct")
         return f"account {acct}" if isinstance(acct, str | int) and str(acct) else self.id
+
+    def check_purpose(
+        self, purpose: Purpose, values: Mapping[str, str], http: PlatformHttp,
+        result: VerifyResult,
+    ) -> VerifyResult:
+        if result.ok and purpose is Purpose.WRITE and not result.granted:
+            # A token that states no scopes cannot be judged: say so rather than refuse it.
+            return unchecked(result, "This token does not state its access, so getkey could "
+                             "not check that it can write. Approve full access (employee:all) "
+                             "when authorising the app.")
+        return super().check_purpose(purpose, values, http, result)
 
     def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         access = values["access_token"]

@@ -23,6 +23,13 @@ class LightspeedSFlow(Flow):
     verifiable = False
     # Nothing is stored, so nothing rotates; the base class requires a positive period.
     rotation_days = 365
+    revoke_steps = (
+        Step(
+            "Nothing to revoke on S-Series",
+            "No key was created: data left as spreadsheet files. When the job is done, ask "
+            "whoever received the files to delete them, and delete your own copies too.",
+        ),
+    )
     steps = (
         Step(
             "Why there is no key",

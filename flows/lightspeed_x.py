@@ -27,6 +27,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -164,6 +165,19 @@ class LightspeedXFlow(Flow):
         "stores: myshop.vendhq.com), and Setup has a Personal Tokens page."
     )
     rotation_days = 90
+    # A personal token has the access of an admin user (Lightspeed's own words): it can write.
+    needs = {Purpose.WRITE: ("admin (personal token)",)}
+    revoke_steps = (
+        Step(
+            "Open the personal tokens",
+            "In the X-Series back office go to Setup › Personal Tokens.",
+        ),
+        Step(
+            "Delete the token",
+            "Find the token by its name and delete it; it stops working at once. A token made "
+            "with an expiry date also stops by itself on that date.",
+        ),
+    )
     identity_fields = ("domain_prefix",)
     steps = (
         Step(

@@ -35,6 +35,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -153,6 +154,22 @@ class LightyshareFlow(Flow):
     hosts = ("lightyshare.com",)
     # No expiry exists; Lightyshare advises rotating regularly, so remind quarterly.
     rotation_days = 90
+    purpose_unchecked = {
+        Purpose.WRITE: "A Lightyshare token can do what the account that created it can, and "
+        "getkey cannot test writing without changing something. Make sure that account may "
+        "create and update products.",
+    }
+    revoke_steps = (
+        Step(
+            "Open the API settings",
+            "In the Lightyshare owner dashboard go to Shop › API.",
+        ),
+        Step(
+            "Revoke the token",
+            "Find the token by the name it was given and click *Revoke* next to it: it stops "
+            "working immediately.",
+        ),
+    )
     identity_fields = ("account",)
     steps = (
         Step(

@@ -42,6 +42,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -237,7 +238,7 @@ class MagentoFlow(Flow):
         "The store's https:// address and the four values of an integration made under "
         "System › Extensions › Integrations (consumer key and secret, access token and secret)."
     )
-    api_base = "https://shop.example.com"
+    api_base = ""  # none of its own: every call goes to the address the person typed
     hosts = typed.TYPED_STORE
     # Integration tokens never expire; Adobe warns a leaked one gives lasting, unnoticed access.
     rotation_days = 90
@@ -245,6 +246,14 @@ class MagentoFlow(Flow):
     steps = STEPS
     troubleshooting = TROUBLESHOOTING
     revoke_steps = REVOKE_STEPS
+    # Magento's ACL does not separate reading from writing: a resource ticked for the
+    # integration is usable both ways, so writing needs every resource a migration touches.
+    needs = {Purpose.WRITE: tuple(r.label for r in RESOURCES)}
+    purpose_field = "access_token"
+    purpose_fix = {
+        Purpose.WRITE: "Edit the integration's API tab under System › Extensions › Integrations, "
+        "tick those resources, save and reauthorize it, then paste the new access token.",
+    }
     fields = (
         Field("store_url", "Store address", hint="The store's https:// base URL, with its "
               "folder if Magento is installed in one.", example="https://shop.example.com",
@@ -266,21 +275,16 @@ class MagentoFlow(Flow):
         for key in FOUR:
             value = values.get(key, "")
             if value and value in seen:
-                raise field_error(
-                    f"This is the same value as the {seen[value]}; each of the four differs.", key
-                )
+                raise field_error(f"This is the same value as the {seen[value]}; each of the "
+                                  "four differs.", key)
             seen[value] = self.field(key).label.lower()
         given = [k for k in FOUR if values.get(k)]
         if given != ["access_token"] and len(given) != 4:
-            missing = next(k for k in FOUR if not values.get(k))
-            raise field_error(
-                "Fill in all four values from Integration Details (or only the access token, "
-                "if the store allows it alone).",
-                missing,
-            )
+            raise field_error("Fill in all four values from Integration Details (or only the "
+                              "access token, if the store allows it alone).",
+                              next(k for k in FOUR if not values.get(k)))
         return values
 
-    # -- verification -------------------------------------------------------------------
     def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         base = values["store_url"]
         view = typed.bound_to(self, base)
@@ -291,13 +295,10 @@ class MagentoFlow(Flow):
         elif store.status in (401, 403):
             self._raise_unless_denied(store, values)
         elif store.status == 404:
-            raise VerifyError(
-                Failure.WRONG_IDENTIFIER,
-                f"No Magento REST API answered at {base}/rest/. Check the store address: the "
-                "store's base URL, with its folder if Magento is installed in one (add "
-                "/index.php if the store's addresses contain it).",
-                field="store_url",
-            )
+            raise VerifyError(Failure.WRONG_IDENTIFIER, f"No Magento REST API answered at "
+                              f"{base}/rest/. Check the store address: its base URL, with its "
+                              "folder if Magento is installed in one (add /index.php if the "
+                              "store's addresses contain it).", field="store_url")
         else:
             raise VerifyError(Failure.UNEXPECTED, f"Magento answered an unexpected {store.status}.")
         granted, missing, unknown = self._probe(http, view, values, base, store)
@@ -352,9 +353,8 @@ class MagentoFlow(Flow):
     def _store_info(reply: Reply) -> dict[str, Any]:
         configs = reply.json()
         if not isinstance(configs, list) or not configs or not isinstance(configs[0], dict):
-            raise VerifyError(
-                Failure.UNEXPECTED, "Magento answered without the store's configuration."
-            )
+            raise VerifyError(Failure.UNEXPECTED,
+                              "Magento answered without the store's configuration.")
         views = [c for c in configs if isinstance(c, dict)]
         return next((c for c in views if c.get("code") == "default"), views[0])
 

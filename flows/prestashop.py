@@ -36,7 +36,17 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from flows.base import Failure, Field, FieldError, Flow, Step, Trouble, VerifyError, VerifyResult
+from flows.base import (
+    Failure,
+    Field,
+    FieldError,
+    Flow,
+    Purpose,
+    Step,
+    Trouble,
+    VerifyError,
+    VerifyResult,
+)
 from flows.cleaning import looks_like_url, token, unwrap
 from flows.http import PlatformHttp, Reply, raise_for_common
 from flows.store_url import (
@@ -135,7 +145,7 @@ class PrestaShopFlow(Flow):
     summary = (
         "The shop's https:// address and a webservice key from Advanced Parameters › Webservice."
     )
-    api_base = "https://shop.example.com"
+    api_base = ""  # none of its own: every call goes to the address the person typed
     hosts = TYPED_STORE
     # Keys never expire and each one reaches everything it was ticked for: rotate them.
     rotation_days = 90
@@ -143,6 +153,20 @@ class PrestaShopFlow(Flow):
     steps = STEPS
     troubleshooting = TROUBLESHOOTING
     revoke_steps = REVOKE_STEPS
+    # Writing into the shop: Modify (PUT) and Add (POST) on every resource a migration reads.
+    needs = {Purpose.WRITE: tuple(f"{n}: {m}" for n in REQUIRED for m in ("PUT", "POST"))}
+    purpose_fix = {
+        Purpose.WRITE: "Edit the key under Advanced Parameters › Webservice, tick *Modify "
+        "(PUT)* and *Add (POST)* on those rows and save; the key itself stays the same.",
+    }
+
+    def granted_for(self, purpose: Purpose, values: Mapping[str, str], http: PlatformHttp,
+                    result: VerifyResult) -> tuple[str, ...]:
+        # "products (GET, PUT, POST)" -> "products: PUT", "products: POST".
+        split = (g.partition(" (") for g in result.granted)
+        return (*result.granted, *(f"{name}: {m}" for name, _, ms in split
+                                   for m in ms.rstrip(")").split(", ") if m))
+
     fields = (
         Field("shop_url", "Shop address", hint="The shop's https:// address, with its folder "
               "if PrestaShop is installed in one.", example="https://shop.example.com",

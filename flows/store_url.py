@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from flows.base import FieldError
+from flows.budget import Budget
 from flows.cleaning import unwrap
 from flows.http import Platform, Reply
 from flows.outcomes import Failure, VerifyError
@@ -53,16 +54,19 @@ PathCut = Callable[[list[str]], list[str]]
 
 @dataclass(frozen=True)
 class StoreHost:
-    """What PlatformHttp needs to know about a flow, bound to one typed store."""
+    """What PlatformHttp needs to know about a flow, bound to one typed store. The flow's
+    request budget (flows.budget), if it declares one, stays the flow's: it is counted per id."""
 
     id: str
     name: str
     hosts: tuple[str, ...]
+    budget: Budget | None = None
 
 
 def bound_to(flow: Platform, store_url: str) -> StoreHost:
     """The flow, allowed to send to the host of `store_url` (a cleaned address) only."""
-    return StoreHost(flow.id, flow.name, (urlsplit(store_url).hostname or "",))
+    host = urlsplit(store_url).hostname or ""
+    return StoreHost(flow.id, flow.name, (host,), getattr(flow, "budget", None))
 
 
 def _https_address(text: str, product: str) -> str:

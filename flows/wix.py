@@ -29,6 +29,7 @@ from flows.base import (
     Field,
     FieldError,
     Flow,
+    Purpose,
     Step,
     Trouble,
     VerifyError,
@@ -81,6 +82,23 @@ class WixFlow(Flow):
     api_base = "https://www.wixapis.com"
     hosts = ("www.wixapis.com",)
     rotation_days = 180
+    purpose_unchecked = {
+        Purpose.WRITE: "Wix does not say which permissions an API key has, so getkey could "
+        "only check that it works. Writing needs a key made with *All Permissions* (or the "
+        "write permissions of each area the job touches).",
+    }
+    revoke_steps = (
+        Step(
+            "Open the API Keys page",
+            "As the account owner or a co-owner, go to Account Settings › API Keys "
+            "(manage.wix.com/account/api-keys).",
+        ),
+        Step(
+            "Delete the key",
+            "Find the key by its name, open its menu and choose *Delete*. A key cannot be "
+            "paused: deleting it is what stops it working.",
+        ),
+    )
     identity_fields = ("account_id",)
     steps = (
         Step(

@@ -18,7 +18,7 @@ from bot.jobs.sweep import Sent, Sweep
 from bot.services.credentials import CredentialService
 from bot.slack.client import SlackClients
 from bot.slack.messenger import Messenger
-from bot.slack.ui.messages import owed_message
+from bot.slack.ui.owed import owed_message
 from bot.slack.ui.reminders import reminder_message
 from bot.store import Store
 from bot.workers import Workers

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows import catalog
-from flows.base import Failure
+from flows.base import Failure, Purpose
 from flows.bigcommerce import FLOW, parse_credentials_file
 from tests.conftest import check_and_verify, http_for
 from tests.platforms import bigcommerce as bc
@@ -281,3 +281,41 @@ def test_every_documented_shape_passes_check(token, store_hash, as_file):
     assert result.ok, result.errors
     assert result.values["access_token"] == token
     assert result.values["store_hash"] == store_hash
+
+
+def _for(server, purpose, token):
+    checked = FLOW.check({**bc.good_values(), "access_token": token})
+    assert checked.ok, checked.errors
+    return FLOW.run_verify(checked.values, http_for(server), purpose=purpose)
+
+
+def test_read_only_account_is_refused_for_an_import_naming_the_scopes_to_modify(server):
+    result = _for(server, Purpose.WRITE, bc.READ_ONLY_TOKEN)
+    assert result.failure is Failure.MISSING_PERMISSION
+    for scope in ("Content", "Products", "Orders", "Information & Settings"):
+        assert f"{scope}: Modify" in result.detail
+        assert f"{scope}: Modify" in result.missing
+    assert "*Modify* on every scope" in result.detail
+    assert result.store_name == "The Plant Shop" and result.field == "access_token"
+    # Only empty bodies were sent: the store was not changed by checking.
+    assert server.writes == []
+    assert bc.READ_ONLY_TOKEN not in result.detail
+
+
+def test_same_read_only_account_is_accepted_for_an_export(server):
+    result = _for(server, Purpose.READ, bc.READ_ONLY_TOKEN)
+    assert result.ok, result.detail
+    # An export sends no write probe at all.
+    assert all(r.method == "GET" for r in server.requests)
+
+
+def test_modify_account_is_accepted_for_an_import(server):
+    result = _for(server, Purpose.WRITE, bc.TOKEN)
+    assert result.ok, result.detail
+    assert {r.method for r in server.requests} == {"GET", "POST", "PUT"}
+    assert server.writes == []
+
+
+def test_revocation_says_delete_the_api_account():
+    text = " ".join(s.title + " " + s.detail for s in FLOW.revoke_steps)
+    assert "Store-level API accounts" in text and "*Delete*" in text

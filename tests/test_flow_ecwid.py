@@ -199,3 +199,11 @@ def test_every_documented_shape_passes_check(prefix, body, store_id):
     result = FLOW.check({"store_id": str(store_id), "secret_token": prefix + body})
     assert result.ok, result.errors
     assert result.values == {"store_id": str(store_id), "secret_token": prefix + body}
+
+
+def test_write_purpose_needs_the_create_and_update_scopes():
+    from flows.base import Purpose
+
+    write = FLOW.needs[Purpose.WRITE]
+    assert "create_catalog" in write and "update_orders" in write
+    assert not any(s.startswith(("create_", "update_")) for s in FLOW.needs[Purpose.READ])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from flows.base import Failure
+from flows.base import Failure, Purpose
 from flows.lightspeed_ecom import FLOW
 from tests.conftest import check_and_verify, http_for
 from tests.platforms import lightspeed_ecom as server_mod
@@ -227,3 +227,21 @@ def test_every_documented_shape_passes_check(language, key, secret, cluster):
     result = FLOW.check(values)
     assert result.ok, result.errors
     assert result.values["language"] == language
+
+
+def _for(server, purpose, key):
+    values = FLOW.check({**server_mod.good_values(), "api_key": key}).values
+    return FLOW.run_verify(values, http_for(server), purpose=purpose)
+
+
+def test_read_only_key_is_refused_for_writing_naming_each_area(server):
+    result = _for(server, Purpose.WRITE, server_mod.KEY)
+    assert result.failure is Failure.MISSING_PERMISSION
+    for area in ("Content", "Products", "Customers", "Orders", "Settings", "Tracking"):
+        assert f"{area}: Write" in result.missing and f"{area}: Write" in result.detail
+    assert _for(server, Purpose.READ, server_mod.KEY).ok
+
+
+def test_read_write_key_is_accepted_for_writing(server):
+    result = _for(server, Purpose.WRITE, server_mod.WRITE_KEY)
+    assert result.ok, result.detail

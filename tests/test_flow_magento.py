@@ -14,7 +14,7 @@ from flows.http import PlatformHttp, Reply
 from flows.magento import FLOW
 from flows.store_url import bound_to
 from tests.bot_fixtures import BOT_TOKEN, start_bot
-from tests.conftest import check_and_verify
+from tests.conftest import http_for
 from tests.platforms import magento as mg
 from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
@@ -40,7 +40,11 @@ def server(shared_server):
 
 
 def run(server, values):
-    return check_and_verify(FLOW, server, values)
+    """check_and_verify with room for a loaded machine: a verification here is five calls, and
+    no assertion is about time."""
+    checked = FLOW.check(values)
+    assert checked.ok, checked.errors
+    return FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0))
 
 
 def _secrets(values):

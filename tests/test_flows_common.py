@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import flows
 from flows import catalog
-from flows.base import Failure, Field, FieldError
+from flows.base import Failure, Field, FieldError, Purpose
 from flows.http import env_name
 from tests.conftest import http_for, platform_module
 from tests.platforms.server import FAULTS
@@ -35,7 +35,7 @@ EXPECTED = {
 FLOWS_DIR = Path(flows.__file__).resolve().parent
 TESTS_DIR = Path(__file__).resolve().parent
 _INFRA_MODULES = {"__init__", "base", "budget", "catalog", "cleaning", "http", "oauth1",
-                  "outcomes", "recent", "store_url", "testing"}
+                  "outcomes", "purpose", "recent", "store_url", "testing"}
 
 
 def _platform_modules() -> list[str]:
@@ -155,6 +155,9 @@ def test_every_verifiable_flow_has_a_local_server():
 def test_every_flow_is_complete():
     for flow in catalog.all_flows():
         assert flow.name and flow.summary and flow.steps and flow.troubleshooting, flow.id
+        # How to take the key back on the platform, shown when a key is deleted or done.
+        assert flow.revoke_steps, f"{flow.id} has no revocation steps"
+        assert all(s.title and s.detail for s in flow.revoke_steps), flow.id
         assert flow.rotation_days > 0
         if flow.verifiable:
             assert flow.fields and flow.hosts and any(f.secret for f in flow.fields), flow.id
@@ -217,9 +220,12 @@ def _good_samples() -> list[tuple[str, str, str]]:
     for flow in catalog.all_flows():
         if not flow.verifiable:
             continue
-        good = platform_module(flow.id).good_values()
+        mod = platform_module(flow.id)
+        # A stand-in may name good values for fields its good_values() leaves empty (an
+        # alternative way in, such as a legacy token beside a client pair).
+        good, other = mod.good_values(), getattr(mod, "alternative_good_values", dict)()
         for f in flow.fields:
-            value = good.get(f.key) or extra.get((flow.id, f.key), "")
+            value = good.get(f.key) or other.get(f.key) or extra.get((flow.id, f.key), "")
             samples.append((flow.id, f.key, value))
     return samples
 
@@ -360,7 +366,7 @@ def test_near_valid_pastes_are_cleaned_or_refused_never_mangled(flow_id, key, go
 @pytest.mark.parametrize(("flow_id", "key", "good"), GOOD, ids=GOOD_IDS)
 def test_good_value_is_accepted_unchanged(flow_id, key, good):
     f = catalog.get(flow_id).field(key)
-    assert good, f"{flow_id}: give {key} a good sample (good_values() or _extra_good())"
+    assert good, f"{flow_id}: give {key} a good sample (see _good_samples)"
     cleaned = f.run_clean(good)
     if (flow_id, key) not in CONSUMED:
         assert cleaned == good
@@ -414,3 +420,32 @@ def test_lightspeed_family_lists_all_five_editions_with_how_to_recognise_them():
     assert "webshopapp.com" in editions[0].recognise
     assert "retail.lightspeed.app" in editions[2].recognise
     assert catalog.family("wix") is None
+
+
+def test_every_verifiable_flow_says_what_writing_needs_or_that_it_cannot():
+    """A key for an import is either checked against the platform's write permissions or the
+    result says plainly that they could not be checked; never silently passed."""
+    for flow in catalog.all_flows():
+        if flow.verifiable:
+            assert Purpose.WRITE in flow.needs or flow.purpose_unchecked.get(Purpose.WRITE) \
+                or flow.id in _UNCHECKED_BY_DEFAULT, flow.id
+
+
+# Flows whose write access nobody could check and that rely on the generic sentence.
+_UNCHECKED_BY_DEFAULT: frozenset[str] = frozenset()
+
+
+def test_good_credential_for_writing_is_judged_honestly(started):
+    """Verified for writing, the stand-in's good key is accepted, refused for named write
+    permissions, or accepted with a sentence saying writing could not be checked."""
+    flow, mod, server = started
+    values = flow.check(mod.good_values()).values
+    result = flow.run_verify(values, http_for(server), purpose=Purpose.WRITE)
+    if Purpose.WRITE not in flow.needs:
+        assert result.ok and len(result.warnings) > len(
+            flow.run_verify(values, http_for(server)).warnings), flow.id
+    elif not result.ok:
+        assert result.failure is Failure.MISSING_PERMISSION, (flow.id, result)
+        assert set(result.missing) & set(flow.needs[Purpose.WRITE]), flow.id
+        assert all(m in result.detail for m in result.missing
+                   if m in flow.needs[Purpose.WRITE]), flow.id

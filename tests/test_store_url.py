@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.base import Field, FieldError
-from flows.http import Reply, host_allowed
+from flows.budget import Budget
+from flows.http import PlatformHttp, Reply, host_allowed
 from flows.store_url import SHAPE, TYPED_STORE, bound_to, clean_store_url, redirect_error
 
 _PIECES = ["https://", "http://", "shop", ".", "example", "com", "/", ":", "8443", "@", "?",
@@ -47,3 +48,13 @@ def test_redirect_error_names_at_most_scheme_and_host(location):
     error = redirect_error(reply, "store_url")
     assert error.field == "store_url" and "never follows a redirect" in error.detail
     assert "?y=1" not in error.detail and "/x" not in error.detail
+
+
+def test_a_bound_view_keeps_the_flows_request_budget():
+    """PlatformHttp counts calls per flow id with the flow's own Budget; binding to a store
+    must not drop it."""
+    budget = Budget(calls=3)
+    flow = type("F", (), {"id": "t", "name": "Test", "hosts": TYPED_STORE, "budget": budget})()
+    view = bound_to(flow, "https://shop.example.com")
+    assert view.budget is budget and view.id == "t"
+    assert PlatformHttp().ledger(view) is not None

@@ -314,6 +314,14 @@ def test_unknown_platform_suggests_the_close_one(command):
     assert proc.stdout == ""
 
 
+def test_lightspeed_alone_lists_every_edition_in_the_terminal():
+    proc = getkey("guide", "lightspeed")
+    assert proc.returncode == 2 and proc.stdout == ""
+    for flow_id in ("lightspeed-ecom", "lightspeed-r", "lightspeed-x", "lightspeed-s", "ecwid"):
+        assert f"getkey guide {flow_id}" in proc.stderr
+    assert "E-Series" in proc.stderr and "my.ecwid.com" in proc.stderr
+
+
 def test_missing_permissions_name_the_store_in_the_terminal():
     from bot.cli.render import render_result
     from flows.base import Failure

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 
 from bot.cli.main import main
 from bot.jobs.webhooks import WebhookSender
-from bot.services.webhook_urls import UrlRefused, check_url
 from bot.store import Store
+from bot.webhook_urls import UrlRefused, check_url
 from bot.workers import Workers
 from tests.storage_fixtures import KEY_A, TWO, Backend, Clock, ok, two_values
 

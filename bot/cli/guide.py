@@ -28,7 +28,11 @@ from flows.http import PlatformHttp
 
 
 def _unknown(name: str) -> Exception:
-
+    family = catalog.family(name)
+    if family is not None:
+        intro, editions = family
+        lines = [f"  getkey guide {f.id}   {f.edition}: {f.recognise}" for f in editions]
+        return UsageError("\n".join([intro.replace("*", ""), *lines]).replace("*", ""))
     close = [f.id for f in catalog.suggest(name)]
     if close:
         return UsageError(f"unknown platform '{name}'; did you mean: {', '.join(close)}?")

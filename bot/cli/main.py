@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     reveal.add_argument("--team", help="with --list: only this workspace")
     reveal.add_argument("--json", action="store_true", help="machine-readable output")
     reveal.add_argument("--operator", help="name recorded in the audit log (default: $USER)")
+    _add_handoff_commands(sub)
+    return parser
+
+
+def _add_handoff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """api-tokens, webhooks, request-policy: handing keys to tools (docs/handoff.md)."""
     tokens = sub.add_parser("api-tokens", help="tokens of the tool API (docs/handoff.md)")
     tokens_sub = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
     create = tokens_sub.add_parser("create", help="create a token (printed once)")
@@ -73,7 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--nudge-days", type=int, help="nudge an unanswered request after N days")
     policy.add_argument("--expire-days", type=int, help="expire it after N days")
     policy.add_argument("--reset", action="store_true", help="back to the settings' defaults")
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,7 +21,16 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import UsageError
 from bot.logs import configure_logging
 from bot.runtime import Runtime
-from bot.settings import Settings, SettingsError, how_to_fix, load_settings
+from bot.settings import (
+    SLACK_CREDENTIALS,
+    Settings,
+    SettingsError,
+    first_per_variable,
+    how_to_fix,
+    problems_with,
+    read_settings,
+    use_key_file,
+)
 from bot.slack.app import build_app
 
 log = logging.getLogger("bot.cli.serve")
@@ -127,7 +136,7 @@ def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
 
 def install_routes(app: Any) -> list[Any]:
     """GET /slack/install and /slack/oauth_redirect when installed by OAuth, else none."""
-    from bot.slack.oauth import oauth_routes
+    from bot.http.install import oauth_routes
 
     flow = getattr(app, "oauth_flow", None)
     return oauth_routes(flow) if flow is not None else []
@@ -179,10 +188,17 @@ async def serve_socket_mode(rt: Runtime) -> None:
 
 
 def serve(force_http: bool = False) -> int:
-    try:
-        settings = load_settings(http_mode=True if force_http else None)
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
+    settings, problems = read_settings()
+    use_key_file(settings)
+    given = settings.slack_configured or any(p.variable in SLACK_CREDENTIALS for p in problems)
+    if not given and not force_http:
+        if problems:
+            raise UsageError(str(SettingsError.of(problems)))
+        return serve_console(settings)
+    # Some Slack settings: they must be complete. Every problem in one message, each with its fix.
+    problems += problems_with(settings, http_mode=True if force_http else None)
+    if problems:
+        raise UsageError(str(SettingsError.of(first_per_variable(problems))))
     configure_logging(settings.log_level, settings.log_format)
     rt = prepare(settings)
     try:
@@ -198,6 +214,10 @@ def serve(force_http: bool = False) -> int:
 
 
 def _run_http(rt: Runtime, port: int) -> None:
+    _serve_until_stopped(serve_http(rt, host="0.0.0.0", port=port))  # noqa: S104 - all interfaces
+
+
+def _serve_until_stopped(main: Any) -> None:
     # uvicorn re-raises the signal that stopped it once it is done; with the default SIGTERM
     # disposition that would kill the process before the `finally` above cleans up.
     stopped_by: list[int] = []
@@ -210,9 +230,55 @@ def _run_http(rt: Runtime, port: int) -> None:
 
         # uvloop (when installed): several times cheaper scheduling than asyncio's own loop.
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            runner.run(serve_http(rt, host="0.0.0.0", port=port))  # noqa: S104 - all interfaces
+            runner.run(main)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if stopped_by:
         log.info("stopped", extra={"signal": signal.Signals(stopped_by[0]).name})
+
+
+# -- no Slack settings at all: the local console (bot.http.console) ----------------------------
+def serve_console(settings: Settings) -> int:
+    configure_logging(settings.log_level)
+    use_key_file(settings, create=True)
+    if settings.getkey_encryption_keys is None:
+        raise UsageError(
+            "GETKEY_ENCRYPTION_KEYS is not set, and the database is not a SQLite file to keep a "
+            f"key beside: {how_to_fix('GETKEY_ENCRYPTION_KEYS')}."
+        )
+    rt = prepare(settings)
+    try:
+        log.info("starting", extra={"mode": "console", "port": settings.port})
+        _serve_until_stopped(run_console(rt, settings.port))
+    finally:
+        rt.close()
+    return 0
+
+
+def announce(login_url: str, key_file: str | None) -> None:
+    """The terminal is the only place the login address appears (never a log line)."""
+    lines = [
+        "",
+        "getkey console: Slack is not set up, so getkey serves its pages on this machine only.",
+        "Open this address in your browser (it works once):",
+        f"    {login_url}",
+    ]
+    if key_file:
+        lines += [
+            f"Stored keys are encrypted with the key in {key_file}; for production, put its",
+            "content in GETKEY_ENCRYPTION_KEYS (see README, Local console).",
+        ]
+    print("\n".join(lines) + "\n", flush=True)
+
+
+async def run_console(rt: Runtime, port: int, *, sockets: list[Any] | None = None) -> None:
+    from bot.http.console import make_console
+    from bot.http.edge import routes_app
+    from bot.http.serving import make_server
+
+    console = make_console(rt, port)
+    server = make_server(routes_app(console.routes()), "127.0.0.1", port,
+                         on_shutdown=rt.shutdown)
+    announce(console.login_url, rt.settings.key_file)
+    await server.serve(sockets=sockets)

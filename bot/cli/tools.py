@@ -12,8 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.cli.operator import _settings, _store
 from bot.errors import UsageError
-from bot.services.webhook_urls import check_url
 from bot.store.tokens import TokenNameTaken
+from bot.webhook_urls import check_url
 from flows import catalog
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")

@@ -11,19 +11,19 @@ No framework: the ASGI surface used here is four message types, and a router is 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from hashlib import sha256
 from typing import Any
 
 from slack_sdk.signature import SignatureVerifier
 
 from bot import metrics
+from bot.http.checks import signed, too_deep
 from bot.logs import debug_traceback
+from bot.slack.listeners import request_kind
 
 log = logging.getLogger("bot.http")
 
@@ -41,7 +41,6 @@ MAX_SLACK_BODY = 1024 * 1024
 # Real payloads nest about ten deep (rich text in a view's blocks); anything far deeper is not
 # Slack, and would make recursive code downstream (JSON encoders, Bolt's utilities) fail.
 MAX_DEPTH = 64
-SIGNATURE_WINDOW = 300  # seconds, Slack's documented replay window
 HEALTH_TIMEOUT = 1.0
 SLACK_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
 
@@ -99,6 +98,12 @@ class Request:
         self._body = b"".join(chunks)
         return self._body
 
+    async def disconnected(self) -> None:
+        """Returns once the client has hung up (for handlers that wait, like long-polls)."""
+        await self.body()
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
+
 
 @dataclass
 class Response:
@@ -141,48 +146,13 @@ class _Refused(Exception):
         self.error = error
 
 
-def _signed(verifier: SignatureVerifier, raw: bytes, text: str | None,
-            timestamp: str, signature: str) -> bool:
-    if abs(time.time() - int(timestamp)) > SIGNATURE_WINDOW:
-        return False
-    if text is not None:
-        return verifier.is_valid(text, timestamp, signature)
-    # Not UTF-8: slack_sdk would fail decoding it, but a signed one deserves a 400, not a 401.
-    base = b"v0:" + timestamp.encode() + b":" + raw
-    expected = "v0=" + hmac.new(verifier.signing_secret.encode(), base, sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
-
-
-def _too_deep(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
-    return False
-
-
-def request_kind(body: Mapping[str, Any]) -> str:
-    """What a Slack request is, for log lines: never a value from it."""
-    if "command" in body:
-        return "command"
-    kind = body.get("type")
-    return kind if isinstance(kind, str) and kind.isidentifier() and len(kind) < 40 else "other"
-
-
 def slack_events_handler(bolt_app: Any, signing_secret: str) -> Handler:
     """POST /slack/events: size, signature, shape, then Bolt."""
-    from slack_bolt.request.async_request import AsyncBoltRequest
-
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: Request) -> Response:
         try:
-            bolt_request, delivered = await _checked(request)
+            bolt_request, delivered = await _checked(verifier, request)
         except _Refused as refused:
             return json_response(refused.status, {"error": refused.error})
         response = await bolt_app.async_dispatch(bolt_request)
@@ -190,52 +160,63 @@ def slack_events_handler(bolt_app: Any, signing_secret: str) -> Handler:
                    if k.lower() != "content-length" for v in values]
         return Response(response.status, (response.body or "").encode(), headers, delivered)
 
-    async def _checked(request: Request) -> tuple[Any, asyncio.Event]:
-        timestamp = request.headers.get("x-slack-request-timestamp", "")
-        signature = request.headers.get("x-slack-signature", "")
-        # Size first, then the headers, then the body: a stranger costs no read at all.
-        request.check_declared_length()
-        # compare_digest raises on non-ASCII text: shape-check both headers first.
-        if not (signature.isascii() and signature.startswith("v0=") and len(signature) < 100
-                and timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
-            raise _Refused(401, "invalid signature")
-        body = await request.body()
-        try:
-            text: str | None = body.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if not _signed(verifier, body, text, timestamp, signature):
-            raise _Refused(401, "invalid signature")
-        # Signed from here on: what is wrong now is Slack's (or a proxy's) doing; say what.
-        if text is None:
-            raise _Refused(400, "body is not UTF-8")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in SLACK_CONTENT_TYPES:
-            raise _Refused(400, "unsupported content type")
-        delivered = asyncio.Event()
-        try:
-            bolt_request = AsyncBoltRequest(
-                body=text,
-                query=request.query_string,
-                headers=request.headers,
-                context={ACK_DELIVERED: delivered},
-            )
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
-            # json.JSONDecodeError is a ValueError; a payload that is a list or a string fails
-            # in Bolt's context building with AttributeError/TypeError.
-            raise _Refused(400, "malformed body") from None
-        payload = bolt_request.body
-        if not isinstance(payload, dict) or not payload:
-            raise _Refused(400, "malformed body")
-        if _too_deep(payload, MAX_DEPTH):
-            raise _Refused(400, "body nested too deeply")
-        request.log_extra["kind"] = request_kind(payload)
-        retry = request.headers.get("x-slack-retry-num", "")
-        if retry.isdigit() and len(retry) < 4:
-            request.log_extra["retry"] = int(retry)
-        return bolt_request, delivered
-
     return handle
+
+
+async def _checked(
+    verifier: SignatureVerifier, request: Request
+) -> tuple[Any, asyncio.Event]:
+    """The signed, well-formed Bolt request in `request`, or _Refused saying why not."""
+    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    signature = request.headers.get("x-slack-signature", "")
+    # Size first, then the headers, then the body: a stranger costs no read at all.
+    request.check_declared_length()
+    # compare_digest raises on non-ASCII text: shape-check both headers first.
+    if not (signature.isascii() and signature.startswith("v0=") and len(signature) < 100
+            and timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise _Refused(401, "invalid signature")
+    body = await request.body()
+    try:
+        text: str | None = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if not signed(verifier, body, text, timestamp, signature):
+        raise _Refused(401, "invalid signature")
+    # Signed from here on: what is wrong now is Slack's (or a proxy's) doing; say what.
+    if text is None:
+        raise _Refused(400, "body is not UTF-8")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in SLACK_CONTENT_TYPES:
+        raise _Refused(400, "unsupported content type")
+    delivered = asyncio.Event()
+    bolt_request = _bolt_request(text, request, delivered)
+    request.log_extra["kind"] = request_kind(bolt_request.body)
+    retry = request.headers.get("x-slack-retry-num", "")
+    if retry.isdigit() and len(retry) < 4:
+        request.log_extra["retry"] = int(retry)
+    return bolt_request, delivered
+
+
+def _bolt_request(text: str, request: Request, delivered: asyncio.Event) -> Any:
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=text,
+            query=request.query_string,
+            headers=request.headers,
+            context={ACK_DELIVERED: delivered},
+        )
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+        # json.JSONDecodeError is a ValueError; a payload that is a list or a string fails
+        # in Bolt's context building with AttributeError/TypeError.
+        raise _Refused(400, "malformed body") from None
+    payload = bolt_request.body
+    if not isinstance(payload, dict) or not payload:
+        raise _Refused(400, "malformed body")
+    if too_deep(payload, MAX_DEPTH):
+        raise _Refused(400, "body nested too deeply")
+    return bolt_request
 
 
 def health_handler(health: HealthCheck, timeout: float = HEALTH_TIMEOUT) -> Handler:
@@ -309,6 +290,17 @@ def make_asgi_app(
         if scope["type"] != "http":  # websockets are turned off in run_server
             return
         await _http(routes, scope, receive, send)
+
+    return app
+
+
+def routes_app(routes: Iterable[Route]) -> AsgiApp:
+    """`routes` only, no Slack (the local console): same limits, log lines and 404/405."""
+    table = {route.path: route for route in routes}
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await (_lifespan(receive, send) if scope["type"] == "lifespan"
+               else _http(table, scope, receive, send))
 
     return app
 

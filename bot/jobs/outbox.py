@@ -29,7 +29,7 @@ BATCH = 200
 LEASE_SECONDS = 120
 
 # (kind, credential info, now[, request=]) → chat.postMessage arguments; None: nothing to say
-# any more (bot.slack.ui.messages.owed_message). Request kinds pass the request, and the credential
+# any more (bot.slack.ui.owed.owed_message). Request kinds pass the request, and the credential
 # it produced if any.
 Renderer = Callable[..., "dict[str, Any] | None"]
 # (credential, kind, message): sends a message owed to the credential's owner (bot.jobs.relay:

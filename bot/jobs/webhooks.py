@@ -1,6 +1,6 @@
 """Sends the webhook outbox (bot.store.webhooks): each claimed delivery is signed and posted,
 and its outcome recorded; a failed one is retried later with a growing backoff. The URL is
-checked against the policy (bot.services.webhook_urls) after resolution, before each attempt.
+checked against the policy (bot.webhook_urls) after resolution, before each attempt.
 
 Signature, like Slack's own scheme, so receivers can reuse the same code:
 
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from bot.clock import utcnow
-from bot.services.webhook_urls import Resolver, Target, UrlRefused, check_url, system_resolver
+from bot.webhook_urls import Resolver, Target, UrlRefused, check_url, system_resolver
 from bot.workers import Workers
 
 if TYPE_CHECKING:

@@ -14,9 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
@@ -24,8 +22,6 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.http.edge import Request, Response, Route
 
 log = logging.getLogger(__name__)
 
@@ -186,26 +182,3 @@ def token_rotator(settings: Any, client: AsyncWebClient) -> AsyncTokenRotator:
         client_secret=settings.secret("slack_client_secret"),
         client=client,
     )
-
-
-def oauth_routes(flow: AsyncOAuthFlow) -> list[Route]:
-    """GET /slack/install (the "Add to Slack" page, sets the state cookie) and GET
-    /slack/oauth_redirect (Slack sends the installer back here), handled by Bolt's flow."""
-
-    def bolt_request(request: Request) -> AsyncBoltRequest:
-        return AsyncBoltRequest(body="", query=request.query_string, headers=request.headers)
-
-    def response(bolt: Any) -> Response:
-        headers = [(k, v) for k, values in bolt.headers.items()
-                   if k.lower() != "content-length" for v in values]
-        body = bolt.body if isinstance(bolt.body, bytes) else (bolt.body or "").encode()
-        return Response(bolt.status, body, headers)
-
-    async def install(request: Request) -> Response:
-        return response(await flow.handle_installation(bolt_request(request)))
-
-    async def redirect(request: Request) -> Response:
-        return response(await flow.handle_callback(bolt_request(request)))
-
-    return [Route(flow.install_path, install, ("GET",), max_body=0),
-            Route(flow.redirect_uri_path, redirect, ("GET",), max_body=0)]

@@ -123,56 +123,12 @@ class Credentials(Secrets):
                 s.execute(
                     sa.delete(PendingSubmission).where(PendingSubmission.view_id == pending_view_id)
                 )
-            if submission_key:
-                seen = s.get(Submission, submission_key)
-                if seen is not None:
-                    first = s.get(Credential, seen.credential_id)
-                    if first is not None:
-                        info = self._infos(s, [first], now)[0]
-                        return Saved(info, replaced=seen.replaced, duplicate=True)
-                    s.delete(seen)  # the credential was deleted since: store it again
-                    s.flush()
-            cred = s.scalars(sa.select(Credential).filter_by(**row.owner).with_for_update()).first()
-            replaced = cred is not None
-            if cred is None:
-                cred = Credential(
-                    id=uuid.uuid4().hex, created_at=now, version=1,
-                    enterprise_id=row.enterprise_id, **row.owner,
-                )
-                s.add(cred)
-            else:
-                cred.version += 1
-                cred.rotated_at = now
-                s.execute(sa.delete(SecretValue).where(SecretValue.credential_id == cred.id))
-                # Unsent reminders belong to the old secret: the schedule starts over.
-                s.execute(
-                    sa.delete(Reminder).where(
-                        Reminder.credential_id == cred.id, Reminder.sent_at.is_(None)
-                    )
-                )
-            days = row.rotation_days
-            main = next(iter(secrets))
-            cred.store_name = result.store_name or cred.store_name
-            cred.missing = list(result.missing)
-            cred.identifiers = dict(row.identifiers)
-            cred.masked = mask(secrets[main])
-            cred.masked_field = main
-            cred.status = "verified" if result.ok else "failing"
-            cred.detail = result.detail or ""
-            cred.verified_at = now if result.ok else cred.verified_at
-            cred.last_checked_at = now
-            cred.next_check_at = now + RECHECK_EVERY
-            cred.expires_at = as_utc(result.expires_at) if result.expires_at else None
-            cred.rotation_days = days or None
-            cred.rotation_due_at = now + timedelta(days=days) if days else None
-            cred.reminders_stopped = False
-            cred.owner_gone_at = None
-            cred.snoozed_until = None
-            cred.failing_notified = False
-            cred.invalid_checks = 0  # the owner acted: re-checks start over
+            if submission_key and (seen := self._seen(s, submission_key, now)) is not None:
+                return seen
+            cred, replaced = self._claim(s, row, now)
+            _apply(cred, row, secrets, result, now)
             if auto_renew is not None or not replaced:
                 cred.auto_renew = bool(auto_renew)
-            cred.provided_by = row.provided_by
             s.flush()  # the credential row must exist before rows that reference it
             s.add_all(self._encrypt(cred, field, value) for field, value in secrets.items())
             schedule.plan(s, cred, now)
@@ -192,6 +148,38 @@ class Credentials(Secrets):
             s.flush()
             info = self._infos(s, [cred], now)[0]
         return Saved(info, replaced=replaced, duplicate=False)
+
+    def _seen(self, s: Session, submission_key: str, now: datetime) -> Saved | None:
+        """The outcome of a submission already stored (Slack retried it), if it still is."""
+        seen = s.get(Submission, submission_key)
+        if seen is None:
+            return None
+        first = s.get(Credential, seen.credential_id)
+        if first is not None:
+            info = self._infos(s, [first], now)[0]
+            return Saved(info, replaced=seen.replaced, duplicate=True)
+        s.delete(seen)  # the credential was deleted since: store it again
+        s.flush()
+        return None
+
+    def _claim(self, s: Session, row: _Incoming, now: datetime) -> tuple[Credential, bool]:
+        """The owner's row for this store, locked (a new one if none): (row, replaced)."""
+        cred = s.scalars(sa.select(Credential).filter_by(**row.owner).with_for_update()).first()
+        if cred is None:
+            cred = Credential(
+                id=uuid.uuid4().hex, created_at=now, version=1,
+                enterprise_id=row.enterprise_id, **row.owner,
+            )  # fmt: skip
+            s.add(cred)
+            return cred, False
+        cred.version += 1
+        cred.rotated_at = now
+        s.execute(sa.delete(SecretValue).where(SecretValue.credential_id == cred.id))
+        # Unsent reminders belong to the old secret: the schedule starts over.
+        s.execute(
+            sa.delete(Reminder).where(Reminder.credential_id == cred.id, Reminder.sent_at.is_(None))
+        )
+        return cred, True
 
     def list_for_user(
         self, team_id: str, user_id: str, enterprise_id: str | None = None
@@ -284,3 +272,35 @@ def _save_detail(cred: Credential, fields: Iterable[str], result: VerifyResult) 
     if cred.expires_at:
         parts.append(f"expires {cred.expires_at.isoformat()}")
     return "; ".join(parts)
+
+
+def _apply(
+    cred: Credential,
+    row: _Incoming,
+    secrets: dict[str, str],
+    result: VerifyResult,
+    now: datetime,
+) -> None:
+    """What a verified (or failing) submission sets on its row: a fresh start for every
+    reminder, re-check and notice."""
+    days = row.rotation_days
+    main = next(iter(secrets))
+    cred.store_name = result.store_name or cred.store_name
+    cred.missing = list(result.missing)
+    cred.identifiers = dict(row.identifiers)
+    cred.masked = mask(secrets[main])
+    cred.masked_field = main
+    cred.status = "verified" if result.ok else "failing"
+    cred.detail = result.detail or ""
+    cred.verified_at = now if result.ok else cred.verified_at
+    cred.last_checked_at = now
+    cred.next_check_at = now + RECHECK_EVERY
+    cred.expires_at = as_utc(result.expires_at) if result.expires_at else None
+    cred.rotation_days = days or None
+    cred.rotation_due_at = now + timedelta(days=days) if days else None
+    cred.reminders_stopped = False
+    cred.owner_gone_at = None
+    cred.snoozed_until = None
+    cred.failing_notified = False
+    cred.invalid_checks = 0  # the owner acted: re-checks start over
+    cred.provided_by = row.provided_by

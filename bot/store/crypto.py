@@ -15,17 +15,19 @@ import binascii
 import hashlib
 import json
 import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+# The key format lives on the ground floor: the key file beside SQLite is made before a store.
+from bot.keyfile import KEY_BYTES as _KEY_BYTES
+from bot.keyfile import generate_key as generate_key
+
 ENV_NAME = "GETKEY_ENCRYPTION_KEYS"
 _PREFIX = "gk1"
 _NONCE_BYTES = 12  # 96 bits: the size GCM is designed for; random per value
-_KEY_BYTES = 32  # AES-256
 
 
 class KeyringError(Exception):
@@ -34,11 +36,6 @@ class KeyringError(Exception):
 
 class DecryptError(Exception):
     """A token cannot be decrypted: unknown key id, wrong row (AAD) or tampered bytes."""
-
-
-def generate_key() -> str:
-    """A new random key in the form GETKEY_ENCRYPTION_KEYS expects."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(_KEY_BYTES)).decode("ascii")
 
 
 def key_id(key: bytes) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from slack_sdk.oauth.installation_store.models.installation import Installation
+from sqlalchemy.orm import Session
 
 from bot.store import audit
 from bot.store.crypto import DecryptError
@@ -32,6 +33,7 @@ from bot.store.models import (
     Workspace,
 )
 from bot.store.secrets import Secrets
+from bot.store.sharing_models import ApiToken, Webhook, WebhookDelivery
 
 TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 # Never kept: getkey asks for no incoming webhook, and its URL would be a secret too.
@@ -60,6 +62,23 @@ def _epoch(value: Any) -> int | None:
     if isinstance(value, datetime):
         return int(value.timestamp())
     return int(value)
+
+
+def _cut_tool_access(s: Session, team: str, now: datetime) -> str:
+    """An uninstalled workspace's API tokens are revoked and its webhook removed (with what
+    it had not delivered): tools lose access with the app. A reinstall does not bring them
+    back; an admin creates new ones (docs/handoff.md)."""
+    revoked = s.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.team_id == team, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    hooks = s.scalars(sa.select(Webhook.id).where(Webhook.team_id == team)).all()
+    if hooks:
+        s.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.webhook_id.in_(hooks)))
+        s.execute(sa.delete(Webhook).where(Webhook.id.in_(hooks)))
+    return f"; {revoked} API token(s) revoked, {len(hooks)} webhook(s) removed"
 
 
 class Installations(Secrets):
@@ -217,9 +236,10 @@ class Installations(Secrets):
                                 uninstalled_at=now))
             elif ws.uninstalled_at is None:
                 ws.uninstalled_at = now
+            cut = _cut_tool_access(s, team, now) if team else ""
             audit.record(s, "uninstalled", actor=actor, at=now,
                          detail=f"enterprise {ent or '-'}, team {team or '-'}; "
-                                f"{deleted} installation(s) deleted")
+                                f"{deleted} installation(s) deleted{cut}")
         return deleted
 
     def purge_uninstalled(self, retention_days: int) -> int:

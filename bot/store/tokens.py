@@ -11,15 +11,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from bot.clock import as_utc
 from bot.store.base import StoreCore
 from bot.store.sharing_models import ApiToken
 
 TOKEN_PREFIX = "gkt_"
+USED_EVERY = timedelta(minutes=1)  # how fresh `last_used_at` is kept
 
 
 def token_hash(token: str) -> str:
@@ -119,17 +121,26 @@ class ApiTokens(StoreCore):
             return s.scalar(sa.select(ApiToken.id).limit(1)) is not None
 
     def authenticate(self, presented: str) -> ApiTokenInfo | None:
-        """The live token matching `presented`, its use recorded; None otherwise."""
+        """The live token matching `presented`; None otherwise. The lookup only reads, so a
+        stranger's guesses never take the write lock; a known token's use is recorded at most
+        once a minute (a write only then)."""
         if not presented.startswith(TOKEN_PREFIX) or len(presented) > 200:
             return None
         digest = token_hash(presented)
-        now = self._now()
-        with self._session(write=True) as s:
+        with self._session(write=False) as s:
             row = s.scalars(sa.select(ApiToken).where(ApiToken.token_hash == digest)).first()
             if row is None or not hmac.compare_digest(row.token_hash, digest):
                 return None
             if row.revoked_at is not None:
                 return None
-            row.last_used_at = now
-            s.flush()
-            return _info(row)
+            info = _info(row)
+        now = self._now()
+        last = as_utc(info.last_used_at) if info.last_used_at else None
+        if last is None or now - last >= USED_EVERY:
+            with self._session(write=True) as s:
+                s.execute(
+                    sa.update(ApiToken).where(ApiToken.id == info.id).values(last_used_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+            info = replace(info, last_used_at=now)
+        return info

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
-from bot.services.webhook_urls import check_syntax
 from bot.store.base import StoreCore
 from bot.store.changes import change_of
 from bot.store.claims import claim_rows
 from bot.store.crypto import DecryptError
 from bot.store.encrypted import webhook_aad
 from bot.store.sharing_models import ChangeEvent, Webhook, WebhookAttempt, WebhookDelivery
+from bot.webhook_urls import check_syntax
 
 SECRET_PREFIX = "whsec_"
 RETRY_FIRST = timedelta(seconds=10)
@@ -38,7 +38,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def check_url(url: str, *, allow_private: bool = False) -> str:
-    """The webhook URL policy before resolution (bot.services.webhook_urls); the reason in
+    """The webhook URL policy before resolution (bot.webhook_urls); the reason in
     words (a ValueError) otherwise."""
     return check_syntax(url, allow_private=allow_private)[0]
 

@@ -21,6 +21,8 @@ NO_INFO_TOKEN = "n0inf0scopes7q8w1e4r6t5y0u9i8o7"
 # Same store, all required scopes but not Customers or Orders.
 NO_CUSTOMERS_TOKEN = "n0cust0mers7q8w1e4r6t5y0u9i8o7p"
 OTHER_STORE_TOKEN = "0therst0re2m7q8w1e4r6t5y0u9i8o7"
+# Same store, every scope ticked but left at read-only (what a migration out of it needs).
+READ_ONLY_TOKEN = "r3ad0nly2m7q8w1e4r6t5y0u9i8o7p6"
 CLIENT_ID = "c1i3ntid9x2m7q8w1e4r6t5y0u9i8o7"
 CLIENT_SECRET = "9f" * 32
 
@@ -31,6 +33,20 @@ TOKENS: dict[str, tuple[str, frozenset[str]]] = {
     NO_INFO_TOKEN: (HASH, ALL - {"info", "marketing"}),
     NO_CUSTOMERS_TOKEN: (HASH, ALL - {"customers", "orders"}),
     OTHER_STORE_TOKEN: (OTHER_HASH, ALL),
+    READ_ONLY_TOKEN: (HASH, ALL),
+}
+# Scopes set to Modify; every other granted scope is read-only.
+MODIFY: dict[str, frozenset[str]] = {TOKEN: ALL, OTHER_STORE_TOKEN: ALL}
+# Write endpoints (method, path after /stores/{hash}) and the scope each needs at Modify.
+WRITES: dict[tuple[str, str], str] = {
+    ("PUT", "/v3/settings/store/profile"): "info",
+    ("POST", "/v3/content/pages"): "content",
+    ("POST", "/v2/coupons"): "marketing",
+    ("POST", "/v3/channels"): "channels",
+    ("POST", "/v3/channels/1/listings"): "listings",
+    ("POST", "/v3/catalog/products"): "products",
+    ("POST", "/v3/customers"): "customers",
+    ("POST", "/v2/orders"): "orders",
 }
 
 # Path (after /stores/{hash}) -> scope it needs; None = default scope (every token).
@@ -98,6 +114,8 @@ class BigCommerceServer(PlatformServer):
     def __init__(self) -> None:
         super().__init__()
         self.requests_left = 150
+        # Writes that would have changed the store: a verification must never make one.
+        self.writes: list[tuple[str, str]] = []
 
     def rate_limited(self, req: Request) -> Response:
         # BigCommerce tells how long until the 30-second window resets, in milliseconds.
@@ -109,7 +127,7 @@ class BigCommerceServer(PlatformServer):
         if req.host != "api.bigcommerce.com":
             return Response(404, {"message": "unknown host"})
         m = re.fullmatch(r"/stores/([^/]+)(/.*)", req.path)
-        if not m or req.method != "GET":
+        if not m or (req.method != "GET" and (req.method, m.group(2)) not in WRITES):
             return Response(404, _v3_error(404, "Not Found"))
         store_hash, rest = m.groups()
         if store_hash == MISROUTED_HASH:
@@ -133,6 +151,8 @@ class BigCommerceServer(PlatformServer):
             return Response(200, b"<?xml version='1.0'?><store/>",
                             {**headers, "Content-Type": "application/xml"})
         scopes = entry[1]
+        if req.method != "GET":
+            return self._write(req, WRITES[(req.method, rest)], headers)
         for pattern, scope, body in ROUTES:
             if pattern.fullmatch(rest):
                 if scope is not None and scope not in scopes:
@@ -144,6 +164,19 @@ class BigCommerceServer(PlatformServer):
                     return Response(204, b"", headers)
                 return Response(200, body, headers)
         return Response(404, _v3_error(404, "Not Found"), headers)
+
+
+    def _write(self, req: Request, scope: str, headers: dict[str, str]) -> Response:
+        token = req.headers.get("x-auth-token", "")
+        if scope not in MODIFY.get(token, frozenset()):
+            return Response(403, _v3_error(
+                403, "You don't have a required scope to access the endpoint"), headers)
+        body = req.json() if req.body else None
+        if body in ({}, []):
+            # Nothing to create or change: validation refuses it, the store is untouched.
+            return Response(422, _v3_error(422, "The request payload is not valid"), headers)
+        self.writes.append((req.method, req.path))
+        return Response(201, {"data": {}, "meta": {}}, headers)
 
 
 def missing_permission_values() -> list[dict[str, str]]:

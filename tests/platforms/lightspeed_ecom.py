@@ -18,6 +18,8 @@ PARTIAL_KEY = "5a5a5a5a1b1b1b1b2c2c2c2c3d3d3d3d"
 NOTHING_KEY = "6e6e6e6e7f7f7f7f8a8a8a8a9b9b9b9b"
 # A key whose permission list names only some areas (the others left out of the answer).
 UNLISTED_KEY = "7c7c7c7c8d8d8d8d9e9e9e9eafafafaf"
+# A key set to Read and Write on every area (for importing into the shop).
+WRITE_KEY = "8d8d8d8d9e9e9e9eafafafafb0b0b0b0"
 # A key that exists on the US cluster only.
 US_KEY = "0c0c0c0c1d1d1d1d2e2e2e2e3f3f3f3f"
 
@@ -29,10 +31,14 @@ ACCOUNTS: dict[str, tuple[str, tuple[str, ...], frozenset[str]]] = {
     NOTHING_KEY: (EU_HOST, ("nl",), frozenset()),
     UNLISTED_KEY: (EU_HOST, ("nl",), frozenset(
         {"content", "products", "customers", "orders", "settings", "tracking"})),
+    WRITE_KEY: (EU_HOST, ("nl", "en"), frozenset(
+        {"content", "products", "customers", "orders", "settings", "tracking"})),
     US_KEY: (US_HOST, ("us",), frozenset(
         {"content", "products", "customers", "orders", "settings", "tracking"})),
 }
 AREAS = ("content", "products", "customers", "orders", "settings", "tracking")
+# Areas each key may also write; every other key is read-only.
+WRITABLE: dict[str, frozenset[str]] = {WRITE_KEY: frozenset(AREAS)}
 LIMIT_HEADERS = {
     "X-RateLimit-Limit": "300/3000/12000",
     "X-RateLimit-Remaining": "299/2999/11999",
@@ -100,7 +106,9 @@ class LightspeedEcomServer(PlatformServer):
         if resource == "account/permissions.json":
             listed = UNLISTED_AREAS if creds[0] == UNLISTED_KEY else AREAS
             return Response(200, {"accountPermissions": {
-                area: {"read": area in readable, "write": False} for area in listed
+                area: {"read": area in readable,
+                       "write": area in WRITABLE.get(creds[0], frozenset())}
+                for area in listed
             }}, LIMIT_HEADERS)
         if resource == "shop.json":
             if "settings" not in readable:

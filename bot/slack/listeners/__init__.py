@@ -8,6 +8,7 @@ payload type: a value placed anywhere else in a payload is never read as "who".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot.services.credentials import Actor
@@ -50,6 +51,14 @@ def channel_of(body: dict[str, Any]) -> str | None:
         return _str(channel["id"])
     container = body.get("container") if isinstance(body.get("container"), dict) else {}
     return _str(container.get("channel_id")) or None
+
+
+def request_kind(body: Mapping[str, Any]) -> str:
+    """What a Slack request is, for log lines: never a value from it."""
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    return kind if isinstance(kind, str) and kind.isidentifier() and len(kind) < 40 else "other"
 
 
 def _str(value: Any) -> str:

@@ -103,47 +103,61 @@ def admin_home_view(credentials: Sequence[CredentialInfo], defaults: Defaults) -
         blocks.append(
             SectionBlock(text=md(f"{admin_line(info)}\n{status_context(info, dates=True)}"))
         )
-        blocks.append(
-            ActionsBlock(
-                block_id=ids.admin_row_block(info.id),
-                elements=[
-                    UserSelectElement(
-                        action_id=ids.ADMIN_REASSIGN,
-                        placeholder=plain("Reassign to…", 150),
-                        confirm=ConfirmObject(
-                            title="Reassign this key?",
-                            text=PlainTextObject(text=(
-                                "The person you picked becomes its owner and gets its "
-                                "reminders. The previous owner no longer can act on it."
-                            )),
-                            confirm="Reassign",
-                            deny="Cancel",
-                        ),
-                    ),
-                    ButtonElement(
-                        text="Delete",
-                        action_id=ids.ADMIN_DELETE,
-                        value=info.id,
-                        style="danger",
-                        confirm=ConfirmObject(
-                            title="Delete this key?",
-                            text=PlainTextObject(text=clip(
-                                f"getkey will forget the {flow_name(info.platform)} key for "
-                                f"{store_of(info)}. The key keeps working on the platform "
-                                "until it is revoked there.", 300,
-                            )),
-                            confirm="Delete",
-                            deny="Keep it",
-                            style="danger",
-                        ),
-                    ),
-                ],
-            )
-        )  # fmt: skip
+        blocks.append(admin_row_actions(info))
     hidden = len(credentials) - ADMIN_MAX_CREDENTIALS
     if hidden > 0:
         blocks.append(ContextBlock(elements=[md(f"…and {hidden} more not shown here.")]))
     return View(type="home", blocks=blocks).to_dict()
+
+
+def admin_row_actions(info: CredentialInfo) -> ActionsBlock:
+    """Reassign and Delete for one credential, each behind Slack's confirm dialog."""
+    return ActionsBlock(
+        block_id=ids.admin_row_block(info.id),
+        elements=[
+            UserSelectElement(
+                action_id=ids.ADMIN_REASSIGN,
+                placeholder=plain("Reassign to…", 150),
+                confirm=ConfirmObject(
+                    title="Reassign this key?",
+                    text=PlainTextObject(text=(
+                        "The person you picked becomes its owner and gets its "
+                        "reminders. The previous owner no longer can act on it."
+                    )),
+                    confirm="Reassign",
+                    deny="Cancel",
+                ),
+            ),
+            ButtonElement(
+                text="Delete",
+                action_id=ids.ADMIN_DELETE,
+                value=info.id,
+                style="danger",
+                confirm=ConfirmObject(
+                    title="Delete this key?",
+                    text=PlainTextObject(text=clip(
+                        f"getkey will forget the {flow_name(info.platform)} key for "
+                        f"{store_of(info)}. The key keeps working on the platform "
+                        "until it is revoked there.", 300,
+                    )),
+                    confirm="Delete",
+                    deny="Keep it",
+                    style="danger",
+                ),
+            ),
+        ],
+    )  # fmt: skip
+
+
+def _period_options(days: int | None) -> tuple[list[Option], Option]:
+    """The rotation periods to pick from (the workspace's own, if unusual) and the current."""
+    default_period = Option(text="Each platform's own period", value=ids.ROTATION_DEFAULT)
+    periods = [default_period] + [
+        Option(text=f"Every {d} days", value=str(d)) for d in ROTATION_CHOICES
+    ]
+    if days and days not in ROTATION_CHOICES:
+        periods.append(Option(text=f"Every {days} days", value=str(days)))
+    return periods, next((o for o in periods if o.value == str(days)), default_period)
 
 
 def settings_modal(defaults: Defaults, groups: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -155,17 +169,7 @@ def settings_modal(defaults: Defaults, groups: Sequence[tuple[str, str]]) -> dic
     group_initial = next(
         (o for o in group_options if o.value == defaults.admin_group), slack_admins
     )
-    default_period = Option(text="Each platform's own period", value=ids.ROTATION_DEFAULT)
-    periods = [default_period] + [
-        Option(text=f"Every {d} days", value=str(d)) for d in ROTATION_CHOICES
-    ]
-    if defaults.rotation_days and defaults.rotation_days not in ROTATION_CHOICES:
-        periods.append(
-            Option(text=f"Every {defaults.rotation_days} days", value=str(defaults.rotation_days))
-        )
-    period_initial = next(
-        (o for o in periods if o.value == str(defaults.rotation_days)), default_period
-    )
+    periods, period_initial = _period_options(defaults.rotation_days)
     flows = catalog.all_flows()[:100]
     platform_options = [Option(text=clip(f.name, OPTION_TEXT), value=f.id) for f in flows]
     chosen = [o for o in platform_options if defaults.platforms and o.value in defaults.platforms]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +55,6 @@ from flows.base import Flow, VerifyResult
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
-    from bot.store.requests import RequestInfo
 
 
 def offered_flows(offered: Sequence[str] | None = None) -> list[Flow]:
@@ -319,32 +317,3 @@ def dm_blocks(
 
 def dm_text(flow: Flow, info: CredentialInfo) -> str:
     return f"Your {flow.name} key for {store_of(info)} is verified and stored."
-
-
-def owed_message(
-    kind: str,
-    info: CredentialInfo | None,
-    now: datetime,
-    *,
-    request: RequestInfo | None = None,
-) -> dict[str, Any] | None:
-    """What an outbox intent (bot.store.outbox) says when it is sent, rendered from the
-    credential (and, for the 'request-*' kinds, the request) as it is now. None when there is
-    nothing left to say."""
-    from bot.slack.ui.reminders import OWED_STAGES, reminder_message
-    from bot.slack.ui.requests import request_owed
-
-    if request is not None:
-        return request_owed(kind, request, info, now)
-    if info is None:
-        return None
-    if kind in OWED_STAGES:
-        return reminder_message(info, OWED_STAGES[kind], now)
-    flow = catalog.get(info.platform)
-    if kind in ("stored", "replaced") and flow is not None:
-        result = VerifyResult(ok=True, missing=tuple(info.missing or ()))
-        return {
-            "text": dm_text(flow, info),
-            "blocks": dm_blocks(flow, info, result, replaced=kind == "replaced"),
-        }
-    return None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, PlainTextObject
 
+from bot.wording import escape
 from flows import catalog
 
 if TYPE_CHECKING:
@@ -39,11 +40,6 @@ VIEW_BYTES = 250_000
 SELECT_OPTIONS = 100
 
 PRIVACY_NOTE = "Only you can see this."
-
-
-def escape(text: str) -> str:
-    """Text from people or platforms must not become mrkdwn links or mentions."""
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
