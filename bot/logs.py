@@ -26,7 +26,6 @@ import logging
 import math
 import os
 import re
-import sys
 import threading
 import traceback
 from collections import Counter
@@ -376,27 +375,3 @@ def pin_levels() -> None:
             logger.setLevel(max(logger.level, logging.INFO))
     for name in THIRD_PARTY_QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def debug_traceback(logger: logging.Logger, what: str, exc: BaseException) -> None:
-    """A background failure's traceback, at DEBUG only (redacted like every record)."""
-    if logger.isEnabledFor(logging.DEBUG):
-        logger.debug("%s: traceback", what, exc_info=(type(exc), exc, exc.__traceback__))
-
-
-def configure_logging(level: str = "INFO", log_format: str | None = None) -> None:
-    """For the `serve` process: JSON lines (or text on a terminal) on stderr, redacted."""
-    from bot.logtext import TextFormatter, log_format_for
-    install_redaction()
-    root = logging.getLogger()
-    handler = logging.StreamHandler(sys.stderr)
-    text = log_format_for(log_format) == "text"
-    handler.setFormatter(TextFormatter() if text else JsonFormatter())
-    handler.addFilter(RedactingFilter())
-    handler.set_name("getkey-json")
-    for old in list(root.handlers):
-        if old.get_name() == "getkey-json":  # called twice: one line per record, not two
-            root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(getattr(logging, level.upper(), logging.INFO))
-    pin_levels()

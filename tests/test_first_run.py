@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import JsonFormatter, debug_traceback, install_redaction
-from bot.logtext import TextFormatter, log_format_for
+from bot.logs import JsonFormatter, install_redaction
+from bot.logsetup import TextFormatter, debug_traceback, log_format_for
 from bot.settings import SettingsError, load_settings, problems_with, read_settings
 from bot.store.crypto import generate_key
 

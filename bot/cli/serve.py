@@ -19,7 +19,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UsageError
-from bot.logs import configure_logging
+from bot.logsetup import configure_logging
 from bot.runtime import Runtime
 from bot.settings import (
     SLACK_CREDENTIALS,
@@ -111,16 +111,15 @@ def make_asgi(rt: Runtime, app: Any) -> Any:
     from bot.http.api import api_routes
     from bot.http.edge import make_asgi_app
     from bot.http.pages import link_routes
-    from bot.http.probes import metrics_routes
+    from bot.http.probes import probe_routes
 
     return make_asgi_app(
         bolt_app=app,
         signing_secret=rt.settings.secret("slack_signing_secret"),
         health=rt.health,
-        ready=rt.ready,
         extra_routes=[*api_routes(rt), *install_routes(app), *link_routes(rt),
-                      *metrics_routes(rt.settings.secret("getkey_metrics_token"),
-                                      rt.refresh_metrics)],
+                      *probe_routes(rt.ready, rt.settings.secret("getkey_metrics_token"),
+                                    rt.refresh_metrics)],
     )
 
 

@@ -22,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import metrics
 from bot.http.checks import signed, too_deep
-from bot.logs import debug_traceback
+from bot.logsetup import debug_traceback
 from bot.slack.listeners import request_kind
 
 log = logging.getLogger("bot.http")
@@ -261,7 +261,6 @@ def make_asgi_app(
     events_path: str = EVENTS_PATH,
     health_path: str = HEALTH_PATH,
     health_timeout: float = HEALTH_TIMEOUT,
-    ready: Callable[[], Awaitable[dict[str, Any]]] | None = None,
 ) -> AsgiApp:
     """The ASGI callable: POST `events_path` → Bolt (slack_bolt.async_app.AsyncApp),
     GET/HEAD `health_path` → `health()`, `extra_routes`, 404 elsewhere, 405 for a wrong method.
@@ -273,11 +272,6 @@ def make_asgi_app(
                            ("POST",), max_body),
         health_path: Route(health_path, health_handler(health, health_timeout), ("GET", "HEAD")),
     }
-    if ready is not None:  # GET /livez and /readyz (bot.http.probes); /healthz stays
-        from bot.http.probes import livez, readyz_handler
-
-        routes["/livez"] = Route("/livez", livez, ("GET", "HEAD"))
-        routes["/readyz"] = Route("/readyz", readyz_handler(ready), ("GET", "HEAD"))
     for route in extra_routes:
         if route.path in routes:
             raise ValueError(f"route {route.path} is defined twice")

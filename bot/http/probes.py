@@ -6,7 +6,8 @@
   (read-only; 503 with the reason otherwise) — take the instance out of the load balancer;
 - GET /metrics: Prometheus text, only with `Authorization: Bearer $GETKEY_METRICS_TOKEN`; off
   (404) when the token is not set, because queue depths and failure rates are not public.
-/healthz (bot.http.edge) stays for compatibility: it also writes a heartbeat.
+/healthz (bot.http.edge) stays for compatibility: it also writes a heartbeat. bot.cli.serve
+mounts these routes beside the others.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import metrics
-from bot.http.edge import Request, Response, Route, json_response
+from bot.http.edge import Request, Response, Route, _plain, json_response
 
 READY_TIMEOUT = 2.0
 
@@ -35,8 +36,6 @@ def readyz_handler(ready: Callable[[], Awaitable[dict[str, Any]]],
             report = {"ok": False, "problem": f"not ready within {timeout:g} s"}
         except Exception as exc:  # the type only: texts may quote URLs with passwords
             report = {"ok": False, "problem": f"readiness check failed ({type(exc).__name__})"}
-        from bot.http.edge import _plain
-
         body = {**_plain(report), "ok": bool(report.get("ok"))}
         return json_response(200 if body["ok"] else 503, body, [("cache-control", "no-store")])
 
@@ -67,6 +66,11 @@ def metrics_handler(token: str,
     return handle
 
 
-def metrics_routes(token: str, refresh: Callable[[], Awaitable[None]] | None = None) -> list[Route]:
-    """GET /metrics when GETKEY_METRICS_TOKEN is set, else nothing (404)."""
-    return [Route("/metrics", metrics_handler(token, refresh), ("GET",))] if token else []
+def probe_routes(ready: Callable[[], Awaitable[dict[str, Any]]], metrics_token: str,
+                 refresh: Callable[[], Awaitable[None]] | None = None) -> list[Route]:
+    """GET /livez and /readyz; GET /metrics when GETKEY_METRICS_TOKEN is set (else 404)."""
+    routes = [Route("/livez", livez, ("GET", "HEAD")),
+              Route("/readyz", readyz_handler(ready), ("GET", "HEAD"))]
+    if metrics_token:
+        routes.append(Route("/metrics", metrics_handler(metrics_token, refresh), ("GET",)))
+    return routes

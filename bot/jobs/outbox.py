@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import utcnow
 from bot.jobs.sweep import Sent
-from bot.logs import debug_traceback
+from bot.logsetup import debug_traceback
 from bot.slack.messenger import Deferred, Messenger, SlackDown, Undeliverable
 from bot.workers import Workers
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.clock import aware, utcnow
-from bot.logs import debug_traceback
+from bot.logsetup import debug_traceback
 from bot.services.credentials import Checked, CredentialService
 from bot.workers import Workers
 from flows import catalog

@@ -15,7 +15,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.jobs.retention import RETENTION_EVERY_SECONDS
-from bot.logs import debug_traceback
+from bot.logsetup import debug_traceback
 
 log = logging.getLogger(__name__)
 

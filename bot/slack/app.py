@@ -26,7 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 import bot.slack.listeners
-from bot.logs import debug_traceback
+from bot.logsetup import debug_traceback
 from bot.runtime import Runtime
 from bot.slack.listeners import request_kind
 from bot.slack.listeners.replies import RUNTIME
