@@ -268,3 +268,17 @@ def test_getkey_presta_end_to_end(journey_bot, server):
         assert ps.FULL.value.encode() not in path.read_bytes()
     assert all(ps.FULL.value.encode() not in call.raw for call in bot.standin.calls)
     check_everything_sent(bot.standin)
+
+
+def test_read_only_key_is_refused_for_writing_with_the_rows_to_tick(server):
+    from flows.base import Purpose
+
+    checked = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.READ_ONLY.value})
+    result = FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0),
+                             purpose=Purpose.WRITE)
+    assert result.failure is Failure.MISSING_PERMISSION and result.field == "key"
+    assert {"products: PUT", "products: POST", "orders: POST"} <= set(result.missing)
+    assert "Modify (PUT)" in result.detail
+    full = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.FULL.value})
+    assert FLOW.run_verify(full.values, http_for(server, total_timeout=10.0),
+                           purpose=Purpose.WRITE).ok

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from bot import metrics
 from bot.clock import aware, utcnow
 from bot.store import CredentialInfo
+from bot.vocabulary import OutboxKind
 from flows import catalog
 from flows.base import Failure, Flow, RenewalNotPossible, VerifyResult
 from flows.http import PlatformHttp
@@ -132,8 +133,7 @@ class NotRenewable:
 
 
 # Kinds of message a check can owe the owner (outbox kinds, rendered by the Slack side).
-FAILING = "failing"
-RENEW_FAILED = "renew-failed"
+FAILING, RENEW_FAILED = OutboxKind.FAILING, OutboxKind.RENEW_FAILED
 
 
 def outcome_label(result: VerifyResult) -> str:

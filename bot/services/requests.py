@@ -79,8 +79,11 @@ class RequestService:
         platform: str,
         note: str = "",
         channel_id: str | None = None,
+        external: bool = False,
     ) -> Opened | Refused:
-        """`provider_team`: the workspace Slack says the provider belongs to."""
+        """`provider_team`: the workspace Slack says the provider belongs to. `external`: the
+        caller asks a member of another organisation it shares a channel with (Slack
+        Connect) and falls back to a link when Slack will not let getkey reach them."""
         flow = catalog.get(platform)
         if flow is None or not (flow.verifiable and flow.fields):
             known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
@@ -88,7 +91,7 @@ class RequestService:
             return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
         if provider_id == actor.user_id:
             return Refused("That is you: use `/getkey " + flow.id + "` to add your own key.")
-        if provider_team != actor.team_id:
+        if provider_team != actor.team_id and not external:
             return Refused(
                 "You can only ask people of your own workspace; this person belongs to another."
             )
@@ -124,7 +127,9 @@ class RequestService:
     def for_provider(self, request_id: str, actor: Actor) -> Opened | Refused:
         """The open request `actor` was asked to answer."""
         info = self.store.get_request(request_id) if request_id else None
-        if info is None or (info.team_id, info.provider_id) != (actor.team_id, actor.user_id):
+        # Slack user ids are unique across organisations, so a Slack Connect provider (whose
+        # own workspace differs from the request's) is still named by their id alone.
+        if info is None or info.provider_id != actor.user_id:
             return Refused("This request is not addressed to you.")
         if not info.is_open:
             return Refused(f"This request is {info.state}: there is nothing to do any more.")
@@ -162,6 +167,11 @@ class RequestService:
             cause = outcome.result.detail or str(outcome.result.failure or "not accepted")
             self.store.request_moved(info.id, "failed", detail=cause)
         return outcome
+
+    def unreached(self, request_id: str) -> RequestInfo | None:
+        """Slack would not carry the request to its provider (another organisation's
+        settings): closed without a message; the caller offers a link instead."""
+        return self.store.request_moved(request_id, "unreached")
 
     def cancel(self, request_id: str, actor: Actor) -> RequestInfo | Refused:
         info = self.store.get_request(request_id)

@@ -26,11 +26,18 @@ from bot.services.credentials import Actor, Rejected, Stored, SubmitOutcome
 from bot.services.requests import Draft, Opened, Refused
 from bot.slack.listeners import actor_of, channel_of
 from bot.slack.listeners.home import refresh_home, refresh_if_home
+from bot.slack.listeners.links import ask_across, link_from_modal, start_link_request
 from bot.slack.listeners.replies import act, button_value, open_view, runtime_of, tell
 from bot.slack.messenger import Undeliverable
 from bot.slack.ui import ids
 from bot.slack.ui.form import form_view, read_metadata
-from bot.slack.ui.requests import ask_view, asked_message, provider_message, read_ask
+from bot.slack.ui.requests import (
+    ask_view,
+    asked_message,
+    provider_message,
+    read_ask,
+    read_ask_link,
+)
 from flows.base import Flow
 
 log = logging.getLogger(__name__)
@@ -39,7 +46,8 @@ OPEN_REQUEST_FORM = ids.OPEN_REQUEST_FORM  # kept importable from here (tests, o
 MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>")
 USAGE = (
     "Usage: `/getkey request @person <platform> [a short note]`, "
-    "e.g. `/getkey request @ana wix for the migration`."
+    "e.g. `/getkey request @ana wix for the migration`. For someone outside this Slack: "
+    "`/getkey request link <platform> [a short note]`."
 )
 NO_WAY = (
     "getkey could not reach {who}: no direct message is possible and there is no channel to "
@@ -103,6 +111,9 @@ async def ask(
 ) -> dict[str, Any]:
     """Open a request and deliver it; returns what to show the requester."""
     provider_team = await team_of(client, provider_id)
+    if provider_team and provider_team != actor.team_id:
+        return await ask_across(rt, client, actor, provider_id=provider_id, platform=platform,
+                                note=note, channel_id=channel_id, deliver=deliver)
     outcome = await rt.workers.quick(
         rt.requests.request, actor, provider_id=provider_id, provider_team=provider_team,
         platform=platform, note=note, channel_id=channel_id,
@@ -125,8 +136,6 @@ async def start_request(
     rt: Runtime, body: dict[str, Any], text: str, respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
     if text.split(maxsplit=1)[:1] == ["link"]:
-        from bot.slack.listeners.links import start_link_request
-
         await start_link_request(rt, body, text.strip()[len("link"):], respond)
         return
     parsed = parse(text)
@@ -312,14 +321,22 @@ async def handle_ask_submitted(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    provider_id, platform, note = read_ask((view.get("state") or {}).get("values") or {})
-    if not provider_id or not platform:
-        block = ids.ASK_USER_BLOCK if not provider_id else ids.ASK_PLATFORM_BLOCK
-        await ack(response_action="errors", errors={block: "Please choose one."})
+    state = (view.get("state") or {}).get("values") or {}
+    provider_id, platform, note = read_ask(state)
+    by_link = read_ask_link(state)
+    if not platform or not (provider_id or by_link):
+        errors = {ids.ASK_PLATFORM_BLOCK: "Please choose one."} if not platform else {
+            ids.ASK_USER_BLOCK: "Choose a person, or tick Send a link instead."
+        }
+        await ack(response_action="errors", errors=errors)
         return
     await ack()
     rt, actor = runtime_of(context), actor_of(body)
     channel = read_metadata(view.get("private_metadata")).get("channel")
+    if by_link and not provider_id:
+        await link_from_modal(rt, body, actor, platform, note, channel)
+        await refresh_home(rt, client, actor, level=logging.INFO)
+        return
     said = await ask(
         rt, client, actor, provider_id=provider_id, platform=platform, note=note,
         channel_id=str(channel) if channel else None,

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.ui import ids
+from bot.slack.ui.links import home_link_button
 from bot.slack.ui.reminders import credential_buttons, status_context
 from bot.slack.ui.requests import provided_rows, request_rows
 from bot.slack.ui.text import HEADER_TEXT, credential_line, md, plain
@@ -41,6 +42,11 @@ def home_view(
             block_id="home.ask",
             text=md("Someone else holds the key? Ask them: getkey stores it for you."),
             accessory=ButtonElement(text="Ask someone for a key", action_id=ids.HOME_ASK),
+        ),
+        SectionBlock(
+            block_id="home.ask_link",
+            text=md("The store's owner is not in this Slack? Send them a secure link."),
+            accessory=home_link_button(),
         ),
     ]
     if not credentials:

@@ -107,3 +107,6 @@ def admin_row_block(credential_id: str) -> str:
 
 # -- requests by link (bot.slack.listeners.links) -------------------------------------------------
 LINK_CANCEL = "getkey.link_cancel"  # the requester's (or an admin's); value = request id
+ASK_LINK_BLOCK = "getkey.ask_link"  # input in ASK_VIEW: "Send a link instead" (checkbox)
+LINK_CHOICE = "link"  # that checkbox's value
+HOME_ASK_LINK = "getkey.home_ask_link"  # App Home "Send a link instead": ASK_VIEW, box ticked

@@ -34,49 +34,35 @@ from bot.slack.ui.text import (
     status_label,
     store_of,
 )
+from bot.vocabulary import CredentialStatus, OutboxKind, Stage, StageKind
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
 
-# Reasons that are not schedule stages but still produce the same DM with the same buttons.
-FAILING = "failing"
-REFRESH_FAILED = "refresh-failed"
-
 _REPLACE = "Replace it now so nothing that uses it breaks."
 
 
-def stage_reason(info: CredentialInfo, stage: str, now: datetime) -> str:
+def stage_reason(info: CredentialInfo, stage: Stage | str, now: datetime) -> str:
     """Why this message, now, in words the person can act on."""
+    stage = Stage.parse(stage) if isinstance(stage, str) else stage
     detail = f" {info.detail}" if info.detail else ""
-    if stage == FAILING:
+    if stage.kind is StageKind.FAILING:
         return (
             "This key *no longer works* (revoked? rotated elsewhere?)." + detail + " "
             "Anything that uses it will fail until it is replaced: rotate it now, or delete it "
             "if it is no longer needed."
         )
-    if stage == REFRESH_FAILED:
+    if stage.kind is StageKind.RENEW_FAILED:
         return (
             "getkey could not refresh this connection, so it will stop working when its "
             "current token expires." + detail + " Connect it again with *Rotate now*."
         )
-    if stage.startswith("expiry-") and info.expires_at:
-        when = slack_moment(info.expires_at)
-        if aware(info.expires_at) <= now:
-            return f"It *expired* on {when}. {_REPLACE}"
-        days = stage.removeprefix("expiry-").removesuffix("d")
-        if days == "soon":
-            return f"It *expires at {when}*, in a few minutes. {_REPLACE}"
-        if days == "0":
-            return f"It *expires today*, {when}. {_REPLACE}"
-        plural = "day" if days == "1" else "days"
-        return (
-            f"It *expires on {when}*, in {days} {plural}. Replace it before then so nothing "
-            "that uses it breaks."
-        )
-    if stage.startswith("rotation") and info.rotation_due_at:
+    if stage.kind is StageKind.EXPIRY and info.expires_at:
+        return _expiry_reason(info.expires_at, stage.days, now)
+    if stage.kind is StageKind.ROTATION and info.rotation_due_at:
         since = slack_day(info.rotation_due_at)
         period = f"every {info.rotation_days} days" if info.rotation_days else "regularly"
-        if stage == "rotation-due":
+        if stage.weeks == 0:
             return (
                 f"It is *due for rotation* as of {since}: keys like this one should be replaced "
                 f"{period}. Generate a new one on the platform, then press *Rotate now*."
@@ -90,13 +76,33 @@ def stage_reason(info: CredentialInfo, stage: str, now: datetime) -> str:
     return "It needs your attention."
 
 
-def reminder_text(info: CredentialInfo, stage: str, now: datetime) -> str:
+def _expiry_reason(expires_at: datetime, days: int | None, now: datetime) -> str:
+    when = slack_moment(expires_at)
+    if aware(expires_at) <= now:
+        return f"It *expired* on {when}. {_REPLACE}"
+    if days is None:
+        return f"It *expires at {when}*, in a few minutes. {_REPLACE}"
+    if days == 0:
+        return f"It *expires today*, {when}. {_REPLACE}"
+    plural = "day" if days == 1 else "days"
+    return (
+        f"It *expires on {when}*, in {days} {plural}. Replace it before then so nothing "
+        "that uses it breaks."
+    )
+
+
+def reminder_text(info: CredentialInfo, stage: Stage | str, now: datetime) -> str:
     """The notification text (shown in the push notification and by screen readers)."""
-    head = {FAILING: "no longer works", REFRESH_FAILED: "could not be refreshed"}.get(stage)
-    if head is None:
-        head = "expires soon" if stage.startswith("expiry-") else "is due for rotation"
-        if stage.startswith("expiry-") and info.expires_at and aware(info.expires_at) <= now:
-            head = "has expired"
+    stage = Stage.parse(stage) if isinstance(stage, str) else stage
+    heads = {
+        StageKind.FAILING: "no longer works",
+        StageKind.RENEW_FAILED: "could not be refreshed",
+        StageKind.EXPIRY: "expires soon",
+        StageKind.ROTATION: "is due for rotation",
+    }
+    head = heads[stage.kind]
+    if stage.kind is StageKind.EXPIRY and info.expires_at and aware(info.expires_at) <= now:
+        head = "has expired"
     return (
         f"Your {flow_name(info.platform)} key for {store_of(info)} ({info.masked}) {head}."
     )
@@ -165,13 +171,13 @@ def status_context(info: CredentialInfo, *, dates: bool = False) -> str:
         parts.append(f"snoozed until {slack_moment(info.snoozed_until)}")
     elif info.next_reminder_at:
         parts.append(f"next reminder {slack_day(info.next_reminder_at)}")
-    if dates and info.status == "failing" and info.detail:
+    if dates and info.status == CredentialStatus.FAILING and info.detail:
         parts.append(escape(clip(info.detail, 300)))
     return " · ".join(parts)
 
 
 def reminder_message(
-    info: CredentialInfo, stage: str, now: datetime, note: str | None = None
+    info: CredentialInfo, stage: Stage | str, now: datetime, note: str | None = None
 ) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage (without channel). `note`: a sentence from the
     platform side, e.g. why getkey could not renew this token by itself."""
@@ -212,5 +218,8 @@ def snoozed_note(until: datetime) -> str:
     )
 
 
-# Outbox kinds (bot.store.outbox) that are reminder-style DMs, and the stage that words them.
-OWED_STAGES = {"failing": FAILING, "renew-failed": REFRESH_FAILED}
+# Outbox kinds (bot.store.outbox) that are reminder-style DMs, worded as that stage.
+OWED_STAGES = {
+    OutboxKind.FAILING: Stage(StageKind.FAILING),
+    OutboxKind.RENEW_FAILED: Stage(StageKind.RENEW_FAILED),
+}
