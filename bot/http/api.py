@@ -29,6 +29,7 @@ from bot.http.edge import Request, Response, Route, json_response
 from bot.services.access import AccessRefused, access_values
 from bot.store.changes import Change
 from bot.store.info import CredentialInfo
+from bot.store.public import PublicCredential
 from bot.store.tokens import ApiTokenInfo
 
 if TYPE_CHECKING:
@@ -86,27 +87,8 @@ class RateLimiter:
 
 
 def credential_json(info: CredentialInfo) -> dict[str, Any]:
-    """Metadata of a credential as the API shows it: never a value, not even masked."""
-
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "id": info.id,
-        "platform": info.platform,
-        "identity": info.identity,
-        "store_name": info.store_name,
-        "identifiers": dict(info.identifiers),
-        "status": info.status,
-        "owner": info.user_id,
-        "provided_by": info.provided_by,
-        "version": info.version,
-        "verified_at": iso(info.verified_at),
-        "last_checked_at": iso(info.last_checked_at),
-        "expires_at": iso(info.expires_at),
-        "rotation_due_at": iso(info.rotation_due_at),
-        "missing_permissions": list(info.missing or []),
-    }
+    """Metadata of a credential as the API shows it (bot.store.public): never a value."""
+    return PublicCredential.of(info).json()
 
 
 def _error(status: int, message: str, headers: list[tuple[str, str]] | None = None) -> Response:
