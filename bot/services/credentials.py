@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.clock import aware, utcnow
-from bot.services.search import terms_of
 from bot.store import CredentialInfo
-from bot.store.listing import Page
 from bot.vocabulary import OutboxKind
 from flows import catalog
 from flows.base import Failure, Flow, RenewalNotPossible, VerifyResult
@@ -137,6 +136,13 @@ class NotRenewable:
 FAILING, RENEW_FAILED = OutboxKind.FAILING, OutboxKind.RENEW_FAILED
 
 
+def outcome_label(result: VerifyResult) -> str:
+    """A metric label: "ok" or the failure's name (a closed set)."""
+    if result.ok:
+        return "ok"
+    return str(result.failure.value if result.failure else "failed")
+
+
 def submission_key(view_id: str, view_hash: str, user_id: str) -> str:
     """Same for a retried delivery of one submission, different for a new attempt in the same
     modal (each views.update changes the view's hash)."""
@@ -170,13 +176,6 @@ class CredentialService:
     # -- reads --------------------------------------------------------------------------------
     def mine(self, actor: Actor) -> list[CredentialInfo]:
         return self.store.list_for_user(actor.team_id, actor.user_id, actor.enterprise_id)
-
-    def page(self, actor: Actor, query: str = "", offset: int = 0, limit: int = 20) -> Page:
-        """A page of the actor's keys matching every word of `query` (bot.services.search)."""
-        return self.store.page_for_user(
-            actor.team_id, actor.user_id, actor.enterprise_id,
-            terms=terms_of(query), offset=offset, limit=limit,
-        )  # fmt: skip
 
     def owned(self, credential_id: str, actor: Actor) -> ActionOutcome:
         """The credential, if `actor` owns it. The only ownership check in getkey."""
@@ -234,6 +233,8 @@ class CredentialService:
     ) -> SubmitOutcome:
         started = time.perf_counter()
         result = flow.run_verify(values, self.http)
+        metrics.observe_verification(flow.id, outcome_label(result),
+                                     time.perf_counter() - started)
         log.info(
             "verified",
             extra={
@@ -334,7 +335,10 @@ class CredentialService:
             # repeat them.
             return Checked(info)
         values = {**info.identifiers, **self.store.secret_values(info.id)}
+        started = time.perf_counter()
         result = flow.run_verify(values, self.recheck_http)
+        metrics.observe_verification(flow.id, outcome_label(result),
+                                     time.perf_counter() - started)
         return self._record(info, result, FAILING)
 
     def renew(

@@ -5,9 +5,14 @@ store's name or address, a shown status, or an owner's user id; a key must match
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from bot.store.listing import STATUSES, Term
+from bot.store.listing import STATUSES, Page, Term
 from flows import catalog
+
+if TYPE_CHECKING:
+    from bot.services.credentials import Actor
+    from bot.store import Store
 
 MAX_WORDS = 6
 MAX_QUERY = 100
@@ -43,3 +48,11 @@ def _term(word: str) -> Term:
     if lower in _STATUS_WORDS:
         statuses += (_STATUS_WORDS[lower],)
     return Term(text=word, platforms=platforms, statuses=statuses)
+
+
+def my_page(store: Store, actor: Actor, query: str = "", offset: int = 0, limit: int = 20) -> Page:
+    """A page of the actor's own keys matching every word of `query`."""
+    return store.page_for_user(
+        actor.team_id, actor.user_id, actor.enterprise_id,
+        terms=terms_of(query), offset=offset, limit=limit,
+    )  # fmt: skip

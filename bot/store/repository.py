@@ -30,6 +30,7 @@ from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
 from bot.store.requests import Requests
 from bot.store.tokens import ApiTokens
+from bot.store.upkeep import Upkeep
 from bot.store.webhooks import Webhooks
 
 __all__ = [
@@ -49,6 +50,6 @@ __all__ = [
 
 class Store(
     Credentials, Installations, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes,
-    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links, Listing,
+    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links, Upkeep, Listing,
 ):
     """One per process, shared by threads (see bot.store.base)."""

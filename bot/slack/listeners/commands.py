@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.credentials import Actor
-from bot.services.search import clean_query
+from bot.services.search import clean_query, my_page
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.deletion import start_delete
 from bot.slack.listeners.guides import answer_platform, offered_in
@@ -49,7 +49,7 @@ def read_list(
 ) -> tuple[Page, list[RequestInfo]]:
     """One page of keys, and on the first unsearched page the person's requests to others
     (with their state and buttons), read in one worker hop."""
-    page = rt.credentials.page(actor, query, offset, paging.LIST_PAGE)
+    page = my_page(rt.credentials.store, actor, query, offset, paging.LIST_PAGE)
     asked = rt.requests.mine(actor) if not query and not page.offset else []
     return page, asked
 

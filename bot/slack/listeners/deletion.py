@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.credentials import Done
+from bot.services.search import my_page
 from bot.slack.listeners import actor_of, channel_of
 from bot.slack.listeners.replies import open_view, runtime_of
 from bot.slack.ui import ids, messages, modals, paging
@@ -40,7 +41,8 @@ async def start_delete(
     valid = not argument or (argument.isdigit() and 0 < int(argument) <= 10**6)
     wanted = int(argument) - 1 if argument and valid else 0
     # Key n is the one row at offset n-1 of /getkey list's order: one read however many.
-    page = await rt.workers.quick(rt.credentials.page, actor, "", wanted, paging.LIST_PAGE)
+    store = rt.credentials.store
+    page = await rt.workers.quick(my_page, store, actor, "", wanted, paging.LIST_PAGE)
     if not page.total:
         await respond(response_type="ephemeral", text="You have no stored keys to delete.")
         return

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import Runtime
 from bot.services.admins import Admin
 from bot.services.credentials import Actor
-from bot.services.search import clean_query
+from bot.services.search import clean_query, my_page
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.replies import from_home, runtime_of, slack_call
 from bot.slack.ui import ids, paging
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def read_home(
     rt: Runtime, actor: Actor, query: str, offset: int
 ) -> tuple[Page, list[RequestInfo], list[tuple[RequestInfo, CredentialInfo]]]:
-    page = rt.credentials.page(actor, query, offset, paging.HOME_PAGE)
+    page = my_page(rt.credentials.store, actor, query, offset, paging.HOME_PAGE)
     return page, rt.requests.mine(actor), rt.requests.provided(actor)
 
 
