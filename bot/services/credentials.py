@@ -135,6 +135,14 @@ class NotRenewable:
 FAILING, RENEW_FAILED = OutboxKind.FAILING, OutboxKind.RENEW_FAILED
 
 
+def not_offered(flow: Flow) -> str:
+    """Why a platform the workspace's admins switched off cannot be used here."""
+    return (
+        f"{flow.name} is not offered in this workspace: its getkey admins chose the platforms "
+        "it offers. Type `/getkey help` to see them, or ask an admin."
+    )
+
+
 def submission_key(view_id: str, view_hash: str, user_id: str) -> str:
     """Same for a retried delivery of one submission, different for a new attempt in the same
     modal (each views.update changes the view's hash)."""
@@ -181,8 +189,13 @@ class CredentialService:
 
     def rotation_days_for(self, flow: Flow, workspace_days: int | None = None) -> int:
         """The default rotation period offered for `flow`: the workspace admins' choice
-        (`workspace_days`, bot.services.admins defaults), else the operator's, else the flow's."""
-        return workspace_days or self.store.rotation_days_for(flow)
+        (`workspace_days`, bot.services.admins defaults), else the operator's, else the flow's.
+        The one precedence, applied by the store too when a submission names no period."""
+        return self.store.rotation_days_for(flow, workspace_days)
+
+    def offers(self, flow: Flow, team_id: str, enterprise_id: str | None = None) -> bool:
+        """Whether the workspace's admins offer `flow` (all platforms unless they chose)."""
+        return self.store.workspace_defaults(team_id, enterprise_id).offers(flow.id)
 
     # -- submit -------------------------------------------------------------------------------
     def submit(
