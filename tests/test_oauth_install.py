@@ -81,8 +81,9 @@ def test_install_journey_stores_encrypted_tokens_and_serves_the_workspace(
     # The workspace's requests are answered with its own token.
     bot.standin.reset()
     person = bot.slack.in_team(TEAM_A).as_user("U0ANNA")
-    assert person.command("list").status == 200
-    (listed,) = bot.standin.wait_for("response_url")
+    sent = person.command("list")
+    assert sent.status == 200
+    listed = bot.standin.reply_to(sent)
     assert "no keys" in listed.args["text"].lower() or listed.args["text"]
     # Bolt authorized the request with the workspace's token (auth.test answered by Slack).
     (checked,) = bot.standin.calls_to("auth.test")
@@ -235,8 +236,9 @@ def test_org_wide_install_serves_every_workspace_of_the_org(oauth_bot: RunningBo
     assert dm.team_id == "T0GRIDONE"
     # Requests from the org's workspaces are authorized with the org's token.
     person = bot.slack.in_team("T0GRIDONE", "E0GRID001").as_user("U0GRID")
-    assert person.command("list").status == 200
-    bot.standin.wait_for("response_url")
+    sent = person.command("list")
+    assert sent.status == 200
+    bot.standin.reply_to(sent)
 
 
 def test_the_install_asks_for_the_manifests_scopes_and_redirect_path() -> None:
