@@ -214,7 +214,8 @@ def _quiet_logging(level: str) -> None:
     """Problems (a Slack outage, a dropped reminder) as redacted JSON lines on stderr; the
     per-reminder INFO lines would only repeat stdout. Left alone when the process already has
     logging set up (tests, an embedding program)."""
-    from bot.logs import configure_logging, install_redaction
+    from bot.logs import install_redaction
+    from bot.logsetup import configure_logging
 
     install_redaction()
     if not logging.getLogger().handlers:

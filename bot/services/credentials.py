@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.clock import aware, utcnow
 from bot.store import CredentialInfo
 from bot.vocabulary import OutboxKind
@@ -143,6 +144,13 @@ def not_offered(flow: Flow) -> str:
     )
 
 
+def outcome_label(result: VerifyResult) -> str:
+    """A metric label: "ok" or the failure's name (a closed set)."""
+    if result.ok:
+        return "ok"
+    return str(result.failure.value if result.failure else "failed")
+
+
 def submission_key(view_id: str, view_hash: str, user_id: str) -> str:
     """Same for a retried delivery of one submission, different for a new attempt in the same
     modal (each views.update changes the view's hash)."""
@@ -238,6 +246,8 @@ class CredentialService:
     ) -> SubmitOutcome:
         started = time.perf_counter()
         result = flow.run_verify(values, self.http)
+        metrics.observe_verification(flow.id, outcome_label(result),
+                                     time.perf_counter() - started)
         log.info(
             "verified",
             extra={
@@ -338,7 +348,10 @@ class CredentialService:
             # repeat them.
             return Checked(info)
         values = {**info.identifiers, **self.store.secret_values(info.id)}
+        started = time.perf_counter()
         result = flow.run_verify(values, self.recheck_http)
+        metrics.observe_verification(flow.id, outcome_label(result),
+                                     time.perf_counter() - started)
         return self._record(info, result, FAILING)
 
     def renew(
