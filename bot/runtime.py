@@ -17,6 +17,7 @@ from bot.jobs.interrupted import tell_interrupted
 from bot.jobs.outbox import OutboxSender
 from bot.jobs.recheck import Recheck
 from bot.jobs.relay import OwnerRelay
+from bot.jobs.retention import Retention
 from bot.jobs.sweep import Sweep
 from bot.jobs.webhooks import WebhookSender
 from bot.services.admins import Admins
@@ -127,6 +128,17 @@ class Runtime:
             details["problem"] = "; ".join(report.problems)
         return report.ok, details
 
+    async def ready(self) -> dict[str, Any]:
+        """For /readyz: read-only checks on their own thread (never queued behind the workers)."""
+        return await asyncio.to_thread(self.store.readiness)
+
+    async def refresh_metrics(self) -> None:
+        """Before a /metrics scrape: the outbox and webhook backlog from the database."""
+        from bot import metrics
+
+        backlog = await asyncio.to_thread(self.store.backlog)
+        metrics.backlog(backlog["outbox"], backlog["webhooks"])
+
     # -- background work ----------------------------------------------------------------------
     async def start_background(self) -> None:
         from bot.jobs.scheduler import start_scheduler
@@ -147,6 +159,7 @@ class Runtime:
             every=self.settings.getkey_sweep_seconds,
             webhooks=self.webhooks.tick,
             requests=self.tick_requests,
+            retention=Retention(self.store, self.settings, self.workers.quick).run,
         )
 
     async def tick_requests(self) -> tuple[int, int]:

@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     reveal.add_argument("--team", help="with --list: only this workspace")
     reveal.add_argument("--json", action="store_true", help="machine-readable output")
     reveal.add_argument("--operator", help="name recorded in the audit log (default: $USER)")
+    reveal.add_argument(
+        "--access",
+        action="store_true",
+        help="also print what a tool sends right now (e.g. a freshly minted Shopify token)",
+    )
     _add_handoff_commands(sub)
     return parser
 

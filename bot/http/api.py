@@ -2,7 +2,9 @@
 database host.
 
     GET /api/v1/credentials            the workspace's credentials, metadata only
-    GET /api/v1/credentials/<id>       one credential with its decrypted fields (audited)
+    GET /api/v1/credentials/<id>       one credential with its decrypted fields (audited);
+                                       `?access=1` adds what a tool sends right now (e.g. a
+                                       freshly minted Shopify token), under "access"
     GET /api/v1/changes?cursor=N&wait=S  changes after cursor N, waiting up to S seconds
 
 Every call carries `Authorization: Bearer <token>` (tokens: `getkey api-tokens create`). The
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from bot.http.edge import Request, Response, Route, json_response
+from bot.services.access import AccessRefused, access_values
 from bot.store.changes import Change
 from bot.store.info import CredentialInfo
 from bot.store.public import PublicCredential
@@ -169,7 +172,15 @@ class ToolApi:
             self.rt.store.reveal, credential_id, actor=token.actor
         )
         log.info("credential fetched", extra={"credential": info.id, "token": token.name[:40]})
-        return json_response(200, {"credential": credential_json(info), "fields": values}, NO_STORE)
+        body: dict[str, Any] = {"credential": credential_json(info), "fields": values}
+        if parse_qs(request.query_string).get("access", [""])[0] in ("1", "true", "yes"):
+            try:
+                body["access"] = await self.rt.workers.slow(
+                    info.platform, access_values, info.platform, values, self.rt.http
+                )
+            except AccessRefused as exc:
+                return _error(502, str(exc))
+        return json_response(200, body, NO_STORE)
 
     async def changes(self, request: Request) -> Response:
         token = await self._authorised(request)

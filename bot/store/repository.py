@@ -29,6 +29,7 @@ from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
 from bot.store.requests import Requests
 from bot.store.tokens import ApiTokens
+from bot.store.upkeep import Upkeep
 from bot.store.webhooks import Webhooks
 
 __all__ = [
@@ -48,6 +49,6 @@ __all__ = [
 
 class Store(
     Credentials, Installations, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes,
-    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links,
+    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links, Upkeep,
 ):
     """One per process, shared by threads (see bot.store.base)."""
