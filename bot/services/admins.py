@@ -13,6 +13,7 @@ guarding even when its owner is gone (a member who wants a key of their own stor
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60.0
 DEFAULTS_SECONDS = 30.0
+# How long an entry point waits for the defaults before it goes on without them.
+DEFAULTS_BUDGET = 1.0
 ROTATION_LIMITS = (1, 3650)
 # Messages that cannot reach the owner because the account is gone
 # (bot.slack.messenger.Undeliverable).
@@ -176,6 +179,19 @@ class Admins:
                 key, await self.run(self.store.workspace_defaults, team_id, enterprise_id)
             )
         return found  # type: ignore[no-any-return]
+
+    async def defaults_within(
+        self, team_id: str, enterprise_id: str | None = None, budget: float = DEFAULTS_BUDGET
+    ) -> Defaults:
+        """The defaults every Slack entry point applies (platforms offered, rotation period).
+        Read before an ack or while a trigger id is fresh, so bounded by `budget`: a database
+        that does not answer in time counts as "nothing chosen" (a submission is checked again
+        by the service that stores it)."""
+        try:
+            return await asyncio.wait_for(self.defaults(team_id, enterprise_id), budget)
+        except Exception as exc:
+            log.warning("workspace defaults unread", extra={"error": type(exc).__name__})
+            return Defaults()
 
     # -- who is an admin ------------------------------------------------------------------------
     async def check(self, actor: Actor) -> Admin | NotAdmin:

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.services.credentials import Actor, CredentialService, Done, Rejected, Stored, SubmitOutcome
+from bot.services.credentials import (
+    Actor,
+    CredentialService,
+    Done,
+    Rejected,
+    Stored,
+    SubmitOutcome,
+    not_offered,
+)
 from bot.store.info import CredentialInfo
 from bot.store.requests import RequestInfo, TooManyOpen
 from flows import catalog
@@ -89,6 +97,8 @@ class RequestService:
             known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
             hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
             return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
+        if not self.credentials.offers(flow, actor.team_id, actor.enterprise_id):
+            return Refused(not_offered(flow))
         if provider_id == actor.user_id:
             return Refused("That is you: use `/getkey " + flow.id + "` to add your own key.")
         if provider_team != actor.team_id and not external:
@@ -136,6 +146,9 @@ class RequestService:
         flow = catalog.get(info.platform)
         if flow is None:
             return Refused("This platform is no longer supported.")
+        if not self.credentials.offers(flow, info.team_id):
+            # Asked before the workspace's admins switched the platform off.
+            return Refused(not_offered(flow))
         moved = self.store.request_moved(info.id, "opened")
         return Opened(moved or info, flow)
 

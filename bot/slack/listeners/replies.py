@@ -7,7 +7,6 @@ No `register` here: bot.slack.app registers nothing from this module.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -30,9 +29,6 @@ FAILED = (
     "getkey could not do that just now (its database did not answer). Nothing was changed; "
     "please press the button again in a minute."
 )
-
-# Work done before an ack, or before a trigger id expires, must finish well inside Slack's 3 s.
-DEFAULTS_BUDGET = 1.0
 
 T = TypeVar("T")
 
@@ -111,16 +107,6 @@ async def act(
     return outcome
 
 
-async def workspace_defaults(
-    rt: Runtime, actor: Actor, budget: float = DEFAULTS_BUDGET
-) -> Defaults:
-    """The workspace's defaults (offered platforms, rotation period), cached by
-    bot.services.admins. Read before an ack or a views.open, so bounded: a database that does
-    not answer in time counts as "no choice made" (a submission is checked again)."""
-    try:
-        return await asyncio.wait_for(
-            rt.admins.defaults(actor.team_id, actor.enterprise_id), budget
-        )
-    except Exception as exc:
-        log.warning("workspace defaults unread", extra={"error": type(exc).__name__})
-        return Defaults()
+async def workspace_defaults(rt: Runtime, actor: Actor) -> Defaults:
+    """The sender's workspace defaults, bounded (bot.services.admins.Admins.defaults_within)."""
+    return await rt.admins.defaults_within(actor.team_id, actor.enterprise_id)

@@ -27,7 +27,14 @@ from bot.services.requests import Draft, Opened, Refused
 from bot.slack.listeners import actor_of, channel_of
 from bot.slack.listeners.home import refresh_home, refresh_if_home
 from bot.slack.listeners.links import ask_across, link_from_modal, start_link_request
-from bot.slack.listeners.replies import act, button_value, open_view, runtime_of, tell
+from bot.slack.listeners.replies import (
+    act,
+    button_value,
+    open_view,
+    runtime_of,
+    tell,
+    workspace_defaults,
+)
 from bot.slack.messenger import Undeliverable
 from bot.slack.ui import ids
 from bot.slack.ui.form import form_view, read_metadata
@@ -215,7 +222,8 @@ async def handle_open_request_form(
         {"flow": found.flow.id, "credential": None, "channel": None, "request": found.request.id}
     )
     rt.outbox.kick()  # "they opened the form", written with the move to 'opened'
-    days = rt.credentials.rotation_days_for(found.flow)
+    defaults = await workspace_defaults(rt, actor)
+    days = rt.credentials.rotation_days_for(found.flow, defaults.rotation_days)
     await open_view(
         client, body, form_view(found.flow, private_metadata=meta, default_rotation_days=days)
     )
