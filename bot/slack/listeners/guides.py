@@ -77,18 +77,6 @@ async def show_guide(
     )
 
 
-async def handle_pick_platform(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    chosen = ((action.get("selected_option") or {}).get("value")) or ""
-    await show_guide(chosen, respond, await offered_in(runtime_of(context), body))
-
-
 async def handle_show_guide(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -96,9 +84,10 @@ async def handle_show_guide(
     respond: AsyncRespond,
     context: AsyncBoltContext,
 ) -> None:
+    """The platform picker and the "did you mean" buttons: the chosen platform's guide."""
     await ack()
-    offered = await offered_in(runtime_of(context), body)
-    await show_guide(action.get("value") or "", respond, offered)
+    chosen = (action.get("selected_option") or {}).get("value") or action.get("value") or ""
+    await show_guide(chosen, respond, await offered_in(runtime_of(context), body))
 
 
 async def handle_open_form(
@@ -125,6 +114,6 @@ async def handle_open_form(
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    app.action(ids.PICK_PLATFORM)(handle_pick_platform)
+    app.action(ids.PICK_PLATFORM)(handle_show_guide)
     app.action(re.compile("^" + re.escape(ids.SHOW_GUIDE) + r"(\..+)?$"))(handle_show_guide)
     app.action(ids.OPEN_FORM)(handle_open_form)
