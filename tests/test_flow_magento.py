@@ -277,6 +277,9 @@ V = mg.FULL.token
         (f"https://shop.example.com/{V}", "web address"),
         (f"Consumer Key\n{mg.FULL.consumer_key}\nAccess Token\n{V}", "several values"),
     ],
+    # Named by the mistake, never by the (fake but secret-looking) value.
+    ids=["padded", "labelled", "quoted", "other-label", "jwt", "short", "space", "in-url",
+         "block"],
 )
 def test_value_paste_mistakes(raw, fragment):
     result = FLOW.check({**mg.FULL.values(), "access_token": raw})

@@ -74,7 +74,7 @@ def test_key_without_any_permission(server):
     assert "no permission at all" in result.detail
 
 
-@pytest.mark.parametrize("key", [ps.INACTIVE.value, "Z" * 32])
+@pytest.mark.parametrize("key", [ps.INACTIVE.value, "Z" * 32], ids=["inactive", "unknown"])
 def test_unknown_or_inactive_key(server, key):
     result = run(server, key)
     assert result.failure is Failure.BAD_CREDENTIAL and result.field == "key"
@@ -169,6 +169,8 @@ def test_xml_with_a_dtd_is_not_parsed():
         (f"https://{ps.FULL.value}@shop.example.com/api/", "before an @"),
         (f"https://shop.example.com/api/?ws_key={ps.FULL.value}", "carries a key"),
     ],
+    ids=["bare-host", "api-path", "folder", "back-office", "product-page", "http", "key-at-host",
+         "ws_key-in-query"],
 )
 def test_shop_address_paste(raw, expected):
     result = FLOW.check({"shop_url": raw, "key": ps.FULL.value})
@@ -191,6 +193,7 @@ def test_shop_address_paste(raw, expected):
         (ps.FULL.value[:10] + " " + ps.FULL.value[10:], "spaces"),
         (f"https://shop.example.com/api/?ws_key={ps.FULL.value}", "web address"),
     ],
+    ids=["padded", "labelled", "ws_key", "short", "long", "space", "in-url"],
 )
 def test_key_paste_mistakes(raw, fragment):
     result = FLOW.check({"shop_url": ps.SHOP_URL, "key": raw})

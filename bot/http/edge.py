@@ -200,6 +200,8 @@ async def _checked(
 def _bolt_request(text: str, request: Request, delivered: asyncio.Event) -> Any:
     from slack_bolt.request.async_request import AsyncBoltRequest
 
+    from bot.http.shapes import problem as shape_problem
+
     try:
         bolt_request = AsyncBoltRequest(
             body=text,
@@ -216,6 +218,9 @@ def _bolt_request(text: str, request: Request, delivered: asyncio.Event) -> Any:
         raise _Refused(400, "malformed body")
     if too_deep(payload, MAX_DEPTH):
         raise _Refused(400, "body nested too deeply")
+    wrong = shape_problem(payload)
+    if wrong is not None:  # names a field, never quotes a value
+        raise _Refused(400, f"malformed payload: {wrong}")
     return bolt_request
 
 
