@@ -90,20 +90,16 @@ async def refresh_admin_home(
     await slack_call("views.publish", publish_admin_home(rt, client, actor, query, offset))
 
 
-async def handle_page(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
-    client: AsyncWebClient,
-) -> None:
+async def handle_page(ack: AsyncAck, body: Body, action: dict[str, Any], context: AsyncBoltContext,
+                      client: AsyncWebClient) -> None:
     """Previous/Next/Show all in the admin view."""
     await ack()
     query, offset = paging.read_state(action.get("value"))
     await refresh_admin_home(runtime_of(context), client, actor_of(body), query, offset)
 
 
-async def handle_search(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
-    client: AsyncWebClient,
-) -> None:
+async def handle_search(ack: AsyncAck, body: Body, action: dict[str, Any],
+                        context: AsyncBoltContext, client: AsyncWebClient) -> None:
     """The admin view's search field (Enter): the first page of the matching keys."""
     await ack()
     query = str(action.get("value") or "")
@@ -124,24 +120,20 @@ async def _answer(p: Press, what: str, work: Callable[[], Awaitable[AdminOutcome
     await refresh_admin_home(p.rt, p.client, p.actor, query, offset)
 
 
-async def handle_open_admin(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def handle_open_admin(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                            context: AsyncBoltContext) -> None:
     await ack()
     await refresh_admin_home(runtime_of(context), client, actor_of(body))
 
 
-async def handle_back(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def handle_back(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                      context: AsyncBoltContext) -> None:
     await ack()
     await refresh_home(runtime_of(context), client, actor_of(body))
 
 
-async def handle_reassign(
-    ack: AsyncAck, body: Body, action: dict[str, Any], client: AsyncWebClient,
-    respond: AsyncRespond, context: AsyncBoltContext,
-) -> None:  # fmt: skip
+async def handle_reassign(ack: AsyncAck, body: Body, action: dict[str, Any], client: AsyncWebClient,
+                          respond: AsyncRespond, context: AsyncBoltContext) -> None:
     p = await pressed(ack, body, client, respond, context)
     credential_id = str(action.get("block_id") or "").removeprefix("admin:")
     new_owner = str(action.get("selected_user") or "")
@@ -149,23 +141,16 @@ async def handle_reassign(
     await _answer(p, "reassign", lambda: work(p.actor, credential_id, new_owner))
 
 
-async def handle_delete(
-    ack: AsyncAck, body: Body, action: dict[str, Any], client: AsyncWebClient,
-    respond: AsyncRespond, context: AsyncBoltContext,
-) -> None:  # fmt: skip
+async def handle_delete(ack: AsyncAck, body: Body, action: dict[str, Any], client: AsyncWebClient,
+                        respond: AsyncRespond, context: AsyncBoltContext) -> None:
     # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
     p = await pressed(ack, body, client, respond, context)
     credential_id = str(action.get("value") or "")
     await _answer(p, "admin delete", lambda: p.rt.admins.delete(p.actor, credential_id))
 
 
-async def handle_open_settings(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_open_settings(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                               respond: AsyncRespond, context: AsyncBoltContext) -> None:
     await ack()
     admins, actor = runtime_of(context).admins, actor_of(body)
     # The trigger id lasts 3 s: the admin check is cached from the Home tab just shown.
@@ -181,13 +166,8 @@ async def handle_open_settings(
     await open_view(client, body, settings_modal(defaults, groups))
 
 
-async def handle_save_settings(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_save_settings(ack: AsyncAck, body: Body, view: dict[str, Any],
+                               client: AsyncWebClient, context: AsyncBoltContext) -> None:
     rt, actor = runtime_of(context), actor_of(body)
     group, period, platforms = read_settings((view.get("state") or {}).get("values") or {})
     defaults = parse_defaults(group, period, platforms)
@@ -208,10 +188,9 @@ async def handle_save_settings(
     await refresh_admin_home(rt, client, actor)
 
 
-async def handle_take_over(
-    ack: AsyncAck, body: Body, action: dict[str, Any], client: AsyncWebClient,
-    respond: AsyncRespond, context: AsyncBoltContext,
-) -> None:  # fmt: skip
+async def handle_take_over(ack: AsyncAck, body: Body, action: dict[str, Any],
+                           client: AsyncWebClient, respond: AsyncRespond,
+                           context: AsyncBoltContext) -> None:
     p = await pressed(ack, body, client, respond, context)
     credential_id, actor = str(action.get("value") or ""), p.actor
     work = p.rt.admins.take_over
@@ -224,9 +203,7 @@ async def handle_take_over(
     await p.replace(**taken_over_message(outcome.info, actor.user_id))
 
 
-async def handle_user_change(
-    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-) -> None:
+async def handle_user_change(body: Body, event: dict[str, Any], context: AsyncBoltContext) -> None:
     admins = runtime_of(context).admins
     user = event.get("user") if isinstance(event.get("user"), dict) else {}
     team_id = str(body.get("team_id") or user.get("team_id") or "")

@@ -195,13 +195,8 @@ async def _answer(p: Press, use_case: Callable[..., Any]) -> Any:
     )
 
 
-async def handle_open_request_form(
-    ack: AsyncAck,
-    body: Body,
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_open_request_form(ack: AsyncAck, body: Body, action: dict[str, Any],
+                                   client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     rt, actor = runtime_of(context), actor_of(body)
     found = await rt.workers.quick(rt.requests.for_provider, str(action.get("value")), actor)
@@ -283,13 +278,8 @@ async def handle_ask_shortcut(ack: AsyncAck, body: dict[str, Any], client: Async
     await open_view(client, body, ask_view(provider_id=author, channel_id=channel_of(body)))
 
 
-async def handle_ask_submitted(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_ask_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
+                               client: AsyncWebClient, context: AsyncBoltContext) -> None:
     state = (view.get("state") or {}).get("values") or {}
     provider_id, platform, note = read_ask(state)
     by_link = read_ask_link(state)

@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import Runtime
 from bot.services.credentials import Actor, NotSaved, Rejected, Stored, SubmitOutcome
 from bot.slack.listeners import actor_of
-from bot.slack.listeners.replies import runtime_of, workspace_defaults
+from bot.slack.listeners.replies import Body, runtime_of, workspace_defaults
 from bot.slack.listeners.requests import submit_for_requester
 from bot.slack.ui import ids, modals
 from bot.slack.ui.form import form_view, read_auto_renew, read_metadata, read_rotation
@@ -170,13 +170,8 @@ def _not_offered(flow: Flow) -> dict[str, Any]:
     )
 
 
-async def handle_form_submitted(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_form_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
+                                client: AsyncWebClient, context: AsyncBoltContext) -> None:
     rt = runtime_of(context)
     flow = catalog.get(str(read_metadata(view.get("private_metadata")).get("flow") or ""))
     if flow is None:
