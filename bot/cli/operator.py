@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import json
 import logging
@@ -222,7 +223,7 @@ def _quiet_logging(level: str) -> None:
         configure_logging(level if level in ("ERROR", "CRITICAL") else "WARNING")
 
 
-def cmd_remind(now: str | None) -> int:
+def cmd_remind(now: str | None, as_json: bool = False) -> int:
     """Run one sweep as if it were `now` and send what the outbox owes; one line per DM."""
     from bot.runtime import Runtime
     from bot.settings import load_settings
@@ -256,6 +257,9 @@ def cmd_remind(now: str | None) -> int:
         ) from None
     finally:
         rt.close()
+    if as_json:
+        print(json.dumps([dataclasses.asdict(item) for item in sent], indent=2))
+        return 0
     for item in sent:
         print(item.line())
     moment = f" as of {when.isoformat()}" if when else ""

@@ -113,3 +113,44 @@ class Upkeep(StoreCore):
                 age = (now - oldest_at).total_seconds() if oldest_at else 0.0
                 out[name] = (int(count), max(0.0, age))
         return out
+
+    def ping_item(self, team_id: str) -> Any:
+        """A signed-ready `ping` for the workspace's webhook (`getkey webhooks test`), or None
+        when it has none. Nothing is recorded: a test is not an event."""
+        import json
+
+        from bot.store.encrypted import webhook_aad
+        from bot.store.sharing_models import Webhook
+        from bot.store.webhooks import DeliveryItem
+
+        with self._session(write=False) as s:
+            hook = s.scalars(sa.select(Webhook).where(Webhook.team_id == team_id)).first()
+            if hook is None:
+                return None
+            secret = self._keyring.decrypt(hook.secret_token, webhook_aad(team_id))
+            body = {"type": "ping", "team_id": team_id, "at": self._now().isoformat()}
+            return DeliveryItem(id=0, team_id=team_id, url=hook.url, event_type="ping",
+                                body=json.dumps(body, separators=(",", ":")).encode(),
+                                attempts=1, secret=secret)
+
+    def due_preview(self, now: datetime, limit: int = 1000) -> list[tuple[str, Any]]:
+        """(stage, credential info) of the reminders a sweep at `now` would consider, claiming
+        nothing (`getkey remind --once --dry-run`)."""
+        from bot.store.claims import due_reminders
+        from bot.store.models import Credential, Reminder
+
+        with self._session(write=False) as s:
+            ids = list(s.scalars(_unlocked(due_reminders(now, limit))))
+            rows = s.execute(sa.select(Reminder, Credential)
+                             .join(Credential, Credential.id == Reminder.credential_id)
+                             .where(Reminder.id.in_(ids))
+                             .order_by(Reminder.due_at, Reminder.id)).all()
+            infos = {i.id: i for i in self._infos(s, {c.id: c for _, c in rows}.values(), now)}
+            return [(r.stage, infos[c.id]) for r, c in rows]
+
+
+def _unlocked(query: sa.Select[Any]) -> sa.Select[Any]:
+    """The same select without its FOR UPDATE (a preview locks nothing)."""
+    query = query._generate()  # type: ignore[attr-defined]
+    query._for_update_arg = None
+    return query
