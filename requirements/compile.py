@@ -13,6 +13,7 @@ pyproject.toml (uvloop and httptools are skipped on Windows) are put back afterw
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -29,7 +30,7 @@ BUILDPACK_HEADER = (
 )
 _COMMON = [
     "--generate-hashes", "--allow-unsafe", "--strip-extras", "--quiet",
-    "--no-emit-index-url", "--no-emit-find-links", "--custom-compile-command", "make lock",
+    "--no-emit-index-url", "--no-emit-find-links",
 ]
 
 
@@ -82,7 +83,8 @@ def buildpack_text(runtime_text: str) -> str:
 def _compile(output: Path, extras: list[str], extra_args: list[str]) -> None:
     cmd = [sys.executable, "-m", "piptools", "compile", *_COMMON, *extras, *extra_args,
            "-o", str(output), "pyproject.toml", "requirements/build.in"]
-    subprocess.run(cmd, cwd=ROOT, check=True)  # noqa: S603 - our own fixed command
+    env = {**os.environ, "CUSTOM_COMPILE_COMMAND": "make lock"}  # the header's "regenerate"
+    subprocess.run(cmd, cwd=ROOT, check=True, env=env)  # noqa: S603 - our own fixed command
     output.write_text(with_markers(output.read_text(), declared_markers()))
 
 
