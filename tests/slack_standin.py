@@ -196,9 +196,15 @@ class SlackStandIn:
                 self._lock.wait(left)
 
     def reply_to(self, sent: Reply, count: int = 1, timeout: float = 15.0) -> Call:
-        """The `count`-th answer posted to the response_url of request `sent` (a command or a
-        click): that request's own answer, never one trailing from an earlier step."""
+        """The `count`-th answer to request `sent` (a command or a click): the message in its
+        acknowledgement, else what was posted to its response_url; that request's own answer,
+        never one trailing from an earlier step."""
         assert sent.response_url, "this request carried no response_url"
+        body = sent.json() if sent.body and sent.body.startswith(b"{") else None
+        if count == 1 and isinstance(body, dict) and (body.get("text") or body.get("blocks")):
+            # Slack shows a message sent in the acknowledgement like one posted to the
+            # response_url (the bot answers there when the answer is at hand).
+            return Call("ack", body, sent.body, {}, url=sent.response_url)
         found = self.wait_for("response_url", count, lambda c: c.url == sent.response_url,
                               timeout=timeout)  # fmt: skip
         return found[count - 1]
@@ -632,6 +638,16 @@ class SlackSender:
         if escape is None:
             escape = command_escapes("/getkey")
         return self.post_form(self.command_fields(text if escape else unescaped(text)), **kw)
+
+    def answer(
+        self, text: str = "", *, fields: Mapping[str, str] | None = None, timeout: float = 15.0
+    ) -> dict[str, Any]:
+        """The ephemeral answer to `/getkey <text>` (or to the command `fields`), wherever the
+        bot put it: Slack takes the message in the command's acknowledgement or posted to its
+        response_url."""
+        reply = self.post_form(dict(fields or self.command_fields(text)))
+        assert reply.status == 200, reply.body
+        return check_message(self.standin.reply_to(reply, timeout=timeout).args)
 
     def _interaction_base(self, kind: str) -> dict[str, Any]:
         return {

@@ -27,7 +27,7 @@ def test_upgrade_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     upgrade(url)  # idempotent
     engine = make_engine(url)
     try:
-        assert current_revision(engine) == head_revision() == "0008"
+        assert current_revision(engine) == head_revision() == "0009"
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -67,7 +67,7 @@ def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
         assert current_revision(engine) is None
         assert "credential" not in sa.inspect(engine).get_table_names()
         migrate(engine)
-        assert current_revision(engine) == "0008"
+        assert current_revision(engine) == "0009"
     finally:
         engine.dispose()
 

@@ -69,7 +69,7 @@ def test_list_and_home_show_nothing_of_the_other_workspace(two: RunningBot, vict
     listed = two.standin.reply_to(sent)
     assert me.app_home_opened().status == 200
     (home,) = two.standin.wait_for("views.publish")
-    shown = texts(two)
+    shown = texts(two) + json.dumps(listed.args, ensure_ascii=False)  # in the ack or after
     assert "Other Workspace Shop" not in shown and victim.id not in shown
     assert victim.masked not in shown
     assert home.team_id == HOME_TEAM and listed is not None

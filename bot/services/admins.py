@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.services.credentials import Actor, Done, Gone
+from bot.services.search import terms_of
 from bot.store.admin import Defaults, OwnerChanged, OwnerMoved, OwnerTaken
 from bot.store.info import CredentialInfo
+from bot.store.listing import Page
 from flows import catalog
 
 log = logging.getLogger(__name__)
@@ -240,6 +242,21 @@ class Admins:
         if isinstance(checked, NotAdmin):
             return checked
         return await self.run(self.store.list_workspace, actor.team_id, actor.enterprise_id)  # type: ignore[no-any-return]
+
+    async def workspace_page(
+        self, actor: Actor, query: str = "", offset: int = 0, limit: int = 20
+    ) -> Page | NotAdmin:
+        """A page of the workspace's keys matching every word of `query`."""
+        checked = await self.check(actor)
+        if isinstance(checked, NotAdmin):
+            return checked
+        terms = terms_of(query)
+        page: Page = await self.run(
+            lambda: self.store.page_workspace(
+                actor.team_id, actor.enterprise_id, terms=terms, offset=offset, limit=limit
+            )
+        )
+        return page
 
     async def _in_workspace(self, admin: Admin, credential_id: str) -> CredentialInfo | None:
         info = await self.run(self.store.get, credential_id) if credential_id else None

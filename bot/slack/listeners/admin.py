@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,10 +27,11 @@ from bot.services.admins import (
     parse_defaults,
 )
 from bot.services.credentials import Actor, Done, Gone
+from bot.services.search import clean_query
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.home import publish_home, refresh_home
 from bot.slack.listeners.replies import act, open_view, runtime_of, slack_call, tell
-from bot.slack.ui import ids
+from bot.slack.ui import ids, paging
 from bot.slack.ui.admin import admin_home_view, read_settings, settings_modal, taken_over_message
 from bot.slack.ui.text import escape, flow_name, store_of
 
@@ -61,17 +63,43 @@ def _explain(outcome: AdminOutcome) -> str | None:
     return None
 
 
-async def publish_admin_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
-    found = await rt.admins.workspace(actor)
+async def publish_admin_home(
+    rt: Runtime, client: AsyncWebClient, actor: Actor, query: str = "", offset: int = 0
+) -> None:
+    query = clean_query(query)
+    found = await rt.admins.workspace_page(actor, query, offset, paging.ADMIN_PAGE)
     if isinstance(found, NotAdmin):
         await publish_home(rt, client, actor)
         return
     defaults = await rt.admins.defaults(actor.team_id, actor.enterprise_id)
-    await client.views_publish(user_id=actor.user_id, view=admin_home_view(found, defaults))
+    view = admin_home_view(found, defaults, query)
+    await client.views_publish(user_id=actor.user_id, view=view)
 
 
-async def refresh_admin_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
-    await slack_call("views.publish", publish_admin_home(rt, client, actor))
+async def refresh_admin_home(
+    rt: Runtime, client: AsyncWebClient, actor: Actor, query: str = "", offset: int = 0
+) -> None:
+    await slack_call("views.publish", publish_admin_home(rt, client, actor, query, offset))
+
+
+async def handle_page(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
+    client: AsyncWebClient,
+) -> None:
+    """Previous/Next/Show all in the admin view."""
+    await ack()
+    query, offset = paging.read_state(action.get("value"))
+    await refresh_admin_home(runtime_of(context), client, actor_of(body), query, offset)
+
+
+async def handle_search(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
+    client: AsyncWebClient,
+) -> None:
+    """The admin view's search field (Enter): the first page of the matching keys."""
+    await ack()
+    query = str(action.get("value") or "")
+    await refresh_admin_home(runtime_of(context), client, actor_of(body), query)
 
 
 async def _answer(
@@ -91,7 +119,8 @@ async def _answer(
     note = _explain(outcome)
     if note is not None:
         await tell(body, client, respond, note)
-    await refresh_admin_home(runtime_of(context), client, actor_of(body))
+    query, offset = paging.read_state((body.get("view") or {}).get("private_metadata"))
+    await refresh_admin_home(runtime_of(context), client, actor_of(body), query, offset)
 
 
 async def handle_open_admin(
@@ -245,4 +274,6 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     app.action(ids.ADMIN_SETTINGS)(handle_open_settings)
     app.view(ids.ADMIN_SETTINGS_VIEW)(handle_save_settings)
     app.action(ids.TAKE_OVER)(handle_take_over)
+    app.action(re.compile(re.escape(ids.ADMIN_PAGE) + r"\.\w+"))(handle_page)
+    app.action(ids.ADMIN_SEARCH)(handle_search)
     app.event("user_change")(handle_user_change)
