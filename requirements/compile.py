@@ -54,11 +54,18 @@ def normalise(name: str) -> str:
 
 
 def with_markers(text: str, markers: dict[str, str]) -> str:
-    def put_back(match: re.Match[str]) -> str:
-        marker = markers.get(normalise(match.group(1)))
-        return f"{match.group(0)} ; {marker}" if marker else match.group(0)
+    """Put pyproject's markers on the pins that declare one, written the same way in every
+    lock (a pin taken over from a constraint file comes back with pip's spelling of it)."""
 
-    return re.sub(r"^([A-Za-z0-9_.-]+)==[^\s;\\]+", put_back, text, flags=re.M)
+    def put_back(match: re.Match[str]) -> str:
+        line = match.group(0)
+        marker = markers.get(normalise(match.group(1)))
+        if not marker:
+            return line
+        pin, sep, rest = line.partition(" \\")
+        return f"{pin.split(';')[0].rstrip()} ; {marker}{sep}{rest}"
+
+    return re.sub(r"^([A-Za-z0-9_.-]+)==.*$", put_back, text, flags=re.M)
 
 
 def pins(text: str) -> dict[str, str]:
