@@ -23,12 +23,10 @@ class Actor:
         return f"slack:{self.team_id}:{self.user_id}"
 
     def owns(self, info: CredentialInfo) -> bool:
-        return (info.enterprise_id, info.team_id, info.user_id) == (
-            self.enterprise_id, self.team_id, self.user_id
-        )
+        return self == Actor(info.team_id, info.user_id, info.enterprise_id)
 
     def same_workspace(self, info: CredentialInfo) -> bool:
-        return (info.enterprise_id, info.team_id) == (self.enterprise_id, self.team_id)
+        return info.enterprise_id == self.enterprise_id and info.team_id == self.team_id
 
 
 # -- outcomes -----------------------------------------------------------------------------------

@@ -34,6 +34,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def requester(info: RequestInfo) -> Actor:
+    """The whole identity of who asked (Grid org included): what is provided is stored under
+    it, and only it may cancel or send again."""
+    return Actor(info.team_id, info.user_id, info.enterprise_id)
+
+
 # "Send again" DMs the provider: at most once an hour per request.
 RESEND_EVERY = timedelta(hours=1)
 
@@ -191,7 +197,7 @@ class RequestService:
             return found
         info = found.request
         outcome = self.credentials.submit(
-            flow, values, actor=info.requester, view_id=view_id, view_hash=view_hash,
+            flow, values, actor=requester(info), view_id=view_id, view_hash=view_hash,
             rotation_days=rotation_days, provided_by=provider.user_id,
         )  # fmt: skip
         if isinstance(outcome, Stored):
@@ -222,7 +228,7 @@ class RequestService:
 
     def cancel(self, request_id: str, actor: Actor) -> RequestInfo | Refused:
         info = self.store.get_request(request_id)
-        if info is None or info.requester != actor:
+        if info is None or requester(info) != actor:
             return Refused("This is not one of your requests.")
         moved = self.store.request_moved(request_id, "cancelled")
         return moved or Refused(f"This request is already {info.state}.")
@@ -230,7 +236,7 @@ class RequestService:
     def resend(self, request_id: str, actor: Actor) -> Opened | Refused:
         """The requester sends an open request's message to the provider again."""
         info = self.store.get_request(request_id)
-        if info is None or info.requester != actor:
+        if info is None or requester(info) != actor:
             return Refused("This is not one of your requests.")
         if not info.is_open:
             return Refused(f"This request is {info.state}: ask again with `/getkey request`.")

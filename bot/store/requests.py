@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,9 +17,6 @@ from bot.store.credentials import delete_in
 from bot.store.info import CredentialInfo
 from bot.store.models import Credential
 from bot.store.sharing_models import CredentialRequest, RequestPolicy
-
-if TYPE_CHECKING:
-    from bot.services.outcomes import Actor
 
 OPEN_STATES = ("open", "opened", "failed")
 # The provider of a request by link: whoever opens it (bot.store.links).
@@ -59,13 +55,6 @@ class RequestInfo:
     team_name: str = ""
     enterprise_id: str | None = None
     resent_at: datetime | None = None
-
-    @property
-    def requester(self) -> Actor:
-        """The whole identity of who asked: what is provided is stored under it."""
-        from bot.services.outcomes import Actor  # the store sits below the services
-
-        return Actor(self.team_id, self.user_id, self.enterprise_id)
 
     @property
     def is_open(self) -> bool:
