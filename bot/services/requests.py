@@ -21,6 +21,7 @@ from bot.services.credentials import (
     Stored,
     SubmitOutcome,
     not_offered,
+    offered,
 )
 from bot.store.info import CredentialInfo
 from bot.store.requests import RequestInfo, TooManyOpen
@@ -97,7 +98,7 @@ class RequestService:
             known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
             hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
             return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
-        if not self.credentials.offers(flow, actor.team_id, actor.enterprise_id):
+        if not offered(self.store, flow, actor.team_id, actor.enterprise_id):
             return Refused(not_offered(flow))
         if provider_id == actor.user_id:
             return Refused("That is you: use `/getkey " + flow.id + "` to add your own key.")
@@ -146,7 +147,7 @@ class RequestService:
         flow = catalog.get(info.platform)
         if flow is None:
             return Refused("This platform is no longer supported.")
-        if not self.credentials.offers(flow, info.team_id):
+        if not offered(self.store, flow, info.team_id):
             # Asked before the workspace's admins switched the platform off.
             return Refused(not_offered(flow))
         moved = self.store.request_moved(info.id, "opened")
