@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.store import CredentialInfo
+from bot.store.info import CredentialInfo
 from flows.base import VerifyResult
 
 
