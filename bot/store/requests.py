@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,12 +14,9 @@ from bot.clock import as_utc
 from bot.store import changes, outbox
 from bot.store.base import StoreCore
 from bot.store.credentials import delete_in
-from bot.store.info import CredentialInfo
+from bot.store.info import Actor, CredentialInfo
 from bot.store.models import Credential
 from bot.store.sharing_models import CredentialRequest, RequestPolicy
-
-if TYPE_CHECKING:
-    from bot.services.outcomes import Actor
 
 OPEN_STATES = ("open", "opened", "failed")
 # The provider of a request by link: whoever opens it (bot.store.links).
@@ -63,8 +59,6 @@ class RequestInfo:
     @property
     def requester(self) -> Actor:
         """The whole identity of who asked: what is provided is stored under it."""
-        from bot.services.outcomes import Actor  # the store sits below the services
-
         return Actor(self.team_id, self.user_id, self.enterprise_id)
 
     @property
