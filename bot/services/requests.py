@@ -21,6 +21,7 @@ from bot.services.credentials import (
     Stored,
     SubmitOutcome,
     not_offered,
+    offered,
 )
 from bot.store.info import CredentialInfo
 from bot.store.requests import RequestInfo, TooManyOpen
@@ -32,12 +33,6 @@ if TYPE_CHECKING:
     from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
-
-
-def requester(info: RequestInfo) -> Actor:
-    """The whole identity of who asked (Grid org included): what is provided is stored under
-    it, and only it may cancel or send again."""
-    return Actor(info.team_id, info.user_id, info.enterprise_id)
 
 
 # "Send again" DMs the provider: at most once an hour per request.
@@ -123,7 +118,7 @@ class RequestService:
             known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
             hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
             return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
-        if not self.credentials.offers(flow, actor.team_id, actor.enterprise_id):
+        if not offered(self.store, flow, actor.team_id, actor.enterprise_id):
             return Refused(not_offered(flow))
         if provider_id == actor.user_id:
             return Refused("That is you: use `/getkey " + flow.id + "` to add your own key.")
@@ -173,7 +168,7 @@ class RequestService:
         flow = catalog.get(info.platform)
         if flow is None:
             return Refused("This platform is no longer supported.")
-        if not self.credentials.offers(flow, info.team_id):
+        if not offered(self.store, flow, info.team_id):
             # Asked before the workspace's admins switched the platform off.
             return Refused(not_offered(flow))
         moved = self.store.request_moved(info.id, "opened")
@@ -197,7 +192,7 @@ class RequestService:
             return found
         info = found.request
         outcome = self.credentials.submit(
-            flow, values, actor=requester(info), view_id=view_id, view_hash=view_hash,
+            flow, values, actor=info.requester, view_id=view_id, view_hash=view_hash,
             rotation_days=rotation_days, provided_by=provider.user_id,
         )  # fmt: skip
         if isinstance(outcome, Stored):
@@ -228,7 +223,7 @@ class RequestService:
 
     def cancel(self, request_id: str, actor: Actor) -> RequestInfo | Refused:
         info = self.store.get_request(request_id)
-        if info is None or requester(info) != actor:
+        if info is None or info.requester != actor:
             return Refused("This is not one of your requests.")
         moved = self.store.request_moved(request_id, "cancelled")
         return moved or Refused(f"This request is already {info.state}.")
@@ -236,7 +231,7 @@ class RequestService:
     def resend(self, request_id: str, actor: Actor) -> Opened | Refused:
         """The requester sends an open request's message to the provider again."""
         info = self.store.get_request(request_id)
-        if info is None or requester(info) != actor:
+        if info is None or info.requester != actor:
             return Refused("This is not one of your requests.")
         if not info.is_open:
             return Refused(f"This request is {info.state}: ask again with `/getkey request`.")

@@ -14,7 +14,7 @@ from bot.clock import as_utc
 from bot.store import changes, outbox
 from bot.store.base import StoreCore
 from bot.store.credentials import delete_in
-from bot.store.info import CredentialInfo
+from bot.store.info import Actor, CredentialInfo
 from bot.store.models import Credential
 from bot.store.sharing_models import CredentialRequest, RequestPolicy
 
@@ -55,6 +55,11 @@ class RequestInfo:
     team_name: str = ""
     enterprise_id: str | None = None
     resent_at: datetime | None = None
+
+    @property
+    def requester(self) -> Actor:
+        """The whole identity of who asked: what is provided is stored under it."""
+        return Actor(self.team_id, self.user_id, self.enterprise_id)
 
     @property
     def is_open(self) -> bool:
