@@ -4,6 +4,7 @@ requests to the Slack stand-in, which can be told to fail (429, 500, ok:false)."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -377,7 +378,20 @@ def test_an_owner_who_left_does_not_block_the_queue(
 def test_messages_to_one_person_are_paced(
     store: Store, standin: FaultyStandIn, clock: Clock
 ) -> None:
-    sleeps = Sleeps()
+    other_dm = "D" + OTHER[1:]
+
+    class WaitingForOther(Sleeps):
+        """The owner's pacing wait holds until the other owner's DM has gone out: if that DM
+        queued behind the owner's, this would never happen (and the wait gives up)."""
+
+        async def sleep(self, seconds: float) -> None:
+            for _ in range(1000):
+                if any(c.args["channel"] == other_dm for c in standin.dms()):
+                    break
+                await asyncio.sleep(0.01)
+            await super().sleep(seconds)
+
+    sleeps = WaitingForOther()
     reminders = make_reminders(store, standin, clock, sleep=sleeps.sleep,
                                monotonic=sleeps.monotonic, user_gap=1.0)
     for n in range(3):
