@@ -14,6 +14,7 @@ from flows.http import PlatformHttp, Reply
 from flows.magento import FLOW
 from flows.store_url import bound_to
 from tests.bot_fixtures import BOT_TOKEN, start_bot
+from tests.builders import platform_fixtures
 from tests.conftest import http_for
 from tests.platforms import magento as mg
 from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
@@ -23,20 +24,9 @@ ALL_LABELS = ("Stores › Settings › All Stores", "Catalog › Inventory › P
               "Sales › Operations › Orders")
 
 
-@pytest.fixture(scope="module")
-def shared_server():
-    with mg.MagentoServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    shared_server.requests.clear()
-    shared_server.fault = None
-    shared_server.bearer_allowed = False
-    shared_server.password_protected = False
-    shared_server.denied_status = 401
-    return shared_server
+shared_server, server = platform_fixtures(
+    mg.MagentoServer, bearer_allowed=False, password_protected=False, denied_status=401
+)
 
 
 def run(server, values):
@@ -287,6 +277,9 @@ V = mg.FULL.token
         (f"https://shop.example.com/{V}", "web address"),
         (f"Consumer Key\n{mg.FULL.consumer_key}\nAccess Token\n{V}", "several values"),
     ],
+    # Named by the mistake, never by the (fake but secret-looking) value.
+    ids=["padded", "labelled", "quoted", "other-label", "jwt", "short", "space", "in-url",
+         "block"],
 )
 def test_value_paste_mistakes(raw, fragment):
     result = FLOW.check({**mg.FULL.values(), "access_token": raw})

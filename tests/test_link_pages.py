@@ -57,8 +57,8 @@ def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
 
 def make_link(bot: RunningBot, requester: str, text: str = "wix for the store migration"):
     bot.standin.reset()
-    bot.person(requester).command("request link " + text)
-    (said,) = bot.standin.wait_for("response_url")
+    sent = bot.person(requester).command("request link " + text)
+    said = bot.standin.reply_to(sent)
     found = LINK.search(visible(said.args["blocks"]))
     assert found, visible(said.args["blocks"])
     return found.group(0), found.group(1), said
@@ -173,8 +173,8 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     # Used: the link shows that it is finished.
     again = page.goto(url)
     assert again.status == 410 and page.inner_text("h1") == "A key was already provided"
-    bot.person("U0ASKER").command("list")
-    (listing,) = bot.standin.wait_for("response_url")
+    sent = bot.person("U0ASKER").command("list")
+    listing = bot.standin.reply_to(sent)
     assert "The Plant Shop" in visible(listing.args["blocks"])
     step("the link opened again; /getkey list")
     context.close()
@@ -252,8 +252,8 @@ def test_expired_cancelled_and_locked_links_each_say_so(bot, browser):  # noqa: 
 
     url, _, said = make_link(bot, "U0CANCEL")
     bot.standin.reset()
-    bot.person("U0CANCEL").click(said.args["blocks"], ids.LINK_CANCEL)
-    (answer,) = bot.standin.wait_for("response_url")
+    sent = bot.person("U0CANCEL").click(said.args["blocks"], ids.LINK_CANCEL)
+    answer = bot.standin.reply_to(sent)
     assert "Link cancelled" in answer.args["text"]
     assert page.goto(url).status == 410
     assert page.inner_text("h1") == "This request was cancelled"
@@ -302,8 +302,8 @@ def test_without_a_public_url_the_command_names_the_setting(bot):
     links = bot.runtime.links
     saved, links.public_url = links.public_url, None
     try:
-        bot.person("U0NOURL").command("request link wix")
-        (said,) = bot.standin.wait_for("response_url")
+        sent = bot.person("U0NOURL").command("request link wix")
+        said = bot.standin.reply_to(sent)
     finally:
         links.public_url = saved
     assert "GETKEY_PUBLIC_URL" in said.args["text"]
@@ -313,15 +313,15 @@ def test_without_a_public_url_the_command_names_the_setting(bot):
 def test_an_admin_may_cancel_someone_elses_link_and_others_may_not(bot):
     url, _, said = make_link(bot, "U0OWNER")
     bot.standin.reset()
-    bot.person("U0NOSY").click(said.args["blocks"], ids.LINK_CANCEL)
-    (refused,) = bot.standin.wait_for("response_url")
+    sent = bot.person("U0NOSY").click(said.args["blocks"], ids.LINK_CANCEL)
+    refused = bot.standin.reply_to(sent)
     assert "not one of your links" in refused.args["text"]
     assert httpx.get(url).status_code == 200
     bot.standin.reset()
     admin = bot.person("U0ADMIN")
     bot.standin.admins.add((bot.slack.team_id, "U0ADMIN"))
-    admin.click(said.args["blocks"], ids.LINK_CANCEL)
-    (answer,) = bot.standin.wait_for("response_url")
+    sent = admin.click(said.args["blocks"], ids.LINK_CANCEL)
+    answer = bot.standin.reply_to(sent)
     assert "Link cancelled" in answer.args["text"]
     assert httpx.get(url).status_code == 410
 

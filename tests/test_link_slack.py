@@ -112,8 +112,8 @@ def test_send_a_link_instead_from_the_app_home(bot):
 
 def test_a_slack_connect_member_gets_the_button_and_answers(bot):
     asker = bot.person("U0CONNECT")
-    asker.command(f"request <@{PARTNER}|partner> wix for the audit")
-    (said,) = bot.standin.wait_for("response_url")
+    sent = asker.command(f"request <@{PARTNER}|partner> wix for the audit")
+    said = bot.standin.reply_to(sent)
     assert "Asked <@U0PARTNER> by direct message" in said.args["text"]
     assert "another organisation (Slack Connect)" in said.args["text"]
     dm = dm_to(bot, PARTNER)
@@ -129,8 +129,8 @@ def test_a_slack_connect_member_gets_the_button_and_answers(bot):
 
 def test_when_slack_cannot_reach_them_the_requester_gets_a_link(bot):
     asker = bot.person("U0WALLASK")
-    asker.command(f"request <@{WALLED}|walled> wix")
-    (said,) = bot.standin.wait_for("response_url")
+    sent = asker.command(f"request <@{WALLED}|walled> wix")
+    said = bot.standin.reply_to(sent)
     assert "another organisation" in said.args["text"]
     assert LINK.search(visible(said.args["blocks"]))
     states = {r.state for r in bot.runtime.store.requests_of(bot.slack.team_id, "U0WALLASK")}
@@ -141,8 +141,8 @@ def test_when_slack_cannot_reach_them_the_requester_gets_a_link(bot):
 
 def test_a_key_verified_through_a_link_reaches_the_change_feed(bot):
     asker = bot.person("U0FEED")
-    asker.command("request link wix")
-    (said,) = bot.standin.wait_for("response_url")
+    sent = asker.command("request link wix")
+    said = bot.standin.reply_to(sent)
     url = LINK.search(visible(said.args["blocks"])).group(0)
     page = httpx.get(url)
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)

@@ -15,6 +15,7 @@ import pytest
 from bot.store import Store
 from flows import catalog
 from flows.base import VerifyResult
+from tests.builders import confirmed, credential_info
 from tests.platforms import wix
 from tests.reminder_driver import Driver
 from tests.slack_standin import Call, SlackStandIn, _decode
@@ -140,14 +141,6 @@ def save_wix(
                       rotation_days=rotation_days).credential
     confirmed(store, info.id)
     return info
-
-
-def confirmed(store: Store, credential_id: str) -> None:
-    """As if the "stored" confirmation DM had gone out at submission time (these tests are
-    about what comes later)."""
-    for item in store.outbox_pending(credential_id):
-        if item.kind in ("stored", "replaced"):
-            store.outbox_sent(item.id)
 
 
 def stages(sent: list[Any]) -> list[str]:
@@ -440,17 +433,8 @@ def test_reminder_text_for_an_already_expired_key() -> None:
 
 
 def _info(**changes: Any) -> Any:
-    from bot.store import CredentialInfo
-
-    base = dict(
-        id="c1", team_id=TEAM, user_id=OWNER, platform="wix", identity="acct",
-        store_name="Shop <b>", identifiers={}, masked="••••••abcd", status="verified",
-        verified_at=START, last_checked_at=START, detail="", expires_at=None,
-        rotation_days=90, rotation_due_at=None, next_reminder_at=None, created_at=START,
-        rotated_at=None, reminders_stopped=False, snoozed_until=None,
-    )
-    base.update(changes)
-    return CredentialInfo(**base)
+    return credential_info(**{"team_id": TEAM, "user_id": OWNER, "verified_at": START,
+                              "last_checked_at": START, "created_at": START, **changes})
 
 
 def test_store_names_cannot_inject_mrkdwn() -> None:

@@ -19,6 +19,7 @@ from bot.store import changes, schedule
 from bot.store.base import StoreCore
 from bot.store.info import CredentialInfo, DueReminder
 from bot.store.models import Credential, Reminder, Workspace
+from bot.vocabulary import ReminderKind
 
 RECHECK_LEASE = timedelta(hours=1)
 
@@ -139,9 +140,9 @@ class Claims(StoreCore):
                     continue
                 reminder.sent_at = now
                 reminder.claimed_until = None
-                if reminder.kind == "rotation":
+                if reminder.kind == ReminderKind.ROTATION:
                     schedule.plan_overdue(s, reminder)
-                elif reminder.kind == "expiry":
+                elif reminder.kind == ReminderKind.EXPIRY:
                     cred = s.get(Credential, reminder.credential_id)
                     if cred is not None:  # tools hear of an expiry when the owner does
                         changes.record(
