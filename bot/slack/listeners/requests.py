@@ -143,7 +143,7 @@ async def start_request(
     rt: Runtime, body: dict[str, Any], text: str, respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
     if text.split(maxsplit=1)[:1] == ["link"]:
-        await start_link_request(rt, body, text.strip()[len("link"):], respond)
+        await start_link_request(rt, body, text.strip()[len("link"):], respond, client)
         return
     parsed = parse(text)
     if parsed is None:
