@@ -13,6 +13,7 @@ pyproject.toml (uvloop and httptools are skipped on Windows) are put back afterw
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -29,7 +30,7 @@ BUILDPACK_HEADER = (
 )
 _COMMON = [
     "--generate-hashes", "--allow-unsafe", "--strip-extras", "--quiet",
-    "--no-emit-index-url", "--no-emit-find-links", "--custom-compile-command", "make lock",
+    "--no-emit-index-url", "--no-emit-find-links",
 ]
 
 
@@ -53,11 +54,18 @@ def normalise(name: str) -> str:
 
 
 def with_markers(text: str, markers: dict[str, str]) -> str:
-    def put_back(match: re.Match[str]) -> str:
-        marker = markers.get(normalise(match.group(1)))
-        return f"{match.group(0)} ; {marker}" if marker else match.group(0)
+    """Put pyproject's markers on the pins that declare one, written the same way in every
+    lock (a pin taken over from a constraint file comes back with pip's spelling of it)."""
 
-    return re.sub(r"^([A-Za-z0-9_.-]+)==[^\s;\\]+", put_back, text, flags=re.M)
+    def put_back(match: re.Match[str]) -> str:
+        line = match.group(0)
+        marker = markers.get(normalise(match.group(1)))
+        if not marker:
+            return line
+        pin, sep, rest = line.partition(" \\")
+        return f"{pin.split(';')[0].rstrip()} ; {marker}{sep}{rest}"
+
+    return re.sub(r"^([A-Za-z0-9_.-]+)==.*$", put_back, text, flags=re.M)
 
 
 def pins(text: str) -> dict[str, str]:
@@ -82,7 +90,8 @@ def buildpack_text(runtime_text: str) -> str:
 def _compile(output: Path, extras: list[str], extra_args: list[str]) -> None:
     cmd = [sys.executable, "-m", "piptools", "compile", *_COMMON, *extras, *extra_args,
            "-o", str(output), "pyproject.toml", "requirements/build.in"]
-    subprocess.run(cmd, cwd=ROOT, check=True)  # noqa: S603 - our own fixed command
+    env = {**os.environ, "CUSTOM_COMPILE_COMMAND": "make lock"}  # the header's "regenerate"
+    subprocess.run(cmd, cwd=ROOT, check=True, env=env)  # noqa: S603 - our own fixed command
     output.write_text(with_markers(output.read_text(), declared_markers()))
 
 

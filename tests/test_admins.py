@@ -10,16 +10,15 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.slack.ui import ids
 from bot.store.info import CredentialInfo
-from flows import catalog
-from flows.base import VerifyResult
 from tests.bot_fixtures import RunningBot, install
+from tests.builders import store_key, sweep
 from tests.platforms import wix
 from tests.slack_standin import SlackSender, check_everything_sent, find_element, visible_text
 
@@ -41,17 +40,6 @@ def team(oauth_bot: RunningBot) -> Iterator[str]:
 
 def person(bot: RunningBot, team: str, user: str) -> SlackSender:
     return bot.slack.in_team(team).as_user(user)
-
-
-def store_key(
-    bot: RunningBot, team: str, owner: str, shop: str, *, expires_in: timedelta | None = None
-) -> CredentialInfo:
-    values = {**wix.good_values(), "account_id": wix.ACCOUNT}
-    expires = datetime.now(UTC) + expires_in if expires_in else None
-    return bot.runtime.store.save(
-        team_id=team, user_id=owner, flow=catalog.get("wix"), values=values,
-        result=VerifyResult(ok=True, store_name=shop, expires_at=expires),
-    ).credential  # fmt: skip
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -299,10 +287,6 @@ def test_workspace_defaults_are_honoured(oauth_bot: RunningBot, team: str) -> No
 
 
 # -- owners who leave ------------------------------------------------------------------------------
-def sweep(bot: RunningBot, at: timedelta) -> list[Any]:
-    return bot.on_loop(bot.runtime.sweep.run(datetime.now(UTC) + at))  # type: ignore[no-any-return]
-
-
 def take_over_and_follow(bot: RunningBot, team: str, key: CredentialInfo, owner: str) -> None:
     """The admins got the reminder with Take over: an admin presses it, becomes the owner, and
     the next reminder goes to them (with the owner's own buttons)."""

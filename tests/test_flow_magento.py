@@ -14,6 +14,7 @@ from flows.http import PlatformHttp, Reply
 from flows.magento import FLOW
 from flows.store_url import bound_to
 from tests.bot_fixtures import BOT_TOKEN, start_bot
+from tests.builders import platform_fixtures
 from tests.conftest import http_for
 from tests.platforms import magento as mg
 from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
@@ -23,20 +24,9 @@ ALL_LABELS = ("Stores › Settings › All Stores", "Catalog › Inventory › P
               "Sales › Operations › Orders")
 
 
-@pytest.fixture(scope="module")
-def shared_server():
-    with mg.MagentoServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    shared_server.requests.clear()
-    shared_server.fault = None
-    shared_server.bearer_allowed = False
-    shared_server.password_protected = False
-    shared_server.denied_status = 401
-    return shared_server
+shared_server, server = platform_fixtures(
+    mg.MagentoServer, bearer_allowed=False, password_protected=False, denied_status=401
+)
 
 
 def run(server, values):

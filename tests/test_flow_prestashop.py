@@ -15,25 +15,14 @@ from flows.http import PlatformHttp, Reply
 from flows.prestashop import FLOW, _resources
 from flows.store_url import bound_to
 from tests.bot_fixtures import BOT_TOKEN, start_bot
+from tests.builders import platform_fixtures
 from tests.conftest import http_for
 from tests.platforms import prestashop as ps
 from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
-
-@pytest.fixture(scope="module")
-def shared_server():
-    with ps.PrestaShopServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    shared_server.requests.clear()
-    shared_server.fault = None
-    shared_server.enabled = True
-    shared_server.strips_authorization = False
-    shared_server.firewall = False
-    return shared_server
+shared_server, server = platform_fixtures(
+    ps.PrestaShopServer, enabled=True, strips_authorization=False, firewall=False
+)
 
 
 def run(server, key: str = ps.FULL.value, shop_url: str = ps.SHOP_URL):

@@ -107,7 +107,8 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
     assert headers["x-frame-options"] == "DENY"
     heading = page.inner_text("h1")
-    assert heading == "u0asker (getkey-test) asks you for a Wix API key"
+    # Who asks: the name Slack gives (users.info) and the workspace.
+    assert heading == "Test Person (getkey-test) asks you for a Wix API key"
     assert page.inner_text("blockquote") == "for the store migration"
     # The guide comes from the flow itself: every step title, the mistakes, the fields.
     guide = page.inner_text("section.guide")
@@ -155,7 +156,7 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     page.click("button[type=submit]")
     page.wait_for_selector(".success")
     done = page.inner_text(".success")
-    assert "The Plant Shop" in done and KEY[-4:] in done and "u0asker" in done
+    assert "The Plant Shop" in done and KEY[-4:] in done and "Test Person" in done
     source = page.content()
     assert KEY not in source and token not in source.replace(url, "")
     screenshot(page, "link-verified-phone")

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from bot.store.db import make_engine
 from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.platforms.wix import WixServer
 from tests.slack_standin import SlackStandIn
-from tests.storage_fixtures import POSTGRES_ENV
+from tests.storage_fixtures import POSTGRES_ENV, TABLES
 
 pytest_plugins = ["tests.storage_fixtures", "tests.bot_fixtures"]
 
@@ -102,6 +104,12 @@ def ready_until(url: str, status: int, seconds: float = 30.0) -> httpx.Response:
 def test_readyz_is_503_while_the_database_is_gone_and_livez_stays_200(
     postgres_url: str, tmp_path: Path
 ) -> None:
+    # The worker's schema is shared with the store tests: start from empty tables (rows another
+    # test encrypted under its own key would rightly make /readyz fail).
+    admin = make_engine(postgres_url, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    admin.dispose()
     target = make_url(postgres_url)
     proxy = Forwarder(target.host or "127.0.0.1", target.port or 5432)
     proxy.start()

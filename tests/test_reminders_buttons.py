@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from bot.slack.ui import ids
 from flows import catalog
 from flows.base import VerifyResult
+from tests import builders
 from tests.platforms import wix
 from tests.reminder_driver import Driver
 from tests.slack_standin import Call, Reply, find_element
-from tests.test_reminders import confirmed
 
 if TYPE_CHECKING:
     from tests.bot_fixtures import RunningBot
@@ -23,15 +23,9 @@ pytest_plugins = ("tests.bot_fixtures",)
 STRANGER = "U0STRANGR"
 
 
-def store_key(bot: RunningBot, *, days_left: int = 20) -> Any:
-    result = VerifyResult(ok=True, store_name="The Plant Shop",
-                          expires_at=datetime.now(UTC) + timedelta(days=days_left))
-    info = bot.runtime.store.save(
-        team_id=bot.slack.team_id, user_id=bot.slack.user_id, flow=catalog.get("wix"),
-        values=wix.good_values(), result=result,
-    ).credential
-    confirmed(bot.runtime.store, info.id)
-    return info
+def store_key(bot: RunningBot) -> Any:
+    """A key that expires in 20 days, its confirmation already sent."""
+    return builders.store_key(bot, expires_in=timedelta(days=20), told=True)
 
 
 def sweep(bot: RunningBot, *, days: float) -> list[Any]:

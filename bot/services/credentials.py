@@ -56,12 +56,20 @@ SYSTEM_ACTOR = "getkey"
 __all__ = [
     "ActionOutcome", "Actor", "Checked", "CredentialService", "Done", "Gone", "NotRenewable",
     "NotSaved", "NotYours", "Rejected", "Stored", "SubmitOutcome", "not_offered",
+    "offered",
 ]
 RENEWAL_ACTOR = "getkey:refresh"
 
 
 # Kinds of message a check can owe the owner (outbox kinds, rendered by the Slack side).
 FAILING, RENEW_FAILED = OutboxKind.FAILING, OutboxKind.RENEW_FAILED
+
+
+def offered(store: Store, flow: Flow, team_id: str, enterprise_id: str | None = None) -> bool:
+    """Whether the workspace's admins offer `flow` (all platforms unless they chose): the one
+    rule every entry point applies, read from the store (use cases in worker threads) or from
+    bot.services.admins' cached defaults (Slack entry points before an ack)."""
+    return store.workspace_defaults(team_id, enterprise_id).offers(flow.id)
 
 
 def not_offered(flow: Flow) -> str:
@@ -130,8 +138,7 @@ class CredentialService:
         return self.store.rotation_days_for(flow, workspace_days)
 
     def offers(self, flow: Flow, team_id: str, enterprise_id: str | None = None) -> bool:
-        """Whether the workspace's admins offer `flow` (all platforms unless they chose)."""
-        return self.store.workspace_defaults(team_id, enterprise_id).offers(flow.id)
+        return offered(self.store, flow, team_id, enterprise_id)
 
     # -- submit -------------------------------------------------------------------------------
     def submit(

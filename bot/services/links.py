@@ -30,6 +30,7 @@ from bot.services.credentials import (
     Rejected,
     Stored,
     not_offered,
+    offered,
 )
 from bot.services.requests import Refused
 from bot.store.info import CredentialInfo
@@ -152,7 +153,7 @@ class LinkService:
             known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
             hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
             return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
-        if not self.credentials.offers(flow, actor.team_id, actor.enterprise_id):
+        if not offered(self.store, flow, actor.team_id, actor.enterprise_id):
             return Refused(not_offered(flow))
         token = secrets.token_urlsafe(32)
         try:

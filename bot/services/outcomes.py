@@ -1,37 +1,20 @@
-"""What the credential use cases (bot.services.credentials) answer: who acts, and the typed
-outcome of each use case that every surface renders in its own words."""
+"""What the credential use cases (bot.services.credentials) answer: who acts (Actor, defined
+with the read models in bot.store.info so the store can name it too), and the typed outcome of
+each use case that every surface renders in its own words."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.store import CredentialInfo
+from bot.store.info import Actor, CredentialInfo
 from flows.base import VerifyResult
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: a Slack user of a workspace. The only audit actor format for Slack surfaces."""
-
-    team_id: str
-    user_id: str
-    # Enterprise Grid org the request came from (None outside Grid).
-    enterprise_id: str | None = None
-
-    @property
-    def audit(self) -> str:
-        return f"slack:{self.team_id}:{self.user_id}"
-
-    def owns(self, info: CredentialInfo) -> bool:
-        return (info.enterprise_id, info.team_id, info.user_id) == (
-            self.enterprise_id, self.team_id, self.user_id
-        )
-
-    def same_workspace(self, info: CredentialInfo) -> bool:
-        return (info.enterprise_id, info.team_id) == (self.enterprise_id, self.team_id)
+__all__ = [
+    "ActionOutcome", "Actor", "Checked", "Done", "Gone", "NotRenewable", "NotSaved", "NotYours",
+    "Rejected", "Stored", "SubmitOutcome",
+]
 
 
-# -- outcomes -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Rejected:
     """The platform did not accept the credential (or could not be asked); nothing stored."""

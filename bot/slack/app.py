@@ -26,6 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 import bot.slack.listeners
+from bot import metrics
 from bot.logsetup import debug_traceback
 from bot.runtime import Runtime
 from bot.slack.listeners import request_kind
@@ -41,10 +42,12 @@ class LoggingApp(AsyncApp):
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         started = time.perf_counter()
         answer = await super().async_dispatch(req)
+        kind = request_kind(req.body if isinstance(req.body, dict) else {})
+        metrics.observe_request("", answer.status, kind, time.perf_counter() - started)
         log.info(
             "slack request",
             extra={
-                "kind": request_kind(req.body if isinstance(req.body, dict) else {}),
+                "kind": kind,
                 "status": answer.status,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },

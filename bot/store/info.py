@@ -92,3 +92,26 @@ def status_of(cred: Credential, now: datetime) -> CredentialStatus:
     if cred.expires_at is not None and cred.expires_at - now <= EXPIRING_WITHIN:
         return CredentialStatus.EXPIRING
     return CredentialStatus.VERIFIED
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a Slack user of a workspace. The only audit actor format for Slack surfaces."""
+
+    team_id: str
+    user_id: str
+    # Enterprise Grid org the request came from (None outside Grid).
+    enterprise_id: str | None = None
+
+    @property
+    def audit(self) -> str:
+        return f"slack:{self.team_id}:{self.user_id}"
+
+    def owns(self, info: CredentialInfo) -> bool:
+        return self == Actor(info.team_id, info.user_id, info.enterprise_id)
+
+    def same_workspace(self, info: CredentialInfo) -> bool:
+        return info.enterprise_id == self.enterprise_id and info.team_id == self.team_id
+
+
+# -- outcomes -----------------------------------------------------------------------------------

@@ -58,6 +58,10 @@ class CredentialRequest(SQLModel, table=True):
     provider_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     requester_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     team_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
+    # Migration 0010: the requester's Grid org (what is provided is stored under it) and the
+    # last "Send again" (at most one an hour).
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    resent_at: datetime | None = _dt()
 
 
 class RequestPolicy(SQLModel, table=True):

@@ -24,7 +24,7 @@ from bot.services.search import clean_query, my_page
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.deletion import start_delete
 from bot.slack.listeners.guides import answer_platform, offered_in
-from bot.slack.listeners.replies import runtime_of
+from bot.slack.listeners.replies import Body, runtime_of
 from bot.slack.listeners.requests import start_request
 from bot.slack.ui import ids, messages, paging
 from bot.slack.ui.requests import request_rows
@@ -83,9 +83,8 @@ async def answer_list(
     await _guarded("list", respond, follow)
 
 
-async def handle_list_page(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
-) -> None:
+async def handle_list_page(ack: AsyncAck, body: Body, action: dict[str, Any],
+                           context: AsyncBoltContext) -> None:
     """Previous/Next/Show all under /getkey list: the message is replaced by that page."""
     await ack()
     rt = runtime_of(context)
@@ -124,13 +123,8 @@ def _on_shared_session(rt: Runtime, url: str) -> AsyncRespond:
     return respond  # type: ignore[return-value]
 
 
-async def handle_getkey(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_getkey(ack: AsyncAck, body: Body, respond: AsyncRespond, client: AsyncWebClient,
+                        context: AsyncBoltContext) -> None:
     rt = runtime_of(context)
     url = body.get("response_url")
     if isinstance(url, str) and url:

@@ -16,7 +16,7 @@ from bot.runtime import Runtime
 from bot.services.credentials import Done
 from bot.services.search import my_page
 from bot.slack.listeners import actor_of, channel_of
-from bot.slack.listeners.replies import open_view, runtime_of
+from bot.slack.listeners.replies import Body, open_view, runtime_of
 from bot.slack.ui import ids, messages, modals, paging
 from bot.slack.ui.form import read_metadata
 from bot.slack.ui.modals import confirm_delete_view
@@ -69,9 +69,8 @@ async def start_delete(
     )
 
 
-async def handle_list_delete(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-) -> None:
+async def handle_list_delete(ack: AsyncAck, body: Body, action: dict[str, Any],
+                             client: AsyncWebClient) -> None:
     await ack()
     try:
         data = json.loads(action.get("value") or "{}")
@@ -84,9 +83,8 @@ async def handle_list_delete(
     await open_view(client, body, confirm_delete_view(str(data["id"]), label, channel_of(body)))
 
 
-async def handle_delete_confirmed(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
-) -> None:
+async def handle_delete_confirmed(ack: AsyncAck, body: Body, view: dict[str, Any],
+                                  context: AsyncBoltContext) -> None:
     rt = runtime_of(context)
     credential_id = str(read_metadata(view.get("private_metadata")).get("credential") or "")
     try:

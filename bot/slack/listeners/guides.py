@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import Runtime
 from bot.services.credentials import not_offered
 from bot.slack.listeners import actor_of, channel_of
-from bot.slack.listeners.replies import open_view, runtime_of, workspace_defaults
+from bot.slack.listeners.replies import Body, open_view, runtime_of, workspace_defaults
 from bot.slack.ui import ids, messages
 from bot.slack.ui.form import form_view, metadata
 from flows import catalog
@@ -77,37 +77,16 @@ async def show_guide(
     )
 
 
-async def handle_pick_platform(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_show_guide(ack: AsyncAck, body: Body, action: dict[str, Any],
+                            respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    """The platform picker and the "did you mean" buttons: the chosen platform's guide."""
     await ack()
-    chosen = ((action.get("selected_option") or {}).get("value")) or ""
+    chosen = (action.get("selected_option") or {}).get("value") or action.get("value") or ""
     await show_guide(chosen, respond, await offered_in(runtime_of(context), body))
 
 
-async def handle_show_guide(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    offered = await offered_in(runtime_of(context), body)
-    await show_guide(action.get("value") or "", respond, offered)
-
-
-async def handle_open_form(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_open_form(ack: AsyncAck, body: Body, action: dict[str, Any],
+                           client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     flow = catalog.get(action.get("value") or "")
     if flow is None:
@@ -125,6 +104,6 @@ async def handle_open_form(
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    app.action(ids.PICK_PLATFORM)(handle_pick_platform)
+    app.action(ids.PICK_PLATFORM)(handle_show_guide)
     app.action(re.compile("^" + re.escape(ids.SHOW_GUIDE) + r"(\..+)?$"))(handle_show_guide)
     app.action(ids.OPEN_FORM)(handle_open_form)

@@ -15,7 +15,7 @@ from bot.services.admins import Admin
 from bot.services.credentials import Actor
 from bot.services.search import clean_query, my_page
 from bot.slack.listeners import actor_of
-from bot.slack.listeners.replies import from_home, runtime_of, slack_call
+from bot.slack.listeners.replies import Body, from_home, runtime_of, slack_call
 from bot.slack.ui import ids, paging
 from bot.slack.ui.admin import admin_toggle
 from bot.slack.ui.home import home_view
@@ -66,29 +66,23 @@ async def refresh_if_home(rt: Runtime, client: AsyncWebClient, body: dict[str, A
         await refresh_home(rt, client, actor_of(body), query=query, offset=offset)
 
 
-async def handle_page(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
-    client: AsyncWebClient,
-) -> None:
+async def handle_page(ack: AsyncAck, body: Body, action: dict[str, Any], context: AsyncBoltContext,
+                      client: AsyncWebClient) -> None:
     """Previous/Next/Show all on the Home tab."""
     await ack()
     query, offset = paging.read_state(action.get("value"))
     await refresh_home(runtime_of(context), client, actor_of(body), query=query, offset=offset)
 
 
-async def handle_search(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
-    client: AsyncWebClient,
-) -> None:
+async def handle_search(ack: AsyncAck, body: Body, action: dict[str, Any],
+                        context: AsyncBoltContext, client: AsyncWebClient) -> None:
     """The Home tab's search field (Enter): the first page of the keys matching the words."""
     await ack()
     query = str(action.get("value") or "")
     await refresh_home(runtime_of(context), client, actor_of(body), query=query)
 
 
-async def handle_home_opened(
-    body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def handle_home_opened(body: Body, client: AsyncWebClient, context: AsyncBoltContext) -> None:
     # The Messages tab fires the same event; only the Home tab needs a view.
     if (body.get("event") or {}).get("tab", "home") != "home":
         return

@@ -32,14 +32,16 @@ def _names(body: dict[str, Any]) -> tuple[str, str]:
 
 
 async def start_link_request(
-    rt: Runtime, body: dict[str, Any], text: str, respond: AsyncRespond
+    rt: Runtime, body: dict[str, Any], text: str, respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
     """`text`: what follows `request link`."""
     words = text.split(maxsplit=1)
     if not words:
         await respond(response_type="ephemeral", text=LINK_USAGE)
         return
-    name, team = _names(body)
+    handle, team = _names(body)
+    # The page shows who asks: their full name where Slack gives it, else their handle.
+    name = await _real_name(client, actor_of(body).user_id) or handle
     made = await rt.workers.quick(
         rt.links.create, actor_of(body), words[0].lower(),
         note=words[1] if len(words) > 1 else "", channel_id=channel_of(body),
@@ -138,7 +140,7 @@ async def _real_name(client: AsyncWebClient, user_id: str) -> str:
     except SlackApiError:
         return ""
     user = found.get("user") or {}
-    return str((user.get("profile") or {}).get("real_name") or user.get("name") or "")
+    return str((user.get("profile") or {}).get("real_name") or user.get("real_name") or "")
 
 
 async def handle_home_ask_link(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -28,11 +28,11 @@ from bot.slack.listeners import actor_of, channel_of
 from bot.slack.listeners.home import refresh_home, refresh_if_home
 from bot.slack.listeners.links import ask_across, link_from_modal, start_link_request
 from bot.slack.listeners.replies import (
-    act,
-    button_value,
+    Body,
+    Press,
     open_view,
+    pressed,
     runtime_of,
-    tell,
     workspace_defaults,
 )
 from bot.slack.messenger import Undeliverable
@@ -143,7 +143,7 @@ async def start_request(
     rt: Runtime, body: dict[str, Any], text: str, respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
     if text.split(maxsplit=1)[:1] == ["link"]:
-        await start_link_request(rt, body, text.strip()[len("link"):], respond)
+        await start_link_request(rt, body, text.strip()[len("link"):], respond, client)
         return
     parsed = parse(text)
     if parsed is None:
@@ -186,29 +186,17 @@ def _refusal(outcome: object) -> str | None:
     return outcome.reason if isinstance(outcome, Refused) else None
 
 
-async def _press(
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-    work: Callable[..., Any],
-) -> Any:
-    """A request button after its ack: the service acts for the presser (or refuses, and the
-    presser is told why). Returns what it did, None if it did not."""
-    rt, actor = runtime_of(context), actor_of(body)
-    return await act(
-        body, client, respond, lambda: rt.workers.quick(work, button_value(body), actor),
-        _refusal, what="request button",
-    )  # fmt: skip
+async def _answer(p: Press, use_case: Callable[..., Any]) -> Any:
+    """A request button: the request service's `use_case` for the presser, who is told when it
+    refused. Returns what it did, None if it did not."""
+    actor = p.actor
+    return await p.act(
+        lambda: p.rt.workers.quick(use_case, p.value, actor), _refusal, what="request button"
+    )
 
 
-async def handle_open_request_form(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_open_request_form(ack: AsyncAck, body: Body, action: dict[str, Any],
+                                   client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     rt, actor = runtime_of(context), actor_of(body)
     found = await rt.workers.quick(rt.requests.for_provider, str(action.get("value")), actor)
@@ -229,85 +217,53 @@ async def handle_open_request_form(
     )
 
 
-async def handle_cancel(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    done = await _press(body, client, respond, context, rt.requests.cancel)
-    if done is None:
+async def handle_cancel(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                        context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
+    if (done := await _answer(p, p.rt.requests.cancel)) is None:
         return
-    rt.outbox.kick()  # the provider hears there is nothing to do
-    if body.get("response_url"):
-        text = f"Request to <@{done.provider_id}> cancelled: they were told."
-        await respond(replace_original=True, text=text)
-    await refresh_if_home(rt, client, body)
+    p.rt.outbox.kick()  # the provider hears there is nothing to do
+    await p.replace(text=f"Request to <@{done.provider_id}> cancelled: they were told.")
+    await refresh_if_home(p.rt, client, body)
 
 
-async def handle_resend(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    found = await _press(body, client, respond, context, rt.requests.resend)
-    if found is None:
+async def handle_resend(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                        context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
+    if (found := await _answer(p, p.rt.requests.resend)) is None:
         return
-    said = await send_and_say(rt, client, found, channel_of(body))
-    await tell(body, client, respond, "Sent again. " + said["text"])
+    said = await send_and_say(p.rt, client, found, channel_of(body))
+    await p.tell("Sent again. " + said["text"])
 
 
-async def handle_withdraw(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_withdraw(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                          respond: AsyncRespond, context: AsyncBoltContext) -> None:
     # Slack asked "Withdraw this key?" (the button's confirm dialog) before sending this.
-    await ack()
-    rt = runtime_of(context)
-    done = await _press(body, client, respond, context, rt.requests.withdraw)
-    if done is None:
+    p = await pressed(ack, body, client, respond, context)
+    if (done := await _answer(p, p.rt.requests.withdraw)) is None:
         return
-    rt.outbox.kick()  # the requester hears it was withdrawn
-    note = (
+    p.rt.outbox.kick()  # the requester hears it was withdrawn
+    await p.replace(text=(
         f"Withdrawn: getkey deleted the key you provided and told <@{done.user_id}>. The "
         "key itself still works on the platform until you revoke it there."
-    )
-    if body.get("response_url"):
-        await respond(replace_original=True, text=note)
-    await refresh_if_home(rt, client, body)
+    ))  # fmt: skip
+    await refresh_if_home(p.rt, client, body)
 
 
-async def handle_ask_again(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    found = await _press(body, client, respond, context, rt.requests.ask_again)
-    if found is None:
+async def handle_ask_again(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                           respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
+    if (found := await _answer(p, p.rt.requests.ask_again)) is None:
         return
     if isinstance(found, Draft):
         said = await ask(
-            rt, client, actor_of(body), provider_id=found.provider_id, platform=found.platform,
+            p.rt, client, p.actor, provider_id=found.provider_id, platform=found.platform,
             note=found.note, channel_id=channel_of(body) or found.channel_id,
         )  # fmt: skip
     else:
-        said = await send_and_say(rt, client, found, channel_of(body))
-    await tell(body, client, respond, said["text"])
-    await refresh_if_home(rt, client, body)
+        said = await send_and_say(p.rt, client, found, channel_of(body))
+    await p.tell(said["text"])
+    await refresh_if_home(p.rt, client, body)
 
 
 async def handle_home_ask(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -322,13 +278,8 @@ async def handle_ask_shortcut(ack: AsyncAck, body: dict[str, Any], client: Async
     await open_view(client, body, ask_view(provider_id=author, channel_id=channel_of(body)))
 
 
-async def handle_ask_submitted(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_ask_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
+                               client: AsyncWebClient, context: AsyncBoltContext) -> None:
     state = (view.get("state") or {}).get("values") or {}
     provider_id, platform, note = read_ask(state)
     by_link = read_ask_link(state)

@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.services.requests import RESEND_EVERY
 from bot.slack.ui import ids
 from bot.slack.ui.links import link_buttons, link_choice, locked_text, provider_words
 from bot.slack.ui.messages import guide_blocks
@@ -178,7 +179,18 @@ def asked_message(info: RequestInfo, flow: Flow, where: str) -> dict[str, Any]:
         "request."
     )
     blocks: list[Block] = [SectionBlock(text=md(text)), request_buttons(info)]
+    if info.resent_at:
+        blocks.append(ContextBlock(elements=[md(resend_hint(info))]))
     return {"text": text, "blocks": dicts(blocks)}
+
+
+def resend_hint(info: RequestInfo) -> str:
+    """When "Send again" works again (it is limited to once an hour)."""
+    when = info.resent_at + RESEND_EVERY if info.resent_at else None
+    if when is None:
+        return ""
+    stamp = int(when.timestamp())
+    return f"*Send again* works again from <!date^{stamp}^{{time}}|{when:%H:%M} UTC>."
 
 
 def request_rows(requests: Sequence[RequestInfo], *, limit: int = 10) -> list[Block]:
