@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness as h
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+_databases = itertools.count()  # a backlog size may be repeated (--sizes 1000,1000,1000)
 
 
 def seed_due(database_url: str, key: str, count: int, people: int) -> None:
@@ -53,12 +55,12 @@ def seed_due(database_url: str, key: str, count: int, people: int) -> None:
 @contextlib.contextmanager
 def fresh_database(work: Path, size: int, postgres_url: str | None) -> Iterator[str]:
     if not postgres_url:
-        yield f"sqlite:///{work / f'sweep-{size}.db'}"
+        yield f"sqlite:///{work / f'sweep-{size}-{next(_databases)}.db'}"
         return
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
 
-    schema = f"getkey_sweep_{os.getpid()}_{size}"
+    schema = f"getkey_sweep_{os.getpid()}_{size}_{next(_databases)}"
     admin = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')

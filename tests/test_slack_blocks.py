@@ -276,3 +276,16 @@ def test_dates_are_slack_tokens_for_the_exact_instant_with_a_utc_fallback():
         )
     assert text.slack_date(aware).endswith("|2030-02-14>")
     assert text.slack_date(None, "none planned") == "none planned"
+
+
+@pytest.mark.parametrize("provided_by", [None, "U0PROVIDER"])
+def test_reminder_buttons_built_as_dicts_are_the_models_buttons(provided_by):
+    from bot.slack.ui import reminders
+
+    info = _info(provided_by=provided_by)
+    assert reminders.buttons_dict(info) == reminders.credential_buttons(info).to_dict()
+    now = datetime.now(UTC)
+    message = reminders.reminder_message(info, "expiry-3d", now, "Renewal <b> failed")
+    shown = validate_blocks(message["blocks"])
+    assert shown[-1] == reminders.credential_buttons(info).to_dict()
+    assert "Renewal &lt;b&gt; failed" in json.dumps(shown)

@@ -132,6 +132,16 @@ class Claims(StoreCore):
             reminders = s.scalars(
                 sa.select(Reminder).where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id)
             ).all()
+            # One read for the whole batch's credentials (a get per reminder was a third of
+            # a 3,000-reminder sweep's time).
+            wanted = {r.credential_id for r in reminders if r.kind == ReminderKind.EXPIRY}
+            creds = {
+                c.id: c
+                for c in (
+                    s.scalars(sa.select(Credential).where(Credential.id.in_(wanted)))
+                    if wanted else ()
+                )
+            }  # fmt: skip
             for reminder in reminders:
                 # Only a claimed reminder can have been sent; ids are never reused
                 # (AUTOINCREMENT on SQLite, sequences on PostgreSQL), so a stale id cannot hit
@@ -143,7 +153,7 @@ class Claims(StoreCore):
                 if reminder.kind == ReminderKind.ROTATION:
                     schedule.plan_overdue(s, reminder)
                 elif reminder.kind == ReminderKind.EXPIRY:
-                    cred = s.get(Credential, reminder.credential_id)
+                    cred = creds.get(reminder.credential_id)
                     if cred is not None:  # tools hear of an expiry when the owner does
                         changes.record(
                             s, changes.EXPIRING, team_id=cred.team_id, at=now, cred=cred

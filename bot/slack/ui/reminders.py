@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    Block,
     ButtonElement,
     ConfirmObject,
-    ContextBlock,
     PlainTextObject,
     SectionBlock,
 )
 
 from bot.slack.ui import ids
 from bot.slack.ui.text import (
+    SECTION_TEXT,
     aware,
     clip,
     credential_line,
@@ -176,29 +175,70 @@ def status_context(info: CredentialInfo, *, dates: bool = False) -> str:
     return " · ".join(parts)
 
 
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def buttons_dict(info: CredentialInfo) -> dict[str, Any]:
+    """credential_buttons(info).to_dict() built directly: the sweep renders one per reminder,
+    and slack_sdk's model classes were a quarter of its time (same dict; tested)."""
+    value = info.id
+
+    def button(text: str, action_id: str, style: str | None = None) -> dict[str, Any]:
+        out = {"type": "button", "text": _plain(text), "action_id": action_id, "value": value}
+        return {**out, "style": style} if style else out
+
+    delete = button("Delete", ids.REMINDER_DELETE, "danger")
+    delete["confirm"] = {
+        "title": _plain("Delete this key?"),
+        "text": {"type": "plain_text", "text": (
+            f"getkey will forget the {flow_name(info.platform)} key for "
+            f"{clip(store_of(info), 120)} ({info.masked}). The key itself "
+            "keeps working on the platform until you revoke it there."
+        )},
+        "confirm": _plain("Delete"),
+        "deny": _plain("Keep it"),
+        "style": "danger",
+    }  # fmt: skip
+    renew = (
+        button("Ask for a new one", ids.REQUEST_ASK_AGAIN, "primary") if info.provided_by
+        else button("Rotate now", ids.REMINDER_ROTATE, "primary")
+    )  # fmt: skip
+    return {"type": "actions", "elements": [
+        renew,
+        button("Snooze 1 day", ids.REMINDER_SNOOZE_DAY),
+        button("Snooze 1 week", ids.REMINDER_SNOOZE_WEEK),
+        button("Stop reminding", ids.REMINDER_STOP),
+        delete,
+    ]}  # fmt: skip
+
+
 def reminder_message(
     info: CredentialInfo, stage: Stage | str, now: datetime, note: str | None = None
 ) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage (without channel). `note`: a sentence from the
-    platform side, e.g. why getkey could not renew this token by itself."""
-    blocks: list[Block] = [
-        SectionBlock(text=md(f"{credential_line(info)}\n{stage_reason(info, stage, now)}")),
-    ]
+    platform side, e.g. why getkey could not renew this token by itself. Plain dicts: one is
+    built per reminder sent."""
+    texts = [f"{credential_line(info)}\n{stage_reason(info, stage, now)}"]
     if note:
-        blocks.append(SectionBlock(text=md(escape(clip(note, 1000)))))
+        texts.append(escape(clip(note, 1000)))
     if info.provided_by:
-        blocks.append(
-            SectionBlock(
-                text=md(
-                    f"<@{info.provided_by}> provided this key at your request: press *Ask for "
-                    "a new one* and getkey asks them again (same platform, same note)."
-                )
-            )
+        texts.append(
+            f"<@{info.provided_by}> provided this key at your request: press *Ask for "
+            "a new one* and getkey asks them again (same platform, same note)."
         )
-    blocks += [ContextBlock(elements=[md(status_context(info))]), credential_buttons(info)]
+    blocks = [{"type": "section", "text": _mrkdwn(t)} for t in texts]
+    blocks += [
+        {"type": "context", "elements": [_mrkdwn(status_context(info))]},
+        buttons_dict(info),
+    ]
     return {
         "text": reminder_text(info, stage, now),
-        "blocks": dicts(blocks),
+        "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,
     }
