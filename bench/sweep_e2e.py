@@ -1,6 +1,8 @@
 """The reminder sweep end to end: 1k / 10k / 100k reminders due, sent through the real Slack
 calls by `getkey remind --once --now …` against a Slack stand-in that answers at once.
 
+Each reminder belongs to a different person unless --people says how many share them (Slack
+takes about one message a second per conversation, so shared owners pace the sweep).
 For each backlog: a fresh database (SQLite file, or a fresh schema in --database-url's
 PostgreSQL), `getkey db upgrade`, the due reminders seeded (seed_due: the one place that uses
 getkey's internals), then one `remind --once` process, killed after --cap seconds. Printed:
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -31,17 +34,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness as h
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+_databases = itertools.count()  # a backlog size may be repeated (--sizes 1000,1000,1000)
 
 
-def seed_due(database_url: str, key: str, count: int) -> None:
-    """`count` stored credentials, each with a reminder due at NOW (1,000 different people).
-    The only use of getkey's internals in this script: if the store API changes, change this."""
+def seed_due(database_url: str, key: str, count: int, people: int) -> None:
+    """`count` stored credentials, each with a reminder due at NOW, owned by `people`
+    different people (0: one person each). The only use of getkey's internals in this
+    script: if the store API changes, change this."""
     from bot.store import Keyring, make_engine
     from bot.store.seed import seed
 
     engine = make_engine(database_url)
     try:
-        seed(engine, Keyring.from_env(key), count=count, due=count, now=NOW)
+        users = [f"U{n:08d}" for n in range(people or count)]
+        seed(engine, Keyring.from_env(key), count=count, due=count, now=NOW, users=users)
     finally:
         engine.dispose()
 
@@ -49,12 +55,12 @@ def seed_due(database_url: str, key: str, count: int) -> None:
 @contextlib.contextmanager
 def fresh_database(work: Path, size: int, postgres_url: str | None) -> Iterator[str]:
     if not postgres_url:
-        yield f"sqlite:///{work / f'sweep-{size}.db'}"
+        yield f"sqlite:///{work / f'sweep-{size}-{next(_databases)}.db'}"
         return
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
 
-    schema = f"getkey_sweep_{os.getpid()}_{size}"
+    schema = f"getkey_sweep_{os.getpid()}_{size}_{next(_databases)}"
     admin = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
@@ -76,14 +82,14 @@ def tenth_ms(posted: list[float], first: bool) -> float:
 
 
 def sweep_once(stand: h.StandIns, work: Path, size: int, cap: float,
-               postgres_url: str | None) -> str:
+               postgres_url: str | None, people: int = 0) -> str:
     with fresh_database(work, size, postgres_url) as db_url:
         key = h.new_key(work)
         env = h.child_env({"SLACK_BOT_TOKEN": h.BOT_TOKEN, "SLACK_API_URL": stand.api_url,
                            "DATABASE_URL": db_url, "GETKEY_ENCRYPTION_KEYS": key})
         h.run_cli(["db", "upgrade"], env, work)
         started = time.monotonic()
-        seed_due(db_url, key, size)
+        seed_due(db_url, key, size, people)
         seeded = time.monotonic() - started
         stand.reset()
         out_path = work / f"remind-{size}.out"
@@ -141,6 +147,8 @@ def main() -> int:
     parser.add_argument("--cap", type=float, default=600.0, help="seconds per sweep at most")
     parser.add_argument("--database-url", help="PostgreSQL URL (a fresh schema per backlog)")
     parser.add_argument("--bare-messages", type=int, default=10_000)
+    parser.add_argument("--people", type=int, default=0,
+                        help="owners of the due reminders (default 0: one reminder per person)")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     backend = "PostgreSQL" if args.database_url else "SQLite"
@@ -153,7 +161,8 @@ def main() -> int:
         print(f"  yardstick: bare AsyncWebClient, {args.bare_messages:,} chat.postMessage, "
               f"64 at a time: {seconds:.1f} s = {bare_rate:.0f} messages/s", flush=True)
         for size in sizes:
-            print("  " + sweep_once(stand, work, size, args.cap, args.database_url), flush=True)
+            line = sweep_once(stand, work, size, args.cap, args.database_url, args.people)
+            print("  " + line, flush=True)
     print("  targets: 100,000 completes; ms per reminder flat from 1k to 100k; ≥ 500 reminders/s")
     return 0
 

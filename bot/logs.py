@@ -16,8 +16,7 @@ Three layers, each record cleaned once:
 Why a record factory and not only a filter: a filter attached to a logger runs only for records
 created on that very logger, and a filter on our handler does not protect other handlers
 (pytest's caplog, an operator's extra handler). Cleaning every record as it is created covers
-them all; extras (set after creation) are cleaned by our filter or formatter, once, and a
-mark on the record keeps any later stage from doing the work again.
+them all; extras (set after creation) are cleaned by our filter or formatter, once.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ import logging
 import math
 import os
 import re
-import sys
 import threading
 import traceback
 from collections import Counter
@@ -282,6 +280,8 @@ def _scrub(record: logging.LogRecord) -> None:
 def _clean_extras(record: logging.LogRecord) -> None:
     if record.__dict__.get("_getkey_extras_clean"):
         return
+    # uvicorn's copy of the message with ANSI colour codes: noise in a log line.
+    record.__dict__.pop("color_message", None)
     for key in record.__dict__.keys() - _STANDARD:
         value = record.__dict__[key]
         if key.startswith("_") or isinstance(value, bool | int | float) or value is None:
@@ -375,19 +375,3 @@ def pin_levels() -> None:
             logger.setLevel(max(logger.level, logging.INFO))
     for name in THIRD_PARTY_QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """For the `serve` process: JSON lines on stderr through the redaction filter."""
-    install_redaction()
-    root = logging.getLogger()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RedactingFilter())
-    handler.set_name("getkey-json")
-    for old in list(root.handlers):
-        if old.get_name() == "getkey-json":  # called twice: one line per record, not two
-            root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(getattr(logging, level.upper(), logging.INFO))
-    pin_levels()

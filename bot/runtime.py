@@ -18,6 +18,7 @@ from bot.jobs.interrupted import tell_interrupted
 from bot.jobs.outbox import OutboxSender
 from bot.jobs.recheck import Recheck
 from bot.jobs.relay import OwnerRelay
+from bot.jobs.retention import Retention
 from bot.jobs.sweep import Sweep
 from bot.jobs.webhooks import WebhookSender
 from bot.services.admins import Admins
@@ -132,11 +133,24 @@ class Runtime:
             details["problem"] = "; ".join(report.problems)
         return report.ok, details
 
+    async def ready(self) -> dict[str, Any]:
+        """For /readyz: read-only checks on their own thread (never queued behind the workers)."""
+        return await asyncio.to_thread(self.store.readiness)
+
+    async def refresh_metrics(self) -> None:
+        """Before a /metrics scrape: the outbox and webhook backlog from the database."""
+        from bot import metrics
+
+        backlog = await asyncio.to_thread(self.store.backlog)
+        metrics.backlog(backlog["outbox"], backlog["webhooks"])
+
     # -- background work ----------------------------------------------------------------------
     async def start_background(self) -> None:
         from bot.jobs.scheduler import start_scheduler
 
         await self.workers.quick(self.store.ensure_canary)
+        if self.store.engine.dialect.name == "sqlite":
+            await self._recover_orphans()
         self._scheduler = start_scheduler(
             sweep=self.sweep.run,
             recheck=self._recheck_then_send,
@@ -152,7 +166,27 @@ class Runtime:
             every=self.settings.getkey_sweep_seconds,
             webhooks=self.webhooks.tick,
             requests=self.tick_requests,
+            retention=Retention(self.store, self.settings, self.workers.quick).run,
         )
+
+    async def _recover_orphans(self) -> None:
+        """SQLite means one instance: whatever was in flight when this process started was
+        orphaned by a process that died. Its people are told now, not once the rows are old
+        enough for the minute job: interrupted verifications get "please try again", claimed
+        messages are sent by the first outbox drain. (Several instances on PostgreSQL cannot
+        know this and keep the age-based recovery.)"""
+        started = self.clock()
+        messages, verifications = await self.workers.quick(self.store.recover_in_flight, started)
+        if messages or verifications:
+            log.warning("recovering work a stopped process left",
+                        extra={"messages": messages, "verifications": verifications})
+
+        async def tell_now() -> None:
+            await tell_interrupted(self.store, self.clients, self.workers,
+                                   older_than=timedelta(0), now=started)
+            await self.outbox.drain()
+
+        self.workers.track(asyncio.ensure_future(tell_now()))
 
     async def tick_requests(self) -> tuple[int, int]:
         """Nudge the open requests that are due (once each), expire those past their time

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
@@ -20,47 +20,38 @@ DEFAULT_DATABASE_URL = "sqlite:///getkey.db"
 
 
 class SettingsError(Exception):
-    """One bad or missing variable; str() is the line to print."""
+    """One bad or missing variable; str() is the line to print. `problems` holds every one found
+    (this one first): str() of an error with several lists them all, one per line."""
 
     def __init__(self, variable: str, problem: str) -> None:
         super().__init__(f"{variable} {problem}")
         self.variable = variable
+        self.problems: list[SettingsError] = [self]
+
+    @classmethod
+    def of(cls, problems: list[SettingsError]) -> SettingsError:
+        first = problems[0]
+        if len(problems) == 1:
+            return first
+        lines = "\n".join(f"  - {p.line}" for p in problems)
+        many = cls(first.variable, "")
+        many.args = (f"{len(problems)} settings need attention (environment or .env):\n{lines}",)
+        many.problems = problems
+        return many
+
+    @property
+    def line(self) -> str:
+        return f"{self.variable} {self.args[0].removeprefix(self.variable).strip()}"
 
 
-# What to do about each variable, appended to the problem so the line is actionable.
-_HOW_TO_FIX: dict[str, str] = {
-    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
-    "OAuth & Permissions page",
-    "SLACK_SIGNING_SECRET": "copy the Signing Secret from your Slack app's Basic Information "
-    "page (needed in HTTP mode)",
-    "SLACK_APP_TOKEN": "create an app-level token (xapp-…) with connections:write under Basic "
-    "Information › App-Level Tokens, or unset it to use HTTP mode",
-    "SLACK_API_URL": "use an http(s) URL such as https://slack.com/api/, or unset it",
-    "PORT": "use a port number between 1 and 65535",
-    "DATABASE_URL": "use an SQLAlchemy URL such as sqlite:///getkey.db or "
-    "postgresql+psycopg://user@host/db",
-    "GETKEY_ENCRYPTION_KEYS": "create a key with `getkey keys generate` and set it here "
-    "(comma-separated, newest first)",
-    "GETKEY_ROTATION_DAYS": "use a whole number of days (1 or more), or unset it",
-    "GETKEY_SWEEP_SECONDS": "use a whole number of seconds (5 or more), or unset it",
-    "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 1024, or unset it",
-    "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
-    "GETKEY_MAX_OPEN_REQUESTS": "use a whole number between 1 and 1000, or unset it",
-    "GETKEY_REQUEST_NUDGE_DAYS": "use a whole number of days (1 or more), or unset it",
-    "GETKEY_REQUEST_EXPIRE_DAYS": "use a whole number of days (1 or more), or unset it",
-    "GETKEY_API_RATE_PER_MINUTE": "use a whole number of requests (1 or more), or unset it",
-    "SLACK_CLIENT_ID": "copy the Client ID from your Slack app's Basic Information page, "
-    "with SLACK_CLIENT_SECRET (both, to install by OAuth), or unset both",
-    "SLACK_CLIENT_SECRET": "copy the Client Secret from your Slack app's Basic Information "
-    "page, with SLACK_CLIENT_ID (both, to install by OAuth), or unset both",
-    "GETKEY_PUBLIC_URL": "set it to the https address people reach getkey at (the proxy in "
-    "front of `getkey serve --http`), e.g. https://getkey.example.com",
-    "GETKEY_LINK_EXPIRE_DAYS": "use a whole number of days (1 or more), or unset it for 7",
-    "GETKEY_RETENTION_DAYS_AFTER_UNINSTALL": "use a whole number of days (1 or more), or unset "
-    "it for 30",
-    "GETKEY_WEBHOOK_ALLOW_PRIVATE": "use true or false, or unset it",
-}
+from bot.settings_help import (  # noqa: E402 - after SettingsError, no cycle
+    how_to_fix,
+    normalise_database_url,
+)
 
+# The Slack credentials: when none is given at all, `getkey serve` runs the local console.
+SLACK_CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+                     "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9-]+")
 
 
@@ -103,6 +94,14 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = None
     # How long an uninstalled workspace's credentials are kept (encrypted) for a reinstall.
     getkey_retention_days_after_uninstall: int = Field(default=30, ge=1)
+    # Operating (issue 17): log format, /metrics bearer token (off when unset), retention.
+    log_format: Literal["text", "json"] | None = None
+    getkey_metrics_token: SecretStr | None = None
+    getkey_retention_change_days: int = Field(default=30, ge=1)
+    getkey_retention_webhook_days: int = Field(default=30, ge=1)
+    getkey_retention_outbox_days: int = Field(default=7, ge=1)
+    # At least 90: the database itself refuses to delete younger audit rows (migration 0008).
+    getkey_retention_audit_days: int = Field(default=400, ge=90)
     # Requests by link (issue 22): the public address links start with, and their lifetime.
     getkey_public_url: str | None = None
     getkey_link_expire_days: int = Field(default=7, ge=1)
@@ -115,7 +114,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "getkey_encryption_keys",
-        "slack_client_id", "slack_client_secret", mode="before",
+        "slack_client_id", "slack_client_secret", "getkey_metrics_token", "log_format",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
@@ -158,6 +158,13 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a signing secret (letters and digits only)")
         return value
 
+    @field_validator("getkey_metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,}", value.get_secret_value()):
+            raise ValueError("is too short or has other characters than letters, digits, - and _")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -190,7 +197,7 @@ class Settings(BaseSettings):
         value = (value or "").strip() or DEFAULT_DATABASE_URL
         if "://" not in value:
             raise ValueError("is not a database URL")
-        return value
+        return normalise_database_url(value)
 
     @field_validator("log_level")
     @classmethod
@@ -217,11 +224,7 @@ class Settings(BaseSettings):
     @property
     def slack_configured(self) -> bool:
         """Any Slack setting at all: without one, `getkey serve` runs the local console."""
-        return any(
-            getattr(self, name) is not None
-            for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token",
-                         "slack_client_id", "slack_client_secret")
-        )
+        return any(getattr(self, name.lower()) is not None for name in SLACK_CREDENTIALS)
 
     def secret(self, name: str) -> str:
         value = getattr(self, name)
@@ -244,14 +247,15 @@ def platform_variables(environ: Mapping[str, str]) -> dict[str, str]:
 PLATFORM_SUFFIXES = ("_API_URL", "_CLIENT_ID", "_CLIENT_SECRET")
 
 
-def _explain(exc: ValidationError) -> SettingsError:
-    err = exc.errors(include_input=False, include_url=False)[0]
-    variable = str(err["loc"][0]).upper() if err.get("loc") else "a setting"
-    msg = str(err.get("msg", "is invalid"))
-    msg = msg.removeprefix("Value error, ")
-    if not msg.startswith("is "):
-        msg = "is invalid (" + msg[:1].lower() + msg[1:] + ")"
-    return SettingsError(variable, f"{msg}: {_HOW_TO_FIX.get(variable, 'fix it')}.")
+def _explain(exc: ValidationError) -> list[SettingsError]:
+    problems = []
+    for err in exc.errors(include_input=False, include_url=False):
+        variable = str(err["loc"][0]).upper() if err.get("loc") else "a setting"
+        msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+        if not msg.startswith("is "):
+            msg = "is invalid (" + msg[:1].lower() + msg[1:] + ")"
+        problems.append(SettingsError(variable, f"{msg}: {how_to_fix(variable) or 'fix it'}."))
+    return problems
 
 
 def load_settings(
@@ -265,26 +269,53 @@ def load_settings(
     """Read and check the settings for `serve`.
 
     `environ` replaces the process environment (tests); `http_mode` None means "decided by
-    SLACK_APP_TOKEN". Raises SettingsError for the first problem found.
+    SLACK_APP_TOKEN". Raises one SettingsError listing every problem found.
     """
-    try:
-        if environ is None:
-            settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
-            # Real variables win over the file, as for the declared settings.
-            found = {**_dotenv(env_file), **os.environ}
-        else:
-            # Only the given mapping: no process environment, no .env file.
-            settings = _from_mapping(environ)
-            found = dict(environ)
-    except ValidationError as exc:
-        raise _explain(exc) from None
-    settings._platform_env = platform_variables(found)
+    settings, problems = read_settings(environ, env_file=env_file)
     use_key_file(settings)
     if require_slack:
-        require(settings, http_mode=http_mode, require_encryption=require_encryption)
+        problems += problems_with(settings, http_mode=http_mode,
+                                  require_encryption=require_encryption)
     elif require_encryption:
-        require_keys(settings)
+        problems += key_problems(settings)
+    problems = first_per_variable(problems)
+    if problems:
+        raise SettingsError.of(problems)
     return settings
+
+
+def read_settings(
+    environ: Mapping[str, str] | None = None, *, env_file: str | None = ".env"
+) -> tuple[Settings, list[SettingsError]]:
+    """The settings, with each malformed variable left at its default, and its problems."""
+    problems: list[SettingsError] = []
+    dropped: dict[str, Any] = {}
+    for _ in range(2):  # the second pass has every failing field replaced by its default
+        try:
+            if environ is None:
+                settings = Settings(_env_file=env_file, **dropped)  # type: ignore[call-arg]
+                # Real variables win over the file, as for the declared settings.
+                found = {**_dotenv(env_file), **os.environ}
+            else:
+                # Only the given mapping: no process environment, no .env file.
+                settings = _from_mapping({**environ, **dropped})
+                found = dict(environ)
+            break
+        except ValidationError as exc:
+            problems = _explain(exc)
+            dropped = {p.variable.lower(): Settings.model_fields[p.variable.lower()].default
+                       for p in problems if p.variable.lower() in Settings.model_fields}
+    else:  # pragma: no cover - defaults always validate
+        raise SettingsError.of(problems)
+    settings._platform_env = platform_variables(found)
+    return settings, problems
+
+
+def first_per_variable(problems: list[SettingsError]) -> list[SettingsError]:
+    seen: dict[str, SettingsError] = {}
+    for problem in problems:
+        seen.setdefault(problem.variable, problem)
+    return list(seen.values())
 
 
 def use_key_file(settings: Settings, *, create: bool = False) -> str | None:
@@ -328,37 +359,39 @@ class _MappingOnly(Settings):
         return (init_settings,)
 
 
-def _from_mapping(environ: Mapping[str, str]) -> Settings:
+def _from_mapping(environ: Mapping[str, Any]) -> Settings:
     values = {k.lower(): v for k, v in environ.items() if k.lower() in Settings.model_fields}
     return _MappingOnly(**values)
 
 
-def require(settings: Settings, *, http_mode: bool | None, require_encryption: bool) -> None:
+def _unset(variable: str) -> SettingsError:
+    return SettingsError(variable, f"is not set: {how_to_fix(variable)}.")
+
+
+def problems_with(
+    settings: Settings, *, http_mode: bool | None, require_encryption: bool = True
+) -> list[SettingsError]:
+    """Every setting `serve` still needs (empty when it can start), each with its fix."""
+    problems = []
     for one, other in (("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"),
                        ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")):
         if getattr(settings, one.lower()) is not None and getattr(settings, other.lower()) is None:
-            raise SettingsError(other, f"is not set: {_HOW_TO_FIX[other]}.")
-    if settings.oauth and settings.slack_signing_secret is None:
-        raise SettingsError(
-            "SLACK_SIGNING_SECRET", f"is not set: {_HOW_TO_FIX['SLACK_SIGNING_SECRET']}."
-        )
+            problems.append(_unset(other))
     if settings.slack_bot_token is None and not settings.oauth:
-        raise SettingsError("SLACK_BOT_TOKEN", f"is not set: {_HOW_TO_FIX['SLACK_BOT_TOKEN']}.")
+        problems.append(_unset("SLACK_BOT_TOKEN"))
     http = (not settings.socket_mode) if http_mode is None else http_mode
-    if http and settings.slack_signing_secret is None:
-        raise SettingsError(
-            "SLACK_SIGNING_SECRET", f"is not set: {_HOW_TO_FIX['SLACK_SIGNING_SECRET']}."
-        )
+    if (http or settings.oauth) and settings.slack_signing_secret is None:
+        problems.append(_unset("SLACK_SIGNING_SECRET"))
     if require_encryption:
-        require_keys(settings)
+        problems += key_problems(settings)
+    return problems
 
 
-def require_keys(settings: Settings) -> None:
-    if settings.getkey_encryption_keys is None:
-        raise SettingsError(
-            "GETKEY_ENCRYPTION_KEYS", f"is not set: {_HOW_TO_FIX['GETKEY_ENCRYPTION_KEYS']}."
-        )
+def require(settings: Settings, *, http_mode: bool | None, require_encryption: bool) -> None:
+    problems = problems_with(settings, http_mode=http_mode, require_encryption=require_encryption)
+    if problems:
+        raise SettingsError.of(problems)
 
 
-def how_to_fix(variable: str) -> str:
-    return _HOW_TO_FIX.get(variable, "")
+def key_problems(settings: Settings) -> list[SettingsError]:
+    return [_unset("GETKEY_ENCRYPTION_KEYS")] if settings.getkey_encryption_keys is None else []

@@ -10,7 +10,7 @@ apart from a store hash that does not belong to the token.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -401,23 +401,7 @@ class BigCommerceFlow(Flow):
                 raise self._bad_token()
             return reply
 
-        store = get(INFO_SCOPE.path)
-        info: dict[str, Any] | None = None
-        if store.status == 200:
-            info = store.json_object()
-        elif store.status == 404:
-            raise self._wrong_hash()
-        elif store.status == 403:
-            hooks = get("/v3/hooks")
-            if hooks.status in (403, 404):
-                # Webhooks need no scope, so a refusal here is about the store, not the token.
-                raise self._wrong_hash()
-            if hooks.status != 200:
-                raise self._unexpected(hooks)
-            hooks.json_object()
-        else:
-            raise self._unexpected(store)
-
+        info = self._store_info(get)
         granted: list[str] = [INFO_SCOPE.name] if info is not None else []
         missing: list[str] = [] if info is not None else [INFO_SCOPE.name]
         unknown: list[str] = []
@@ -430,7 +414,30 @@ class BigCommerceFlow(Flow):
             else:
                 unknown.append(scope.name)
 
-        found = self._found(info, store_hash)
+        return self._result(self._found(info, store_hash), granted, missing, unknown)
+
+    def _store_info(self, get: Callable[[str], Reply]) -> dict[str, Any] | None:
+        """The store's information (None when the token may not read it, the store exists)."""
+        store = get(INFO_SCOPE.path)
+        if store.status == 200:
+            return store.json_object()
+        if store.status == 404:
+            raise self._wrong_hash()
+        if store.status != 403:
+            raise self._unexpected(store)
+        hooks = get("/v3/hooks")
+        if hooks.status in (403, 404):
+            # Webhooks need no scope, so a refusal here is about the store, not the token.
+            raise self._wrong_hash()
+        if hooks.status != 200:
+            raise self._unexpected(hooks)
+        hooks.json_object()
+        return None
+
+    def _result(
+        self, found: dict[str, Any], granted: list[str], missing: list[str], unknown: list[str]
+    ) -> VerifyResult:
+        """The outcome from the scopes granted, missing and not confirmed."""
         required_missing = tuple(
             s.name for s in SCOPES if s.required and s.name in missing
         )

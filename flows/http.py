@@ -258,19 +258,7 @@ class PlatformHttp:
         With `raise_common`, the answers that mean the same on every platform become a
         VerifyError here: 429 (rate limited), 5xx (platform trouble), 3xx (redirect refused).
         """
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.scheme != "https" or not host_allowed(host, flow.hosts):
-            # A programming or input-validation slip: refuse rather than leak a credential.
-            raise VerifyError(
-                Failure.UNEXPECTED,
-                f"Refusing to send a {flow.name} credential to a host that is not {flow.name}'s.",
-            )
-        send_headers = dict(headers or {})
-        target = self.target_url(flow, url)
-        if target != url:
-            # Keep the real host visible, as a forward proxy would, so per-store hosts survive.
-            send_headers["Host"] = parts.netloc
+        target, send_headers = self._addressed(flow, url, headers)
         ticket = self._reserve(flow)
         status: int | None = None
         deadline = time.monotonic() + self.total_timeout
@@ -286,18 +274,8 @@ class PlatformHttp:
                 follow_redirects=False,
             ) as response:
                 status = response.status_code
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body.extend(chunk)
-                    if len(body) > self.max_body:
-                        raise VerifyError(
-                            Failure.UNEXPECTED,
-                            f"{flow.name} sent an answer larger than {self.max_body // 1000} kB; "
-                            "it was not read. This is not what its API normally returns.",
-                        )
-                    if time.monotonic() > deadline:
-                        raise httpx.ReadTimeout("total deadline")
-                reply = Reply(response.status_code, response.headers, bytes(body), flow.name)
+                body = self._read(response, flow, deadline)
+                reply = Reply(response.status_code, response.headers, body, flow.name)
         except httpx.TimeoutException:
             raise VerifyError(
                 Failure.UNREACHABLE,
@@ -316,6 +294,41 @@ class PlatformHttp:
         if raise_common:
             raise_for_common(reply)
         return reply
+
+    def _addressed(
+        self, flow: Platform, url: str, headers: Mapping[str, str] | None
+    ) -> tuple[str, dict[str, str]]:
+        """Where the request really goes (a GETKEY_<PLATFORM>_API_URL replaces scheme and host)
+        and its headers; a URL outside the platform's hosts is refused."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme != "https" or not host_allowed(host, flow.hosts):
+            # A programming or input-validation slip: refuse rather than leak a credential.
+            raise VerifyError(
+                Failure.UNEXPECTED,
+                f"Refusing to send a {flow.name} credential to a host that is not {flow.name}'s.",
+            )
+        send_headers = dict(headers or {})
+        target = self.target_url(flow, url)
+        if target != url:
+            # Keep the real host visible, as a forward proxy would, so per-store hosts survive.
+            send_headers["Host"] = parts.netloc
+        return target, send_headers
+
+    def _read(self, response: httpx.Response, flow: Platform, deadline: float) -> bytes:
+        """The whole body, refused past `max_body` bytes or past the total deadline."""
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body.extend(chunk)
+            if len(body) > self.max_body:
+                raise VerifyError(
+                    Failure.UNEXPECTED,
+                    f"{flow.name} sent an answer larger than {self.max_body // 1000} kB; "
+                    "it was not read. This is not what its API normally returns.",
+                )
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("total deadline")
+        return bytes(body)
 
 
 def raise_for_common(reply: Reply) -> None:

@@ -279,31 +279,7 @@ class WixFlow(Flow):
             },
             json_body={"query": query},
         )
-        if reply.status == 401:
-            raise VerifyError(
-                Failure.BAD_CREDENTIAL,
-                "Wix did not accept this API key: it is mistyped, or it was rotated or deleted. "
-                "Generate a new key and paste it whole.",
-                field="api_key",
-            )
-        if reply.status == 403:
-            raise VerifyError(
-                Failure.WRONG_IDENTIFIER,
-                "Wix accepted the key but not for this account. Create the key in the account "
-                "that owns the site (co-owners: switch to that account first), use that same "
-                "account's ID, and give the key All Permissions.",
-                field="account_id",
-            )
-        if reply.status == 404:
-            raise VerifyError(
-                Failure.WRONG_IDENTIFIER,
-                "Wix found no account with this ID. Copy it again from the API Keys page.",
-                field="account_id",
-            )
-        if reply.status != 200:
-            raise VerifyError(
-                Failure.UNEXPECTED, f"Wix answered with an unexpected HTTP {reply.status}."
-            )
+        _raise_for_status(reply.status)
         data = reply.json_object()
         sites = data.get("sites")
         if not isinstance(sites, list):
@@ -333,3 +309,32 @@ class WixFlow(Flow):
 
 
 FLOW = WixFlow()
+
+
+def _raise_for_status(status: int) -> None:
+    """What a Query Sites answer other than 200 means, as the person's next step."""
+    if status == 401:
+        raise VerifyError(
+            Failure.BAD_CREDENTIAL,
+            "Wix did not accept this API key: it is mistyped, or it was rotated or deleted. "
+            "Generate a new key and paste it whole.",
+            field="api_key",
+        )
+    if status == 403:
+        raise VerifyError(
+            Failure.WRONG_IDENTIFIER,
+            "Wix accepted the key but not for this account. Create the key in the account "
+            "that owns the site (co-owners: switch to that account first), use that same "
+            "account's ID, and give the key All Permissions.",
+            field="account_id",
+        )
+    if status == 404:
+        raise VerifyError(
+            Failure.WRONG_IDENTIFIER,
+            "Wix found no account with this ID. Copy it again from the API Keys page.",
+            field="account_id",
+        )
+    if status != 200:
+        raise VerifyError(
+            Failure.UNEXPECTED, f"Wix answered with an unexpected HTTP {status}."
+        )

@@ -23,10 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from bot.cli.serve import install_routes
-from bot.http.api import api_routes
-from bot.http.edge import make_asgi_app
-from bot.http.pages import link_routes
+from bot.cli.serve import make_asgi
 from bot.http.serving import make_server
 from bot.runtime import Runtime
 from bot.settings import load_settings
@@ -110,13 +107,8 @@ def start_bot(
     holder: dict[str, object] = {}
 
     async def main() -> None:
-        app = build_app(runtime)
-        asgi = make_asgi_app(
-            bolt_app=app,
-            signing_secret=SIGNING_SECRET,
-            health=runtime.health,
-            extra_routes=[*api_routes(runtime), *install_routes(app), *link_routes(runtime)],
-        )
+        # The same routes as `getkey serve --http` (bot.cli.serve.make_asgi).
+        asgi = make_asgi(runtime, build_app(runtime))
         # No scheduler: tests run sweeps themselves, at the moments they choose.
         server = make_server(asgi, "127.0.0.1", port, on_shutdown=runtime.shutdown)
         holder["server"] = server

@@ -48,12 +48,16 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-def screenshot(page: Any, name: str, around: str | None = None) -> Path:
+def screenshot(page: Any, name: str, around: str | None = None, only: str | None = None) -> Path:
     """A PNG of what the window shows (kept small: not the whole page) in docs/screenshots/,
-    committed for the README; `around`: scroll that element into view first."""
+    committed for the README; `around`: scroll that element into view first; `only`: just that
+    element (e.g. to leave out a temporary path that would change the file on every run)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     if around:
         page.eval_on_selector(around, "e => e.scrollIntoView({block: 'start'})")
-    page.screenshot(path=str(path))
+    if only:
+        page.locator(only).screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path))
     return path

@@ -26,10 +26,6 @@ from flows.http import PlatformHttp
 
 T = TypeVar("T")
 
-# What the outbox's kinds are called in the reminder DMs (ui.reminders stages).
-STAGE_OF_KIND = {"renew-failed": "refresh-failed"}
-
-
 class Driver:
     def __init__(
         self,
@@ -90,7 +86,7 @@ class Driver:
         self._run(self._recheck.run(now))
         sent = self.outbox()
         return [
-            Sent(s.platform, s.store, s.masked, STAGE_OF_KIND.get(s.stage, s.stage), s.owner)
+            Sent(s.platform, s.store, s.masked, s.stage, s.owner)
             for s in sent
             if s.stage not in ("stored", "replaced")
         ]

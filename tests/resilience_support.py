@@ -101,7 +101,9 @@ class ServeProcess:
         )
 
     def wait_healthy(self) -> None:
-        deadline = time.monotonic() + WAIT
+        # Start-up imports everything: on a busy 2-core machine that alone can take tens of
+        # seconds, so the deadline only catches a process that never comes up.
+        deadline = time.monotonic() + 4 * WAIT
         while True:
             assert self.proc.poll() is None, self.log()
             try:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -47,6 +49,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)
     # The workspace whose token made the call ('' when the token was not accepted).
     team_id: str = ""
+    url: str = ""  # for "response_url" calls: which one
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -192,6 +195,35 @@ class SlackStandIn:
                     raise AssertionError(f"no {count}× {method} within {timeout}s; calls: {seen}")
                 self._lock.wait(left)
 
+    def reply_to(self, sent: Reply, count: int = 1, timeout: float = 15.0) -> Call:
+        """The `count`-th answer to request `sent` (a command or a click): the message in its
+        acknowledgement, else what was posted to its response_url; that request's own answer,
+        never one trailing from an earlier step."""
+        assert sent.response_url, "this request carried no response_url"
+        body = sent.json() if sent.body and sent.body.startswith(b"{") else None
+        if count == 1 and isinstance(body, dict) and (body.get("text") or body.get("blocks")):
+            # Slack shows a message sent in the acknowledgement like one posted to the
+            # response_url (the bot answers there when the answer is at hand).
+            return Call("ack", body, sent.body, {}, url=sent.response_url)
+        found = self.wait_for("response_url", count, lambda c: c.url == sent.response_url,
+                              timeout=timeout)  # fmt: skip
+        return found[count - 1]
+
+    def updated(self, view_id: str, count: int = 1, timeout: float = 15.0) -> Call:
+        """The `count`-th views.update of this modal (never another modal's)."""
+        found = self.wait_for("views.update", count, lambda c: c.args.get("view_id") == view_id,
+                              timeout=timeout)  # fmt: skip
+        return found[count - 1]
+
+    def opened_by(self, sent: Reply, timeout: float = 15.0) -> Call:
+        """The views.open that used the trigger of request `sent`."""
+        assert sent.trigger_id, "this request carried no trigger_id"
+        (found,) = self.wait_for(
+            "views.open", 1, lambda c: c.args.get("trigger_id") == sent.trigger_id,
+            timeout=timeout,
+        )
+        return found
+
     def apply_ack_view(self, view_id: str, view: Mapping[str, Any]) -> None:
         """What Slack does with `response_action: update` in a view_submission ack."""
         with self._lock:
@@ -205,7 +237,7 @@ class SlackStandIn:
             query = parse_qs(path.split("?", 1)[1], keep_blank_values=True)
             args = {**{k: v[0] for k, v in query.items()}, **args}
         if path.startswith("/response/"):
-            self._record(Call("response_url", args, raw, headers))
+            self._record(Call("response_url", args, raw, headers, url=f"{self.url}{path}"))
             return 200, {"ok": True}
         method = path.removeprefix("/api/").split("?")[0]
         call = Call(method, args, raw, headers)
@@ -435,6 +467,10 @@ class SlackStandIn:
 class Reply:
     status: int
     body: bytes
+    # Where Slack told the app to answer this request and the trigger it issued: the way to
+    # wait for *this* request's answer, not whatever came first (standin.reply_to/opened_by).
+    response_url: str = ""
+    trigger_id: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -481,6 +517,24 @@ def find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dic
             if element.get("action_id") == action_id:
                 return str(block.get("block_id") or "b"), element
     raise AssertionError(f"no element {action_id!r} in the message")
+
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
+_ESCAPED = re.compile(r"<([@#])([UWC][A-Z0-9]+)(?:\|([^>]*))?>")
+
+
+def command_escapes(command: str) -> bool:
+    """The manifest's `should_escape` for a slash command (Slack's default: false)."""
+    manifest = json.loads(MANIFEST.read_text())
+    for entry in manifest.get("features", {}).get("slash_commands", []):
+        if entry.get("command") == command:
+            return bool(entry.get("should_escape", False))
+    raise KeyError(command)
+
+
+def unescaped(text: str) -> str:
+    """What Slack sends with escaping off: the names as typed, `@pat`, `#general`."""
+    return _ESCAPED.sub(lambda m: m.group(1) + (m.group(3) or m.group(2)), text)
 
 
 class SlackSender:
@@ -546,10 +600,16 @@ class SlackSender:
         return Reply(reply.status_code, reply.content)
 
     def post_form(self, fields: Mapping[str, str], **kw: Any) -> Reply:
-        return self.post(urlencode(fields), "application/x-www-form-urlencoded", **kw)
+        reply = self.post(urlencode(fields), "application/x-www-form-urlencoded", **kw)
+        reply.response_url = str(fields.get("response_url") or "")
+        reply.trigger_id = str(fields.get("trigger_id") or "")
+        return reply
 
     def post_payload(self, payload: Mapping[str, Any], **kw: Any) -> Reply:
-        return self.post_form({"payload": json.dumps(payload)}, **kw)
+        reply = self.post_form({"payload": json.dumps(payload)}, **kw)
+        reply.response_url = str(payload.get("response_url") or "")
+        reply.trigger_id = str(payload.get("trigger_id") or "")
+        return reply
 
     # -- what a person does -------------------------------------------------------------
     def command_fields(self, text: str, command: str = "/getkey") -> dict[str, str]:
@@ -570,8 +630,24 @@ class SlackSender:
             **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
         }
 
-    def command(self, text: str = "", **kw: Any) -> Reply:
-        return self.post_form(self.command_fields(text), **kw)
+    def command(self, text: str = "", *, escape: bool | None = None, **kw: Any) -> Reply:
+        """Run `/getkey text`. Tests write mentions the way Slack escapes them
+        (`<@U…|pat>`); like Slack, the stand-in sends them so only when the manifest sets
+        `should_escape` for the command (or `escape` says so), else as the person typed
+        them (`@pat`)."""
+        if escape is None:
+            escape = command_escapes("/getkey")
+        return self.post_form(self.command_fields(text if escape else unescaped(text)), **kw)
+
+    def answer(
+        self, text: str = "", *, fields: Mapping[str, str] | None = None, timeout: float = 15.0
+    ) -> dict[str, Any]:
+        """The ephemeral answer to `/getkey <text>` (or to the command `fields`), wherever the
+        bot put it: Slack takes the message in the command's acknowledgement or posted to its
+        response_url."""
+        reply = self.post_form(dict(fields or self.command_fields(text)))
+        assert reply.status == 200, reply.body
+        return check_message(self.standin.reply_to(reply, timeout=timeout).args)
 
     def _interaction_base(self, kind: str) -> dict[str, Any]:
         return {

@@ -10,16 +10,15 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.slack.ui import ids
 from bot.store.info import CredentialInfo
-from flows import catalog
-from flows.base import VerifyResult
 from tests.bot_fixtures import RunningBot, install
+from tests.builders import store_key, sweep
 from tests.platforms import wix
 from tests.slack_standin import SlackSender, check_everything_sent, find_element, visible_text
 
@@ -41,17 +40,6 @@ def team(oauth_bot: RunningBot) -> Iterator[str]:
 
 def person(bot: RunningBot, team: str, user: str) -> SlackSender:
     return bot.slack.in_team(team).as_user(user)
-
-
-def store_key(
-    bot: RunningBot, team: str, owner: str, shop: str, *, expires_in: timedelta | None = None
-) -> CredentialInfo:
-    values = {**wix.good_values(), "account_id": wix.ACCOUNT}
-    expires = datetime.now(UTC) + expires_in if expires_in else None
-    return bot.runtime.store.save(
-        team_id=team, user_id=owner, flow=catalog.get("wix"), values=values,
-        result=VerifyResult(ok=True, store_name=shop, expires_at=expires),
-    ).credential  # fmt: skip
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -284,8 +272,8 @@ def test_workspace_defaults_are_honoured(oauth_bot: RunningBot, team: str) -> No
     # The form offers the workspace's period by default, and a key stored with it keeps it.
     guide = member.command("wix").json()
     oauth_bot.standin.reset()
-    member.click(guide["blocks"], ids.OPEN_FORM)
-    (opened,) = oauth_bot.standin.wait_for("views.open")
+    sent = member.click(guide["blocks"], ids.OPEN_FORM)
+    opened = oauth_bot.standin.opened_by(sent)
     view_id = opened.response["view"]["id"]
     form = oauth_bot.standin.views[view_id]
     rotation = next(b for b in form["blocks"] if b.get("block_id") == ids.ROTATION_BLOCK)
@@ -293,16 +281,12 @@ def test_workspace_defaults_are_honoured(oauth_bot: RunningBot, team: str) -> No
     member.submit(view_id, {ids.field_block("api_key"): wix.KEY,
                             ids.field_block("account_id"): wix.ACCOUNT,
                             ids.field_block("site_id"): ""})
-    oauth_bot.standin.wait_for("views.update")
+    oauth_bot.standin.updated(view_id)
     (stored,) = oauth_bot.runtime.store.list_for_user(team, "U0MEMBER1")
     assert stored.rotation_days == 60
 
 
 # -- owners who leave ------------------------------------------------------------------------------
-def sweep(bot: RunningBot, at: timedelta) -> list[Any]:
-    return bot.on_loop(bot.runtime.sweep.run(datetime.now(UTC) + at))  # type: ignore[no-any-return]
-
-
 def take_over_and_follow(bot: RunningBot, team: str, key: CredentialInfo, owner: str) -> None:
     """The admins got the reminder with Take over: an admin presses it, becomes the owner, and
     the next reminder goes to them (with the owner's own buttons)."""
@@ -314,8 +298,9 @@ def take_over_and_follow(bot: RunningBot, team: str, key: CredentialInfo, owner:
 
     admin = person(bot, team, "U0ADMIN01")
     bot.standin.reset()
-    assert admin.click(to_admin.args["blocks"], ids.TAKE_OVER).status == 200
-    (answer,) = bot.standin.wait_for("response_url")
+    sent = admin.click(to_admin.args["blocks"], ids.TAKE_OVER)
+    assert sent.status == 200
+    answer = bot.standin.reply_to(sent)
     assert "took this key over" in answer.args["text"]
     now = bot.runtime.store.get(key.id)
     assert now.user_id == "U0ADMIN01" and now.owner_gone_at is None
@@ -377,13 +362,13 @@ def test_a_second_admin_cannot_take_over_what_the_first_took(
     sweep(oauth_bot, timedelta(days=1, minutes=1))
     (first,) = dms_to(oauth_bot, "U0ADMIN01", team)
     (second,) = dms_to(oauth_bot, "U0ADMIN02", team)
-    person(oauth_bot, team, "U0ADMIN01").click(first.args["blocks"], ids.TAKE_OVER)
+    took = person(oauth_bot, team, "U0ADMIN01").click(first.args["blocks"], ids.TAKE_OVER)
     wait_until(lambda: oauth_bot.runtime.store.get(key.id).user_id == "U0ADMIN01")
-    # The first admin's copy is replaced after the store write: wait for it before the reset.
-    oauth_bot.standin.wait_for("response_url")
-    oauth_bot.standin.reset()
-    person(oauth_bot, team, "U0ADMIN02").click(second.args["blocks"], ids.TAKE_OVER)
-    (note,) = oauth_bot.standin.wait_for("response_url")
+    # The first admin's copy is replaced after the store write; the second admin's note is
+    # read from the second click's own response_url, never the first's (which may trail).
+    oauth_bot.standin.reply_to(took)
+    sent = person(oauth_bot, team, "U0ADMIN02").click(second.args["blocks"], ids.TAKE_OVER)
+    note = oauth_bot.standin.reply_to(sent)
     assert "owns this key now" in note.args["text"]
     assert oauth_bot.runtime.store.get(key.id).user_id == "U0ADMIN01"
     assert len(audit(oauth_bot, key, "taken_over")) == 1

@@ -177,7 +177,7 @@ def test_console_journey_in_a_browser(console, browser):  # noqa: F811 - the fix
     (stored,) = rt.credentials.mine(LOCAL)
     assert "The Plant Shop" in row and stored.masked in row
     assert stored.next_reminder_at.strftime("%d %b %Y") in row
-    screenshot(page, "console-phone", around="#stored")
+    screenshot(page, "console-phone", only="#keys")
     page.click("button.danger")
     page.wait_for_selector("text=No key stored yet")
     assert rt.credentials.mine(LOCAL) == []

@@ -9,26 +9,12 @@ from hypothesis import strategies as st
 from flows import catalog
 from flows.base import Failure, Purpose
 from flows.bigcommerce import FLOW, parse_credentials_file
-from tests.conftest import check_and_verify, http_for
+from tests.builders import flow_runner, platform_fixtures
+from tests.conftest import http_for
 from tests.platforms import bigcommerce as bc
 
-
-@pytest.fixture(scope="module")
-def shared_server():
-    with bc.BigCommerceServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    # One server for the module (stopping one costs half a second), a clean slate per test.
-    shared_server.requests.clear()
-    shared_server.fault = None
-    return shared_server
-
-
-def run(server, **overrides: str):
-    return check_and_verify(FLOW, server, {**bc.good_values(), **overrides})
+shared_server, server = platform_fixtures(bc.BigCommerceServer)
+run = flow_runner(FLOW, bc.good_values)
 
 
 def test_aliases_reach_the_flow():

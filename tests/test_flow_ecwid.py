@@ -9,26 +9,11 @@ from hypothesis import strategies as st
 from flows import catalog
 from flows.base import Failure
 from flows.ecwid import FLOW, REQUIRED_SCOPES
-from tests.conftest import check_and_verify
+from tests.builders import flow_runner, platform_fixtures
 from tests.platforms import ecwid as ec
 
-
-@pytest.fixture(scope="module")
-def shared_server():
-    with ec.EcwidServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    # One server for the module (starting and stopping one costs half a second each),
-    # with a clean slate per test.
-    shared_server.forget()
-    return shared_server
-
-
-def run(server, **overrides: str):
-    return check_and_verify(FLOW, server, {**ec.good_values(), **overrides})
+shared_server, server = platform_fixtures(ec.EcwidServer, reset=ec.EcwidServer.forget)
+run = flow_runner(FLOW, ec.good_values)
 
 
 def test_aliases_reach_the_flow():

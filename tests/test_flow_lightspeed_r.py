@@ -9,18 +9,12 @@ from hypothesis import strategies as st
 
 from flows.base import Failure, RenewalNotPossible, VerifyResult
 from flows.lightspeed_r import FLOW, claims, expires_at, refresh
-from tests.conftest import check_and_verify, http_for
+from tests.builders import flow_runner, own_platform_server
+from tests.conftest import http_for
 from tests.platforms import lightspeed_r as server_mod
 
-
-@pytest.fixture
-def server():
-    with server_mod.LightspeedRServer() as s:
-        yield s
-
-
-def run(server, **overrides: str):
-    return check_and_verify(FLOW, server, {**server_mod.good_values(), **overrides})
+server = own_platform_server(server_mod.LightspeedRServer)
+run = flow_runner(FLOW, server_mod.good_values)
 
 
 def test_success_shows_account_scopes_and_expiry(server):

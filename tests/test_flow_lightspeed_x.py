@@ -10,18 +10,12 @@ from hypothesis import strategies as st
 from flows.base import Failure
 from flows.http import host_allowed
 from flows.lightspeed_x import FLOW
-from tests.conftest import check_and_verify, http_for
+from tests.builders import flow_runner, own_platform_server
+from tests.conftest import http_for
 from tests.platforms import lightspeed_x as server_mod
 
-
-@pytest.fixture
-def server():
-    with server_mod.LightspeedXServer() as s:
-        yield s
-
-
-def run(server, **overrides: str):
-    return check_and_verify(FLOW, server, {**server_mod.good_values(), **overrides})
+server = own_platform_server(server_mod.LightspeedXServer)
+run = flow_runner(FLOW, server_mod.good_values)
 
 
 def test_success_shows_store_name(server):

@@ -6,29 +6,15 @@ from hypothesis import strategies as st
 
 from flows.base import Failure
 from flows.lightyshare import FLOW
-from tests.conftest import check_and_verify, http_for
+from tests.builders import flow_runner, platform_fixtures
+from tests.conftest import http_for
 from tests.platforms import lightyshare as server_mod
 from tests.platforms.server import Response
 
-
-@pytest.fixture(scope="module")
-def shared_server():
-    # One server for the module: stopping one takes half a second (serve_forever's poll).
-    with server_mod.LightyshareServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    shared_server.requests.clear()
-    shared_server.missing_product = None
-    shared_server.route_missing = False
-    shared_server.fault = None
-    return shared_server
-
-
-def run(server, **overrides: str):
-    return check_and_verify(FLOW, server, {**server_mod.good_values(), **overrides})
+shared_server, server = platform_fixtures(
+    server_mod.LightyshareServer, missing_product=None, route_missing=False
+)
+run = flow_runner(FLOW, server_mod.good_values)
 
 
 def test_live_token_verifies_and_says_live(server):

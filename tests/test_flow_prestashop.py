@@ -15,25 +15,14 @@ from flows.http import PlatformHttp, Reply
 from flows.prestashop import FLOW, _resources
 from flows.store_url import bound_to
 from tests.bot_fixtures import BOT_TOKEN, start_bot
+from tests.builders import platform_fixtures
 from tests.conftest import http_for
 from tests.platforms import prestashop as ps
 from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
-
-@pytest.fixture(scope="module")
-def shared_server():
-    with ps.PrestaShopServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    shared_server.requests.clear()
-    shared_server.fault = None
-    shared_server.enabled = True
-    shared_server.strips_authorization = False
-    shared_server.firewall = False
-    return shared_server
+shared_server, server = platform_fixtures(
+    ps.PrestaShopServer, enabled=True, strips_authorization=False, firewall=False
+)
 
 
 def run(server, key: str = ps.FULL.value, shop_url: str = ps.SHOP_URL):
@@ -85,7 +74,7 @@ def test_key_without_any_permission(server):
     assert "no permission at all" in result.detail
 
 
-@pytest.mark.parametrize("key", [ps.INACTIVE.value, "Z" * 32])
+@pytest.mark.parametrize("key", [ps.INACTIVE.value, "Z" * 32], ids=["inactive", "unknown"])
 def test_unknown_or_inactive_key(server, key):
     result = run(server, key)
     assert result.failure is Failure.BAD_CREDENTIAL and result.field == "key"
@@ -180,6 +169,8 @@ def test_xml_with_a_dtd_is_not_parsed():
         (f"https://{ps.FULL.value}@shop.example.com/api/", "before an @"),
         (f"https://shop.example.com/api/?ws_key={ps.FULL.value}", "carries a key"),
     ],
+    ids=["bare-host", "api-path", "folder", "back-office", "product-page", "http", "key-at-host",
+         "ws_key-in-query"],
 )
 def test_shop_address_paste(raw, expected):
     result = FLOW.check({"shop_url": raw, "key": ps.FULL.value})
@@ -202,6 +193,7 @@ def test_shop_address_paste(raw, expected):
         (ps.FULL.value[:10] + " " + ps.FULL.value[10:], "spaces"),
         (f"https://shop.example.com/api/?ws_key={ps.FULL.value}", "web address"),
     ],
+    ids=["padded", "labelled", "ws_key", "short", "long", "space", "in-url"],
 )
 def test_key_paste_mistakes(raw, fragment):
     result = FLOW.check({"shop_url": ps.SHOP_URL, "key": raw})
@@ -268,3 +260,17 @@ def test_getkey_presta_end_to_end(journey_bot, server):
         assert ps.FULL.value.encode() not in path.read_bytes()
     assert all(ps.FULL.value.encode() not in call.raw for call in bot.standin.calls)
     check_everything_sent(bot.standin)
+
+
+def test_read_only_key_is_refused_for_writing_with_the_rows_to_tick(server):
+    from flows.base import Purpose
+
+    checked = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.READ_ONLY.value})
+    result = FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0),
+                             purpose=Purpose.WRITE)
+    assert result.failure is Failure.MISSING_PERMISSION and result.field == "key"
+    assert {"products: PUT", "products: POST", "orders: POST"} <= set(result.missing)
+    assert "Modify (PUT)" in result.detail
+    full = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.FULL.value})
+    assert FLOW.run_verify(full.values, http_for(server, total_timeout=10.0),
+                           purpose=Purpose.WRITE).ok

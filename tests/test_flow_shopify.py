@@ -11,25 +11,12 @@ from flows import catalog
 from flows.base import Failure
 from flows.http import PlatformHttp
 from flows.shopify import API_VERSION, FLOW
+from tests.builders import flow_runner, platform_fixtures
 from tests.conftest import check_and_verify, http_for
 from tests.platforms import shopify as sh
 
-
-@pytest.fixture(scope="module")
-def shared_server():
-    with sh.ShopifyServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    shared_server.requests.clear()
-    shared_server.fault = None
-    return shared_server
-
-
-def run(server, **overrides: str):
-    return check_and_verify(FLOW, server, {**sh.good_values(), **overrides})
+shared_server, server = platform_fixtures(sh.ShopifyServer)
+run = flow_runner(FLOW, sh.good_values)
 
 
 def paths(server) -> list[tuple[str, str, str]]:

@@ -11,21 +11,11 @@ from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp
 from flows.store_url import bound_to
 from flows.woocommerce import FLOW
+from tests.builders import platform_fixtures
 from tests.conftest import check_and_verify, http_for
 from tests.platforms import woocommerce as wc
 
-
-@pytest.fixture(scope="module")
-def shared_server():
-    with wc.WooCommerceServer() as s:
-        yield s
-
-
-@pytest.fixture
-def server(shared_server):
-    shared_server.requests.clear()
-    shared_server.fault = None
-    return shared_server
+shared_server, server = platform_fixtures(wc.WooCommerceServer)
 
 
 def run(server, host: str = wc.SHOP_HOST, key: wc.Key = wc.READ_WRITE, **overrides: str):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.slack.ui import ids
 from bot.slack.ui.reminders import credential_buttons
-from flows import catalog
-from flows.base import VerifyResult
+from tests.builders import store_key
 from tests.platforms import wix
 from tests.slack_standin import APP_ID, find_element
 
@@ -18,16 +17,6 @@ if TYPE_CHECKING:
     from tests.bot_fixtures import RunningBot
 
 pytest_plugins = ("tests.bot_fixtures",)
-
-
-def store_key(bot: RunningBot, *, user: str | None = None, account: str = wix.ACCOUNT,
-              name: str = "The Plant Shop", days_left: int | None = 40) -> Any:
-    expires = datetime.now(UTC) + timedelta(days=days_left) if days_left else None
-    values = {**wix.good_values(), "account_id": account}
-    return bot.runtime.store.save(
-        team_id=bot.slack.team_id, user_id=user or bot.slack.user_id, flow=catalog.get("wix"),
-        values=values, result=VerifyResult(ok=True, store_name=name, expires_at=expires),
-    ).credential
 
 
 def open_home(bot: RunningBot, count: int = 1) -> dict[str, Any]:
@@ -44,10 +33,10 @@ def texts(view: dict[str, Any]) -> str:
 
 
 def test_home_lists_the_persons_keys_with_status_and_buttons(bot: RunningBot) -> None:
-    mine = store_key(bot)
+    mine = store_key(bot, expires_in=timedelta(days=40))
     other_account = "0b9a8c7d-1e2f-4a3b-9c8d-7e6f5a4b3c2d"
-    store_key(bot, account=other_account, name="Second Shop", days_left=5)
-    store_key(bot, user="U0SOMEONE", name="Not Mine Shop")
+    store_key(bot, None, None, "Second Shop", account=other_account, expires_in=timedelta(days=5))
+    store_key(bot, None, "U0SOMEONE", "Not Mine Shop", expires_in=timedelta(days=40))
     view = open_home(bot)
     assert view["type"] == "home"
     shown = texts(view)
@@ -101,7 +90,7 @@ def press_on_home(bot: RunningBot, view: dict[str, Any], action_id: str, value: 
 
 
 def test_a_snooze_pressed_on_home_refreshes_the_tab(bot: RunningBot) -> None:
-    info = store_key(bot)
+    info = store_key(bot, expires_in=timedelta(days=40))
     view = open_home(bot)
     assert press_on_home(bot, view, ids.REMINDER_SNOOZE_WEEK, info.id) == 200
     published = bot.standin.wait_for(
@@ -112,7 +101,7 @@ def test_a_snooze_pressed_on_home_refreshes_the_tab(bot: RunningBot) -> None:
 
 
 def test_a_strangers_press_on_a_copied_home_view_is_refused(bot: RunningBot) -> None:
-    info = store_key(bot, user="U0OWNER99")
+    info = store_key(bot, None, "U0OWNER99", expires_in=timedelta(days=40))
     view = open_home(bot)  # the stranger's own (empty) home...
     # ...with the owner's buttons forged into it.
     view["blocks"] = view["blocks"] + [credential_buttons(info, block_id="forged").to_dict()]

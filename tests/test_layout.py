@@ -1,13 +1,13 @@
 """The architecture, enforced: which layer may import which, no import loop (imports inside
 functions and under TYPE_CHECKING count: they are dependencies all the same), no module over 400
-lines and no function over 60 in bot/, and the environment read in one place.
+lines in bot/, no function over 60 in bot/ and flows/, and the environment read in one place.
 
 The layers, bottom to top (README "Layout"); each may import only the layers listed for it
 (and itself):
 
     flows       nothing of bot/
     ground      bot.settings, clock, errors, logs, workers, wording, vocabulary, webhook_urls,
-                keyfile: flows
+                keyfile, settings_help, logsetup, metrics: flows
     store       bot.store: ground, flows
     services    bot.services: store, ground, flows
     slack       bot.slack adapters (client, messenger, directory, oauth, ui/): services, store,
@@ -39,7 +39,7 @@ GROUND = frozenset(
     f"bot.{m}"
     for m in (
         "settings", "clock", "errors", "logs", "workers", "wording", "vocabulary", "webhook_urls",
-        "keyfile",
+        "keyfile", "settings_help", "logsetup", "metrics",
     )
 ) | {"bot"}
 BELOW = ("flows", "ground", "store", "services", "slack", "jobs", "runtime", "slack-app", "http")
@@ -161,16 +161,18 @@ def loops(deps: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def too_long(root: Path, packages: Iterable[str] = ("bot",)) -> list[str]:
-    """Modules over MAX_LINES and functions over MAX_FUNCTION_LINES (from `def` to its last
-    line, nested functions included), as `path` or `path:function`. bot/ only: the platform
-    modules of flows/ are written by platform work going on in parallel and are checked by
-    their own review (several are over the limits today; see the README)."""
+def too_long(
+    root: Path, packages: Iterable[str] = ("bot",), functions_in: Iterable[str] = ()
+) -> list[str]:
+    """Modules of `packages` over MAX_LINES, and functions of `packages` and `functions_in`
+    over MAX_FUNCTION_LINES (from `def` to its last line, nested functions included), as
+    `path` or `path:function`."""
     out = []
-    for path in sorted(modules(root, packages).values()):
+    whole = set(modules(root, packages).values())
+    for path in sorted(whole | set(modules(root, functions_in).values())):
         where = str(path.relative_to(root))
         text = path.read_text()
-        if len(text.splitlines()) > MAX_LINES:
+        if path in whole and len(text.splitlines()) > MAX_LINES:
             out.append(where)
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -191,7 +193,9 @@ def test_no_import_loop_even_through_imports_inside_functions():
 
 
 def test_no_module_or_function_is_too_long_to_read_in_one_sitting():
-    assert too_long(REPO) == []
+    # flows/: functions only. A platform module is its guide's words as much as code, and
+    # several are past 400 lines (bigcommerce, lightspeed_r, lightspeed_ecom): to split.
+    assert too_long(REPO, ("bot",), functions_in=("flows",)) == []
 
 
 def test_only_the_settings_module_reads_the_environment():

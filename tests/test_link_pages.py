@@ -57,8 +57,8 @@ def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
 
 def make_link(bot: RunningBot, requester: str, text: str = "wix for the store migration"):
     bot.standin.reset()
-    bot.person(requester).command("request link " + text)
-    (said,) = bot.standin.wait_for("response_url")
+    sent = bot.person(requester).command("request link " + text)
+    said = bot.standin.reply_to(sent)
     found = LINK.search(visible(said.args["blocks"]))
     assert found, visible(said.args["blocks"])
     return found.group(0), found.group(1), said
@@ -98,6 +98,8 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
 
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
+    console: list[str] = []  # the browser's own complaints (a CSP violation would show here)
+    page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
     response = page.goto(url)
     assert response.status == 200
     headers = response.headers
@@ -105,7 +107,8 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
     assert headers["x-frame-options"] == "DENY"
     heading = page.inner_text("h1")
-    assert heading == "u0asker (getkey-test) asks you for a Wix API key"
+    # Who asks: the name Slack gives (users.info) and the workspace.
+    assert heading == "Test Person (getkey-test) asks you for a Wix API key"
     assert page.inner_text("blockquote") == "for the store migration"
     # The guide comes from the flow itself: every step title, the mistakes, the fields.
     guide = page.inner_text("section.guide")
@@ -153,7 +156,7 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     page.click("button[type=submit]")
     page.wait_for_selector(".success")
     done = page.inner_text(".success")
-    assert "The Plant Shop" in done and KEY[-4:] in done and "u0asker" in done
+    assert "The Plant Shop" in done and KEY[-4:] in done and "Test Person" in done
     source = page.content()
     assert KEY not in source and token not in source.replace(url, "")
     screenshot(page, "link-verified-phone")
@@ -170,11 +173,14 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     # Used: the link shows that it is finished.
     again = page.goto(url)
     assert again.status == 410 and page.inner_text("h1") == "A key was already provided"
-    bot.person("U0ASKER").command("list")
-    (listing,) = bot.standin.wait_for("response_url")
+    sent = bot.person("U0ASKER").command("list")
+    listing = bot.standin.reply_to(sent)
     assert "The Plant Shop" in visible(listing.args["blocks"])
     step("the link opened again; /getkey list")
     context.close()
+    # (4xx statuses and the missing favicon are reported too: only CSP refusals matter here.)
+    assert not [m for m in console if "Content Security Policy" in m or "Refused to" in m]
+    assert any("422" in m for m in console)  # the listener did hear the browser
 
     print("\nRecorded Slack calls of the link journey:\n" + "\n".join(journal))
     # The token went to the requester once, in the ephemeral answer; the key never to Slack.
@@ -246,8 +252,8 @@ def test_expired_cancelled_and_locked_links_each_say_so(bot, browser):  # noqa: 
 
     url, _, said = make_link(bot, "U0CANCEL")
     bot.standin.reset()
-    bot.person("U0CANCEL").click(said.args["blocks"], ids.LINK_CANCEL)
-    (answer,) = bot.standin.wait_for("response_url")
+    sent = bot.person("U0CANCEL").click(said.args["blocks"], ids.LINK_CANCEL)
+    answer = bot.standin.reply_to(sent)
     assert "Link cancelled" in answer.args["text"]
     assert page.goto(url).status == 410
     assert page.inner_text("h1") == "This request was cancelled"
@@ -296,9 +302,38 @@ def test_without_a_public_url_the_command_names_the_setting(bot):
     links = bot.runtime.links
     saved, links.public_url = links.public_url, None
     try:
-        bot.person("U0NOURL").command("request link wix")
-        (said,) = bot.standin.wait_for("response_url")
+        sent = bot.person("U0NOURL").command("request link wix")
+        said = bot.standin.reply_to(sent)
     finally:
         links.public_url = saved
     assert "GETKEY_PUBLIC_URL" in said.args["text"]
     assert bot.runtime.store.requests_of(bot.slack.team_id, "U0NOURL") == []
+
+
+def test_an_admin_may_cancel_someone_elses_link_and_others_may_not(bot):
+    url, _, said = make_link(bot, "U0OWNER")
+    bot.standin.reset()
+    sent = bot.person("U0NOSY").click(said.args["blocks"], ids.LINK_CANCEL)
+    refused = bot.standin.reply_to(sent)
+    assert "not one of your links" in refused.args["text"]
+    assert httpx.get(url).status_code == 200
+    bot.standin.reset()
+    admin = bot.person("U0ADMIN")
+    bot.standin.admins.add((bot.slack.team_id, "U0ADMIN"))
+    sent = admin.click(said.args["blocks"], ids.LINK_CANCEL)
+    answer = bot.standin.reply_to(sent)
+    assert "Link cancelled" in answer.args["text"]
+    assert httpx.get(url).status_code == 410
+
+
+def test_an_expired_link_is_closed_by_the_tick_and_the_requester_told(bot):
+    url, token, _ = make_link(bot, "U0TICK")
+    (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0TICK")
+    _set(bot, request.id, expires_at=request.created_at.replace(year=request.created_at.year - 1))
+    bot.standin.reset()
+    assert bot.on_loop(bot.runtime.tick_requests())[1] >= 1
+    (told,) = dms(bot, "U0TICK")
+    assert "expired" in told.args["text"] and "`/getkey request link wix`" in told.args["text"]
+    assert token not in told.args["text"]
+    assert bot.runtime.store.get_request(request.id).state == "expired"
+    assert httpx.get(url).status_code == 410

@@ -12,8 +12,7 @@ import pytest
 
 from bot.store import Keyring, Store
 from bot.store.crypto import generate_key
-from flows import catalog
-from flows.base import VerifyResult
+from tests import builders
 from tests.bot_fixtures import RunningBot, begin_install, finish_install, install
 from tests.platforms import wix
 
@@ -40,20 +39,15 @@ def raw_database(bot: RunningBot) -> bytes:
     return b"".join(p.read_bytes() for p in bot.db_path.parent.glob(bot.db_path.name + "*"))
 
 
-def store_key(bot: RunningBot, team: str, user: str, *, days_left: int = 5,
-              enterprise: str | None = None) -> Any:
-    values = {**wix.good_values(), "account_id": wix.ACCOUNT}
-    expires = datetime.now(UTC) + timedelta(days=days_left)
-    return bot.runtime.store.save(
-        team_id=team, user_id=user, enterprise_id=enterprise, flow=catalog.get("wix"),
-        values=values,
-        result=VerifyResult(ok=True, store_name=f"Shop of {team}", expires_at=expires),
-    ).credential
+def store_key(bot: RunningBot, team: str, user: str, *, enterprise: str | None = None) -> Any:
+    return builders.store_key(
+        bot, team, user, f"Shop of {team}", expires_in=timedelta(days=5), enterprise=enterprise
+    )
 
 
 def sweep(bot: RunningBot) -> list[Any]:
     # Far enough ahead that every planned reminder is due (only the latest stage goes out).
-    return bot.on_loop(bot.runtime.sweep.run(datetime.now(UTC) + timedelta(days=60)))
+    return builders.sweep(bot, timedelta(days=60))
 
 
 def dms_to(bot: RunningBot, user: str) -> list[Any]:
@@ -81,8 +75,9 @@ def test_install_journey_stores_encrypted_tokens_and_serves_the_workspace(
     # The workspace's requests are answered with its own token.
     bot.standin.reset()
     person = bot.slack.in_team(TEAM_A).as_user("U0ANNA")
-    assert person.command("list").status == 200
-    (listed,) = bot.standin.wait_for("response_url")
+    sent = person.command("list")
+    assert sent.status == 200
+    listed = bot.standin.reply_to(sent)
     assert "no keys" in listed.args["text"].lower() or listed.args["text"]
     # Bolt authorized the request with the workspace's token (auth.test answered by Slack).
     (checked,) = bot.standin.calls_to("auth.test")
@@ -235,8 +230,9 @@ def test_org_wide_install_serves_every_workspace_of_the_org(oauth_bot: RunningBo
     assert dm.team_id == "T0GRIDONE"
     # Requests from the org's workspaces are authorized with the org's token.
     person = bot.slack.in_team("T0GRIDONE", "E0GRID001").as_user("U0GRID")
-    assert person.command("list").status == 200
-    bot.standin.wait_for("response_url")
+    sent = person.command("list")
+    assert sent.status == 200
+    bot.standin.reply_to(sent)
 
 
 def test_the_install_asks_for_the_manifests_scopes_and_redirect_path() -> None:

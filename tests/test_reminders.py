@@ -4,6 +4,7 @@ requests to the Slack stand-in, which can be told to fail (429, 500, ok:false)."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 from bot.store import Store
 from flows import catalog
 from flows.base import VerifyResult
+from tests.builders import confirmed, credential_info
 from tests.platforms import wix
 from tests.reminder_driver import Driver
 from tests.slack_standin import Call, SlackStandIn, _decode
@@ -140,14 +142,6 @@ def save_wix(
                       rotation_days=rotation_days).credential
     confirmed(store, info.id)
     return info
-
-
-def confirmed(store: Store, credential_id: str) -> None:
-    """As if the "stored" confirmation DM had gone out at submission time (these tests are
-    about what comes later)."""
-    for item in store.outbox_pending(credential_id):
-        if item.kind in ("stored", "replaced"):
-            store.outbox_sent(item.id)
 
 
 def stages(sent: list[Any]) -> list[str]:
@@ -384,7 +378,20 @@ def test_an_owner_who_left_does_not_block_the_queue(
 def test_messages_to_one_person_are_paced(
     store: Store, standin: FaultyStandIn, clock: Clock
 ) -> None:
-    sleeps = Sleeps()
+    other_dm = "D" + OTHER[1:]
+
+    class WaitingForOther(Sleeps):
+        """The owner's pacing wait holds until the other owner's DM has gone out: if that DM
+        queued behind the owner's, this would never happen (and the wait gives up)."""
+
+        async def sleep(self, seconds: float) -> None:
+            for _ in range(1000):
+                if any(c.args["channel"] == other_dm for c in standin.dms()):
+                    break
+                await asyncio.sleep(0.01)
+            await super().sleep(seconds)
+
+    sleeps = WaitingForOther()
     reminders = make_reminders(store, standin, clock, sleep=sleeps.sleep,
                                monotonic=sleeps.monotonic, user_gap=1.0)
     for n in range(3):
@@ -440,17 +447,8 @@ def test_reminder_text_for_an_already_expired_key() -> None:
 
 
 def _info(**changes: Any) -> Any:
-    from bot.store import CredentialInfo
-
-    base = dict(
-        id="c1", team_id=TEAM, user_id=OWNER, platform="wix", identity="acct",
-        store_name="Shop <b>", identifiers={}, masked="••••••abcd", status="verified",
-        verified_at=START, last_checked_at=START, detail="", expires_at=None,
-        rotation_days=90, rotation_due_at=None, next_reminder_at=None, created_at=START,
-        rotated_at=None, reminders_stopped=False, snoozed_until=None,
-    )
-    base.update(changes)
-    return CredentialInfo(**base)
+    return credential_info(**{"team_id": TEAM, "user_id": OWNER, "verified_at": START,
+                              "last_checked_at": START, "created_at": START, **changes})
 
 
 def test_store_names_cannot_inject_mrkdwn() -> None:

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from bot.slack.ui import ids
 from flows import catalog
 from flows.base import VerifyResult
+from tests import builders
 from tests.platforms import wix
 from tests.reminder_driver import Driver
-from tests.slack_standin import Call, find_element
-from tests.test_reminders import confirmed
+from tests.slack_standin import Call, Reply, find_element
 
 if TYPE_CHECKING:
     from tests.bot_fixtures import RunningBot
@@ -23,15 +23,9 @@ pytest_plugins = ("tests.bot_fixtures",)
 STRANGER = "U0STRANGR"
 
 
-def store_key(bot: RunningBot, *, days_left: int = 20) -> Any:
-    result = VerifyResult(ok=True, store_name="The Plant Shop",
-                          expires_at=datetime.now(UTC) + timedelta(days=days_left))
-    info = bot.runtime.store.save(
-        team_id=bot.slack.team_id, user_id=bot.slack.user_id, flow=catalog.get("wix"),
-        values=wix.good_values(), result=result,
-    ).credential
-    confirmed(bot.runtime.store, info.id)
-    return info
+def store_key(bot: RunningBot) -> Any:
+    """A key that expires in 20 days, its confirmation already sent."""
+    return builders.store_key(bot, expires_in=timedelta(days=20), told=True)
 
 
 def sweep(bot: RunningBot, *, days: float) -> list[Any]:
@@ -54,8 +48,9 @@ def reminder_dm(bot: RunningBot) -> list[dict[str, Any]]:
     return dms[-1].args["blocks"]
 
 
-def response(bot: RunningBot, count: int = 1) -> Call:
-    return bot.standin.wait_for("response_url", count)[-1]
+def response(bot: RunningBot, sent: Reply) -> Call:
+    """The answer to the click `sent` (through its own response_url)."""
+    return bot.standin.reply_to(sent)
 
 
 def no_secret_anywhere(bot: RunningBot) -> None:
@@ -66,8 +61,9 @@ def no_secret_anywhere(bot: RunningBot) -> None:
 def test_snooze_one_day_delays_the_next_reminder(bot: RunningBot) -> None:
     info = store_key(bot)
     dm = reminder_dm(bot)
-    assert bot.slack.click(dm, ids.REMINDER_SNOOZE_DAY).status == 200
-    note = response(bot)
+    sent = bot.slack.click(dm, ids.REMINDER_SNOOZE_DAY)
+    assert sent.status == 200
+    note = response(bot, sent)
     assert note.args["replace_original"] is True
     assert "Snoozed" in note.args["text"]
     after = bot.runtime.store.get(info.id)
@@ -81,8 +77,7 @@ def test_snooze_one_day_delays_the_next_reminder(bot: RunningBot) -> None:
 
 def test_snooze_one_week(bot: RunningBot) -> None:
     info = store_key(bot)
-    bot.slack.click(reminder_dm(bot), ids.REMINDER_SNOOZE_WEEK)
-    response(bot)
+    response(bot, bot.slack.click(reminder_dm(bot), ids.REMINDER_SNOOZE_WEEK))
     left = bot.runtime.store.get(info.id).snoozed_until - datetime.now(UTC)
     assert timedelta(days=6, hours=23) < left <= timedelta(weeks=1)
     # Nothing during the week, then the reminder comes back.
@@ -93,8 +88,8 @@ def test_snooze_one_week(bot: RunningBot) -> None:
 
 def test_stop_reminding_silences_the_key(bot: RunningBot) -> None:
     info = store_key(bot)
-    bot.slack.click(reminder_dm(bot), ids.REMINDER_STOP)
-    assert "Reminders stopped" in response(bot).args["text"]
+    sent = bot.slack.click(reminder_dm(bot), ids.REMINDER_STOP)
+    assert "Reminders stopped" in response(bot, sent).args["text"]
     assert bot.runtime.store.get(info.id).reminders_stopped
     assert sweep(bot, days=30) == []
 
@@ -104,8 +99,8 @@ def test_delete_asks_first_then_forgets_the_key(bot: RunningBot) -> None:
     dm = reminder_dm(bot)
     _, button = find_element(dm, ids.REMINDER_DELETE)
     assert button["confirm"]["title"]["text"] == "Delete this key?"
-    bot.slack.click(dm, ids.REMINDER_DELETE)
-    assert "Deleted" in response(bot).args["text"]
+    sent = bot.slack.click(dm, ids.REMINDER_DELETE)
+    assert "Deleted" in response(bot, sent).args["text"]
     assert bot.runtime.store.get(info.id) is None
     assert sweep(bot, days=30) == []
 
@@ -116,9 +111,10 @@ def test_buttons_refuse_anyone_but_the_owner(bot: RunningBot) -> None:
     stranger = bot.person(STRANGER)
     pressed = (ids.REMINDER_SNOOZE_DAY, ids.REMINDER_SNOOZE_WEEK, ids.REMINDER_STOP,
                ids.REMINDER_DELETE, ids.REMINDER_ROTATE)
-    for n, action in enumerate(pressed, start=1):
-        assert stranger.click(dm, action).status == 200
-        refusal = response(bot, n)
+    for action in pressed:
+        sent = stranger.click(dm, action)
+        assert sent.status == 200
+        refusal = response(bot, sent)
         assert refusal.args["response_type"] == "ephemeral"
         assert refusal.args["replace_original"] is False
         assert "Only the person who stored this key" in refusal.args["text"]
@@ -131,8 +127,8 @@ def test_rotate_now_opens_the_form_bound_to_the_key_and_restarts_the_schedule(
     bot: RunningBot,
 ) -> None:
     info = store_key(bot)
-    bot.slack.click(reminder_dm(bot), ids.REMINDER_ROTATE)
-    (opened,) = bot.standin.wait_for("views.open")
+    sent = bot.slack.click(reminder_dm(bot), ids.REMINDER_ROTATE)
+    opened = bot.standin.opened_by(sent)
     view = opened.args["view"]
     assert view["callback_id"] == ids.FORM_VIEW
     meta = json.loads(view["private_metadata"])
@@ -145,7 +141,7 @@ def test_rotate_now_opens_the_form_bound_to_the_key_and_restarts_the_schedule(
                    if v.get("private_metadata") == view["private_metadata"])
     bot.slack.submit(view_id, {ids.field_block("api_key"): wix.KEY,
                                ids.field_block("account_id"): wix.ACCOUNT})
-    bot.standin.wait_for("views.update")
+    bot.standin.updated(view_id)
     after = bot.runtime.store.get(info.id)
     assert after.version == info.version + 1 and after.rotated_at is not None
     # The replaced key starts a new schedule: the old 14-day reminder does not come back.
@@ -157,8 +153,8 @@ def test_a_button_for_a_deleted_key_says_so(bot: RunningBot) -> None:
     info = store_key(bot)
     dm = reminder_dm(bot)
     bot.runtime.store.delete(info.id, actor="test")
-    bot.slack.click(dm, ids.REMINDER_SNOOZE_DAY)
-    assert "no longer stored" in response(bot).args["text"]
+    sent = bot.slack.click(dm, ids.REMINDER_SNOOZE_DAY)
+    assert "no longer stored" in response(bot, sent).args["text"]
 
 
 def test_rotating_with_a_key_for_another_store_keeps_the_old_one_and_says_so(
@@ -172,13 +168,13 @@ def test_rotating_with_a_key_for_another_store_keeps_the_old_one_and_says_so(
         result=VerifyResult(ok=True, store_name="Old Shop",
                             expires_at=datetime.now(UTC) + timedelta(days=20)),
     ).credential
-    bot.slack.click(reminder_dm(bot), ids.REMINDER_ROTATE)
-    (opened,) = bot.standin.wait_for("views.open")
+    sent = bot.slack.click(reminder_dm(bot), ids.REMINDER_ROTATE)
+    opened = bot.standin.opened_by(sent)
     meta = opened.args["view"]["private_metadata"]
     view_id = next(k for k, v in bot.standin.views.items() if v.get("private_metadata") == meta)
     bot.slack.submit(view_id, {ids.field_block("api_key"): wix.KEY,
                                ids.field_block("account_id"): wix.ACCOUNT})
-    (update,) = bot.standin.wait_for("views.update")
+    update = bot.standin.updated(view_id)
     text = json.dumps(update.args["view"])
     assert "different store" in text and "Old Shop" in text
     still = bot.runtime.store.get(old.id)

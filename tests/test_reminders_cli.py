@@ -125,7 +125,7 @@ def test_scheduler_runs_the_sweep_with_no_job_arguments(
             jobs = {job.id: job for job in scheduler.get_jobs()}
             assert set(jobs) == {
                 "getkey-sweep", "getkey-recheck", "getkey-outbox", "getkey-interrupted",
-                "getkey-webhooks", "getkey-requests",
+                "getkey-webhooks", "getkey-requests", "getkey-retention",
             }
             for job in jobs.values():
                 # APScheduler may persist arguments: there are none, so no secret can be one.

@@ -117,10 +117,13 @@ def test_workspace_policy(store: Store) -> None:
 
 
 def test_new_requests_follow_the_workspace_policy(store: Store, clock: Clock) -> None:
+    from types import SimpleNamespace
+
     from bot.services.credentials import Actor
     from bot.services.requests import Limits, Opened, RequestService
 
-    service = RequestService(store, None, Limits())  # type: ignore[arg-type]
+    offers_all = SimpleNamespace(offers=lambda *_: True)  # every platform is offered here
+    service = RequestService(store, offers_all, Limits())  # type: ignore[arg-type]
     store.set_request_policy(TEAM, nudge_days=1, expire_days=3)
     opened = service.request(Actor(TEAM, "U0ASKER"), provider_id="U0PROV",
                              provider_team=TEAM, platform="wix")  # fmt: skip

@@ -112,8 +112,8 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
     wrong = wix_platform.KEY[:-3] + "zzz"
 
     # The requester asks; the provider gets a DM with who asks, the note, the guide, a button.
-    requester.command("request <@U0PROVIDER|pat> wix for the store migration")
-    (said,) = bot.standin.wait_for("response_url")
+    sent = requester.command("request <@U0PROVIDER|pat> wix for the store migration")
+    said = bot.standin.reply_to(sent)
     assert "Asked <@U0PROVIDER> by direct message" in said.args["text"]
     assert find_element(said.args["blocks"], ids.REQUEST_CANCEL)  # cancel / re-send from Slack
     (dm,) = dm_to(bot, "U0PROVIDER")
@@ -132,8 +132,8 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
     journal.step("U0NOSY presses Paste the key")
 
     # The provider opens the form; the requester is told (through the outbox).
-    provider.click(dm.args["blocks"], OPEN_REQUEST_FORM)
-    (opened,) = bot.standin.wait_for("views.open")
+    sent = provider.click(dm.args["blocks"], OPEN_REQUEST_FORM)
+    opened = bot.standin.opened_by(sent)
     view_id = opened.response["view"]["id"]
     (told,) = dm_to(bot, "U0REQUESTER")
     assert "<@U0PROVIDER> opened the form for the Wix key you asked for" in told.args["text"]
@@ -142,7 +142,7 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
 
     # A wrong key: the requester hears it failed, in words, without the value.
     provider.submit(view_id, good(**{ids.field_block("api_key"): wrong}))
-    bot.standin.wait_for("views.update")
+    bot.standin.updated(view_id)
     (failed,) = dm_to(bot, "U0REQUESTER")
     assert "failed" in failed.args["text"] and wrong not in failed.args["text"]
     assert store.get_request(request.id).state == "failed"
@@ -151,7 +151,7 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
     # The right key: verified, stored for the requester (store name, permissions), provider
     # recorded; the requester and the provider are each told.
     provider.submit(view_id, good())
-    (result,) = bot.standin.wait_for("views.update")
+    result = bot.standin.updated(view_id)
     assert "Wix key verified" in visible(result.args["view"])
     (stored,) = store.list_for_user(bot.slack.team_id, "U0REQUESTER")
     assert stored.provided_by == "U0PROVIDER" and stored.store_name == "The Plant Shop"
@@ -169,8 +169,8 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
     journal.step("the provider submits the right key")
 
     # Listed for the requester, with the provider's name; both Home tabs show their side.
-    requester.command("list")
-    (listing,) = bot.standin.wait_for("response_url")
+    sent = requester.command("list")
+    listing = bot.standin.reply_to(sent)
     listed = visible(listing.args["blocks"])
     assert "The Plant Shop" in listed and "provided by <@U0PROVIDER>" in listed
     requester.app_home_opened()
@@ -195,23 +195,23 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
     journal.step(f"reminder sweep at {sent[0].stage}")
 
     # Ask again: a new request to the same provider, same platform, same note.
-    requester.click(reminder.args["blocks"], ids.REQUEST_ASK_AGAIN)
+    asked = requester.click(reminder.args["blocks"], ids.REQUEST_ASK_AGAIN)
     (again,) = dm_to(bot, "U0PROVIDER")
     assert "<@U0REQUESTER> asks you for a *Wix* API key" in visible(again.args["blocks"])
     assert "for the store migration" in visible(again.args["blocks"])
-    (answer,) = bot.standin.wait_for("response_url")
+    answer = bot.standin.reply_to(asked)
     assert "Asked <@U0PROVIDER>" in answer.args["text"]
     newest = store.requests_of(bot.slack.team_id, "U0REQUESTER")[0]
     assert newest.id != request.id and newest.state == "open" and newest.platform == "wix"
     journal.step("the requester presses Ask for a new one")
 
     # The provider withdraws what they provided: deleted, the requester told.
-    provider.click(provided.args["blocks"], ids.REQUEST_WITHDRAW)
+    withdrew = provider.click(provided.args["blocks"], ids.REQUEST_WITHDRAW)
     (gone,) = dm_to(bot, "U0REQUESTER")
     assert "<@U0PROVIDER> withdrew the Wix key" in gone.args["text"]
     assert store.list_for_user(bot.slack.team_id, "U0REQUESTER") == []
     assert store.get_request(request.id).state == "withdrawn"
-    (note,) = bot.standin.wait_for("response_url")
+    note = bot.standin.reply_to(withdrew)
     assert "Withdrawn" in note.args["text"]
     journal.step("the provider presses Withdraw it")
 
@@ -222,24 +222,31 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
         assert wix_platform.KEY.encode() not in call.raw
 
 
-def test_refused_across_workspaces_and_past_the_limit(bot):
+def test_another_organisation_is_asked_as_slack_connect_and_the_limit_holds(bot):
+    # Issue 22: a member of another organisation (a Slack Connect channel) is asked where
+    # Slack allows it (here: by DM), and the requester is told (tests/test_link_slack.py has
+    # the fallback to a link).
     asker = bot.person("U0ASKER")
-    asker.command(f"request <@{STRANGER}|stranger> wix")
-    (said,) = bot.standin.wait_for("response_url")
-    assert "own workspace" in said.args["text"]
-    assert bot.standin.calls_to("chat.postMessage") == []
-    assert bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER") == []
+    sent = asker.command(f"request <@{STRANGER}|stranger> wix")
+    said = bot.standin.reply_to(sent)
+    assert "another organisation (Slack Connect)" in said.args["text"]
+    (dm,) = dm_to(bot, STRANGER)
+    assert dm.args["channel"] == "D" + STRANGER[1:]
+    (asked,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER")
+    assert asked.provider_id == STRANGER
+    bot.runtime.store.request_moved(asked.id, "cancelled")  # not counted below
 
     limit = bot.runtime.settings.getkey_max_open_requests
     for n in range(limit):
         bot.standin.reset()
-        asker.command(f"request <@U0PEER{n:02d}> wix")
-        bot.standin.wait_for("response_url")
+        sent = asker.command(f"request <@U0PEER{n:02d}> wix")
+        bot.standin.reply_to(sent)
     bot.standin.reset()
-    asker.command("request <@U0ONEMORE> wix")
-    (said,) = bot.standin.wait_for("response_url")
+    sent = asker.command("request <@U0ONEMORE> wix")
+    said = bot.standin.reply_to(sent)
     assert f"already have {limit} open requests" in said.args["text"]
-    assert len(bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER")) == limit
+    mine = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER")
+    assert len([r for r in mine if r.is_open]) == limit
     assert not [c for c in bot.standin.calls_to("conversations.open")
                 if c.args["users"] == "U0ONEMORE"]  # fmt: skip
 
@@ -261,8 +268,8 @@ def time_passes(bot: RunningBot, request_id: str, *, nudge: bool, expire: bool) 
 def test_an_unanswered_request_is_nudged_once_then_expires(bot):
     asker = bot.person("U0WAITER")
     store = bot.runtime.store
-    asker.command("request <@U0BUSY> wix the migration starts monday")
-    bot.standin.wait_for("response_url")
+    sent = asker.command("request <@U0BUSY> wix the migration starts monday")
+    bot.standin.reply_to(sent)
     (request,) = store.requests_of(bot.slack.team_id, "U0WAITER")
     drive = Driver(store, bot.standin.api_url, BOT_TOKEN, bot.runtime.clock)
     bot.standin.reset()
@@ -294,8 +301,8 @@ def test_an_unanswered_request_is_nudged_once_then_expires(bot):
 
     # The requester sees the state; the provider's button no longer opens anything.
     bot.standin.reset()
-    asker.command("list")
-    (listing,) = bot.standin.wait_for("response_url")
+    sent = asker.command("list")
+    listing = bot.standin.reply_to(sent)
     assert "expired without an answer" in visible(listing.args["blocks"])
     bot.person("U0BUSY").click(nudge.args["blocks"], OPEN_REQUEST_FORM)
     (refusal,) = dm_to(bot, "U0BUSY")
@@ -305,28 +312,28 @@ def test_an_unanswered_request_is_nudged_once_then_expires(bot):
 
 def test_the_requester_can_send_again_and_cancel_from_slack(bot):
     asker = bot.person("U0ASKS")
-    asker.command("request <@U0SLOW> ecwid")
-    (said,) = bot.standin.wait_for("response_url")
+    sent = asker.command("request <@U0SLOW> ecwid")
+    said = bot.standin.reply_to(sent)
     dm_to(bot, "U0SLOW")
     (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKS")
 
     # Someone else cannot use the requester's buttons.
     bot.standin.reset()
-    bot.person("U0OTHER").click(said.args["blocks"], ids.REQUEST_CANCEL)
-    (refused,) = bot.standin.wait_for("response_url")
+    sent = bot.person("U0OTHER").click(said.args["blocks"], ids.REQUEST_CANCEL)
+    refused = bot.standin.reply_to(sent)
     assert "not one of your requests" in refused.args["text"]
     assert bot.runtime.store.get_request(request.id).state == "open"
 
     bot.standin.reset()
-    asker.click(said.args["blocks"], ids.REQUEST_RESEND)
+    resent = asker.click(said.args["blocks"], ids.REQUEST_RESEND)
     (again,) = dm_to(bot, "U0SLOW")
     assert "<@U0ASKS> asks you for a *Ecwid* API key" in visible(again.args["blocks"])
-    (answer,) = bot.standin.wait_for("response_url")
+    answer = bot.standin.reply_to(resent)
     assert answer.args["text"].startswith("Sent again.")
 
     bot.standin.reset()
-    asker.click(said.args["blocks"], ids.REQUEST_CANCEL)
-    (done,) = bot.standin.wait_for("response_url")
+    sent = asker.click(said.args["blocks"], ids.REQUEST_CANCEL)
+    done = bot.standin.reply_to(sent)
     assert "cancelled" in done.args["text"] and done.args.get("replace_original") is True
     (told,) = dm_to(bot, "U0SLOW")
     assert "<@U0ASKS> cancelled their request" in told.args["text"]
@@ -340,8 +347,8 @@ def test_the_requester_can_send_again_and_cancel_from_slack(bot):
 
 def test_no_dm_possible_falls_back_to_an_ephemeral_message_in_the_channel(bot):
     asker = bot.person("U0CHANNEL")
-    asker.command(f"request <@{GUEST}|guest> wix")
-    (said,) = bot.standin.wait_for("response_url")
+    sent = asker.command(f"request <@{GUEST}|guest> wix")
+    said = bot.standin.reply_to(sent)
     assert "in the channel (only they can see it)" in said.args["text"]
     (shown,) = bot.standin.wait_for("chat.postEphemeral")
     assert shown.args["user"] == GUEST and shown.args["channel"] == asker.channel_id
@@ -371,8 +378,8 @@ def test_message_shortcut_and_home_button_open_the_ask_modal(bot):
         "message_ts": "1700000000.000200",
         "response_url": bot.standin.response_url(),
     }  # fmt: skip
-    asker.post_payload(payload)
-    (opened,) = bot.standin.wait_for("views.open")
+    sent = asker.post_payload(payload)
+    opened = bot.standin.opened_by(sent)
     view = opened.args["view"]
     assert view["callback_id"] == ids.ASK_VIEW
     user_select = next(b for b in view["blocks"] if b.get("block_id") == ids.ASK_USER_BLOCK)
@@ -399,7 +406,7 @@ def test_message_shortcut_and_home_button_open_the_ask_modal(bot):
 
     # The App Home's button opens the same modal, empty.
     bot.standin.reset()
-    asker.click(home.args["view"]["blocks"], ids.HOME_ASK)
-    (again,) = bot.standin.wait_for("views.open")
+    sent = asker.click(home.args["view"]["blocks"], ids.HOME_ASK)
+    again = bot.standin.opened_by(sent)
     assert again.args["view"]["callback_id"] == ids.ASK_VIEW
     assert "initial_user" not in json.dumps(again.args["view"])

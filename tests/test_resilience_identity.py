@@ -81,8 +81,9 @@ def test_a_forged_user_id_on_a_reminder_button_does_not_act_for_the_owner(bot) -
     stranger = bot.person(who)
     payload = forged(stranger, click_payload(stranger, blocks, ids.REMINDER_DELETE),
                      bot.slack.user_id)
-    assert stranger.post_payload(payload).status == 200
-    (told,) = bot.standin.wait_for("response_url")
+    sent = stranger.post_payload(payload)
+    assert sent.status == 200
+    told = bot.standin.reply_to(sent)
     assert NOT_YOURS in told.args["text"]
     assert bot.runtime.store.get(info.id) is not None
     assert [c.id for c in bot.runtime.store.list_for_user(TEAM_ID, bot.slack.user_id)] == [info.id]
@@ -152,13 +153,15 @@ def test_a_slash_command_is_read_from_user_id_and_team_id(bot) -> None:
     guards that reading interactions from `user.id` did not break commands.)"""
     info = store_key(bot)
     fields_ = bot.slack.command_fields("list")
-    assert bot.slack.post_form({**fields_, "user": new_stranger()}).status == 200
-    (listed,) = bot.standin.wait_for("response_url")
+    sent = bot.slack.post_form({**fields_, "user": new_stranger()})
+    assert sent.status == 200
+    listed = bot.standin.reply_to(sent)
     assert info.store_name in visible(listed.args) and "1 stored key" in listed.args["text"]
 
     other_team = {**bot.slack.command_fields("list"), "team_id": "T0OTHERWS"}
-    assert bot.slack.post_form(other_team).status == 200
-    _, elsewhere = bot.standin.wait_for("response_url", 2)
+    sent = bot.slack.post_form(other_team)
+    assert sent.status == 200
+    elsewhere = bot.standin.reply_to(sent)
     assert "no stored keys" in elsewhere.args["text"]
 
 

@@ -10,9 +10,11 @@ from slack_sdk.models.blocks import SectionBlock
 
 from bot import wording
 from bot.slack.ui import form, ids, messages, modals, text
+from bot.store.listing import Page
 from flows import catalog
 from flows.base import Failure, VerifyResult
 from tests.blockkit import BlockKitError, validate_blocks, validate_view
+from tests.slack_standin import find_element
 
 FLOWS = catalog.all_flows()
 
@@ -80,9 +82,14 @@ def _info(**changes):
 
 def test_list_fits_the_message_limit_however_many_keys():
     infos = [_info(id=f"id-{n}") for n in range(80)]
-    shown = validate_blocks(messages.list_blocks(infos))
+    page = Page(infos[20:40], offset=20, total=80)
+    shown = validate_blocks(messages.list_blocks(page))
     assert len(shown) <= text.MESSAGE_BLOCKS
-    assert "more not shown" in json.dumps(shown)
+    assert "21–40 of 80 keys" in json.dumps(shown, ensure_ascii=False)
+    assert "*21. Wix*" in json.dumps(shown)  # numbered as in the whole list
+    _, back = find_element(shown, ids.LIST_PAGE + ".prev")
+    _, ahead = find_element(shown, ids.LIST_PAGE + ".next")
+    assert json.loads(back["value"])["o"] == 0 and json.loads(ahead["value"])["o"] == 40
     rows = [b["text"]["text"] for b in shown if b["type"] == "section"]
     assert rows and all("Shop &lt;b&gt;" in r and "<b>" not in r for r in rows)  # escaped
 
@@ -269,3 +276,16 @@ def test_dates_are_slack_tokens_for_the_exact_instant_with_a_utc_fallback():
         )
     assert text.slack_date(aware).endswith("|2030-02-14>")
     assert text.slack_date(None, "none planned") == "none planned"
+
+
+@pytest.mark.parametrize("provided_by", [None, "U0PROVIDER"])
+def test_reminder_buttons_built_as_dicts_are_the_models_buttons(provided_by):
+    from bot.slack.ui import reminders
+
+    info = _info(provided_by=provided_by)
+    assert reminders.buttons_dict(info) == reminders.credential_buttons(info).to_dict()
+    now = datetime.now(UTC)
+    message = reminders.reminder_message(info, "expiry-3d", now, "Renewal <b> failed")
+    shown = validate_blocks(message["blocks"])
+    assert shown[-1] == reminders.credential_buttons(info).to_dict()
+    assert "Renewal &lt;b&gt; failed" in json.dumps(shown)

@@ -64,11 +64,12 @@ def texts(bot: RunningBot) -> str:
 
 def test_list_and_home_show_nothing_of_the_other_workspace(two: RunningBot, victim: Any) -> None:
     me = attacker(two)
-    assert me.command("list").status == 200
-    (listed,) = two.standin.wait_for("response_url")
+    sent = me.command("list")
+    assert sent.status == 200
+    listed = two.standin.reply_to(sent)
     assert me.app_home_opened().status == 200
     (home,) = two.standin.wait_for("views.publish")
-    shown = texts(two)
+    shown = texts(two) + json.dumps(listed.args, ensure_ascii=False)  # in the ack or after
     assert "Other Workspace Shop" not in shown and victim.id not in shown
     assert victim.masked not in shown
     assert home.team_id == HOME_TEAM and listed is not None
@@ -82,8 +83,9 @@ def test_forged_reminder_buttons_are_refused(
     two: RunningBot, victim: Any, action_id: str
 ) -> None:
     forged = [credential_buttons(victim, block_id="forged").to_dict()]
-    assert attacker(two).click(forged, action_id).status == 200
-    (note,) = two.standin.wait_for("response_url")
+    sent = attacker(two).click(forged, action_id)
+    assert sent.status == 200
+    note = two.standin.reply_to(sent)
     assert "Only the person who stored this key" in note.args["text"]
     unchanged(two, victim)
     # No rotation form about someone else's key, no mention of it anywhere.
@@ -99,8 +101,9 @@ def test_a_forged_list_delete_and_its_confirmation_are_refused(
         "type": "button", "action_id": ids.LIST_DELETE, "text": {"type": "plain_text",
                                                                    "text": "Delete"},
         "value": json.dumps({"id": victim.id, "label": "forged"})}]}
-    assert me.click([button], ids.LIST_DELETE).status == 200
-    (opened,) = two.standin.wait_for("views.open")
+    sent = me.click([button], ids.LIST_DELETE)
+    assert sent.status == 200
+    opened = two.standin.opened_by(sent)
     view_id = opened.response["view"]["id"]
     reply = me.submit(view_id, {})
     assert reply.status == 200
@@ -113,8 +116,9 @@ def test_the_owner_in_the_right_workspace_still_can(two: RunningBot, victim: Any
     """The refusals above are about the workspace, not a broken button."""
     owner = two.slack.in_team(OTHER_TEAM).as_user(SAME_USER)
     forged = [credential_buttons(victim, block_id="b").to_dict()]
-    assert owner.click(forged, ids.REMINDER_SNOOZE_WEEK).status == 200
-    two.standin.wait_for("response_url")
+    sent = owner.click(forged, ids.REMINDER_SNOOZE_WEEK)
+    assert sent.status == 200
+    two.standin.reply_to(sent)
     assert two.runtime.store.get(victim.id).snoozed_until is not None
 
 
@@ -129,9 +133,10 @@ def test_a_forged_enterprise_does_not_reach_a_grid_workspaces_credential(
     ).credential
     try:
         stranger = two.slack.in_team(HOME_TEAM).as_user("U0GRIDOWN")  # no enterprise
-        assert stranger.click([credential_buttons(grid, block_id="g").to_dict()],
-                              ids.REMINDER_DELETE).status == 200
-        two.standin.wait_for("response_url")
+        sent = stranger.click([credential_buttons(grid, block_id="g").to_dict()],
+                              ids.REMINDER_DELETE)
+        assert sent.status == 200
+        two.standin.reply_to(sent)
         assert two.runtime.store.get(grid.id) is not None
     finally:
         two.runtime.store.delete(grid.id, actor="test")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import json
 import logging
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.errors import UsageError
+from bot.services.access import AccessRefused, access_values
 from bot.settings import Settings, SettingsError, load_partial
 from bot.store.crypto import ENV_NAME, DecryptError, Keyring, KeyringError, generate_key
 from bot.store.db import (
@@ -30,6 +32,7 @@ from bot.store.db import (
     upgrade,
 )
 from bot.store.repository import CredentialInfo, CredentialNotFound, Store
+from flows.http import PlatformHttp
 
 
 def _settings() -> Settings:
@@ -167,12 +170,28 @@ def cmd_reveal(args: argparse.Namespace) -> int:
             ) from None
         except DecryptError as exc:
             raise UsageError(str(exc)) from None
+        if getattr(args, "access", False):
+            values = _with_access(store, args.credential_id, values)
     if args.json:
         print(json.dumps(values, indent=2, sort_keys=True))
     else:
         for key, value in sorted(values.items()):
             print(f"{key}: {value}")
     return 0
+
+
+def _with_access(store: Store, credential_id: str, values: dict[str, str]) -> dict[str, str]:
+    """The stored values plus what the platform mints for use now (e.g. a Shopify token)."""
+    info = store.get(credential_id)
+    if info is None:
+        return values
+    http = PlatformHttp(environ=_settings().platform_env)
+    try:
+        return access_values(info.platform, values, http)
+    except AccessRefused as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        http.close()
 
 
 # -- `getkey remind --once [--now …]` ----------------------------------------------------------
@@ -196,14 +215,15 @@ def _quiet_logging(level: str) -> None:
     """Problems (a Slack outage, a dropped reminder) as redacted JSON lines on stderr; the
     per-reminder INFO lines would only repeat stdout. Left alone when the process already has
     logging set up (tests, an embedding program)."""
-    from bot.logs import configure_logging, install_redaction
+    from bot.logs import install_redaction
+    from bot.logsetup import configure_logging
 
     install_redaction()
     if not logging.getLogger().handlers:
         configure_logging(level if level in ("ERROR", "CRITICAL") else "WARNING")
 
 
-def cmd_remind(now: str | None) -> int:
+def cmd_remind(now: str | None, as_json: bool = False) -> int:
     """Run one sweep as if it were `now` and send what the outbox owes; one line per DM."""
     from bot.runtime import Runtime
     from bot.settings import load_settings
@@ -237,6 +257,9 @@ def cmd_remind(now: str | None) -> int:
         ) from None
     finally:
         rt.close()
+    if as_json:
+        print(json.dumps([dataclasses.asdict(item) for item in sent], indent=2))
+        return 0
     for item in sent:
         print(item.line())
     moment = f" as of {when.isoformat()}" if when else ""

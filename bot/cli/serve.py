@@ -16,18 +16,19 @@ import sys
 import threading
 from typing import Any
 
-import uvloop
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UsageError
-from bot.logs import configure_logging
+from bot.logsetup import configure_logging
 from bot.runtime import Runtime
 from bot.settings import (
+    SLACK_CREDENTIALS,
     Settings,
     SettingsError,
+    first_per_variable,
     how_to_fix,
-    load_settings,
-    require,
+    problems_with,
+    read_settings,
     use_key_file,
 )
 from bot.slack.app import build_app
@@ -82,35 +83,53 @@ def prepare(settings: Settings) -> Runtime:
 
 
 async def check_token(rt: Runtime) -> None:
-    """auth.test once at start-up: a refused bot token is one clear line, not a stream of
-    failing requests later."""
+    """auth.test once at start-up: a refused bot token, or a Slack that cannot be reached, is one
+    clear line instead of a stream of failing requests later. The Slack sessions are closed
+    before the line is raised (no "unclosed client session" after it)."""
     if not rt.settings.secret("slack_bot_token"):
         return
     try:
         await rt.clients.client().auth_test()
-    except Exception as exc:
+    except SlackApiError as exc:
+        await rt.clients.close()
+        # The error code only: exception texts quote whole API responses.
         raise UsageError(
-            f"SLACK_BOT_TOKEN: Slack did not accept the token ({type(exc).__name__}). "
-            f"Check it, and SLACK_API_URL ({rt.settings.slack_api_url}) if you set it."
+            f"SLACK_BOT_TOKEN: Slack did not accept the token ({exc.response.get('error')}): "
+            f"{how_to_fix('SLACK_BOT_TOKEN')}."
         ) from None
+    except Exception as exc:
+        await rt.clients.close()
+        raise UsageError(
+            f"Slack could not be reached at {rt.settings.slack_api_url} "
+            f"({type(exc).__name__}). Check this machine's network connection (DNS, proxy, "
+            "firewall), and SLACK_API_URL if you set it; then start again."
+        ) from None
+
+
+def make_asgi(rt: Runtime, app: Any) -> Any:
+    """The ASGI app of HTTP mode: Slack events, probes, /metrics, the API, installs, links."""
+    from bot.http.api import api_routes
+    from bot.http.edge import make_asgi_app
+    from bot.http.pages import link_routes
+    from bot.http.probes import probe_routes
+
+    return make_asgi_app(
+        bolt_app=app,
+        signing_secret=rt.settings.secret("slack_signing_secret"),
+        health=rt.health,
+        extra_routes=[*api_routes(rt), *install_routes(app), *link_routes(rt),
+                      *probe_routes(rt.ready, rt.settings.secret("getkey_metrics_token"),
+                                    rt.refresh_metrics)],
+    )
 
 
 def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
     """The configured uvicorn server for HTTP mode (built inside the serving loop)."""
-    from bot.http.api import api_routes
-    from bot.http.edge import make_asgi_app
-    from bot.http.pages import link_routes
     from bot.http.serving import make_server
 
-    app = build_app(rt)
-    asgi = make_asgi_app(
-        bolt_app=app,
-        signing_secret=rt.settings.secret("slack_signing_secret"),
-        health=rt.health,
-        extra_routes=[*api_routes(rt), *install_routes(app), *link_routes(rt)],
-    )
     return make_server(
-        asgi, host, port, on_startup=rt.start_background, on_shutdown=rt.shutdown
+        make_asgi(rt, build_app(rt)), host, port,
+        on_startup=rt.start_background, on_shutdown=rt.shutdown,
     )
 
 
@@ -168,15 +187,18 @@ async def serve_socket_mode(rt: Runtime) -> None:
 
 
 def serve(force_http: bool = False) -> int:
-    try:
-        settings = load_settings(require_slack=False, require_encryption=False)
-        if not settings.slack_configured and not force_http:
-            return serve_console(settings)
-        # Some Slack settings: they must be complete (one line naming what is missing).
-        require(settings, http_mode=True if force_http else None, require_encryption=True)
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
-    configure_logging(settings.log_level)
+    settings, problems = read_settings()
+    use_key_file(settings)
+    given = settings.slack_configured or any(p.variable in SLACK_CREDENTIALS for p in problems)
+    if not given and not force_http:
+        if problems:
+            raise UsageError(str(SettingsError.of(problems)))
+        return serve_console(settings)
+    # Some Slack settings: they must be complete. Every problem in one message, each with its fix.
+    problems += problems_with(settings, http_mode=True if force_http else None)
+    if problems:
+        raise UsageError(str(SettingsError.of(first_per_variable(problems))))
+    configure_logging(settings.log_level, settings.log_format)
     rt = prepare(settings)
     try:
         if settings.socket_mode and not force_http:
@@ -203,8 +225,10 @@ def _serve_until_stopped(main: Any) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT)
     }
     try:
-        # uvloop: several times cheaper scheduling than asyncio's own loop, on every ack.
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        from bot.http.serving import loop_factory
+
+        # uvloop (when installed): several times cheaper scheduling than asyncio's own loop.
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(main)
     finally:
         for sig, handler in previous.items():

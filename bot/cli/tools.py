@@ -11,6 +11,7 @@ import sys
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.cli.operator import _settings, _store
+from bot.cli.ops import emit
 from bot.errors import UsageError
 from bot.store.tokens import TokenNameTaken
 from bot.webhook_urls import check_url
@@ -62,6 +63,11 @@ def cmd_api_tokens(args: argparse.Namespace) -> int:
             return 0
         if action == "list":
             tokens = store.api_tokens(_team(args.team) if args.team else None)
+            if args.json:
+                emit([{"team": t.team_id, "name": t.name, "platforms": t.platforms or None,
+                       "revoked_at": t.revoked_at, "last_used_at": t.last_used_at}
+                      for t in tokens])
+                return 0
             if not tokens:
                 print("No API tokens.")
             for t in tokens:
@@ -107,6 +113,9 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
             return 0
         if action == "list":
             hooks = store.webhooks()
+            if args.json:
+                emit([{"team": h.team_id, "url": _without_credentials(h.url)} for h in hooks])
+                return 0
             if not hooks:
                 print("No webhooks.")
             for h in hooks:
@@ -136,6 +145,9 @@ def cmd_request_policy(args: argparse.Namespace) -> int:
             raise UsageError("--nudge-days must be fewer than --expire-days.")
         if args.reset or args.nudge_days is not None or args.expire_days is not None:
             store.set_request_policy(team, nudge_days=nudge, expire_days=expire)
+    if args.json:
+        emit({"team": team, "nudge_days": nudge, "expire_days": expire})
+        return 0
     shown = lambda v: f"{v} days" if v else "the default"  # noqa: E731
     print(f"{team}: requests nudged after {shown(nudge)}, expired after {shown(expire)}.")
     return 0

@@ -2,7 +2,9 @@
 database host.
 
     GET /api/v1/credentials            the workspace's credentials, metadata only
-    GET /api/v1/credentials/<id>       one credential with its decrypted fields (audited)
+    GET /api/v1/credentials/<id>       one credential with its decrypted fields (audited);
+                                       `?access=1` adds what a tool sends right now (e.g. a
+                                       freshly minted Shopify token), under "access"
     GET /api/v1/changes?cursor=N&wait=S  changes after cursor N, waiting up to S seconds
 
 Every call carries `Authorization: Bearer <token>` (tokens: `getkey api-tokens create`). The
@@ -24,8 +26,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from bot.http.edge import Request, Response, Route, json_response
+from bot.services.access import AccessRefused, access_values
 from bot.store.changes import Change
 from bot.store.info import CredentialInfo
+from bot.store.public import PublicCredential
 from bot.store.tokens import ApiTokenInfo
 
 if TYPE_CHECKING:
@@ -83,29 +87,8 @@ class RateLimiter:
 
 
 def credential_json(info: CredentialInfo) -> dict[str, Any]:
-    """Metadata of a credential as the API shows it: never a value, not even masked."""
-
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "id": info.id,
-        "platform": info.platform,
-        "identity": info.identity,
-        "store_name": info.store_name,
-        "identifiers": dict(info.identifiers),
-        "status": info.status,
-        "owner": info.user_id,
-        "provided_by": info.provided_by,
-        "version": info.version,
-        "verified_at": iso(info.verified_at),
-        "last_checked_at": iso(info.last_checked_at),
-        "expires_at": iso(info.expires_at),
-        "rotation_due_at": iso(info.rotation_due_at),
-        "missing_permissions": list(info.missing or []),
-        "purpose": info.purpose,
-        "needed_until": iso(info.needed_until),
-    }
+    """Metadata of a credential as the API shows it (bot.store.public): never a value."""
+    return PublicCredential.of(info).json()
 
 
 def _error(status: int, message: str, headers: list[tuple[str, str]] | None = None) -> Response:
@@ -189,7 +172,15 @@ class ToolApi:
             self.rt.store.reveal, credential_id, actor=token.actor
         )
         log.info("credential fetched", extra={"credential": info.id, "token": token.name[:40]})
-        return json_response(200, {"credential": credential_json(info), "fields": values}, NO_STORE)
+        body: dict[str, Any] = {"credential": credential_json(info), "fields": values}
+        if parse_qs(request.query_string).get("access", [""])[0] in ("1", "true", "yes"):
+            try:
+                body["access"] = await self.rt.workers.slow(
+                    info.platform, access_values, info.platform, values, self.rt.http
+                )
+            except AccessRefused as exc:
+                return _error(502, str(exc))
+        return json_response(200, body, NO_STORE)
 
     async def changes(self, request: Request) -> Response:
         token = await self._authorised(request)

@@ -20,7 +20,9 @@ from typing import Any
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot import metrics
 from bot.http.checks import signed, too_deep
+from bot.logsetup import debug_traceback
 from bot.slack.listeners import request_kind
 
 log = logging.getLogger("bot.http")
@@ -198,6 +200,8 @@ async def _checked(
 def _bolt_request(text: str, request: Request, delivered: asyncio.Event) -> Any:
     from slack_bolt.request.async_request import AsyncBoltRequest
 
+    from bot.http.shapes import problem as shape_problem
+
     try:
         bolt_request = AsyncBoltRequest(
             body=text,
@@ -214,6 +218,9 @@ def _bolt_request(text: str, request: Request, delivered: asyncio.Event) -> Any:
         raise _Refused(400, "malformed body")
     if too_deep(payload, MAX_DEPTH):
         raise _Refused(400, "body nested too deeply")
+    wrong = shape_problem(payload)
+    if wrong is not None:  # names a field, never quotes a value
+        raise _Refused(400, f"malformed payload: {wrong}")
     return bolt_request
 
 
@@ -324,12 +331,15 @@ async def _http(routes: Mapping[str, Route], scope: Scope, receive: Receive, sen
         # Type only: exception texts can quote the body. No traceback reaches the client.
         log.error("request failed", extra={"route": route.path if route else "other",
                                            "error": type(exc).__name__})
+        debug_traceback(log, "request", exc)
         response = json_response(500, {"error": "internal error"})
     try:
         await _send(send, response, head=method == "HEAD")
     finally:
         if response.delivered is not None:
             response.delivered.set()  # also when the client is gone: nobody should wait on it
+        metrics.observe_request(route.path if route else "", response.status,
+                                request.log_extra.get("kind"), time.perf_counter() - started)
         log.info("http request", extra={
             "method": method if method.isalpha() and len(method) < 10 else "other",
             # The route, not the raw path: a stranger's path is theirs to fill with anything.

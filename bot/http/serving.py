@@ -88,10 +88,10 @@ def make_server(
         log_config=None,
         access_log=False,
         ws="none",
-        # httptools and uvloop (both pinned) parse and schedule several times faster than
-        # the pure-Python h11 and asyncio loop; an ack is mostly parsing and scheduling.
-        http="httptools",
-        loop="uvloop",
+        # httptools and uvloop (the `fast` extra) parse and schedule several times faster than
+        # the pure-Python h11 and asyncio loop; "auto" takes them when installed.
+        http="auto",
+        loop="auto",
         proxy_headers=False,
         server_header=False,
         limit_concurrency=limit_concurrency,
@@ -102,6 +102,15 @@ def make_server(
     # Its lines carry raw paths and query strings (an OAuth code, one day); ours carry routes.
     logging.getLogger("uvicorn.access").disabled = True
     return uvicorn.Server(config)
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when the `fast` extra is installed, else asyncio's own (None)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def run_server(

@@ -9,7 +9,7 @@ The unverified secret was only ever in the dead process's memory, so there is no
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
@@ -38,11 +38,12 @@ async def tell_interrupted(
     workers: Workers,
     *,
     older_than: timedelta = STALE_AFTER,
+    now: datetime | None = None,
 ) -> int:
     """Replace the modal of every interrupted verification (unfinished for more than
     `older_than`); returns how many were told."""
     told = 0
-    stale = await workers.quick(store.claim_stale_submissions, older_than)
+    stale = await workers.quick(store.claim_stale_submissions, older_than, now=now)
     for pending in stale:
         client = await clients.for_team(pending.team_id)
         try:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import utcnow
 from bot.jobs.sweep import Sent
+from bot.logsetup import debug_traceback
 from bot.slack.messenger import Deferred, Messenger, SlackDown, Undeliverable
 from bot.workers import Workers
 
@@ -113,6 +114,7 @@ class OutboxSender:
             return None
         except Exception as exc:
             log.error("outbox message failed", extra={"error": type(exc).__name__})
+            debug_traceback(log, "outbox message", exc)
             await self.workers.quick(
                 self.store.outbox_retry, item.id, error=type(exc).__name__
             )

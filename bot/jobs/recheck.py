@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.clock import aware, utcnow
+from bot.logsetup import debug_traceback
 from bot.services.credentials import Checked, CredentialService
 from bot.workers import Workers
 from flows import catalog
@@ -95,4 +96,5 @@ class Recheck:
         except Exception as exc:
             # Left claimed: the store hands it out again after its lease.
             log.error("recheck failed", extra={"credential": info.id, "error": type(exc).__name__})
+            debug_traceback(log, "recheck", exc)
             return None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.services.admins import OWNER_GONE_ERRORS, Admins, DirectoryError
 from bot.slack.messenger import Deferred, Messenger, SlackDown, Undeliverable
-from bot.store.outbox import FAILING, RENEW_FAILED
+from bot.vocabulary import OutboxKind
 
 if TYPE_CHECKING:
     from bot.store import CredentialInfo
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Outbox kinds worth an admin's attention when the owner is gone (a "stored" confirmation is not).
-FOR_ADMINS = frozenset({FAILING, RENEW_FAILED})
+FOR_ADMINS = frozenset({OutboxKind.FAILING, OutboxKind.RENEW_FAILED})
 
 # (credential, the owner's message) → the admins' copy (with its Take over button).
 AdminCopy = Callable[["CredentialInfo", "dict[str, Any]"], "dict[str, Any]"]

@@ -14,6 +14,9 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.jobs.retention import RETENTION_EVERY_SECONDS
+from bot.logsetup import debug_traceback
+
 log = logging.getLogger(__name__)
 
 RECHECK_EVERY_SECONDS = 300
@@ -32,6 +35,7 @@ def _guarded(name: str, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awai
         except Exception as exc:
             log.error("background job failed; it runs again", extra={"job": name,
                                                                        "error": type(exc).__name__})
+            debug_traceback(log, f"background job {name}", exc)
 
     return job
 
@@ -46,6 +50,7 @@ def start_scheduler(
     webhooks: Callable[[], Awaitable[Any]] | None = None,
     requests: Callable[[], Awaitable[Any]] | None = None,
     purge: Callable[[], Awaitable[Any]] | None = None,
+    retention: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncIOScheduler:
     """Start on the running event loop; `scheduler.shutdown(wait=False)` stops it."""
     scheduler = AsyncIOScheduler(
@@ -67,6 +72,9 @@ def start_scheduler(
           if requests is not None else []),
         # Uninstalled workspaces' credentials, once their retention period is over.
         *([("purge", purge, PURGE_EVERY_SECONDS, timedelta(seconds=60), 60)] if purge else []),
+        # Old change events, webhook attempts, closed outbox rows, audit rows (bot.jobs.retention).
+        *([("retention", retention, RETENTION_EVERY_SECONDS, timedelta(seconds=90), 300)]
+          if retention else []),
     )
     for name, work, seconds, first, jitter in jobs:
         scheduler.add_job(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.clock import aware, utcnow
 from bot.services.credentials import Checked, CredentialService, NotRenewable
 from bot.slack.messenger import Deferred, Messenger, SlackDown, Undeliverable
@@ -158,11 +159,14 @@ class Sweep:
                     # an outage nothing more is tried: hand back what is left.
                     if down.is_set():
                         results.append((item, "down"))
+                        metrics.reminder("down")
                         continue
                     if time.monotonic() - claimed > self.lease_seconds / 2:
                         results.append((item, "late"))
+                        metrics.reminder("late")
                         continue
                     outcome = await self._deliver(item, now)
+                    metrics.reminder(outcome)
                     if outcome == "down":
                         down.set()
                     results.append((item, outcome))

@@ -13,6 +13,7 @@ guarding even when its owner is gone (a member who wants a key of their own stor
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -21,8 +22,10 @@ from typing import Any, Protocol
 
 from bot.services.contact import ContactError, parse_contact
 from bot.services.credentials import Actor, Done, Gone
+from bot.services.search import terms_of
 from bot.store.admin import Defaults, OwnerChanged, OwnerMoved, OwnerTaken
 from bot.store.info import CredentialInfo
+from bot.store.listing import Page
 from flows import catalog
 from flows.purpose import Purpose
 
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60.0
 DEFAULTS_SECONDS = 30.0
+# How long an entry point waits for the defaults before it goes on without them.
+DEFAULTS_BUDGET = 1.0
 ROTATION_LIMITS = (1, 3650)
 # Messages that cannot reach the owner because the account is gone
 # (bot.slack.messenger.Undeliverable).
@@ -188,6 +193,19 @@ class Admins:
             )
         return found  # type: ignore[no-any-return]
 
+    async def defaults_within(
+        self, team_id: str, enterprise_id: str | None = None, budget: float = DEFAULTS_BUDGET
+    ) -> Defaults:
+        """The defaults every Slack entry point applies (platforms offered, rotation period).
+        Read before an ack or while a trigger id is fresh, so bounded by `budget`: a database
+        that does not answer in time counts as "nothing chosen" (a submission is checked again
+        by the service that stores it)."""
+        try:
+            return await asyncio.wait_for(self.defaults(team_id, enterprise_id), budget)
+        except Exception as exc:
+            log.warning("workspace defaults unread", extra={"error": type(exc).__name__})
+            return Defaults()
+
     # -- who is an admin ------------------------------------------------------------------------
     async def check(self, actor: Actor) -> Admin | NotAdmin:
         if not actor.team_id or not actor.user_id:
@@ -235,6 +253,21 @@ class Admins:
         if isinstance(checked, NotAdmin):
             return checked
         return await self.run(self.store.list_workspace, actor.team_id, actor.enterprise_id)  # type: ignore[no-any-return]
+
+    async def workspace_page(
+        self, actor: Actor, query: str = "", offset: int = 0, limit: int = 20
+    ) -> Page | NotAdmin:
+        """A page of the workspace's keys matching every word of `query`."""
+        checked = await self.check(actor)
+        if isinstance(checked, NotAdmin):
+            return checked
+        terms = terms_of(query)
+        page: Page = await self.run(
+            lambda: self.store.page_workspace(
+                actor.team_id, actor.enterprise_id, terms=terms, offset=offset, limit=limit
+            )
+        )
+        return page
 
     async def _in_workspace(self, admin: Admin, credential_id: str) -> CredentialInfo | None:
         info = await self.run(self.store.get, credential_id) if credential_id else None

@@ -15,12 +15,27 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot import metrics
 from bot.clock import aware, utcnow
+from bot.services.outcomes import (
+    ActionOutcome,
+    Actor,
+    Checked,
+    Done,
+    Gone,
+    Intent,
+    NotRenewable,
+    NotSaved,
+    NotYours,
+    Rejected,
+    Stored,
+    SubmitOutcome,
+)
 from bot.store import CredentialInfo
+from bot.vocabulary import OutboxKind
 from flows import catalog
 from flows.base import Failure, Flow, Purpose, RenewalNotPossible, VerifyResult
 from flows.http import PlatformHttp
@@ -38,108 +53,39 @@ INCONCLUSIVE = frozenset({Failure.RATE_LIMITED, Failure.UNREACHABLE})
 RENEW_AHEAD = timedelta(minutes=10)
 # The actor recorded for work getkey does on its own (re-checks, renewals).
 SYSTEM_ACTOR = "getkey"
+# The outcome types live in bot.services.outcomes; they are imported from here too.
+__all__ = [
+    "ActionOutcome", "Actor", "Checked", "CredentialService", "Done", "Gone", "Intent", "NotRenewable",
+    "NotSaved", "NotYours", "Rejected", "Stored", "SubmitOutcome", "not_offered",
+    "offered",
+]
 RENEWAL_ACTOR = "getkey:refresh"
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: a Slack user of a workspace. The only audit actor format for Slack surfaces."""
-
-    team_id: str
-    user_id: str
-    # Enterprise Grid org the request came from (None outside Grid).
-    enterprise_id: str | None = None
-
-    @property
-    def audit(self) -> str:
-        return f"slack:{self.team_id}:{self.user_id}"
-
-    def owns(self, info: CredentialInfo) -> bool:
-        return (info.enterprise_id, info.team_id, info.user_id) == (
-            self.enterprise_id, self.team_id, self.user_id
-        )
-
-    def same_workspace(self, info: CredentialInfo) -> bool:
-        return (info.enterprise_id, info.team_id) == (self.enterprise_id, self.team_id)
-
-
-# -- outcomes -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rejected:
-    """The platform did not accept the credential (or could not be asked); nothing stored."""
-
-    result: VerifyResult
-
-
-@dataclass(frozen=True)
-class Stored:
-    info: CredentialInfo
-    result: VerifyResult
-    replaced: bool
-    # A retried delivery of a submission already stored: the first one told the person.
-    duplicate: bool
-    # The credential this submission rotated ("Rotate now"), when it was the person's own.
-    rotating: CredentialInfo | None
-
-
-@dataclass(frozen=True)
-class NotSaved:
-    """Verified, but the database failed: nothing half-stored, the person must try again."""
-
-    result: VerifyResult
-
-
-SubmitOutcome = Rejected | Stored | NotSaved
-
-
-@dataclass(frozen=True)
-class Done:
-    info: CredentialInfo  # as it is after the action (as it was, for a deletion)
-
-
-@dataclass(frozen=True)
-class Gone:
-    """No such credential any more (deleted, or never existed)."""
-
-
-@dataclass(frozen=True)
-class NotYours:
-    info: CredentialInfo
-
-
-ActionOutcome = Done | Gone | NotYours
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A re-check or renewal ran. When it started a failure episode, the store wrote the
-    message owed to the owner in the same transaction (the outbox sends it)."""
-
-    info: CredentialInfo | None
-    failing: bool = False
-    renewed: bool = False
-    # Worth trying again later (rate limited, platform unreachable): nothing was concluded.
-    inconclusive: bool = False
-
-
-@dataclass(frozen=True)
-class NotRenewable:
-    """These values cannot be renewed without the owner; `reason` says why when the platform
-    told us (e.g. the token was issued to another app). The owner gets the usual reminder."""
-
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What a key is for and until when (flows.purpose; None: as long as it is needed)."""
-    purpose: Purpose = Purpose.READ
-    needed_until: datetime | None = None
-
-
 # Kinds of message a check can owe the owner (outbox kinds, rendered by the Slack side).
-FAILING = "failing"
-RENEW_FAILED = "renew-failed"
+FAILING, RENEW_FAILED = OutboxKind.FAILING, OutboxKind.RENEW_FAILED
+
+
+def offered(store: Store, flow: Flow, team_id: str, enterprise_id: str | None = None) -> bool:
+    """Whether the workspace's admins offer `flow` (all platforms unless they chose): the one
+    rule every entry point applies, read from the store (use cases in worker threads) or from
+    bot.services.admins' cached defaults (Slack entry points before an ack)."""
+    return store.workspace_defaults(team_id, enterprise_id).offers(flow.id)
+
+
+def not_offered(flow: Flow) -> str:
+    """Why a platform the workspace's admins switched off cannot be used here."""
+    return (
+        f"{flow.name} is not offered in this workspace: its getkey admins chose the platforms "
+        "it offers. Type `/getkey help` to see them, or ask an admin."
+    )
+
+
+def outcome_label(result: VerifyResult) -> str:
+    """A metric label: "ok" or the failure's name (a closed set)."""
+    if result.ok:
+        return "ok"
+    return str(result.failure.value if result.failure else "failed")
 
 
 def submission_key(view_id: str, view_hash: str, user_id: str) -> str:
@@ -188,8 +134,12 @@ class CredentialService:
 
     def rotation_days_for(self, flow: Flow, workspace_days: int | None = None) -> int:
         """The default rotation period offered for `flow`: the workspace admins' choice
-        (`workspace_days`, bot.services.admins defaults), else the operator's, else the flow's."""
-        return workspace_days or self.store.rotation_days_for(flow)
+        (`workspace_days`, bot.services.admins defaults), else the operator's, else the flow's.
+        The one precedence, applied by the store too when a submission names no period."""
+        return self.store.rotation_days_for(flow, workspace_days)
+
+    def offers(self, flow: Flow, team_id: str, enterprise_id: str | None = None) -> bool:
+        return offered(self.store, flow, team_id, enterprise_id)
 
     # -- submit -------------------------------------------------------------------------------
     def submit(
@@ -236,6 +186,8 @@ class CredentialService:
     ) -> SubmitOutcome:
         started = time.perf_counter()
         result = flow.run_verify(values, self.http, purpose=intent.purpose)
+        metrics.observe_verification(flow.id, outcome_label(result),
+                                     time.perf_counter() - started)
         log.info(
             "verified",
             extra={
@@ -338,7 +290,10 @@ class CredentialService:
             # repeat them.
             return Checked(info)
         values = {**info.identifiers, **self.store.secret_values(info.id)}
+        started = time.perf_counter()
         result = flow.run_verify(values, self.recheck_http)
+        metrics.observe_verification(flow.id, outcome_label(result),
+                                     time.perf_counter() - started)
         return self._record(info, result, FAILING)
 
     def renew(

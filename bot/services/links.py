@@ -30,6 +30,8 @@ from bot.services.credentials import (
     NotSaved,
     Rejected,
     Stored,
+    not_offered,
+    offered,
 )
 from bot.services.requests import Refused, fixed_intent
 from bot.store.info import CredentialInfo
@@ -153,6 +155,8 @@ class LinkService:
             known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
             hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
             return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
+        if not offered(self.store, flow, actor.team_id, actor.enterprise_id):
+            return Refused(not_offered(flow))
         token = secrets.token_urlsafe(32)
         try:
             info = self.store.open_request(

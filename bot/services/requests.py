@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.services.credentials import (
@@ -21,6 +21,8 @@ from bot.services.credentials import (
     Rejected,
     Stored,
     SubmitOutcome,
+    not_offered,
+    offered,
 )
 from bot.store.info import CredentialInfo
 from bot.store.requests import RequestInfo, TooManyOpen
@@ -32,6 +34,26 @@ if TYPE_CHECKING:
     from bot.store.repository import Store
 
 log = logging.getLogger(__name__)
+
+
+# "Send again" DMs the provider: at most once an hour per request.
+RESEND_EVERY = timedelta(hours=1)
+
+
+def resend_from(info: RequestInfo) -> datetime | None:
+    """When "Send again" is possible again (None: now)."""
+    return info.resent_at + RESEND_EVERY if info.resent_at else None
+
+
+def resend_wait(info: RequestInfo) -> str:
+    when = resend_from(info)
+    if when is None:
+        return f"This request is {info.state}: ask again with `/getkey request`."
+    stamp = int(when.timestamp())
+    return (
+        f"You sent it again less than an hour ago: you can send it again from "
+        f"<!date^{stamp}^{{time}}|{when:%H:%M} UTC>."
+    )
 
 
 @dataclass(frozen=True)
@@ -96,18 +118,23 @@ class RequestService:
         platform: str,
         note: str = "",
         channel_id: str | None = None,
+        external: bool = False,
         intent: Intent | None = None,
     ) -> Opened | Refused:
-        """`provider_team`: the workspace Slack says the provider belongs to. `intent`: what
-        the key is for and until when, fixed for the provider (None: they choose)."""
+        """`provider_team`: the workspace Slack says the provider belongs to. `external`: the
+        caller asks a member of another organisation it shares a channel with (Slack
+        Connect) and falls back to a link when Slack will not let getkey reach them. `intent`:
+        what the key is for and until when, fixed for the provider (None: they choose)."""
         flow = catalog.get(platform)
         if flow is None or not (flow.verifiable and flow.fields):
             known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
             hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
             return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
+        if not offered(self.store, flow, actor.team_id, actor.enterprise_id):
+            return Refused(not_offered(flow))
         if provider_id == actor.user_id:
             return Refused("That is you: use `/getkey " + flow.id + "` to add your own key.")
-        if provider_team != actor.team_id:
+        if provider_team != actor.team_id and not external:
             return Refused(
                 "You can only ask people of your own workspace; this person belongs to another."
             )
@@ -123,6 +150,7 @@ class RequestService:
                 nudge_after=nudge_after,
                 expire_after=expire_after,
                 max_open=self.limits.max_open,
+                enterprise_id=actor.enterprise_id,
                 purpose=str(intent.purpose) if intent else None,
                 needed_until=intent.needed_until if intent else None,
             )
@@ -145,13 +173,18 @@ class RequestService:
     def for_provider(self, request_id: str, actor: Actor) -> Opened | Refused:
         """The open request `actor` was asked to answer."""
         info = self.store.get_request(request_id) if request_id else None
-        if info is None or (info.team_id, info.provider_id) != (actor.team_id, actor.user_id):
+        # Slack user ids are unique across organisations, so a Slack Connect provider (whose
+        # own workspace differs from the request's) is still named by their id alone.
+        if info is None or info.provider_id != actor.user_id:
             return Refused("This request is not addressed to you.")
         if not info.is_open:
             return Refused(f"This request is {info.state}: there is nothing to do any more.")
         flow = catalog.get(info.platform)
         if flow is None:
             return Refused("This platform is no longer supported.")
+        if not offered(self.store, flow, info.team_id):
+            # Asked before the workspace's admins switched the platform off.
+            return Refused(not_offered(flow))
         moved = self.store.request_moved(info.id, "opened")
         return Opened(moved or info, flow)
 
@@ -174,22 +207,40 @@ class RequestService:
         if isinstance(found, Refused):
             return found
         info = found.request
-        owner = Actor(info.team_id, info.user_id)
         outcome = self.credentials.submit(
-            flow, values, actor=owner, view_id=view_id, view_hash=view_hash,
+            flow, values, actor=info.requester, view_id=view_id, view_hash=view_hash,
             rotation_days=rotation_days, provided_by=provider.user_id,
             **fixed_intent(info, intent),
         )  # fmt: skip
         if isinstance(outcome, Stored):
-            self.store.request_moved(info.id, "fulfilled", credential_id=outcome.info.id)
+            self._fulfilled(info, outcome.info.id)
         elif isinstance(outcome, Rejected):
             cause = outcome.result.detail or str(outcome.result.failure or "not accepted")
             self.store.request_moved(info.id, "failed", detail=cause)
         return outcome
 
+    def _fulfilled(self, info: RequestInfo, credential_id: str) -> None:
+        """Link the stored key to its request. When the request was cancelled or expired while
+        the platform was being asked, the key is kept as provided all the same: the request
+        records it (so the provider can withdraw it, and is told so) and the requester hears
+        it was stored; never a key that nobody can withdraw."""
+        if self.store.request_moved(info.id, "fulfilled", credential_id=credential_id):
+            return
+        late = self.store.request_moved(
+            info.id, "fulfilled", credential_id=credential_id, only_open=False,
+            detail="provided after the request had closed",
+        )  # fmt: skip
+        log.info("request fulfilled after it closed",
+                 extra={"request": info.id, "was": info.state, "linked": late is not None})
+
+    def unreached(self, request_id: str) -> RequestInfo | None:
+        """Slack would not carry the request to its provider (another organisation's
+        settings): closed without a message; the caller offers a link instead."""
+        return self.store.request_moved(request_id, "unreached")
+
     def cancel(self, request_id: str, actor: Actor) -> RequestInfo | Refused:
         info = self.store.get_request(request_id)
-        if info is None or (info.team_id, info.user_id) != (actor.team_id, actor.user_id):
+        if info is None or info.requester != actor:
             return Refused("This is not one of your requests.")
         moved = self.store.request_moved(request_id, "cancelled")
         return moved or Refused(f"This request is already {info.state}.")
@@ -197,14 +248,18 @@ class RequestService:
     def resend(self, request_id: str, actor: Actor) -> Opened | Refused:
         """The requester sends an open request's message to the provider again."""
         info = self.store.get_request(request_id)
-        if info is None or (info.team_id, info.user_id) != (actor.team_id, actor.user_id):
+        if info is None or info.requester != actor:
             return Refused("This is not one of your requests.")
         if not info.is_open:
             return Refused(f"This request is {info.state}: ask again with `/getkey request`.")
         flow = catalog.get(info.platform)
         if flow is None:
             return Refused("This platform is no longer supported.")
-        return Opened(info, flow)
+        claimed = self.store.claim_resend(request_id, RESEND_EVERY)
+        if claimed is None:
+            fresh = self.store.get_request(request_id) or info
+            return Refused(resend_wait(fresh))
+        return Opened(claimed, flow)
 
     def ask_again(self, credential_id: str, actor: Actor) -> Opened | Draft | Refused:
         """"Ask for a new one": what to ask whoever provided this credential (same platform,
@@ -240,7 +295,7 @@ class RequestService:
     def withdraw(self, request_id: str, actor: Actor) -> RequestInfo | Refused:
         """The provider deletes what they provided; the requester is told (outbox)."""
         info = self.store.get_request(request_id) if request_id else None
-        if info is None or (info.team_id, info.provider_id) != (actor.team_id, actor.user_id):
+        if info is None or info.provider_id != actor.user_id or info.team_id != actor.team_id:
             return Refused("Only the person who provided this key can withdraw it.")
         done = self.store.withdraw_provided(request_id, actor=actor.audit)
         if done is None:

@@ -17,11 +17,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 import bot.slack.listeners
+from bot import metrics
+from bot.logsetup import debug_traceback
 from bot.runtime import Runtime
 from bot.slack.listeners import request_kind
 from bot.slack.listeners.replies import RUNTIME
@@ -36,15 +42,36 @@ class LoggingApp(AsyncApp):
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         started = time.perf_counter()
         answer = await super().async_dispatch(req)
+        kind = request_kind(req.body if isinstance(req.body, dict) else {})
+        metrics.observe_request("", answer.status, kind, time.perf_counter() - started)
         log.info(
             "slack request",
             extra={
-                "kind": request_kind(req.body if isinstance(req.body, dict) else {}),
+                "kind": kind,
                 "status": answer.status,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
         return answer
+
+
+class _TokenNotices(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, since getkey hands it a
+    client that already carries the token (or an installation store), warns on every start that
+    the token "will be unused": true of its own copy, misleading to an operator."""
+
+    NOTICES = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.NOTICES
+
+
+_TOKEN_NOTICES = _TokenNotices()
+
+
+def quiet_token_notices() -> None:
+    for name in ("slack_bolt.AsyncApp", "slack_bolt.LoggingApp"):
+        logging.getLogger(name).addFilter(_TOKEN_NOTICES)  # idempotent for the same filter
 
 
 class ProvideRuntime(AsyncMiddleware):
@@ -85,6 +112,7 @@ def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
         # Each request's token comes from the installation store (Bolt's authorize, which
         # also refreshes rotating tokens); the app's own client carries none.
         oauth["oauth_settings"] = oauth_settings(settings, rt.store, rt.workers.quick)
+    quiet_token_notices()
     app = (LoggingApp if log_requests else AsyncApp)(
         name="getkey",
         client=rt.clients.client(),
@@ -104,6 +132,7 @@ def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         # Type only: exception texts can quote request or response bodies.
         log.error("listener failed", extra={"error": type(error).__name__})
+        debug_traceback(log, "listener", error)
 
     app.use(ProvideRuntime(rt))
     for name in listener_modules():
@@ -147,7 +176,9 @@ def after_ack(listener: Callable[..., Awaitable[None]], workers: Workers) -> Cal
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         # Type only: exception texts can quote request or response bodies.
-        log.error("listener failed after its ack", extra={"error": type(task.exception()).__name__})
+        error = task.exception()
+        log.error("listener failed after its ack", extra={"error": type(error).__name__})
+        debug_traceback(log, "listener after its ack", error)
 
 
 class AfterAckApp:

@@ -26,6 +26,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import metrics
+
 RATE_LIMIT_WAIT_CAP = 30.0
 TIMEOUT_SECONDS = 10
 
@@ -42,8 +44,41 @@ def retry_after(headers: Mapping[str, Any]) -> float:
     return 1.0
 
 
-class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+class _Counted(AsyncRetryHandler):
+    """Counts the retries it grants (getkey_slack_retries{reason})."""
+
+    reason = "other"
+
+    async def can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                              response: HttpResponse | None = None,
+                              error: Exception | None = None) -> bool:
+        granted = await super().can_retry_async(
+            state=state, request=request, response=response, error=error)
+        if granted:
+            metrics.slack_retry(self.reason)
+        return granted
+
+
+class CountedConnectionRetryHandler(_Counted, AsyncConnectionErrorRetryHandler):
+    reason = "connection"
+
+
+class CountedServerErrorRetryHandler(_Counted, AsyncServerErrorRetryHandler):
+    reason = "server_error"
+
+
+class CappedRateLimitRetryHandler(_Counted, AsyncRateLimitErrorRetryHandler):
     """slack_sdk's 429 handler, but never waits longer than `cap` seconds."""
+
+    reason = "rate_limited"
+
+    async def can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                              response: HttpResponse | None = None,
+                              error: Exception | None = None) -> bool:
+        if response is not None and response.status_code == 429:
+            metrics.slack_rate_limited()  # every 429, retried or not
+        return await super().can_retry_async(
+            state=state, request=request, response=response, error=error)
 
     def __init__(self, max_retry_count: int = 2, cap: float = RATE_LIMIT_WAIT_CAP) -> None:
         super().__init__(max_retry_count=max_retry_count)
@@ -66,8 +101,8 @@ class CappedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
 
 def retry_handlers(cap: float = RATE_LIMIT_WAIT_CAP) -> list[AsyncRetryHandler]:
     return [
-        AsyncConnectionErrorRetryHandler(),
-        AsyncServerErrorRetryHandler(max_retry_count=1),
+        CountedConnectionRetryHandler(),
+        CountedServerErrorRetryHandler(max_retry_count=1),
         CappedRateLimitRetryHandler(cap=cap),
     ]
 

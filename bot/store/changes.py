@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.store.base import StoreCore
 from bot.store.models import Credential
+from bot.store.public import PublicCredential
 from bot.store.sharing_models import ChangeEvent, Webhook, WebhookDelivery
 
 VERIFIED = "credential.verified"
@@ -27,28 +28,9 @@ REQUEST_EXPIRED = "request.expired"
 EVENT_TYPES = (VERIFIED, FAILING, EXPIRING, DELETED, REQUEST_EXPIRED)
 
 
-def credential_data(cred: Credential) -> dict[str, Any]:
-    """What a tool may know about a credential without fetching it (no value, no mask)."""
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "id": cred.id,
-        "platform": cred.platform,
-        "identity": cred.identity,
-        "store_name": cred.store_name,
-        "status": cred.status,
-        "owner": cred.user_id,
-        "provided_by": cred.provided_by,
-        "version": cred.version,
-        "verified_at": iso(cred.verified_at),
-        "expires_at": iso(cred.expires_at),
-        "rotation_due_at": iso(cred.rotation_due_at),
-        "missing_permissions": list(cred.missing or []),
-        "purpose": cred.purpose,
-        "needed_until": iso(cred.needed_until),
-    }
+def credential_data(cred: Credential, now: datetime) -> dict[str, Any]:
+    """What a tool may know about a credential without fetching it (bot.store.public)."""
+    return PublicCredential.of_row(cred, now).json()
 
 
 def record(
@@ -61,7 +43,9 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> int:
     """Add a change (and its webhook deliveries) to the caller's transaction. Returns its id."""
-    payload: dict[str, Any] = {"credential": credential_data(cred)} if cred is not None else {}
+    payload: dict[str, Any] = {}
+    if cred is not None:
+        payload["credential"] = credential_data(cred, at)
     payload.update(data or {})
     row = ChangeEvent(
         team_id=team_id,

@@ -23,6 +23,7 @@ from bot.store import audit, changes, outbox, schedule
 from bot.store.base import StoreCore
 from bot.store.info import CredentialInfo
 from bot.store.models import Credential, Reminder
+from bot.vocabulary import CredentialStatus
 from flows.base import Failure, VerifyResult
 
 RECHECK_EVERY = timedelta(days=1)
@@ -69,18 +70,18 @@ class Checks(StoreCore):
                     cred.next_check_at = now + RECHECK_EVERY
                 cred.detail = result.detail or ""
                 if result.ok:
-                    cred.status = "verified"
+                    cred.status = CredentialStatus.VERIFIED
                     cred.verified_at = now
                     cred.failing_notified = False
                     cred.store_name = result.store_name or cred.store_name
                     cred.missing = list(result.missing)
                     self._redate(s, cred, result, now)
                 else:
-                    if cred.status != "failing":
-                        cred.status = "failing"  # before the change log copies it
+                    if cred.status != CredentialStatus.FAILING:
+                        cred.status = CredentialStatus.FAILING  # before the change log copies it
                         outbox.enqueue(s, failure_kind, cred, now)
                         changes.record(s, changes.FAILING, team_id=cred.team_id, at=now, cred=cred)
-                    cred.status = "failing"
+                    cred.status = CredentialStatus.FAILING
                 audit.record(
                     s,
                     "verified" if result.ok else "failed",

@@ -18,6 +18,7 @@ from bot.store.checks import RECHECK_EVERY
 from bot.store.info import CredentialInfo, Saved
 from bot.store.models import Credential, PendingSubmission, Reminder, SecretValue, Submission
 from bot.store.secrets import Secrets
+from bot.vocabulary import CredentialStatus
 from flows.base import Flow, VerifyResult, mask
 
 _SAVE_ATTEMPTS = 3
@@ -310,7 +311,7 @@ def _apply(
     cred.identifiers = dict(row.identifiers)
     cred.masked = mask(secrets[main])
     cred.masked_field = main
-    cred.status = "verified" if result.ok else "failing"
+    cred.status = CredentialStatus.VERIFIED if result.ok else CredentialStatus.FAILING
     cred.detail = result.detail or ""
     cred.verified_at = now if result.ok else cred.verified_at
     cred.last_checked_at = now

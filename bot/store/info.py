@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pydantic import ConfigDict
 
 from bot.store.models import AuditEventBase, Credential, CredentialBase
+from bot.vocabulary import CredentialStatus
 
 EXPIRING_WITHIN = timedelta(days=14)
 
@@ -21,8 +22,8 @@ class CredentialNotFound(LookupError):
 
 
 class CredentialInfo(CredentialBase):
-    """Everything about a credential except its secret. `status` is the one a person sees:
-    'verified' | 'failing' | 'expiring' | 'expired'."""
+    """Everything about a credential except its secret. `status` is the public one
+    (bot.vocabulary.CredentialStatus: verified, failing, expiring, expired)."""
 
     model_config = ConfigDict(frozen=True)  # type: ignore[assignment]
 
@@ -70,8 +71,8 @@ class Saved:
 class DueReminder:
     reminder_id: int
     credential: CredentialInfo
-    kind: str  # 'expiry' | 'rotation'
-    stage: str
+    kind: str  # bot.vocabulary.ReminderKind
+    stage: str  # bot.vocabulary.Stage, stored form
     due_at: datetime
 
 
@@ -82,11 +83,35 @@ class RotateReport:
     already_current: int
 
 
-def status_of(cred: Credential, now: datetime) -> str:
+def status_of(cred: Credential, now: datetime) -> CredentialStatus:
+    """The public status (bot.vocabulary.CredentialStatus documents each value)."""
     if cred.expires_at is not None and cred.expires_at <= now:
-        return "expired"
-    if cred.status == "failing":
-        return "failing"
+        return CredentialStatus.EXPIRED
+    if cred.status == CredentialStatus.FAILING:
+        return CredentialStatus.FAILING
     if cred.expires_at is not None and cred.expires_at - now <= EXPIRING_WITHIN:
-        return "expiring"
-    return "verified"
+        return CredentialStatus.EXPIRING
+    return CredentialStatus.VERIFIED
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a Slack user of a workspace. The only audit actor format for Slack surfaces."""
+
+    team_id: str
+    user_id: str
+    # Enterprise Grid org the request came from (None outside Grid).
+    enterprise_id: str | None = None
+
+    @property
+    def audit(self) -> str:
+        return f"slack:{self.team_id}:{self.user_id}"
+
+    def owns(self, info: CredentialInfo) -> bool:
+        return self == Actor(info.team_id, info.user_id, info.enterprise_id)
+
+    def same_workspace(self, info: CredentialInfo) -> bool:
+        return info.enterprise_id == self.enterprise_id and info.team_id == self.team_id
+
+
+# -- outcomes -----------------------------------------------------------------------------------

@@ -93,6 +93,8 @@ class Credential(CredentialBase, table=True):
         # Re-check claims read due rows in (next_check_at, id) order: a range scan with LIMIT.
         sa.Index("ix_credential_next_check", "next_check_at", "id"),
         sa.Index("ix_credential_team", "team_id", "enterprise_id"),
+        # An admin's pages of a workspace's keys, in their shown order (bot.store.listing).
+        sa.Index("ix_credential_team_listing", "team_id", "platform", "identity", "user_id"),
     )
 
     id: str = Field(primary_key=True, max_length=32)

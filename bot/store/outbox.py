@@ -19,15 +19,16 @@ from bot.clock import as_utc
 from bot.store.base import StoreCore
 from bot.store.claims import claim_rows
 from bot.store.models import Credential, OutboxMessage
+from bot.vocabulary import OutboxKind, outbox_kind
 
-# Kinds written by the Store itself; callers may enqueue others.
-STORED, REPLACED, FAILING, RENEW_FAILED = "stored", "replaced", "failing", "renew-failed"
-# Kinds about a credential request (bot.store.requests), rendered from the request as it is.
-REQUEST_OPENED, REQUEST_FAILED = "request-opened", "request-failed"
-REQUEST_PROVIDED, REQUEST_WITHDRAWN = "request-provided", "request-withdrawn"
-REQUEST_EXPIRED, REQUEST_NUDGE = "request-expired", "request-nudge"
-REQUEST_CANCELLED = "request-cancelled"
-REQUEST_LOCKED = "request-locked"  # a link locked after too many failed verifications
+# The kinds (bot.vocabulary.OutboxKind), by their old names here too: written by the Store
+# itself, and about a credential request (bot.store.requests, rendered from the request as is).
+STORED, REPLACED = OutboxKind.STORED, OutboxKind.REPLACED
+FAILING, RENEW_FAILED = OutboxKind.FAILING, OutboxKind.RENEW_FAILED
+REQUEST_OPENED, REQUEST_FAILED = OutboxKind.REQUEST_OPENED, OutboxKind.REQUEST_FAILED
+REQUEST_PROVIDED, REQUEST_WITHDRAWN = OutboxKind.REQUEST_PROVIDED, OutboxKind.REQUEST_WITHDRAWN
+REQUEST_EXPIRED, REQUEST_NUDGE = OutboxKind.REQUEST_EXPIRED, OutboxKind.REQUEST_NUDGE
+REQUEST_CANCELLED, REQUEST_LOCKED = OutboxKind.REQUEST_CANCELLED, OutboxKind.REQUEST_LOCKED
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
 
@@ -35,7 +36,7 @@ RETRY_MAX = timedelta(hours=1)
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
-    kind: str
+    kind: OutboxKind | str  # a str only for a kind this version does not know
     credential_id: str | None
     team_id: str
     user_id: str
@@ -47,7 +48,7 @@ class OutboxItem:
 def _item(row: OutboxMessage) -> OutboxItem:
     return OutboxItem(
         id=row.id or 0,
-        kind=row.kind,
+        kind=outbox_kind(row.kind),
         credential_id=row.credential_id,
         team_id=row.team_id,
         user_id=row.user_id,

@@ -61,6 +61,30 @@ class Pending(StoreCore):
             )
             return [_info(r) for r in rows]
 
+    def recover_in_flight(self, before: datetime) -> tuple[int, int]:
+        """A single-instance deployment that starts knows every claim made before `before` was
+        made by a process that died: its unsent outbox messages are due now and its claims on
+        interrupted verifications are released (report them with older_than=0, now=before).
+        Returns (messages, verifications) released."""
+        from bot.store.models import OutboxMessage
+
+        before = as_utc(before)
+        with self._session(write=True) as s:
+            messages = s.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.claimed_until.is_not(None),
+                       OutboxMessage.next_attempt_at > before)
+                .values(next_attempt_at=before, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount or 0
+            verifications = s.execute(
+                sa.update(PendingSubmission)
+                .where(PendingSubmission.started_at <= before)
+                .values(claimed_until=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount or 0
+        return messages, verifications
+
     def claim_stale_submissions(
         self,
         older_than: timedelta,

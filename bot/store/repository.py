@@ -25,10 +25,12 @@ from bot.store.info import (
 )
 from bot.store.installations import Installations, WorkspaceInfo
 from bot.store.links import Links
+from bot.store.listing import Listing
 from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
 from bot.store.requests import Requests
 from bot.store.tokens import ApiTokens
+from bot.store.upkeep import Upkeep
 from bot.store.webhooks import Webhooks
 
 __all__ = [
@@ -48,6 +50,6 @@ __all__ = [
 
 class Store(
     Credentials, Installations, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes,
-    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links,
+    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links, Upkeep, Listing,
 ):
     """One per process, shared by threads (see bot.store.base)."""

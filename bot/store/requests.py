@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.clock import as_utc
 from bot.store import changes, outbox
 from bot.store.base import StoreCore
 from bot.store.credentials import delete_in
-from bot.store.info import CredentialInfo
+from bot.store.info import Actor, CredentialInfo
 from bot.store.models import Credential
 from bot.store.sharing_models import CredentialRequest, RequestPolicy
 
@@ -52,9 +53,16 @@ class RequestInfo:
     provider_name: str = ""
     requester_name: str = ""
     team_name: str = ""
+    enterprise_id: str | None = None
+    resent_at: datetime | None = None
     # Fixed by the requester (None: the provider chooses).
     purpose: str | None = None
     needed_until: datetime | None = None
+
+    @property
+    def requester(self) -> Actor:
+        """The whole identity of who asked: what is provided is stored under it."""
+        return Actor(self.team_id, self.user_id, self.enterprise_id)
 
     @property
     def is_open(self) -> bool:
@@ -84,8 +92,10 @@ def _info(row: CredentialRequest) -> RequestInfo:
         provider_name=row.provider_name or "",
         requester_name=row.requester_name or "",
         team_name=row.team_name or "",
+        enterprise_id=row.enterprise_id or None,
+        resent_at=as_utc(row.resent_at) if row.resent_at else None,
         purpose=row.purpose,
-        needed_until=row.needed_until,
+        needed_until=as_utc(row.needed_until) if row.needed_until else None,
     )
 
 
@@ -127,6 +137,7 @@ class Requests(StoreCore):
         link_hash: str | None = None,
         requester_name: str = "",
         team_name: str = "",
+        enterprise_id: str | None = None,
         purpose: str | None = None,
         needed_until: datetime | None = None,
     ) -> RequestInfo:
@@ -161,6 +172,7 @@ class Requests(StoreCore):
                 link_hash=link_hash,
                 requester_name=requester_name[:80],
                 team_name=team_name[:80],
+                enterprise_id=enterprise_id or None,
                 purpose=purpose,
                 needed_until=needed_until,
             )
@@ -206,6 +218,25 @@ class Requests(StoreCore):
                 _tell(s, row, now)
             s.flush()
             return _info(row)
+
+    def claim_resend(self, request_id: str, every: timedelta) -> RequestInfo | None:
+        """Mark an open request as sent again now, unless it was less than `every` ago (or is
+        closed): one atomic UPDATE, so two presses at once send one message. None: refused."""
+        now = self._now()
+        with self._session(write=True) as s:
+            done = s.execute(
+                sa.update(CredentialRequest)
+                .where(
+                    CredentialRequest.id == request_id,
+                    CredentialRequest.state.in_(OPEN_STATES),
+                    sa.or_(CredentialRequest.resent_at.is_(None),
+                           CredentialRequest.resent_at <= now - every),
+                )
+                .values(resent_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            row = s.get(CredentialRequest, request_id) if done else None
+            return _info(row) if row is not None else None
 
     def expire_requests(self, limit: int = 100) -> list[RequestInfo]:
         """Close open requests past their expiry (with a request.expired change each)."""

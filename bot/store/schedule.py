@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from bot.store.models import Credential, Reminder
+from bot.vocabulary import ReminderKind, Stage, StageKind
 
 EXPIRY_STAGES_DAYS = (14, 3, 1, 0)
 # Short-lived tokens (R-Series access tokens last about an hour) get one reminder shortly before
@@ -24,8 +25,8 @@ SOON_BEFORE = timedelta(minutes=15)
 OVERDUE_EVERY = timedelta(weeks=1)
 # A key needed until a date: its owner is asked "still needed?" this long before it.
 END_ASK_BEFORE = timedelta(days=3)
-END = "end"
-END_ASK, END_DUE = "end-ask", "end-due"
+END = ReminderKind.END
+END_ASK, END_DUE = str(StageKind.END_ASK), str(StageKind.END_DUE)
 
 
 def new_reminder(
@@ -53,15 +54,15 @@ def plan(s: Session, cred: Credential, now: datetime, *, rotation: bool = True) 
         for days in EXPIRY_STAGES_DAYS:
             due = cred.expires_at - timedelta(days=days)
             if due > now and (until is None or due < until):
-                s.add(new_reminder(cred, "expiry", f"expiry-{days}d", due))
+                s.add(new_reminder(cred, ReminderKind.EXPIRY, str(Stage.expiry(days)), due))
         left = cred.expires_at - now
         soon = cred.expires_at - min(SOON_BEFORE, left / 2)
         if timedelta(0) < left < SHORT_LIVED:
-            s.add(new_reminder(cred, "expiry", "expiry-soon", soon))
+            s.add(new_reminder(cred, ReminderKind.EXPIRY, str(Stage.expiry(None)), soon))
     due_at = cred.rotation_due_at
     # Past its expiry a key is dead; a rotation reminder then would only be noise.
     if rotation and due_at is not None and (cred.expires_at is None or due_at < cred.expires_at):
-        s.add(new_reminder(cred, "rotation", "rotation-due", due_at))
+        s.add(new_reminder(cred, ReminderKind.ROTATION, str(Stage.rotation()), due_at))
 
 
 def plan_end(s: Session, cred: Credential, now: datetime) -> None:
@@ -141,10 +142,10 @@ def plan_overdue(s: Session, sent: Reminder) -> None:
             )
         )
     )
-    while f"rotation-overdue-{weeks}" in stages:
+    while str(Stage.rotation(weeks)) in stages:
         weeks += 1
     due = cred.rotation_due_at + weeks * OVERDUE_EVERY
-    s.add(new_reminder(cred, "rotation", f"rotation-overdue-{weeks}", due))
+    s.add(new_reminder(cred, ReminderKind.ROTATION, str(Stage.rotation(weeks)), due))
 
 
 def snooze(s: Session, cred: Credential, until: datetime) -> None:
@@ -183,10 +184,9 @@ def snooze(s: Session, cred: Credential, until: datetime) -> None:
 
 def follow_up_stage(cred: Credential, kind: str, until: datetime) -> str | None:
     """The stage a snoozed reminder comes back with, worded for the moment it fires."""
-    if kind == "rotation" and cred.rotation_due_at is not None:
-        late = until - cred.rotation_due_at
-        weeks = late // OVERDUE_EVERY
-        return "rotation-due" if weeks < 1 else f"rotation-overdue-{weeks}"
-    if kind == "expiry" and cred.expires_at is not None:
-        return f"expiry-{max(0, (cred.expires_at - until).days)}d"
+    if kind == ReminderKind.ROTATION and cred.rotation_due_at is not None:
+        weeks = (until - cred.rotation_due_at) // OVERDUE_EVERY
+        return str(Stage.rotation(max(0, weeks)))
+    if kind == ReminderKind.EXPIRY and cred.expires_at is not None:
+        return str(Stage.expiry(max(0, (cred.expires_at - until).days)))
     return None

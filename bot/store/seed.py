@@ -44,19 +44,23 @@ def seed(
     now: datetime,
     team_id: str = "TSEED",
     platform: str = "wix",
+    users: Sequence[str] = (),
+    platforms: Sequence[str] = (),
 ) -> int:
     """Insert `count` credentials; the first `due` have an expiry reminder already due at
-    `now`, the rest a rotation reminder spread over the next 180 days. Returns the highest
-    reminder id afterwards."""
+    `now`, the rest a rotation reminder spread over the next 180 days. Owners and platforms
+    go round `users` and `platforms` when given. Returns the highest reminder id afterwards."""
     for start in range(0, count, _CHUNK):
         creds, secrets, reminders = [], [], []
         for n in range(start, min(count, start + _CHUNK)):
             cid = uuid.uuid4().hex
+            owner = users[n % len(users)] if users else f"U{n % 1000:04d}"
+            on = platforms[n % len(platforms)] if platforms else platform
             secret = f"seed-secret-{cid}"
             expires = now + timedelta(days=14) if n < due else None
             creds.append(
                 (
-                    cid, team_id, f"U{n % 1000:04d}", platform, f"store-{n}", f"Store {n}",
+                    cid, team_id, owner, on, f"store-{n}", f"Store {n}",
                     json.dumps({"account_id": f"store-{n}"}), mask(secret), "api_key",
                     "verified", "", now, now,
                     now + timedelta(seconds=86_400 * (n % 97) / 97 + 60),
@@ -64,7 +68,7 @@ def seed(
                     False, None, False, False,
                 )
             )  # fmt: skip
-            aad = Store.secret_aad(cid, team_id, platform, "api_key")
+            aad = Store.secret_aad(cid, team_id, on, "api_key")
             secrets.append((cid, "api_key", keyring.encrypt(secret, aad), keyring.current_kid))
             if n < due:
                 reminder = ("expiry", "expiry-14d", now - timedelta(minutes=1 + n % 60))

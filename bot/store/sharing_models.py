@@ -58,7 +58,12 @@ class CredentialRequest(SQLModel, table=True):
     provider_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     requester_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     team_name: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
-    # What the key is for and until when, fixed by the requester (None: the provider picks).
+    # Migration 0010: the requester's Grid org (what is provided is stored under it) and the
+    # last "Send again" (at most one an hour).
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    resent_at: datetime | None = _dt()
+    # Migration 0011: what the key is for and until when, fixed by the requester (None: the
+    # provider picks).
     purpose: str | None = Field(default=None, max_length=8)
     needed_until: datetime | None = _dt()
 

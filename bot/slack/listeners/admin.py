@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,10 +27,19 @@ from bot.services.admins import (
     parse_defaults,
 )
 from bot.services.credentials import Actor, Done, Gone
+from bot.services.search import clean_query
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.home import publish_home, refresh_home
-from bot.slack.listeners.replies import act, open_view, runtime_of, slack_call, tell
-from bot.slack.ui import ids
+from bot.slack.listeners.replies import (
+    Body,
+    Press,
+    open_view,
+    pressed,
+    runtime_of,
+    slack_call,
+    tell,
+)
+from bot.slack.ui import ids, paging
 from bot.slack.ui.admin import admin_home_view, read_settings, settings_modal, taken_over_message
 from bot.slack.ui.text import escape, flow_name, store_of
 
@@ -61,96 +71,86 @@ def _explain(outcome: AdminOutcome) -> str | None:
     return None
 
 
-async def publish_admin_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
-    found = await rt.admins.workspace(actor)
+async def publish_admin_home(
+    rt: Runtime, client: AsyncWebClient, actor: Actor, query: str = "", offset: int = 0
+) -> None:
+    query = clean_query(query)
+    found = await rt.admins.workspace_page(actor, query, offset, paging.ADMIN_PAGE)
     if isinstance(found, NotAdmin):
         await publish_home(rt, client, actor)
         return
     defaults = await rt.admins.defaults(actor.team_id, actor.enterprise_id)
-    await client.views_publish(user_id=actor.user_id, view=admin_home_view(found, defaults))
+    view = admin_home_view(found, defaults, query)
+    await client.views_publish(user_id=actor.user_id, view=view)
 
 
-async def refresh_admin_home(rt: Runtime, client: AsyncWebClient, actor: Actor) -> None:
-    await slack_call("views.publish", publish_admin_home(rt, client, actor))
-
-
-async def _answer(
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-    what: str,
-    work: Callable[[], Awaitable[AdminOutcome]],
+async def refresh_admin_home(
+    rt: Runtime, client: AsyncWebClient, actor: Actor, query: str = "", offset: int = 0
 ) -> None:
-    """A Home-tab admin button after its ack: the admins service acts (or refuses, and the
-    presser is told why), then the admin view shows the new state. After a failure the
-    presser is told and the view is left as it was."""
-    outcome = await act(body, client, respond, work, lambda _o: None, what=what, failed=FAILED)
+    await slack_call("views.publish", publish_admin_home(rt, client, actor, query, offset))
+
+
+async def handle_page(ack: AsyncAck, body: Body, action: dict[str, Any], context: AsyncBoltContext,
+                      client: AsyncWebClient) -> None:
+    """Previous/Next/Show all in the admin view."""
+    await ack()
+    query, offset = paging.read_state(action.get("value"))
+    await refresh_admin_home(runtime_of(context), client, actor_of(body), query, offset)
+
+
+async def handle_search(ack: AsyncAck, body: Body, action: dict[str, Any],
+                        context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    """The admin view's search field (Enter): the first page of the matching keys."""
+    await ack()
+    query = str(action.get("value") or "")
+    await refresh_admin_home(runtime_of(context), client, actor_of(body), query)
+
+
+async def _answer(p: Press, what: str, work: Callable[[], Awaitable[AdminOutcome]]) -> None:
+    """A Home-tab admin button: the admins service acts (or refuses, and the presser is told
+    why), then the admin view shows the new state. After a failure the presser is told and the
+    view is left as it was."""
+    outcome = await p.act(work, lambda _o: None, what=what, failed=FAILED)
     if outcome is None:
         return
     note = _explain(outcome)
     if note is not None:
-        await tell(body, client, respond, note)
-    await refresh_admin_home(runtime_of(context), client, actor_of(body))
+        await p.tell(note)
+    query, offset = paging.read_state((p.body.get("view") or {}).get("private_metadata"))
+    await refresh_admin_home(p.rt, p.client, p.actor, query, offset)
 
 
-async def handle_open_admin(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def handle_open_admin(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                            context: AsyncBoltContext) -> None:
     await ack()
     await refresh_admin_home(runtime_of(context), client, actor_of(body))
 
 
-async def handle_back(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
+async def handle_back(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                      context: AsyncBoltContext) -> None:
     await ack()
     await refresh_home(runtime_of(context), client, actor_of(body))
 
 
-async def handle_reassign(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt, actor = runtime_of(context), actor_of(body)
+async def handle_reassign(ack: AsyncAck, body: Body, action: dict[str, Any], client: AsyncWebClient,
+                          respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
     credential_id = str(action.get("block_id") or "").removeprefix("admin:")
     new_owner = str(action.get("selected_user") or "")
-    await _answer(
-        body, client, respond, context, "reassign",
-        lambda: rt.admins.reassign(actor, credential_id, new_owner),
-    )  # fmt: skip
+    work = p.rt.admins.reassign
+    await _answer(p, "reassign", lambda: work(p.actor, credential_id, new_owner))
 
 
-async def handle_delete(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_delete(ack: AsyncAck, body: Body, action: dict[str, Any], client: AsyncWebClient,
+                        respond: AsyncRespond, context: AsyncBoltContext) -> None:
     # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
-    await ack()
-    rt, actor = runtime_of(context), actor_of(body)
+    p = await pressed(ack, body, client, respond, context)
     credential_id = str(action.get("value") or "")
-    await _answer(
-        body, client, respond, context, "admin delete",
-        lambda: rt.admins.delete(actor, credential_id),
-    )  # fmt: skip
+    await _answer(p, "admin delete", lambda: p.rt.admins.delete(p.actor, credential_id))
 
 
-async def handle_open_settings(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_open_settings(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                               respond: AsyncRespond, context: AsyncBoltContext) -> None:
     await ack()
     admins, actor = runtime_of(context).admins, actor_of(body)
     # The trigger id lasts 3 s: the admin check is cached from the Home tab just shown.
@@ -166,13 +166,8 @@ async def handle_open_settings(
     await open_view(client, body, settings_modal(defaults, groups))
 
 
-async def handle_save_settings(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_save_settings(ack: AsyncAck, body: Body, view: dict[str, Any],
+                               client: AsyncWebClient, context: AsyncBoltContext) -> None:
     rt, actor = runtime_of(context), actor_of(body)
     group, period, platforms = read_settings((view.get("state") or {}).get("values") or {})
     defaults = parse_defaults(group, period, platforms)
@@ -193,33 +188,22 @@ async def handle_save_settings(
     await refresh_admin_home(rt, client, actor)
 
 
-async def handle_take_over(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt, actor = runtime_of(context), actor_of(body)
-    credential_id = str(action.get("value") or "")
-    outcome = await act(
-        body, client, respond, lambda: rt.admins.take_over(actor, credential_id), _explain,
-        what="take over", failed=FAILED,
-    )  # fmt: skip
+async def handle_take_over(ack: AsyncAck, body: Body, action: dict[str, Any],
+                           client: AsyncWebClient, respond: AsyncRespond,
+                           context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
+    credential_id, actor = str(action.get("value") or ""), p.actor
+    work = p.rt.admins.take_over
+    outcome = await p.act(lambda: work(actor, credential_id), _explain, what="take over",
+                          failed=FAILED)  # fmt: skip
     if outcome is None:
         return
     assert isinstance(outcome, Done)
-    if body.get("response_url"):
-        # Only this admin's copy changes; another admin pressing theirs later is told who
-        # owns it now.
-        await respond(replace_original=True, **taken_over_message(outcome.info, actor.user_id))
+    # Only this admin's copy changes; another admin pressing theirs later is told who owns it.
+    await p.replace(**taken_over_message(outcome.info, actor.user_id))
 
 
-async def handle_user_change(
-    body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-) -> None:
+async def handle_user_change(body: Body, event: dict[str, Any], context: AsyncBoltContext) -> None:
     admins = runtime_of(context).admins
     user = event.get("user") if isinstance(event.get("user"), dict) else {}
     team_id = str(body.get("team_id") or user.get("team_id") or "")
@@ -245,4 +229,6 @@ def register(app: AsyncApp, rt: Runtime) -> None:
     app.action(ids.ADMIN_SETTINGS)(handle_open_settings)
     app.view(ids.ADMIN_SETTINGS_VIEW)(handle_save_settings)
     app.action(ids.TAKE_OVER)(handle_take_over)
+    app.action(re.compile(re.escape(ids.ADMIN_PAGE) + r"\.\w+"))(handle_page)
+    app.action(ids.ADMIN_SEARCH)(handle_search)
     app.event("user_change")(handle_user_change)

@@ -2,50 +2,104 @@
 the listener module that owns it (guides, deletion, requests).
 
 Answers that need no I/O go back in the ack itself (instant, ephemeral, works in any channel).
-Answers that read the database ack first and follow through `respond` (the response_url).
+Answers that read the database ack first and follow through `respond` (the response_url),
+except /getkey list, which answers in the ack when its one read is quick (LIST_BUDGET).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
+from bot.services.credentials import Actor
+from bot.services.search import clean_query, my_page
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.deletion import start_delete
 from bot.slack.listeners.guides import answer_platform, offered_in
-from bot.slack.listeners.replies import runtime_of
+from bot.slack.listeners.replies import Body, runtime_of
 from bot.slack.listeners.requests import start_request
-from bot.slack.ui import messages
+from bot.slack.ui import ids, messages, paging
 from bot.slack.ui.requests import request_rows
 from bot.slack.ui.text import MESSAGE_BLOCKS, dicts
+
+if TYPE_CHECKING:
+    from bot.store.listing import Page
+    from bot.store.requests import RequestInfo
 
 log = logging.getLogger(__name__)
 
 HELP_WORDS = {"", "help", "?", "-h", "--help"}
 LIST_WORDS = {"list", "ls", "keys"}
 DELETE_WORDS = {"delete", "remove", "rm"}
+# How long the ack waits for /getkey list's read before answering through the response_url.
+LIST_BUDGET = 0.5
 READ_FAILED = "getkey could not read your stored keys just now. Please try again in a minute."
 
 
-async def show_list(rt: Runtime, body: dict[str, Any], respond: AsyncRespond) -> None:
-    actor = actor_of(body)
-    infos = await rt.workers.quick(rt.credentials.mine, actor)
-    requests = await rt.workers.quick(rt.requests.mine, actor)
-    # The person's requests to others (with their state and buttons) follow their keys.
-    asked = dicts(request_rows(requests, limit=5))
-    blocks = messages.list_blocks(infos)[: MESSAGE_BLOCKS - len(asked)] + asked
-    await respond(
-        response_type="ephemeral",
-        replace_original=False,
-        text=messages.list_text(infos),
-        blocks=blocks,
-    )
+def read_list(
+    rt: Runtime, actor: Actor, query: str, offset: int
+) -> tuple[Page, list[RequestInfo]]:
+    """One page of keys, and on the first unsearched page the person's requests to others
+    (with their state and buttons), read in one worker hop."""
+    page = my_page(rt.credentials.store, actor, query, offset, paging.LIST_PAGE)
+    asked = rt.requests.mine(actor) if not query and not page.offset else []
+    return page, asked
+
+
+def list_message(page: Page, asked: list[RequestInfo], query: str) -> dict[str, Any]:
+    rows = dicts(request_rows(asked, limit=5)) if asked else []
+    blocks = messages.list_blocks(page, query)
+    return {
+        "response_type": "ephemeral",
+        "text": messages.list_text(page, query),
+        "blocks": blocks[: MESSAGE_BLOCKS - len(rows)] + rows,
+    }
+
+
+async def answer_list(
+    rt: Runtime, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, words: str
+) -> None:
+    """Answered in the ack when the read takes less than LIST_BUDGET (Slack shows a message
+    sent with the acknowledgement like any other), else through the response_url."""
+    query = clean_query(words)
+    read = asyncio.ensure_future(rt.workers.quick(read_list, rt, actor_of(body), query, 0))
+    done, _ = await asyncio.wait({read}, timeout=LIST_BUDGET)
+    if done and read.exception() is None:
+        await ack(**list_message(*read.result(), query))
+        return
+    await ack()
+
+    async def follow() -> None:
+        await respond(replace_original=False, **list_message(*(await read), query))
+
+    await _guarded("list", respond, follow)
+
+
+async def handle_list_page(ack: AsyncAck, body: Body, action: dict[str, Any],
+                           context: AsyncBoltContext) -> None:
+    """Previous/Next/Show all under /getkey list: the message is replaced by that page."""
+    await ack()
+    rt = runtime_of(context)
+    url = body.get("response_url")
+    if not isinstance(url, str) or not url:
+        return
+    respond = _on_shared_session(rt, url)
+    query, offset = paging.read_state(action.get("value"))
+    query = clean_query(query)
+
+    async def show() -> None:
+        page, asked = await rt.workers.quick(read_list, rt, actor_of(body), query, offset)
+        await respond(replace_original=True, **list_message(page, asked, query))
+
+    await _guarded("list page", respond, show)
 
 
 async def _guarded(what: str, respond: AsyncRespond, work: Callable[[], Awaitable[None]]) -> None:
@@ -69,13 +123,8 @@ def _on_shared_session(rt: Runtime, url: str) -> AsyncRespond:
     return respond  # type: ignore[return-value]
 
 
-async def handle_getkey(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_getkey(ack: AsyncAck, body: Body, respond: AsyncRespond, client: AsyncWebClient,
+                        context: AsyncBoltContext) -> None:
     rt = runtime_of(context)
     url = body.get("response_url")
     if isinstance(url, str) and url:
@@ -89,9 +138,8 @@ async def handle_getkey(
             text=messages.help_text(),
             blocks=messages.help_blocks(await offered_in(rt, body)),
         )
-    elif word in LIST_WORDS and not rest:
-        await ack()
-        await _guarded("list", respond, lambda: show_list(rt, body, respond))
+    elif word in LIST_WORDS:
+        await answer_list(rt, ack, body, respond, rest)
     elif word in DELETE_WORDS:
         await ack()
         await _guarded(
@@ -106,3 +154,4 @@ async def handle_getkey(
 
 def register(app: AsyncApp, rt: Runtime) -> None:
     app.command("/getkey")(handle_getkey)
+    app.action(re.compile(re.escape(ids.LIST_PAGE) + r"\.\w+"))(handle_list_page)

@@ -14,9 +14,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.credentials import Done
+from bot.services.search import my_page
 from bot.slack.listeners import actor_of, channel_of
-from bot.slack.listeners.replies import open_view, runtime_of
-from bot.slack.ui import ids, messages, modals
+from bot.slack.listeners.replies import Body, open_view, runtime_of
+from bot.slack.ui import ids, messages, modals, paging
 from bot.slack.ui.form import read_metadata
 from bot.slack.ui.modals import confirm_delete_view
 from bot.slack.ui.text import escape, row_label
@@ -36,36 +37,40 @@ async def start_delete(
     client: AsyncWebClient,
 ) -> None:
     """`/getkey delete [n]`: the confirmation for key n (or the only key), else the list."""
-    infos = await rt.workers.quick(rt.credentials.mine, actor_of(body))
-    if not infos:
+    actor = actor_of(body)
+    valid = not argument or (argument.isdigit() and 0 < int(argument) <= 10**6)
+    wanted = int(argument) - 1 if argument and valid else 0
+    # Key n is the one row at offset n-1 of /getkey list's order: one read however many.
+    store = rt.credentials.store
+    page = await rt.workers.quick(my_page, store, actor, "", wanted, paging.LIST_PAGE)
+    if not page.total:
         await respond(response_type="ephemeral", text="You have no stored keys to delete.")
         return
-    if not argument and len(infos) > 1:
+    if not argument and page.total > 1:
         await respond(
             response_type="ephemeral",
             text="Which key? Press Delete next to it, or type `/getkey delete <number>`.",
-            blocks=messages.list_blocks(infos),
+            blocks=messages.list_blocks(page),
         )
         return
-    if argument and not (argument.isdigit() and 1 <= int(argument) <= len(infos)):
+    if argument and not (valid and page.infos):
         await respond(
             response_type="ephemeral",
             text=(
-                f"There is no key number {escape(argument[:20])}: you have {len(infos)}. "
+                f"There is no key number {escape(argument[:20])}: you have {page.total}. "
                 "`/getkey list` shows them numbered."
             ),
         )
         return
-    info = infos[int(argument) - 1] if argument else infos[0]
+    info = page.infos[0]
     await client.views_open(
         trigger_id=body["trigger_id"],
         view=confirm_delete_view(info.id, row_label(info), body.get("channel_id")),
     )
 
 
-async def handle_list_delete(
-    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-) -> None:
+async def handle_list_delete(ack: AsyncAck, body: Body, action: dict[str, Any],
+                             client: AsyncWebClient) -> None:
     await ack()
     try:
         data = json.loads(action.get("value") or "{}")
@@ -78,9 +83,8 @@ async def handle_list_delete(
     await open_view(client, body, confirm_delete_view(str(data["id"]), label, channel_of(body)))
 
 
-async def handle_delete_confirmed(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
-) -> None:
+async def handle_delete_confirmed(ack: AsyncAck, body: Body, view: dict[str, Any],
+                                  context: AsyncBoltContext) -> None:
     rt = runtime_of(context)
     credential_id = str(read_metadata(view.get("private_metadata")).get("credential") or "")
     try:

@@ -15,21 +15,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
+from bot.services.credentials import not_offered
 from bot.slack.listeners import actor_of, channel_of
-from bot.slack.listeners.replies import open_view, runtime_of, workspace_defaults
+from bot.slack.listeners.replies import Body, open_view, runtime_of, workspace_defaults
 from bot.slack.ui import ids, messages
 from bot.slack.ui.form import form_view, metadata
 from flows import catalog
-from flows.base import Flow
 
 NO_LONGER = "That platform is no longer supported. Type `/getkey help` for the list."
-
-
-def not_offered_text(flow: Flow) -> str:
-    return (
-        f"{flow.name} is not offered in this workspace: its getkey admins chose the platforms "
-        "it offers. Type `/getkey help` to see them, or ask an admin."
-    )
 
 
 async def offered_in(rt: Runtime, body: dict[str, Any]) -> tuple[str, ...] | None:
@@ -40,7 +33,7 @@ async def offered_in(rt: Runtime, body: dict[str, Any]) -> tuple[str, ...] | Non
 async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | None = None) -> None:
     flow = catalog.get(name)
     if flow is not None and offered is not None and flow.id not in offered:
-        await ack(response_type="ephemeral", text=not_offered_text(flow))
+        await ack(response_type="ephemeral", text=not_offered(flow))
         return
     if flow is not None:
         await ack(
@@ -73,7 +66,7 @@ async def show_guide(
 ) -> None:
     flow = catalog.get(flow_id)
     if flow is None or (offered is not None and flow.id not in offered):
-        text = NO_LONGER if flow is None else not_offered_text(flow)
+        text = NO_LONGER if flow is None else not_offered(flow)
         await respond(response_type="ephemeral", replace_original=False, text=text)
         return
     await respond(
@@ -84,37 +77,16 @@ async def show_guide(
     )
 
 
-async def handle_pick_platform(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_show_guide(ack: AsyncAck, body: Body, action: dict[str, Any],
+                            respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    """The platform picker and the "did you mean" buttons: the chosen platform's guide."""
     await ack()
-    chosen = ((action.get("selected_option") or {}).get("value")) or ""
+    chosen = (action.get("selected_option") or {}).get("value") or action.get("value") or ""
     await show_guide(chosen, respond, await offered_in(runtime_of(context), body))
 
 
-async def handle_show_guide(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    offered = await offered_in(runtime_of(context), body)
-    await show_guide(action.get("value") or "", respond, offered)
-
-
-async def handle_open_form(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_open_form(ack: AsyncAck, body: Body, action: dict[str, Any],
+                           client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     flow = catalog.get(action.get("value") or "")
     if flow is None:
@@ -132,6 +104,6 @@ async def handle_open_form(
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    app.action(ids.PICK_PLATFORM)(handle_pick_platform)
+    app.action(ids.PICK_PLATFORM)(handle_show_guide)
     app.action(re.compile("^" + re.escape(ids.SHOW_GUIDE) + r"(\..+)?$"))(handle_show_guide)
     app.action(ids.OPEN_FORM)(handle_open_form)

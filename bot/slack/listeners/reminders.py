@@ -15,15 +15,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.credentials import ActionOutcome, Done, Gone, NotYours
-from bot.slack.listeners import actor_of
 from bot.slack.listeners.home import refresh_home
 from bot.slack.listeners.replies import (
-    act,
-    button_value,
+    Body,
+    Press,
     from_home,
     open_view,
-    runtime_of,
-    tell,
+    pressed,
     workspace_defaults,
 )
 from bot.slack.ui import ids
@@ -60,93 +58,62 @@ def refusal(outcome: ActionOutcome) -> str | None:
 
 
 async def _press(
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-    work: Callable[..., ActionOutcome],
-    note: Callable[[Done], str],
-    *args: Any,
+    p: Press, work: Callable[..., ActionOutcome], note: Callable[[Done], str], *args: Any
 ) -> None:
     """Run one reminder action for the presser and show what happened where the button was:
     replace the reminder message (so its buttons cannot be pressed twice), or refresh Home."""
-    rt = runtime_of(context)
-    actor = actor_of(body)
-    outcome = await act(
-        body, client, respond, lambda: rt.workers.quick(work, button_value(body), actor, *args),
-        refusal, what="reminder button",
-    )  # fmt: skip
+    actor = p.actor
+    outcome = await p.act(
+        lambda: p.rt.workers.quick(work, p.value, actor, *args), refusal, what="reminder button"
+    )
     if outcome is None:
         return
     assert isinstance(outcome, Done)
-    if from_home(body):
-        await refresh_home(rt, client, actor)
-    elif body.get("response_url"):
-        await respond(replace_original=True, **acted_message(outcome.info, note(outcome)))
+    if from_home(p.body):
+        await refresh_home(p.rt, p.client, actor)
+    else:
+        await p.replace(**acted_message(outcome.info, note(outcome)))
 
 
-async def handle_snooze(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
+def _snoozed(done: Done) -> str:
+    return snoozed_note(done.info.snoozed_until)
+
+
+async def handle_snooze(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                        context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
     span = ids.SNOOZES[(body.get("actions") or [{}])[0].get("action_id")]
-    svc = runtime_of(context).credentials
-    await _press(
-        body, client, respond, context, svc.snooze,
-        lambda done: snoozed_note(done.info.snoozed_until), span,
-    )  # fmt: skip
+    await _press(p, p.rt.credentials.snooze, _snoozed, span)
 
 
-async def handle_stop(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    svc = runtime_of(context).credentials
-    await _press(body, client, respond, context, svc.stop, lambda _done: STOPPED)
+async def handle_stop(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                      context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
+    await _press(p, p.rt.credentials.stop, lambda _done: STOPPED)
 
 
-async def handle_delete(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_delete(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                        context: AsyncBoltContext) -> None:
     # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
-    await ack()
-    svc = runtime_of(context).credentials
-    await _press(body, client, respond, context, svc.delete, lambda _done: DELETED)
+    p = await pressed(ack, body, client, respond, context)
+    await _press(p, p.rt.credentials.delete, lambda _done: DELETED)
 
 
-async def handle_rotate(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
+async def handle_rotate(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                        context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
     # The trigger id expires 3 s after the click, so the ownership check is bounded.
-    rt, actor = runtime_of(context), actor_of(body)
-    found = await act(
-        body, client, respond,
-        lambda: rt.workers.quick(rt.credentials.owned, button_value(body), actor),
-        refusal, what="reminder button",
+    rt, actor = p.rt, p.actor
+    found = await p.act(
+        lambda: rt.workers.quick(rt.credentials.owned, p.value, actor), refusal,
+        what="reminder button",
     )  # fmt: skip
     if found is None:
         return
     assert isinstance(found, Done)
     flow = catalog.get(found.info.platform)
     if flow is None:
-        await tell(body, client, respond, UNSUPPORTED)
+        await p.tell(UNSUPPORTED)
         return
     # Cached (bot.services.admins), so the trigger id is still fresh.
     defaults = await workspace_defaults(rt, actor)

@@ -7,17 +7,18 @@ No `register` here: bot.slack.app registers nothing from this module.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from slack_bolt.async_app import AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.credentials import Actor
+from bot.slack.listeners import actor_of
 from bot.slack.ui.modals import done_view
 from bot.store.admin import Defaults
 
@@ -30,9 +31,6 @@ FAILED = (
     "getkey could not do that just now (its database did not answer). Nothing was changed; "
     "please press the button again in a minute."
 )
-
-# Work done before an ack, or before a trigger id expires, must finish well inside Slack's 3 s.
-DEFAULTS_BUDGET = 1.0
 
 T = TypeVar("T")
 
@@ -86,8 +84,59 @@ async def tell(
     )
 
 
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button press, acked: what every button handler works with."""
+
+    body: Body
+    client: AsyncWebClient
+    respond: AsyncRespond
+    rt: Runtime
+
+    @property
+    def actor(self) -> Actor:
+        return actor_of(self.body)
+
+    @property
+    def value(self) -> str:
+        return button_value(self.body)
+
+    async def tell(self, text: str) -> None:
+        await tell(self.body, self.client, self.respond, text)
+
+    async def replace(self, **message: Any) -> None:
+        """Replace the message that carried the button (none on the Home tab)."""
+        if self.body.get("response_url"):
+            await self.respond(replace_original=True, **message)
+
+    async def act(
+        self,
+        work: Callable[[], Awaitable[T]],
+        explain: Callable[[T], str | None],
+        *,
+        what: str,
+        failed: str = FAILED,
+    ) -> T | None:
+        """The button shape: ask the service, and when it refused or failed tell the presser
+        why. Returns the outcome when it worked (explain said None), else None."""
+        try:
+            outcome = await work()
+        except Exception as exc:
+            log.error(f"{what} failed", extra={"error": type(exc).__name__})
+            await self.tell(failed)
+            return None
+        note = explain(outcome)
+        if note is not None:
+            await self.tell(note)
+            return None
+        return outcome
+
+
 async def act(
-    body: dict[str, Any],
+    body: Body,
     client: AsyncWebClient,
     respond: AsyncRespond,
     work: Callable[[], Awaitable[T]],
@@ -96,31 +145,23 @@ async def act(
     what: str,
     failed: str = FAILED,
 ) -> T | None:
-    """The button shape (after the ack): ask the service, and when it refused or failed tell
-    the presser why. Returns the outcome when it worked (explain said None), else None."""
-    try:
-        outcome = await work()
-    except Exception as exc:
-        log.error(f"{what} failed", extra={"error": type(exc).__name__})
-        await tell(body, client, respond, failed)
-        return None
-    note = explain(outcome)
-    if note is not None:
-        await tell(body, client, respond, note)
-        return None
-    return outcome
+    """Press.act for a handler that holds the pieces itself (no runtime needed)."""
+    press = Press(body, client, respond, None)  # type: ignore[arg-type]
+    return await press.act(work, explain, what=what, failed=failed)
 
 
-async def workspace_defaults(
-    rt: Runtime, actor: Actor, budget: float = DEFAULTS_BUDGET
-) -> Defaults:
-    """The workspace's defaults (offered platforms, rotation period), cached by
-    bot.services.admins. Read before an ack or a views.open, so bounded: a database that does
-    not answer in time counts as "no choice made" (a submission is checked again)."""
-    try:
-        return await asyncio.wait_for(
-            rt.admins.defaults(actor.team_id, actor.enterprise_id), budget
-        )
-    except Exception as exc:
-        log.warning("workspace defaults unread", extra={"error": type(exc).__name__})
-        return Defaults()
+async def pressed(
+    ack: AsyncAck,
+    body: Body,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: dict[str, Any],
+) -> Press:
+    """Ack a button at once, then hand its handler the Press."""
+    await ack()
+    return Press(body, client, respond, runtime_of(context))
+
+
+async def workspace_defaults(rt: Runtime, actor: Actor) -> Defaults:
+    """The sender's workspace defaults, bounded (bot.services.admins.Admins.defaults_within)."""
+    return await rt.admins.defaults_within(actor.team_id, actor.enterprise_id)

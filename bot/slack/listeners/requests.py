@@ -26,11 +26,25 @@ from bot.services.credentials import Actor, Rejected, Stored, SubmitOutcome
 from bot.services.requests import Draft, Opened, Refused
 from bot.slack.listeners import actor_of, channel_of
 from bot.slack.listeners.home import refresh_home, refresh_if_home
-from bot.slack.listeners.replies import act, button_value, open_view, runtime_of, tell
+from bot.slack.listeners.links import ask_across, link_from_modal, start_link_request
+from bot.slack.listeners.replies import (
+    Body,
+    Press,
+    open_view,
+    pressed,
+    runtime_of,
+    workspace_defaults,
+)
 from bot.slack.messenger import Undeliverable
 from bot.slack.ui import ids
 from bot.slack.ui.form import form_view, read_metadata
-from bot.slack.ui.requests import ask_view, asked_message, provider_message, read_ask
+from bot.slack.ui.requests import (
+    ask_view,
+    asked_message,
+    provider_message,
+    read_ask,
+    read_ask_link,
+)
 from flows.base import Flow
 
 log = logging.getLogger(__name__)
@@ -39,7 +53,8 @@ OPEN_REQUEST_FORM = ids.OPEN_REQUEST_FORM  # kept importable from here (tests, o
 MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>")
 USAGE = (
     "Usage: `/getkey request @person <platform> [a short note]`, "
-    "e.g. `/getkey request @ana wix for the migration`."
+    "e.g. `/getkey request @ana wix for the migration`. For someone outside this Slack: "
+    "`/getkey request link <platform> [a short note]`."
 )
 NO_WAY = (
     "getkey could not reach {who}: no direct message is possible and there is no channel to "
@@ -103,6 +118,9 @@ async def ask(
 ) -> dict[str, Any]:
     """Open a request and deliver it; returns what to show the requester."""
     provider_team = await team_of(client, provider_id)
+    if provider_team and provider_team != actor.team_id:
+        return await ask_across(rt, client, actor, provider_id=provider_id, platform=platform,
+                                note=note, channel_id=channel_id, deliver=deliver)
     outcome = await rt.workers.quick(
         rt.requests.request, actor, provider_id=provider_id, provider_team=provider_team,
         platform=platform, note=note, channel_id=channel_id,
@@ -125,9 +143,7 @@ async def start_request(
     rt: Runtime, body: dict[str, Any], text: str, respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
     if text.split(maxsplit=1)[:1] == ["link"]:
-        from bot.slack.listeners.links import start_link_request
-
-        await start_link_request(rt, body, text.strip()[len("link"):], respond)
+        await start_link_request(rt, body, text.strip()[len("link"):], respond, client)
         return
     parsed = parse(text)
     if parsed is None:
@@ -170,29 +186,17 @@ def _refusal(outcome: object) -> str | None:
     return outcome.reason if isinstance(outcome, Refused) else None
 
 
-async def _press(
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-    work: Callable[..., Any],
-) -> Any:
-    """A request button after its ack: the service acts for the presser (or refuses, and the
-    presser is told why). Returns what it did, None if it did not."""
-    rt, actor = runtime_of(context), actor_of(body)
-    return await act(
-        body, client, respond, lambda: rt.workers.quick(work, button_value(body), actor),
-        _refusal, what="request button",
-    )  # fmt: skip
+async def _answer(p: Press, use_case: Callable[..., Any]) -> Any:
+    """A request button: the request service's `use_case` for the presser, who is told when it
+    refused. Returns what it did, None if it did not."""
+    actor = p.actor
+    return await p.act(
+        lambda: p.rt.workers.quick(use_case, p.value, actor), _refusal, what="request button"
+    )
 
 
-async def handle_open_request_form(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_open_request_form(ack: AsyncAck, body: Body, action: dict[str, Any],
+                                   client: AsyncWebClient, context: AsyncBoltContext) -> None:
     await ack()
     rt, actor = runtime_of(context), actor_of(body)
     found = await rt.workers.quick(rt.requests.for_provider, str(action.get("value")), actor)
@@ -206,91 +210,60 @@ async def handle_open_request_form(
         {"flow": found.flow.id, "credential": None, "channel": None, "request": found.request.id}
     )
     rt.outbox.kick()  # "they opened the form", written with the move to 'opened'
-    days = rt.credentials.rotation_days_for(found.flow)
+    defaults = await workspace_defaults(rt, actor)
+    days = rt.credentials.rotation_days_for(found.flow, defaults.rotation_days)
     await open_view(
         client, body, form_view(found.flow, private_metadata=meta, default_rotation_days=days)
     )
 
 
-async def handle_cancel(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    done = await _press(body, client, respond, context, rt.requests.cancel)
-    if done is None:
+async def handle_cancel(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                        context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
+    if (done := await _answer(p, p.rt.requests.cancel)) is None:
         return
-    rt.outbox.kick()  # the provider hears there is nothing to do
-    if body.get("response_url"):
-        text = f"Request to <@{done.provider_id}> cancelled: they were told."
-        await respond(replace_original=True, text=text)
-    await refresh_if_home(rt, client, body)
+    p.rt.outbox.kick()  # the provider hears there is nothing to do
+    await p.replace(text=f"Request to <@{done.provider_id}> cancelled: they were told.")
+    await refresh_if_home(p.rt, client, body)
 
 
-async def handle_resend(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    found = await _press(body, client, respond, context, rt.requests.resend)
-    if found is None:
+async def handle_resend(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
+                        context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
+    if (found := await _answer(p, p.rt.requests.resend)) is None:
         return
-    said = await send_and_say(rt, client, found, channel_of(body))
-    await tell(body, client, respond, "Sent again. " + said["text"])
+    said = await send_and_say(p.rt, client, found, channel_of(body))
+    await p.tell("Sent again. " + said["text"])
 
 
-async def handle_withdraw(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_withdraw(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                          respond: AsyncRespond, context: AsyncBoltContext) -> None:
     # Slack asked "Withdraw this key?" (the button's confirm dialog) before sending this.
-    await ack()
-    rt = runtime_of(context)
-    done = await _press(body, client, respond, context, rt.requests.withdraw)
-    if done is None:
+    p = await pressed(ack, body, client, respond, context)
+    if (done := await _answer(p, p.rt.requests.withdraw)) is None:
         return
-    rt.outbox.kick()  # the requester hears it was withdrawn
-    note = (
+    p.rt.outbox.kick()  # the requester hears it was withdrawn
+    await p.replace(text=(
         f"Withdrawn: getkey deleted the key you provided and told <@{done.user_id}>. The "
         "key itself still works on the platform until you revoke it there."
-    )
-    if body.get("response_url"):
-        await respond(replace_original=True, text=note)
-    await refresh_if_home(rt, client, body)
+    ))  # fmt: skip
+    await refresh_if_home(p.rt, client, body)
 
 
-async def handle_ask_again(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    rt = runtime_of(context)
-    found = await _press(body, client, respond, context, rt.requests.ask_again)
-    if found is None:
+async def handle_ask_again(ack: AsyncAck, body: Body, client: AsyncWebClient,
+                           respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    p = await pressed(ack, body, client, respond, context)
+    if (found := await _answer(p, p.rt.requests.ask_again)) is None:
         return
     if isinstance(found, Draft):
         said = await ask(
-            rt, client, actor_of(body), provider_id=found.provider_id, platform=found.platform,
+            p.rt, client, p.actor, provider_id=found.provider_id, platform=found.platform,
             note=found.note, channel_id=channel_of(body) or found.channel_id,
         )  # fmt: skip
     else:
-        said = await send_and_say(rt, client, found, channel_of(body))
-    await tell(body, client, respond, said["text"])
-    await refresh_if_home(rt, client, body)
+        said = await send_and_say(p.rt, client, found, channel_of(body))
+    await p.tell(said["text"])
+    await refresh_if_home(p.rt, client, body)
 
 
 async def handle_home_ask(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -305,21 +278,24 @@ async def handle_ask_shortcut(ack: AsyncAck, body: dict[str, Any], client: Async
     await open_view(client, body, ask_view(provider_id=author, channel_id=channel_of(body)))
 
 
-async def handle_ask_submitted(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
-    provider_id, platform, note = read_ask((view.get("state") or {}).get("values") or {})
-    if not provider_id or not platform:
-        block = ids.ASK_USER_BLOCK if not provider_id else ids.ASK_PLATFORM_BLOCK
-        await ack(response_action="errors", errors={block: "Please choose one."})
+async def handle_ask_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
+                               client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    state = (view.get("state") or {}).get("values") or {}
+    provider_id, platform, note = read_ask(state)
+    by_link = read_ask_link(state)
+    if not platform or not (provider_id or by_link):
+        errors = {ids.ASK_PLATFORM_BLOCK: "Please choose one."} if not platform else {
+            ids.ASK_USER_BLOCK: "Choose a person, or tick Send a link instead."
+        }
+        await ack(response_action="errors", errors=errors)
         return
     await ack()
     rt, actor = runtime_of(context), actor_of(body)
     channel = read_metadata(view.get("private_metadata")).get("channel")
+    if by_link and not provider_id:
+        await link_from_modal(rt, body, actor, platform, note, channel)
+        await refresh_home(rt, client, actor, level=logging.INFO)
+        return
     said = await ask(
         rt, client, actor, provider_id=provider_id, platform=platform, note=note,
         channel_id=str(channel) if channel else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -20,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import Runtime
 from bot.services.credentials import Actor, NotSaved, Rejected, Stored, SubmitOutcome
 from bot.slack.listeners import actor_of
-from bot.slack.listeners.replies import runtime_of, workspace_defaults
+from bot.slack.listeners.replies import Body, runtime_of, workspace_defaults
 from bot.slack.listeners.requests import submit_for_requester
 from bot.slack.ui import ids, modals
 from bot.slack.ui.form import form_view, read_auto_renew, read_metadata, read_rotation
@@ -81,31 +82,35 @@ async def update(client: AsyncWebClient, view_id: str, view: dict[str, Any]) -> 
             )
 
 
-async def _submit(
-    rt: Runtime,
-    client: AsyncWebClient,
-    *,
-    flow: Flow,
-    values: dict[str, str],
-    view: Mapping[str, Any],
-    actor: Actor,
-    rotation_days: int | None,
-    auto_renew: bool,
-) -> SubmitOutcome | None:
+@dataclass(frozen=True)
+class Submission:
+    """A well-formed form submission, acked with "Verifying…"."""
+
+    flow: Flow
+    values: dict[str, str]  # checked and cleaned (flow.check)
+    view: Mapping[str, Any]
+    actor: Actor
+    rotation_days: int | None  # the period picked in the form
+    auto_renew: bool
+    workspace_days: int | None = None  # the workspace admins' default period
+
+
+async def _submit(rt: Runtime, client: AsyncWebClient, sub: Submission) -> SubmitOutcome | None:
     """Verify and store through the service (for a requester when the form came from a
     request); None when the database failed before the platform was asked."""
+    view, flow = sub.view, sub.flow
     meta = read_metadata(str(view.get("private_metadata") or ""))
     request_id = str(meta.get("request") or "")
     try:
         if request_id:  # typed in for someone who asked (bot.services.requests): stored for them
             return await submit_for_requester(
-                rt, client, request_id, flow, values, actor, view, rotation_days
+                rt, client, request_id, flow, sub.values, sub.actor, view, sub.rotation_days
             )
         return await rt.workers.slow(
-            flow.id, rt.credentials.submit, flow, values, actor=actor,
+            flow.id, rt.credentials.submit, flow, sub.values, actor=sub.actor,
             view_id=str(view.get("id")), view_hash=str(view.get("hash") or ""),
             rotating_id=str(meta.get("credential") or "") or None,
-            rotation_days=rotation_days, auto_renew=auto_renew,
+            rotation_days=sub.rotation_days, auto_renew=sub.auto_renew,
         )  # fmt: skip
     except Exception as exc:
         # The database failed before the platform was asked: nothing stored, say so.
@@ -113,17 +118,7 @@ async def _submit(
         return None
 
 
-def _result_view(
-    rt: Runtime,
-    outcome: SubmitOutcome | None,
-    *,
-    flow: Flow,
-    values: dict[str, str],
-    view: Mapping[str, Any],
-    rotation_days: int | None,
-    auto_renew: bool,
-    workspace_days: int | None,
-) -> dict[str, Any]:
+def _result_view(rt: Runtime, outcome: SubmitOutcome | None, sub: Submission) -> dict[str, Any]:
     if outcome is None:
         return modals.done_view(
             "Not checked",
@@ -132,49 +127,35 @@ def _result_view(
         )
     if isinstance(outcome, Rejected):
         return form_view(
-            flow,
-            private_metadata=str(view.get("private_metadata") or ""),
-            values={f.key: values.get(f.key, "") for f in flow.public_fields},
+            sub.flow,
+            private_metadata=str(sub.view.get("private_metadata") or ""),
+            values={f.key: sub.values.get(f.key, "") for f in sub.flow.public_fields},
             problem=outcome.result,
-            default_rotation_days=rt.credentials.rotation_days_for(flow, workspace_days),
-            rotation_days=rotation_days,
-            auto_renew=auto_renew,
+            default_rotation_days=rt.credentials.rotation_days_for(sub.flow, sub.workspace_days),
+            rotation_days=sub.rotation_days,
+            auto_renew=sub.auto_renew,
         )
     if isinstance(outcome, NotSaved):
-        return modals.save_failed_view(flow)
+        return modals.save_failed_view(sub.flow)
     return modals.result_view(
-        flow, outcome.info, outcome.result, replaced=outcome.replaced, rotating=outcome.rotating
+        sub.flow, outcome.info, outcome.result, replaced=outcome.replaced, rotating=outcome.rotating
     )
 
 
 async def finish(
-    rt: Runtime,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-    *,
-    flow: Flow,
-    values: dict[str, str],
-    view: Mapping[str, Any],
-    actor: Actor,
-    rotation_days: int | None,
-    auto_renew: bool,
-    workspace_days: int | None = None,
+    rt: Runtime, client: AsyncWebClient, context: AsyncBoltContext, sub: Submission
 ) -> None:
     """After the ack: verify and store through the service, then show the outcome."""
-    chosen = {"rotation_days": rotation_days, "auto_renew": auto_renew}
-    outcome = await _submit(rt, client, flow=flow, values=values, view=view, actor=actor, **chosen)
-    shown = _result_view(
-        rt, outcome, flow=flow, values=values, view=view, workspace_days=workspace_days, **chosen
-    )
+    outcome = await _submit(rt, client, sub)
     await ack_delivered(context)
-    await update(client, str(view.get("id")), shown)
+    await update(client, str(sub.view.get("id")), _result_view(rt, outcome, sub))
     if isinstance(outcome, Stored) and not outcome.duplicate:
         # The confirmation DM was written to the outbox with the credential; send it now.
         rt.outbox.kick()
     log.info(
         "submission finished",
         extra={
-            "platform": flow.id,
+            "platform": sub.flow.id,
             "stored": isinstance(outcome, Stored),
             "duplicate": isinstance(outcome, Stored) and outcome.duplicate,
         },
@@ -189,13 +170,8 @@ def _not_offered(flow: Flow) -> dict[str, Any]:
     )
 
 
-async def handle_form_submitted(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
-) -> None:
+async def handle_form_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
+                                client: AsyncWebClient, context: AsyncBoltContext) -> None:
     rt = runtime_of(context)
     flow = catalog.get(str(read_metadata(view.get("private_metadata")).get("flow") or ""))
     if flow is None:
@@ -220,11 +196,10 @@ async def handle_form_submitted(
     metadata = str(view.get("private_metadata") or "")
     queued = rt.workers.busy(flow.id)
     await ack(response_action="update", view=modals.verifying_view(flow, metadata, queued=queued))
-    await finish(
-        rt, client, context, flow=flow, values=checked.values, view=view, actor=actor,
-        rotation_days=read_rotation(state), workspace_days=defaults.rotation_days,
-        auto_renew=read_auto_renew(state),
-    )  # fmt: skip
+    await finish(rt, client, context, Submission(
+        flow, checked.values, view, actor, rotation_days=read_rotation(state),
+        auto_renew=read_auto_renew(state), workspace_days=defaults.rotation_days,
+    ))  # fmt: skip
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.ui import ids
+from bot.slack.ui import ids, paging
 from bot.slack.ui.form import ROTATION_CHOICES
 from bot.slack.ui.reminders import status_context
 from bot.slack.ui.text import (
@@ -46,9 +46,9 @@ from flows import catalog
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
+    from bot.store.listing import Page
 
-# Two blocks per credential, under the Home tab's 100.
-ADMIN_MAX_CREDENTIALS = 45
+# Two blocks per credential, paging.ADMIN_PAGE of them a page, under the Home tab's 100.
 
 
 def admin_toggle() -> ActionsBlock:
@@ -83,12 +83,14 @@ def defaults_summary(defaults: Defaults, groups: Mapping[str, str] | None = None
     return f"*Admins:* {who}\n*Rotation reminders:* {rotation}\n*Offered:* {offered}"
 
 
-def admin_home_view(credentials: Sequence[CredentialInfo], defaults: Defaults) -> dict[str, Any]:
-    blocks: list[Block] = [
+def admin_home_view(page: Page, defaults: Defaults, query: str = "") -> dict[str, Any]:
+    """One page of the workspace's keys (those matching `query`), with search and paging."""
+    blocks: list[Block | dict[str, Any]] = [
         HeaderBlock(text=plain("Workspace keys", HEADER_TEXT)),
         ContextBlock(elements=[md(
-            "You see this as an admin of this workspace: every key stored with getkey here. "
-            "Values are never shown. Every change you make is recorded in the audit trail."
+            "You see this as an admin of this workspace: the keys stored with getkey here, "
+            "a page at a time. Values are never shown. Every change you make is recorded in "
+            "the audit trail."
         )]),
         ActionsBlock(elements=[
             ButtonElement(text="Back to your keys", action_id=ids.ADMIN_BACK),
@@ -97,17 +99,22 @@ def admin_home_view(credentials: Sequence[CredentialInfo], defaults: Defaults) -
         SectionBlock(text=md(defaults_summary(defaults))),
         DividerBlock(),
     ]  # fmt: skip
-    if not credentials:
+    if not page.total and not query:
         blocks.append(SectionBlock(text=md("No key is stored with getkey in this workspace.")))
-    for info in credentials[:ADMIN_MAX_CREDENTIALS]:
+    else:
+        blocks.append(paging.search_block(ids.ADMIN_SEARCH, ids.ADMIN_SEARCH_BLOCK, query))
+        blocks.append(ContextBlock(elements=[md(paging.summary(page, query))]))
+    for info in page.infos:
         blocks.append(
             SectionBlock(text=md(f"{admin_line(info)}\n{status_context(info, dates=True)}"))
         )
         blocks.append(admin_row_actions(info))
-    hidden = len(credentials) - ADMIN_MAX_CREDENTIALS
-    if hidden > 0:
-        blocks.append(ContextBlock(elements=[md(f"…and {hidden} more not shown here.")]))
-    return View(type="home", blocks=blocks).to_dict()
+    blocks += paging.nav_blocks(page, query, ids.ADMIN_PAGE, "getkey.admin.nav")
+    return {
+        "type": "home",
+        "private_metadata": paging.state(query, page.offset),
+        "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks],
+    }
 
 
 def admin_row_actions(info: CredentialInfo) -> ActionsBlock:

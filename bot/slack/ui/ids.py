@@ -107,6 +107,18 @@ def admin_row_block(credential_id: str) -> str:
 
 # -- requests by link (bot.slack.listeners.links) -------------------------------------------------
 LINK_CANCEL = "getkey.link_cancel"  # the requester's (or an admin's); value = request id
+ASK_LINK_BLOCK = "getkey.ask_link"  # input in ASK_VIEW: "Send a link instead" (checkbox)
+LINK_CHOICE = "link"  # that checkbox's value
+HOME_ASK_LINK = "getkey.home_ask_link"  # App Home "Send a link instead": ASK_VIEW, box ticked
+
+# -- paging and search (issue 21); a button's value = {"q": the searched words, "o": offset} ---
+LIST_PAGE = "getkey.list_page"  # /getkey list's Previous/Next: replaces the message
+HOME_PAGE = "getkey.home_page"  # Home tab's Previous/Next (and Clear search: o = 0, q = "")
+HOME_SEARCH = "getkey.home_search"  # Home tab's search input (dispatches on Enter)
+ADMIN_PAGE = "getkey.admin.page"  # admin view's Previous/Next
+ADMIN_SEARCH = "getkey.admin.search"  # admin view's search input
+HOME_SEARCH_BLOCK = "getkey.home_search_block"
+ADMIN_SEARCH_BLOCK = "getkey.admin.search_block"
 
 # -- the end of a key's job (issue 19; value = the credential id) ------------------------------
 END_DONE = "getkey.end_done"  # "Done": getkey forgets the key, revocation steps are shown

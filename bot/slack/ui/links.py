@@ -10,8 +10,11 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ConfirmObject,
     ContextBlock,
+    InputBlock,
+    Option,
     PlainTextObject,
     SectionBlock,
 )
@@ -84,3 +87,25 @@ def locked_text(info: RequestInfo, name: str) -> str:
         f"Make a new link with `/getkey request link {escape(info.platform)}` if you still need "
         "one."
     )
+
+
+def link_choice(ticked: bool = False) -> InputBlock:
+    """"Send a link instead" in the Ask modal: for someone outside this Slack."""
+    option = Option(
+        value=ids.LINK_CHOICE,
+        text=md("*Send a link instead*"),
+        description=md("For someone outside this Slack: you get a link to send by email or chat."),
+    )
+    return InputBlock(
+        block_id=ids.ASK_LINK_BLOCK,
+        label="Or someone outside Slack",
+        optional=True,
+        element=CheckboxesElement(
+            action_id=ids.FIELD_VALUE, options=[option],
+            **({"initial_options": [option]} if ticked else {}),
+        ),
+    )
+
+
+def home_link_button() -> ButtonElement:
+    return ButtonElement(text="Send a link instead", action_id=ids.HOME_ASK_LINK)

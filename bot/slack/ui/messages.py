@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import wording
-from bot.slack.ui import ids
+from bot.slack.ui import ids, paging
 from bot.slack.ui.text import (
     BUTTON_TEXT,
     BUTTON_VALUE,
@@ -37,6 +37,7 @@ from bot.slack.ui.text import (
     OPTION_TEXT,
     PLACEHOLDER_TEXT,
     PRIVACY_NOTE,
+    SECTION_TEXT,
     SELECT_OPTIONS,
     chunks,
     clip,
@@ -55,6 +56,7 @@ from flows.base import Flow, VerifyResult
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
+    from bot.store.listing import Page
 
 
 def offered_flows(offered: Sequence[str] | None = None) -> list[Flow]:
@@ -242,53 +244,69 @@ def unknown_text(name: str, suggestions: Sequence[Flow]) -> str:
 
 
 # -- /getkey list ---------------------------------------------------------------------------------
-def list_blocks(infos: Sequence[CredentialInfo]) -> list[dict[str, Any]]:
-    if not infos:
-        return dicts(
-            [
-                SectionBlock(
-                    text=md(
-                        "You have no stored keys yet. Type `/getkey` to pick a platform and "
-                        "add one."
-                    )
-                ),
-                ContextBlock(elements=[md(PRIVACY_NOTE)]),
-            ]
-        )
-    shown = infos[: MESSAGE_BLOCKS - 3]
-    blocks: list[Block] = [HeaderBlock(text=plain("Your stored keys", HEADER_TEXT))]
-    for n, info in enumerate(shown, start=1):
-        verified = slack_date(info.last_checked_at or info.verified_at)
-        text = (
-            f"*{n}. {escape(flow_name(info.platform))}* · {escape(store_of(info))}"
-            + (f" · provided by <@{info.provided_by}>" if info.provided_by else "")
-            + "\n"
-            f"`{info.masked}` · {status_label(info.status)}\n"
-            f"Last verified {verified} · next reminder "
-            f"{slack_date(info.next_reminder_at, 'none planned')}"
-        )
-        value = json.dumps({"id": info.id, "label": row_label(info)})
-        blocks.append(
-            SectionBlock(
-                block_id=clip(ids.list_row_block(info.id), ID_LENGTH),
-                text=md(text),
-                accessory=ButtonElement(
-                    text=plain("Delete", BUTTON_TEXT),
-                    action_id=ids.LIST_DELETE,
-                    value=clip(value, BUTTON_VALUE),
-                    style="danger",
-                ),
-            )
-        )
-    more = len(infos) - len(shown)
-    note = f"{more} more not shown. " if more > 0 else ""
-    note += "`/getkey delete <number>` removes one. Values are never shown in full. "
-    blocks.append(ContextBlock(elements=[md(note + PRIVACY_NOTE)]))
-    return dicts(blocks)
+# Built as plain dicts: this is the busiest answer, and the model classes cost most of its CPU.
+def _md(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}
 
 
-def list_text(infos: Sequence[CredentialInfo]) -> str:
-    return f"You have {len(infos)} stored key(s)." if infos else "You have no stored keys yet."
+def list_row(info: CredentialInfo, n: int) -> dict[str, Any]:
+    """Key number `n` (as `/getkey delete <n>` counts): platform, store, masked value, status,
+    dates and a Delete button."""
+    verified = slack_date(info.last_checked_at or info.verified_at)
+    text = (
+        f"*{n}. {escape(flow_name(info.platform))}* · {escape(store_of(info))}"
+        + (f" · provided by <@{info.provided_by}>" if info.provided_by else "")
+        + "\n"
+        f"`{info.masked}` · {status_label(info.status)}\n"
+        f"Last verified {verified} · next reminder "
+        f"{slack_date(info.next_reminder_at, 'none planned')}"
+    )
+    value = json.dumps({"id": info.id, "label": row_label(info)})
+    return {
+        "type": "section",
+        "block_id": clip(ids.list_row_block(info.id), ID_LENGTH),
+        "text": _md(text),
+        "accessory": {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Delete", "emoji": True},
+            "action_id": ids.LIST_DELETE,
+            "value": clip(value, BUTTON_VALUE),
+            "style": "danger",
+        },
+    }
+
+
+def list_blocks(page: Page, query: str = "") -> list[dict[str, Any]]:
+    """One page of the person's keys, numbered as in the whole list (when nothing is searched)
+    with Previous/Next, or the keys matching `query`."""
+    if not page.total and not query:
+        return [
+            {"type": "section", "text": _md(
+                "You have no stored keys yet. Type `/getkey` to pick a platform and add one."
+            )},
+            {"type": "context", "elements": [_md(PRIVACY_NOTE)]},
+        ]  # fmt: skip
+    title = "Your stored keys" + (f": “{clip(query, 60)}”" if query else "")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_TEXT)}}
+    ]
+    blocks += [list_row(info, n) for n, info in enumerate(page.infos, start=page.offset + 1)]
+    blocks += paging.nav_blocks(page, query, ids.LIST_PAGE, "getkey.list_nav")
+    note = paging.summary(page, query) + " "
+    if query:
+        note += "Numbers count only the keys found. "
+    else:
+        note += "`/getkey delete <number>` removes one. "
+    note += "`/getkey list <words>` finds keys by platform, store or status. "
+    note += "Values are never shown in full. "
+    blocks.append({"type": "context", "elements": [_md(note + PRIVACY_NOTE)]})
+    return blocks
+
+
+def list_text(page: Page, query: str = "") -> str:
+    if query:
+        return paging.summary(page, query).replace("“", "").replace("”", "")
+    return f"You have {page.total} stored key(s)." if page.total else "You have no stored keys yet."
 
 
 # -- the DM that confirms a stored key -------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.slack.ui.messages import dm_blocks, dm_text
 from bot.slack.ui.reminders import OWED_STAGES, reminder_message
 from bot.slack.ui.requests import request_owed
+from bot.vocabulary import OutboxKind
 from flows import catalog
 from flows.base import VerifyResult
 
@@ -35,10 +36,10 @@ def owed_message(
     if kind in OWED_STAGES:
         return reminder_message(info, OWED_STAGES[kind], now)
     flow = catalog.get(info.platform)
-    if kind in ("stored", "replaced") and flow is not None:
+    if kind in (OutboxKind.STORED, OutboxKind.REPLACED) and flow is not None:
         result = VerifyResult(ok=True, missing=tuple(info.missing or ()))
         return {
             "text": dm_text(flow, info),
-            "blocks": dm_blocks(flow, info, result, replaced=kind == "replaced"),
+            "blocks": dm_blocks(flow, info, result, replaced=kind == OutboxKind.REPLACED),
         }
     return None

@@ -31,8 +31,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.services.requests import RESEND_EVERY
 from bot.slack.ui import ids
-from bot.slack.ui.links import link_buttons, locked_text, provider_words
+from bot.slack.ui.links import link_buttons, link_choice, locked_text, provider_words
 from bot.slack.ui.messages import guide_blocks
 from bot.slack.ui.text import (
     HEADER_TEXT,
@@ -67,6 +68,7 @@ STATE_WORDS = {
     "expired": "expired without an answer",
     "withdrawn": "withdrawn by them",
     "locked": "locked after too many keys that did not work",
+    "unreached": "Slack could not reach them: a link was offered instead",
 }
 
 
@@ -177,7 +179,18 @@ def asked_message(info: RequestInfo, flow: Flow, where: str) -> dict[str, Any]:
         "request."
     )
     blocks: list[Block] = [SectionBlock(text=md(text)), request_buttons(info)]
+    if info.resent_at:
+        blocks.append(ContextBlock(elements=[md(resend_hint(info))]))
     return {"text": text, "blocks": dicts(blocks)}
+
+
+def resend_hint(info: RequestInfo) -> str:
+    """When "Send again" works again (it is limited to once an hour)."""
+    when = info.resent_at + RESEND_EVERY if info.resent_at else None
+    if when is None:
+        return ""
+    stamp = int(when.timestamp())
+    return f"*Send again* works again from <!date^{stamp}^{{time}}|{when:%H:%M} UTC>."
 
 
 def request_rows(requests: Sequence[RequestInfo], *, limit: int = 10) -> list[Block]:
@@ -219,6 +232,7 @@ def request_owed(
     flow = catalog.get(info.platform)
     name = escape(flow.name if flow else info.platform)
     provider, requester = provider_words(info), f"<@{info.user_id}>"
+    provider = provider[:1].upper() + provider[1:]  # it starts the sentences below
     buttons = link_buttons if info.by_link else request_buttons
     blocks: list[Block]
     if kind == outbox.REQUEST_NUDGE:
@@ -255,9 +269,10 @@ def request_owed(
         blocks = [SectionBlock(text=md(text))]
     elif kind == outbox.REQUEST_EXPIRED:
         text = (
-            f"Your request to {provider} for a {name} key expired: nobody answered it in time. "
-            f"Ask again with `/getkey request @person {escape(info.platform)}` if you still "
-            "need one."
+            f"Your request to {provider_words(info)} for a {name} key expired: nobody answered "
+            "it in time. "
+            f"Ask again with `/getkey request {'link' if info.by_link else '@person'} "
+            f"{escape(info.platform)}` if you still need one."
         )
         blocks = [SectionBlock(text=md(text))]
     elif kind == outbox.REQUEST_LOCKED:
@@ -272,9 +287,12 @@ def request_owed(
 
 
 # -- the "Ask for a key" modal -----------------------------------------------------------------
-def ask_view(*, provider_id: str | None = None, channel_id: str | None = None) -> dict[str, Any]:
-    """Whom to ask, for which platform, and a note. `provider_id`: preselected (the author of
-    the message the shortcut was used on); `channel_id`: where to fall back to if no DM."""
+def ask_view(
+    *, provider_id: str | None = None, channel_id: str | None = None, link: bool = False
+) -> dict[str, Any]:
+    """Whom to ask (or a link instead), for which platform, and a note. `provider_id`:
+    preselected (the author of the message the shortcut was used on); `channel_id`: where to
+    fall back to if no DM; `link`: "Send a link instead" ticked."""
     flows = [f for f in catalog.all_flows() if f.verifiable and f.fields][:SELECT_OPTIONS]
     user = UserSelectElement(action_id=ids.FIELD_VALUE, placeholder="Choose a person")
     if provider_id:
@@ -293,7 +311,9 @@ def ask_view(*, provider_id: str | None = None, channel_id: str | None = None) -
                     "checked and stored encrypted *for you*, never shown in Slack."
                 )
             ),
-            InputBlock(block_id=ids.ASK_USER_BLOCK, label="Whom to ask", element=user),
+            InputBlock(block_id=ids.ASK_USER_BLOCK, label="Whom to ask", element=user,
+                       optional=True),
+            link_choice(link),
             InputBlock(
                 block_id=ids.ASK_PLATFORM_BLOCK,
                 label="Which platform",
@@ -325,3 +345,11 @@ def read_ask(state: Mapping[str, Any]) -> tuple[str, str, str]:
     platform = str(option.get("value") or "")
     note = str(element(ids.ASK_NOTE_BLOCK).get("value") or "")
     return user, platform, note
+
+
+def read_ask_link(state: Mapping[str, Any]) -> bool:
+    """Whether "Send a link instead" is ticked in the modal's state values."""
+    chosen = ((state.get(ids.ASK_LINK_BLOCK) or {}).get(ids.FIELD_VALUE) or {}).get(
+        "selected_options"
+    ) or []
+    return any(o.get("value") == ids.LINK_CHOICE for o in chosen if isinstance(o, Mapping))
