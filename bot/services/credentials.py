@@ -55,11 +55,12 @@ RENEW_AHEAD = timedelta(minutes=10)
 SYSTEM_ACTOR = "getkey"
 # The outcome types live in bot.services.outcomes; they are imported from here too.
 __all__ = [
-    "ActionOutcome", "Actor", "Checked", "CredentialService", "Done", "Gone", "Intent", "NotRenewable",
-    "NotSaved", "NotYours", "Rejected", "Stored", "SubmitOutcome", "not_offered",
+    "ActionOutcome", "Actor", "Checked", "CredentialService", "Done", "Gone", "Intent",
+    "NotRenewable", "NotSaved", "NotYours", "Rejected", "Stored", "SubmitOutcome", "not_offered",
     "offered",
 ]
 RENEWAL_ACTOR = "getkey:refresh"
+READ_ONLY = Intent()  # a key for reading, kept until deleted
 
 
 # Kinds of message a check can owe the owner (outbox kinds, rendered by the Slack side).
@@ -182,21 +183,17 @@ class CredentialService:
         rotation_days: int | None,
         auto_renew: bool,
         provided_by: str | None = None,
-        intent: Intent = Intent(),
+        intent: Intent = READ_ONLY,
     ) -> SubmitOutcome:
         started = time.perf_counter()
         result = flow.run_verify(values, self.http, purpose=intent.purpose)
         metrics.observe_verification(flow.id, outcome_label(result),
                                      time.perf_counter() - started)
-        log.info(
-            "verified",
-            extra={
-                "platform": flow.id,
-                "ok": result.ok,
-                "failure": str(result.failure) if result.failure else None,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
-            },
-        )
+        log.info("verified", extra={
+            "platform": flow.id, "ok": result.ok,
+            "failure": str(result.failure) if result.failure else None,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        })  # fmt: skip
         if not result.ok:
             self.store.submission_finished(view_id)
             return Rejected(result)
@@ -226,13 +223,8 @@ class CredentialService:
             found = self.owned(rotating_id, actor)
             # Never describe someone else's key.
             rotating = found.info if isinstance(found, Done) else None
-        return Stored(
-            info=saved.credential,
-            result=result,
-            replaced=saved.replaced,
-            duplicate=saved.duplicate,
-            rotating=rotating,
-        )
+        return Stored(info=saved.credential, result=result, replaced=saved.replaced,
+                      duplicate=saved.duplicate, rotating=rotating)
 
     def _forget_pending(self, view_id: str) -> None:
         try:
