@@ -110,7 +110,7 @@ def still_needed_message(info: CredentialInfo, now: datetime) -> dict[str, Any]:
             "*Still needed?* Pick a later date to keep it, or press *Done with it*. If nothing "
             "is chosen, getkey forgets it on that day and sends the steps to revoke it."
         )),
-        ActionsBlock(block_id=ids.END_BLOCK, elements=[
+        ActionsBlock(block_id=f"{ids.END_BLOCK}.{info.id}", elements=[
             DatePickerElement(action_id=ids.END_EXTEND, initial_date=later,
                               placeholder="Keep it until…"),
             done_button(info),
