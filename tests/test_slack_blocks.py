@@ -29,7 +29,8 @@ def test_every_platform_guide_and_form_fit_slack(flow):
     # (for a token getkey could renew) the owner's opt-in.
     assert [b["block_id"] for b in inputs] == [
         *(ids.field_block(f.key) for f in flow.fields),
-        *([ids.ROTATION_BLOCK] if flow.verifiable else []),
+        *([ids.PURPOSE_BLOCK, ids.NEEDED_UNTIL_BLOCK, ids.ROTATION_BLOCK]
+          if flow.verifiable else []),
         *([ids.AUTO_RENEW_BLOCK] if flow.renewal_consent else []),
     ]
     for f, block in zip(flow.fields, inputs[: len(flow.fields)], strict=True):

@@ -56,7 +56,8 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     view_id = open_wix_form(bot)
     form = bot.standin.views[view_id]
     inputs = {b["block_id"]: b for b in form["blocks"] if b["type"] == "input"}
-    assert set(inputs) == {FIELD_KEY, FIELD_ACCOUNT, FIELD_SITE, ids.ROTATION_BLOCK}
+    assert set(inputs) == {FIELD_KEY, FIELD_ACCOUNT, FIELD_SITE, ids.ROTATION_BLOCK,
+                           ids.PURPOSE_BLOCK, ids.NEEDED_UNTIL_BLOCK}
     # The rotation period offers Wix's default first.
     rotation = inputs[ids.ROTATION_BLOCK]["element"]
     assert rotation["initial_option"]["text"]["text"] == "Default: every 180 days"

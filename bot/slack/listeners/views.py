@@ -19,12 +19,21 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.services.credentials import Actor, NotSaved, Rejected, Stored, SubmitOutcome
+from bot.services.credentials import (
+    READ_ONLY,
+    Actor,
+    Intent,
+    NotSaved,
+    Rejected,
+    Stored,
+    SubmitOutcome,
+)
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.replies import Body, runtime_of, workspace_defaults
 from bot.slack.listeners.requests import submit_for_requester
 from bot.slack.ui import ids, modals
 from bot.slack.ui.form import form_view, read_auto_renew, read_metadata, read_rotation
+from bot.slack.ui.intent import read_intent
 from flows import catalog
 from flows.base import Flow
 
@@ -93,6 +102,7 @@ class Submission:
     rotation_days: int | None  # the period picked in the form
     auto_renew: bool
     workspace_days: int | None = None  # the workspace admins' default period
+    intent: Intent = READ_ONLY  # what the key is for and until when
 
 
 async def _submit(rt: Runtime, client: AsyncWebClient, sub: Submission) -> SubmitOutcome | None:
@@ -111,6 +121,7 @@ async def _submit(rt: Runtime, client: AsyncWebClient, sub: Submission) -> Submi
             view_id=str(view.get("id")), view_hash=str(view.get("hash") or ""),
             rotating_id=str(meta.get("credential") or "") or None,
             rotation_days=sub.rotation_days, auto_renew=sub.auto_renew,
+            purpose=sub.intent.purpose, needed_until=sub.intent.needed_until,
         )  # fmt: skip
     except Exception as exc:
         # The database failed before the platform was asked: nothing stored, say so.
@@ -134,6 +145,7 @@ def _result_view(rt: Runtime, outcome: SubmitOutcome | None, sub: Submission) ->
             default_rotation_days=rt.credentials.rotation_days_for(sub.flow, sub.workspace_days),
             rotation_days=sub.rotation_days,
             auto_renew=sub.auto_renew,
+            purpose=str(sub.intent.purpose),
         )
     if isinstance(outcome, NotSaved):
         return modals.save_failed_view(sub.flow)
@@ -193,12 +205,16 @@ async def handle_form_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
         }
         await ack(response_action="errors", errors=errors)
         return
+    intent = read_intent(state, rt.credentials.now().date())
+    if isinstance(intent, str):
+        await ack(response_action="errors", errors={ids.NEEDED_UNTIL_BLOCK: intent})
+        return
     metadata = str(view.get("private_metadata") or "")
     queued = rt.workers.busy(flow.id)
     await ack(response_action="update", view=modals.verifying_view(flow, metadata, queued=queued))
     await finish(rt, client, context, Submission(
         flow, checked.values, view, actor, rotation_days=read_rotation(state),
-        auto_renew=read_auto_renew(state), workspace_days=defaults.rotation_days,
+        auto_renew=read_auto_renew(state), workspace_days=defaults.rotation_days, intent=intent,
     ))  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 
 from bot import wording
 from bot.slack.ui import ids
+from bot.slack.ui.intent import intent_inputs
 from bot.slack.ui.text import (
     INPUT_MAX,
     LABEL_TEXT,
@@ -148,6 +149,7 @@ def form_view(
     default_rotation_days: int | None = None,
     rotation_days: int | None = None,
     auto_renew: bool | None = None,
+    purpose: str = "read",
 ) -> dict[str, Any]:
     """The credential form. `values` may pre-fill non-secret fields after a failure;
     `rotation_days` is the period chosen before (None: the default one); `auto_renew` whether
@@ -155,7 +157,8 @@ def form_view(
     if not values and problem is None:
         # The blank form is the same for everyone but its metadata: built (and validated
         # through the models) once, not on every "Paste the key" click.
-        blank = _blank_form(flow, default_rotation_days, rotation_days, bool(auto_renew))
+        blank = _blank_form(flow, default_rotation_days, rotation_days, bool(auto_renew),
+                            purpose)
         return {**blank, "private_metadata": private_metadata}
     return _build_form(
         flow,
@@ -165,12 +168,14 @@ def form_view(
         default_rotation_days=default_rotation_days,
         rotation_days=rotation_days,
         auto_renew=auto_renew,
+        purpose=purpose,
     )
 
 
 @lru_cache(maxsize=256)
 def _blank_form(
-    flow: Flow, default_rotation_days: int | None, rotation_days: int | None, auto_renew: bool
+    flow: Flow, default_rotation_days: int | None, rotation_days: int | None, auto_renew: bool,
+    purpose: str = "read",
 ) -> dict[str, Any]:
     return _build_form(
         flow,
@@ -192,6 +197,7 @@ def _build_form(
     default_rotation_days: int | None,
     rotation_days: int | None,
     auto_renew: bool | None,
+    purpose: str = "read",
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     if problem is not None:
@@ -202,6 +208,7 @@ def _build_form(
         blocks.append(ContextBlock(elements=[md(flow.summary)]))
     blocks += [_input(f, values) for f in flow.fields]
     if flow.verifiable:
+        blocks += intent_inputs(purpose)
         blocks.append(_rotation_input(default_rotation_days or flow.rotation_days, rotation_days))
     consent = getattr(flow, "renewal_consent", None)  # Flow.renewal_consent is on its way
     if consent:

@@ -124,3 +124,5 @@ ADMIN_SEARCH_BLOCK = "getkey.admin.search_block"
 END_DONE = "getkey.end_done"  # "Done": getkey forgets the key, revocation steps are shown
 END_EXTEND = "getkey.end_extend"  # datepicker on "still needed?": the new end date
 END_BLOCK = "getkey.end"
+PURPOSE_BLOCK = "getkey.purpose"  # form input: what the key is for (read / write)
+NEEDED_UNTIL_BLOCK = "getkey.needed_until"  # form input: optional end date (datepicker)
