@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     DatePickerElement,
+    PlainTextObject,
     SectionBlock,
 )
 
@@ -93,9 +94,11 @@ def done_button(info: CredentialInfo) -> ButtonElement:
         text="Done with it", action_id=ids.END_DONE, value=info.id,
         confirm=ConfirmObject(
             title="Done with this key?",
-            text=(f"getkey forgets the {flow_name(info.platform)} key for "
-                  f"{clip(store_of(info), 120)} ({info.masked}) and shows how to revoke it "
-                  "on the platform."),
+            # Plain text: a store name in it cannot become a mention or a link.
+            text=PlainTextObject(text=(
+                f"getkey forgets the {flow_name(info.platform)} key for "
+                f"{clip(store_of(info), 120)} ({info.masked}) and shows how to revoke it "
+                "on the platform.")),
             confirm="Done", deny="Keep it",
         ),
     )  # fmt: skip
