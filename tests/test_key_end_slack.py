@@ -40,3 +40,16 @@ def test_done_on_still_needed_deletes_and_shows_the_revocation_steps(bot) -> Non
     assert bot.runtime.store.changes_since(bot.slack.team_id)[-1].type == "credential.deleted"
     for call in bot.standin.calls:
         assert wix.KEY.encode() not in call.raw
+
+
+def test_deleting_any_key_shows_that_platforms_revocation_steps() -> None:
+    from bot.slack.ui.modals import deleted_view
+    from bot.store.info import CredentialInfo
+
+    for flow in catalog.all_flows():
+        info = CredentialInfo(id="c1", team_id="T1", user_id="U1", platform=flow.id,
+                              identity="shop", masked="••••••abcd",
+                              created_at=datetime.now(UTC))
+        shown = json.dumps(deleted_view(info), ensure_ascii=False)
+        assert all(json.dumps(step.title, ensure_ascii=False)[1:-1] in shown
+                   for step in flow.revoke_steps), flow.id

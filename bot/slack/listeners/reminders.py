@@ -25,6 +25,7 @@ from bot.slack.listeners.replies import (
     workspace_defaults,
 )
 from bot.slack.ui import ids
+from bot.slack.ui.ending import revoke_lines
 from bot.slack.ui.form import rotation_modal
 from bot.slack.ui.reminders import acted_message, snoozed_note
 from flows import catalog
@@ -96,7 +97,8 @@ async def handle_delete(ack: AsyncAck, body: Body, client: AsyncWebClient, respo
                         context: AsyncBoltContext) -> None:
     # Slack asked "Delete this key?" (the button's confirm dialog) before sending this.
     p = await pressed(ack, body, client, respond, context)
-    await _press(p, p.rt.credentials.delete, lambda _done: DELETED)
+    await _press(p, p.rt.credentials.delete, lambda done: "\n".join(
+        [DELETED, *revoke_lines(done.info.platform)]))
 
 
 async def handle_rotate(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,

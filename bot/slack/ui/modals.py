@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 
 from bot import wording
 from bot.slack.ui import ids
+from bot.slack.ui.ending import revoke_lines
 from bot.slack.ui.form import form_title
 from bot.slack.ui.text import (
     FIELD_TEXT,
@@ -150,8 +151,9 @@ def confirm_delete_view(credential_id: str, label: str, channel: str | None) -> 
 def deleted_view(info: CredentialInfo) -> dict[str, Any]:
     return done_view(
         "Key deleted",
-        f"Deleted *{escape(row_label(info))}*. Revoke it on "
-        f"{escape(flow_name(info.platform))} too if nobody uses it any more.",
+        f"Deleted *{escape(row_label(info))}*. If nobody uses it any more, take it back on "
+        f"{escape(flow_name(info.platform))} too.\n"
+        + clip("\n".join(revoke_lines(info.platform)[1:]), 2500),
     )
 
 
