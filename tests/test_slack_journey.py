@@ -116,10 +116,10 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     # The rotation period the person chose, not Wix's 180 days.
     assert stored.rotation_days == 30
     assert stored.rotation_due_at - stored.verified_at == timedelta(days=30)
-    (dm_open,) = bot.standin.wait_for("conversations.open")
-    assert dm_open.args["users"] == user
+    # One call: posted to the person's user id, which Slack delivers to the app's DM with them.
     (dm,) = bot.standin.wait_for("chat.postMessage")
-    assert dm.args["channel"] == dm_open.response["channel"]["id"]
+    assert dm.sent_channel == user and dm.args["channel"] == "D" + user[1:]
+    assert not bot.standin.calls_to("conversations.open")
     assert "verified" in dm.args["text"] and "The Plant Shop" in visible(dm.args["blocks"])
 
     # /getkey list shows it masked, with status and dates.
