@@ -72,8 +72,10 @@ class Messenger:
         self.monotonic = monotonic
         self.sleep = sleep
         self._channels: OrderedDict[str, str] = OrderedDict()
-        self._last: dict[str, float] = {}
+        # When each person's last message went, oldest first (see _sent).
+        self._last: OrderedDict[str, float] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._senders: dict[str, int] = {}  # sends to each person under way or waiting
 
     async def call(self, team_id: str, method: str, **params: Any) -> dict[str, Any]:
         """One Web API call through the workspace's client (429s already retried there)."""
@@ -115,19 +117,41 @@ class Messenger:
     async def send(self, team_id: str, user_id: str, message: dict[str, Any]) -> None:
         """A DM (`message` holds text and blocks). Raises SlackDown, Deferred, Undeliverable."""
         key = f"{team_id}:{user_id}"
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            last = self._last.get(key)
-            if last is not None:
-                wait = last + self.user_gap - self.monotonic()
-                if wait > 0:
-                    await self.sleep(wait)
-            try:
-                await self._post(team_id, user_id, key, message)
-            finally:
-                self._last[key] = self.monotonic()
-        if not lock.locked() and len(self._locks) > CACHE_SIZE:
-            self._forget_idle()
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        self._senders[key] = self._senders.get(key, 0) + 1
+        try:
+            async with lock:
+                last = self._last.get(key)
+                if last is not None:
+                    wait = last + self.user_gap - self.monotonic()
+                    if wait > 0:
+                        await self.sleep(wait)
+                try:
+                    await self._post(team_id, user_id, key, message)
+                finally:
+                    self._sent(key)
+        finally:
+            # A person's lock lives while someone is sending to them (100,000 people in a
+            # sweep leave nothing behind to scan).
+            left = self._senders[key] - 1
+            if left:
+                self._senders[key] = left
+            else:
+                del self._senders[key], self._locks[key]
+
+    def _sent(self, key: str) -> None:
+        """When this person's last message went, kept only while it can hold up the next."""
+        now = self.monotonic()
+        self._last[key] = now
+        self._last.move_to_end(key)
+        cutoff = now - self.user_gap
+        while self._last:
+            oldest, at = next(iter(self._last.items()))
+            if at >= cutoff:
+                break
+            del self._last[oldest]
 
     async def _post(self, team_id: str, user_id: str, key: str, message: dict[str, Any]) -> None:
         channel = self._channels.get(key, user_id)
@@ -146,11 +170,3 @@ class Messenger:
         except Deferred:
             self._channels.pop(key, None)
             raise
-
-    def _forget_idle(self) -> None:
-        cutoff = self.monotonic() - self.user_gap
-        for key in [k for k, t in self._last.items() if t < cutoff]:
-            self._last.pop(key, None)
-            lock = self._locks.get(key)
-            if lock is not None and not lock.locked():
-                self._locks.pop(key, None)

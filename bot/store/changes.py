@@ -29,7 +29,7 @@ REQUEST_EXPIRED = "request.expired"
 EVENT_TYPES = (VERIFIED, FAILING, EXPIRING, DELETED, REQUEST_EXPIRED)
 
 
-def credential_data(cred: Credential, now: datetime) -> dict[str, Any]:
+def credential_data(cred: Credential | sa.Row[Any], now: datetime) -> dict[str, Any]:
     """What a tool may know about a credential without fetching it (bot.store.public)."""
     return PublicCredential.of_row(cred, now).json()
 
@@ -73,7 +73,7 @@ def record(
 
 
 def record_many(
-    session: Session, event_type: str, creds: Sequence[Credential], *, at: datetime
+    session: Session, event_type: str, creds: Sequence[Credential | sa.Row[Any]], *, at: datetime
 ) -> None:
     """`record` for many credentials at once (a sweep's batch): one read of the workspaces'
     webhooks, one INSERT for the changes, one for their deliveries; a flush and a webhook

@@ -151,9 +151,11 @@ class Claims(StoreCore):
                 schedule.plan_overdue(s, reminder)
             expiring = [m.credential_id for m in marked if m.kind == ReminderKind.EXPIRY]
             if expiring:
+                # Plain rows: the change needs the columns, not tracked objects.
+                table = Credential.__table__
                 creds = {
                     c.id: c
-                    for c in s.scalars(sa.select(Credential).where(Credential.id.in_(expiring)))
+                    for c in s.execute(sa.select(table).where(table.c.id.in_(expiring)))
                 }
                 # Tools hear of an expiry when the owner does.
                 found = [creds[cid] for cid in expiring if cid in creds]

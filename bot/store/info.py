@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import ConfigDict
+from sqlalchemy import Row
 
 from bot.store.models import AuditEventBase, Credential, CredentialBase
 from bot.vocabulary import CredentialStatus
@@ -40,18 +42,20 @@ class CredentialInfo(CredentialBase):
             next_at = upcoming
             if cred.snoozed_until and cred.snoozed_until > next_at:
                 next_at = cred.snoozed_until
-        return cls.model_validate(
-            cred,
-            update={
-                "identifiers": dict(cred.identifiers or {}),
-                "status": status_of(cred, now),
-                "next_reminder_at": next_at,
-            },
-        )
+        # The row's columns are already typed (bot.store.models): built without validating
+        # them again, which was most of the cost of a sweep's batch of 500.
+        values = {name: getattr(cred, name) for name in _COLUMNS}
+        values["identifiers"] = dict(cred.identifiers or {})
+        values["status"] = str(status_of(cred, now))
+        values["next_reminder_at"] = next_at
+        return cls.model_construct(**values)
 
     def replace(self, **changes: object) -> CredentialInfo:
         """A copy with some fields changed (for tests and renderers)."""
         return self.model_copy(update=changes)
+
+
+_COLUMNS = tuple(name for name in CredentialInfo.model_fields if name != "next_reminder_at")
 
 
 class AuditEventInfo(AuditEventBase):
@@ -83,7 +87,7 @@ class RotateReport:
     already_current: int
 
 
-def status_of(cred: Credential, now: datetime) -> CredentialStatus:
+def status_of(cred: Credential | Row[Any], now: datetime) -> CredentialStatus:
     """The public status (bot.vocabulary.CredentialStatus documents each value)."""
     if cred.expires_at is not None and cred.expires_at <= now:
         return CredentialStatus.EXPIRED
