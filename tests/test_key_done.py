@@ -155,6 +155,13 @@ def test_no_keys_or_no_number_explains(me: RunningBot) -> None:
     assert me.standin.calls_to("views.open") == [] and len(mine(me)) == 3
 
 
+def test_done_alone_with_one_key_asks_about_that_key(me: RunningBot) -> None:
+    info = keep(me, "Fir Shop", wix.ACCOUNT)
+    opened = me.standin.opened_by(me.slack.command("done"))
+    assert "Fir Shop" in visible(check_view(opened.args["view"]))
+    assert me.runtime.store.get(info.id) is not None  # closing the modal keeps it
+
+
 def test_someone_elses_key_is_refused(me: RunningBot) -> None:
     """A stranger's numbers count only their own keys; a forged confirmation for the owner's
     key id (as a copied list button would give) finds nothing to do."""
