@@ -270,3 +270,17 @@ def test_every_list_page_fits_with_done_buttons_and_requests() -> None:
         Page(infos[:20], offset=0, total=45), asked, "")["blocks"])
     assert messages.list_blocks(Page([], offset=0, total=0))  # no keys: still a message
 
+
+
+def test_the_done_modal_is_valid_for_every_platform() -> None:
+    """Whatever a platform's revocation steps, the outcome modal fits Slack's limits and shows
+    them all."""
+    from bot.slack.ui.ending import ended_message, message_view
+
+    for flow in catalog.all_flows():
+        info = credential_info(platform=flow.id, store_name="Shop <b>")
+        view = check_view(message_view("Key done", ended_message(
+            info, why=ending.DONE_WHY, steps=True, contact="#help")))  # fmt: skip
+        shown = visible(view)
+        assert all(escape(step.title) in shown for step in flow.revoke_steps), flow.id
+        assert "<b>" not in shown

@@ -58,7 +58,7 @@ async def handle_done(ack: AsyncAck, body: Body, client: AsyncWebClient, respond
     message = ended_message(outcome.info, why=DONE_WHY, steps=True, contact=contact)
     if from_home(p.body):
         await refresh_if_home(p.rt, p.client, p.body)
-        await p.rt.messenger.send(actor.team_id, actor.user_id, message)
+        await _tell(p.rt, actor, message)
     else:
         await p.replace(**message)
 
@@ -119,8 +119,13 @@ async def handle_done_confirmed(ack: AsyncAck, body: Body, view: dict[str, Any],
         return
     await ack(response_action="update", view=done_view("Finishing", SLOW, close="OK"))
     await asyncio.wait({work})
+    await _tell(rt, actor, _outcome(work)[1])
+
+
+async def _tell(rt: Runtime, actor: Actor, message: dict[str, Any]) -> None:
+    """A DM to the presser about what Done did."""
     try:
-        await rt.messenger.send(actor.team_id, actor.user_id, _outcome(work)[1])
+        await rt.messenger.send(actor.team_id, actor.user_id, message)
     except Exception as exc:  # the outcome stands either way; /getkey list shows it
         log.warning("done not told", extra={"error": type(exc).__name__})
 
