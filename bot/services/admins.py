@@ -200,6 +200,9 @@ class Admins:
         Read before an ack or while a trigger id is fresh, so bounded by `budget`: a database
         that does not answer in time counts as "nothing chosen" (a submission is checked again
         by the service that stores it)."""
+        found = self._cached(("defaults", team_id, enterprise_id or ""), DEFAULTS_SECONDS)
+        if found is not None:  # the usual case: no read, so no timer and no task either
+            return found  # type: ignore[no-any-return]
         try:
             return await asyncio.wait_for(self.defaults(team_id, enterprise_id), budget)
         except Exception as exc:

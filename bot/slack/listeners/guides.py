@@ -36,11 +36,9 @@ async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | N
         await ack(response_type="ephemeral", text=not_offered(flow))
         return
     if flow is not None:
-        await ack(
-            response_type="ephemeral",
-            text=messages.guide_text(flow),
-            blocks=messages.guide_blocks(flow),
-        )
+        # Bolt sends an ack of text alone as the response body as it is, labelled JSON when
+        # it starts with "{": the guide goes out already serialized.
+        await ack(messages.guide_message(flow))
         return
     family = catalog.family(name)
     if family is not None:
