@@ -7,17 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.ui import ids
 from flows import catalog, oauth1
 from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp, Reply
 from flows.magento import FLOW
 from flows.store_url import bound_to
-from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.builders import platform_fixtures
 from tests.conftest import http_for
+from tests.flow_journey import (
+    assert_secrets_kept_out,
+    journey_bot_fixture,
+    refuse_plain_http_then_verify,
+)
 from tests.platforms import magento as mg
-from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
 ALL_LABELS = ("Stores › Settings › All Stores", "Catalog › Inventory › Products",
               "Catalog › Inventory › Categories", "Customers",
@@ -325,40 +327,19 @@ def test_every_documented_shape_passes_check(four, labels, tld, folder, bearer_o
 
 
 # -- /getkey magento end to end, through the local Slack and this stand-in ------------------
-@pytest.fixture(scope="module")
-def journey_bot(tmp_path_factory, shared_server):
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin:
-        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [shared_server])
-        try:
-            yield running
-        finally:
-            stop()
+journey_bot = journey_bot_fixture()
 
 
 def test_getkey_adobe_commerce_end_to_end(journey_bot, server):
     bot = journey_bot
-    guide = bot.slack.command("adobe commerce").json()
-    assert "System › Extensions › Integrations" in visible_text(guide["blocks"])
-    assert bot.slack.click(guide["blocks"], ids.OPEN_FORM).status == 200
-    (opened,) = bot.standin.wait_for("views.open")
-    view_id = opened.response["view"]["id"]
-    plain = {**mg.FULL.values(), "store_url": "http://shop.example.com"}
-    ack = bot.slack.submit(view_id, {ids.field_block(k): v for k, v in plain.items()}).json()
-    assert ack["response_action"] == "errors" and "HTTPS" in ack["errors"][
-        ids.field_block("store_url")]
-    assert server.requests == []  # a plain http:// address is refused before anything is sent
-    values = {ids.field_block(k): v for k, v in mg.FULL.values().items()}
-    assert bot.slack.submit(view_id, values).json()["response_action"] == "update"
-    (done,) = bot.standin.wait_for("views.update")
-    shown = visible_text(check_view(done.args["view"]))
+    values = mg.FULL.values()
+    shown = refuse_plain_http_then_verify(
+        bot, server, command="adobe commerce", guide_says="System › Extensions › Integrations",
+        url_field="store_url", form=values, good_url=values["store_url"])
     assert "verified" in shown and "shop.example.com" in shown
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     assert stored.platform == "magento" and stored.status == "verified"
-    for secret in _secrets(mg.FULL.values()):
-        for path in bot.db_path.parent.glob(bot.db_path.name + "*"):
-            assert secret.encode() not in path.read_bytes()
-        assert all(secret.encode() not in call.raw for call in bot.standin.calls)
-    check_everything_sent(bot.standin)
+    assert_secrets_kept_out(bot, _secrets(values))
 
 
 def test_writing_needs_every_resource_and_says_which_are_missing(server):

@@ -8,17 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.ui import ids
 from flows import catalog
 from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp, Reply
 from flows.prestashop import FLOW, _resources
 from flows.store_url import bound_to
-from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.builders import platform_fixtures
 from tests.conftest import http_for
+from tests.flow_journey import (
+    assert_secrets_kept_out,
+    journey_bot_fixture,
+    refuse_plain_http_then_verify,
+)
 from tests.platforms import prestashop as ps
-from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
 shared_server, server = platform_fixtures(
     ps.PrestaShopServer, enabled=True, strips_authorization=False, firewall=False
@@ -226,40 +228,18 @@ def test_every_documented_shape_passes_check(key, labels, tld, folder):
 
 
 # -- /getkey presta end to end, through the local Slack and this stand-in -------------------
-@pytest.fixture(scope="module")
-def journey_bot(tmp_path_factory, shared_server):
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin:
-        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [shared_server])
-        try:
-            yield running
-        finally:
-            stop()
+journey_bot = journey_bot_fixture()
 
 
 def test_getkey_presta_end_to_end(journey_bot, server):
     bot = journey_bot
-    guide = bot.slack.command("presta").json()
-    assert "Add new webservice key" in visible_text(guide["blocks"])
-    assert bot.slack.click(guide["blocks"], ids.OPEN_FORM).status == 200
-    (opened,) = bot.standin.wait_for("views.open")
-    view_id = opened.response["view"]["id"]
-    form = {ids.field_block("shop_url"): "http://shop.example.com",
-            ids.field_block("key"): ps.FULL.value}
-    ack = bot.slack.submit(view_id, form).json()
-    assert ack["response_action"] == "errors" and "HTTPS" in ack["errors"][
-        ids.field_block("shop_url")]
-    assert server.requests == []  # a plain http:// address is refused before anything is sent
-    form[ids.field_block("shop_url")] = ps.SHOP_URL
-    assert bot.slack.submit(view_id, form).json()["response_action"] == "update"
-    (done,) = bot.standin.wait_for("views.update")
-    shown = visible_text(check_view(done.args["view"]))
+    shown = refuse_plain_http_then_verify(
+        bot, server, command="presta", guide_says="Add new webservice key", url_field="shop_url",
+        form={"key": ps.FULL.value}, good_url=ps.SHOP_URL)
     assert "verified" in shown and ps.SHOP_NAME in shown
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     assert stored.platform == "prestashop" and stored.store_name == ps.SHOP_NAME
-    for path in bot.db_path.parent.glob(bot.db_path.name + "*"):
-        assert ps.FULL.value.encode() not in path.read_bytes()
-    assert all(ps.FULL.value.encode() not in call.raw for call in bot.standin.calls)
-    check_everything_sent(bot.standin)
+    assert_secrets_kept_out(bot, [ps.FULL.value])
 
 
 def test_read_only_key_is_refused_for_writing_with_the_rows_to_tick(server):

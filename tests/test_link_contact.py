@@ -11,8 +11,14 @@ from typing import Any
 import pytest
 
 from bot.store.admin import Defaults
+from tests.bot_fixtures import bot_server_fixture, checked_bot_fixture
 from tests.browser import PHONE, browser  # noqa: F401 - a fixture
-from tests.test_link_pages import WRONG, bot, bot_server, fill_wix, make_link  # noqa: F401
+from tests.platforms import wix
+from tests.test_link_pages import fill_wix, make_link
+
+bot_server = bot_server_fixture(links=True)
+bot = checked_bot_fixture()
+WRONG = wix.KEY[:-3] + "zzz"  # the right shape, refused by Wix
 
 HOSTILE = 'https://help.example.com/"onmouseover="document.title=1'
 

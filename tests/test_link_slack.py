@@ -6,21 +6,18 @@ reaches the change feed; /k/ is rate limited per client address."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from bot.http.edge import Request
 from bot.http.pages import link_routes
 from bot.slack.listeners.requests import OPEN_REQUEST_FORM
 from bot.slack.ui import ids
 from bot.store import changes
-from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
+from tests.bot_fixtures import RunningBot, bot_server_fixture, checked_bot_fixture
 from tests.platforms import wix as wix_platform
-from tests.platforms.wix import WixServer
-from tests.slack_standin import SlackStandIn, check_everything_sent, find_element
+from tests.slack_standin import SlackStandIn, find_element
 from tests.slack_standin import visible_text as visible
 from tests.test_slack_journey import good
 
@@ -48,22 +45,8 @@ class ConnectStandIn(SlackStandIn):
         return super()._api_chat_postEphemeral(args)
 
 
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    with ConnectStandIn(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
-        running, stop = start_bot(tmp_path_factory.mktemp("connect"), standin, [wix])
-        running.runtime.links.public_url = running.url
-        try:
-            yield running
-        finally:
-            stop()
-
-
-@pytest.fixture
-def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
-    bot_server.standin.reset()
-    yield bot_server
-    check_everything_sent(bot_server.standin)
+bot_server = bot_server_fixture(ConnectStandIn, links=True)
+bot = checked_bot_fixture()
 
 
 def dm_to(bot: RunningBot, user_id: str) -> Any:

@@ -6,21 +6,18 @@ limit of open requests."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from bot.slack.listeners.requests import OPEN_REQUEST_FORM, parse
 from bot.slack.ui import ids
 from bot.store.sharing_models import CredentialRequest
-from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
+from tests.bot_fixtures import BOT_TOKEN, RunningBot, bot_server_fixture, checked_bot_fixture
 from tests.platforms import wix as wix_platform
-from tests.platforms.wix import WixServer
 from tests.reminder_driver import Driver
-from tests.slack_standin import SlackStandIn, check_everything_sent, find_element
+from tests.slack_standin import SlackStandIn, find_element
 from tests.slack_standin import visible_text as visible
 from tests.test_slack_journey import good
 
@@ -41,21 +38,8 @@ class TwoTeamStandIn(SlackStandIn):
         return super()._api_conversations_open(args)
 
 
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    with TwoTeamStandIn(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
-        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [wix])
-        try:
-            yield running
-        finally:
-            stop()
-
-
-@pytest.fixture
-def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
-    bot_server.standin.reset()
-    yield bot_server
-    check_everything_sent(bot_server.standin)
+bot_server = bot_server_fixture(TwoTeamStandIn)
+bot = checked_bot_fixture()
 
 
 def test_mentions_are_read_from_slack_escapes():

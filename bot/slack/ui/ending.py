@@ -4,6 +4,7 @@ support contact wherever people may need help."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -142,4 +143,35 @@ def provider_revoke_message(info: CredentialInfo, why: str,
         "blocks": dicts(blocks),
         "unfurl_links": False,
         "unfurl_media": False,
+    }
+
+
+# -- `/getkey done <n>` and the list's "Done with it": a modal, as for Delete ------------------
+def confirm_done_view(credential_id: str, label: str, channel: str | None) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.CONFIRM_DONE_VIEW,
+        "title": {"type": "plain_text", "text": "Done with this key?"},
+        "submit": {"type": "plain_text", "text": "Done"},
+        "close": {"type": "plain_text", "text": "Keep it"},
+        "private_metadata": json.dumps({"credential": credential_id, "channel": channel}),
+        "blocks": dicts([SectionBlock(text=md(
+            f"Is the job for *{escape(label)}* over?\ngetkey deletes its copy, stops its "
+            "reminders and shows you how to revoke the key on the platform. If someone "
+            "provided it for you, they are sent the same steps."
+        ))]),
+    }  # fmt: skip
+
+
+def note_message(text: str) -> dict[str, Any]:
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def message_view(title: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A message's blocks as a modal with only a Close button (the outcome of a confirmation)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": message["blocks"],
     }

@@ -16,6 +16,7 @@ PICK_PLATFORM = "getkey.pick_platform"  # static select in the help message; val
 SHOW_GUIDE = "getkey.show_guide"  # "did you mean" buttons: SHOW_GUIDE + "." + flow id
 OPEN_FORM = "getkey.open_form"  # the guide's button; value = flow id
 LIST_DELETE = "getkey.delete"  # per-row button in /getkey list; value = {"id", "label"}
+LIST_DONE = "getkey.list_done"  # per-row "Done with it" in /getkey list; the same value
 
 # -- actions: reminder DMs and the Home tab (value = the credential id, never a secret) ---------
 REMINDER_ROTATE = "getkey_reminder_rotate"
@@ -47,6 +48,7 @@ FIELD_VALUE = "value"
 # -- views (callback ids) -----------------------------------------------------------------------
 FORM_VIEW = "getkey.credential_form"
 CONFIRM_DELETE_VIEW = "getkey.confirm_delete"
+CONFIRM_DONE_VIEW = "getkey.confirm_done"  # "Done with this key?" (/getkey done, list's Done)
 ASK_VIEW = "getkey.ask_view"  # who, which platform, a note
 
 # -- blocks -------------------------------------------------------------------------------------
@@ -78,6 +80,10 @@ def guide_action(flow_id: str) -> str:
 
 def list_row_block(credential_id: str) -> str:
     return f"row.{credential_id}"
+
+
+def list_done_block(credential_id: str) -> str:
+    return f"done.{credential_id}"
 
 
 def home_row_block(credential_id: str) -> str:
