@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flows.base import Failure, Flow, VerifyResult
+from flows.purpose import Purpose
 
 
 def escape(text: str) -> str:
@@ -158,3 +160,15 @@ def problem_text(flow: Flow, result: VerifyResult) -> str:
     lines.append(next_step)
     lines.append(f"_{NOTHING_STORED}_")
     return "\n".join(lines)
+
+
+def day_words(until: datetime | None) -> str:
+    """A "needed until" day as it was picked (its own calendar day, in any time zone)."""
+    return f"{until:%A} {until.day} {until:%B %Y}" if until else "no end date"
+
+
+def job_words(purpose: Purpose, until: datetime | None) -> str:
+    """"read and write (import, sync in, integration), needed until Friday 1 January 2027":
+    what a request fixed, on every surface."""
+    words = f"{purpose.label.lower()} ({purpose.jobs})"
+    return words + (f", needed until {day_words(until)}" if until else "")

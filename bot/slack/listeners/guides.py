@@ -118,7 +118,7 @@ async def handle_open_form(ack: AsyncAck, body: Body, action: dict[str, Any],
         flow,
         private_metadata=metadata(flow.id, channel=channel_of(body)),
         default_rotation_days=rt.credentials.rotation_days_for(flow, defaults.rotation_days),
-        purpose=defaults.purpose or "read",
+        purpose=defaults.purpose,  # the form starts on the workspace's default purpose
     )
     await open_view(client, body, view)
 

@@ -137,3 +137,4 @@ END_EXTEND = "getkey.end_extend"  # datepicker on "still needed?": the new end d
 END_BLOCK = "getkey.end"
 PURPOSE_BLOCK = "getkey.purpose"  # form input: what the key is for (read / write)
 NEEDED_UNTIL_BLOCK = "getkey.needed_until"  # form input: optional end date (datepicker)
+PURPOSE_FIXED_BLOCK = "getkey.purpose_fixed"  # a request's purpose and end date, shown
