@@ -13,7 +13,7 @@ from flows.http import PlatformHttp, Reply
 from flows.magento import FLOW
 from flows.store_url import bound_to
 from tests.builders import platform_fixtures
-from tests.conftest import http_for
+from tests.conftest import check_and_verify, http_for
 from tests.flow_journey import (
     assert_secrets_kept_out,
     journey_bot_fixture,
@@ -32,11 +32,7 @@ shared_server, server = platform_fixtures(
 
 
 def run(server, values):
-    """check_and_verify with room for a loaded machine: a verification here is five calls, and
-    no assertion is about time."""
-    checked = FLOW.check(values)
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0))
+    return check_and_verify(FLOW, server, values)
 
 
 def _secrets(values):
@@ -346,11 +342,11 @@ def test_writing_needs_every_resource_and_says_which_are_missing(server):
     from flows.base import Purpose
 
     checked = FLOW.check(mg.NO_SALES.values())
-    result = FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0),
+    result = FLOW.run_verify(checked.values, http_for(server),
                              purpose=Purpose.WRITE)
     assert result.failure is Failure.MISSING_PERMISSION and result.field == "access_token"
     assert result.missing == ("Customers", "Sales › Operations › Orders")  # named once each
     assert "reauthorize" in result.detail
     full = FLOW.check(mg.FULL.values())
-    assert FLOW.run_verify(full.values, http_for(server, total_timeout=10.0),
+    assert FLOW.run_verify(full.values, http_for(server),
                            purpose=Purpose.WRITE).ok

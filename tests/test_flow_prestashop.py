@@ -14,7 +14,7 @@ from flows.http import PlatformHttp, Reply
 from flows.prestashop import FLOW, _resources
 from flows.store_url import bound_to
 from tests.builders import platform_fixtures
-from tests.conftest import http_for
+from tests.conftest import check_and_verify, http_for
 from tests.flow_journey import (
     assert_secrets_kept_out,
     journey_bot_fixture,
@@ -28,10 +28,7 @@ shared_server, server = platform_fixtures(
 
 
 def run(server, key: str = ps.FULL.value, shop_url: str = ps.SHOP_URL):
-    # A generous timeout for a loaded machine: no assertion here is about time.
-    checked = FLOW.check({"shop_url": shop_url, "key": key})
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0))
+    return check_and_verify(FLOW, server, {"shop_url": shop_url, "key": key})
 
 
 def test_aliases_reach_the_flow():
@@ -246,11 +243,11 @@ def test_read_only_key_is_refused_for_writing_with_the_rows_to_tick(server):
     from flows.base import Purpose
 
     checked = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.READ_ONLY.value})
-    result = FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0),
+    result = FLOW.run_verify(checked.values, http_for(server),
                              purpose=Purpose.WRITE)
     assert result.failure is Failure.MISSING_PERMISSION and result.field == "key"
     assert {"products: PUT", "products: POST", "orders: POST"} <= set(result.missing)
     assert "Modify (PUT)" in result.detail
     full = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.FULL.value})
-    assert FLOW.run_verify(full.values, http_for(server, total_timeout=10.0),
+    assert FLOW.run_verify(full.values, http_for(server),
                            purpose=Purpose.WRITE).ok
