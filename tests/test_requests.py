@@ -384,7 +384,9 @@ def test_message_shortcut_and_home_button_open_the_ask_modal(bot):
     assert "Asked <@U0AUTHOR>" in told.args["text"]
     (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0SHORTCUT")
     assert request.channel_id == asker.channel_id and request.note == "for the import"
-    (home,) = bot.standin.wait_for("views.publish")
+    (home,) = bot.standin.wait_for(
+        "views.publish", where=lambda c: c.args.get("user_id") == "U0SHORTCUT"
+    )
     assert "Your requests" in visible(home.args["view"])
     assert "waiting for them to open it" in visible(home.args["view"])
 

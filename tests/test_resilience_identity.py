@@ -179,6 +179,9 @@ def test_the_home_tab_is_built_for_the_event_user(bot) -> None:
         "event_time": int(time.time()), "user_id": bot.slack.user_id,
     }  # fmt: skip
     assert stranger.post(json.dumps(body), "application/json").status == 200
-    (published,) = bot.standin.wait_for("views.publish")
-    assert published.args["user_id"] == who
+    (published,) = bot.standin.wait_for(
+        "views.publish", where=lambda c: c.args.get("user_id") == who
+    )
     assert "The Plant Shop" not in visible(published.args["view"])
+    owner = bot.slack.user_id
+    assert not [c for c in bot.standin.calls_to("views.publish") if c.args["user_id"] == owner]

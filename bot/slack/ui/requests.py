@@ -204,10 +204,14 @@ def resend_hint(info: RequestInfo) -> str:
     return f"*Send again* works again from <!date^{stamp}^{{time}}|{when:%H:%M} UTC>."
 
 
+# Closed requests (not fulfilled) under the open ones: the newest few.
+CLOSED_SHOWN = 3
+
+
 def request_rows(requests: Sequence[RequestInfo], *, limit: int = 10) -> list[Block]:
     """The requester's open requests (with their buttons) and the last closed ones."""
     shown = [r for r in requests if r.is_open][:limit]
-    closed = [r for r in requests if not r.is_open and r.state != "fulfilled"][:3]
+    closed = [r for r in requests if not r.is_open and r.state != "fulfilled"][:CLOSED_SHOWN]
     if not shown and not closed:
         return []
     blocks: list[Block] = [HeaderBlock(text=plain("Your requests", HEADER_TEXT))]
