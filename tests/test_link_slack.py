@@ -76,8 +76,7 @@ def test_send_a_link_instead_from_the_app_home(bot):
     asker.app_home_opened()
     (home,) = bot.standin.wait_for("views.publish", where=published_to("U0HOMELINK"))
     bot.standin.reset()
-    asker.click(home.args["view"]["blocks"], ids.HOME_ASK_LINK)
-    (opened,) = bot.standin.wait_for("views.open")
+    opened = bot.standin.opened_by(asker.click(home.args["view"]["blocks"], ids.HOME_ASK_LINK))
     view = opened.args["view"]
     ticked = next(b for b in view["blocks"] if b.get("block_id") == ids.ASK_LINK_BLOCK)
     assert ticked["element"]["initial_options"][0]["value"] == ids.LINK_CHOICE
@@ -108,7 +107,7 @@ def test_a_slack_connect_member_gets_the_button_and_answers(bot):
     bot.standin.reset()
     opened = bot.standin.opened_by(partner.click(dm.args["blocks"], OPEN_REQUEST_FORM))
     partner.submit(opened.response["view"]["id"], good())
-    bot.standin.wait_for("views.update")
+    bot.standin.updated(opened.response["view"]["id"])
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, "U0CONNECT")
     assert stored.provided_by == PARTNER and stored.store_name == "The Plant Shop"
 
