@@ -16,6 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from bot.slack.ui import ids
 from bot.store.admin import Defaults
 from bot.store.models import Reminder
 from bot.store.sharing_models import CredentialRequest
@@ -132,3 +133,29 @@ def test_a_link_whose_end_date_passed_stores_nothing(bot):
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', httpx.get(url).text)
     assert csrf is None  # the closed page has no form to submit
     assert bot.runtime.store.list_for_user(bot.slack.team_id, "U0LINKLATE") == []
+
+
+def test_send_a_link_instead_from_the_ask_modal_carries_the_job(bot):
+    asker = bot.person("U0LINKMODAL")
+    button = [{"type": "actions", "elements": [{
+        "type": "button", "action_id": ids.HOME_ASK_LINK,
+        "text": {"type": "plain_text", "text": "Send a link instead"}}]}]  # fmt: skip
+    opened = bot.standin.opened_by(asker.click(button, ids.HOME_ASK_LINK))
+    until = day(30)
+    payload = asker.view_payload(opened.response["view"]["id"], {
+        ids.ASK_PLATFORM_BLOCK: "bigcommerce", ids.ASK_NOTE_BLOCK: "the import",
+        ids.PURPOSE_BLOCK: "write", ids.NEEDED_UNTIL_BLOCK: until.date().isoformat(),
+    })  # fmt: skip
+    state = payload["view"]["state"]["values"]
+    state[ids.ASK_USER_BLOCK] = {ids.FIELD_VALUE: {"type": "users_select", "selected_user": None}}
+    state[ids.ASK_LINK_BLOCK] = {ids.FIELD_VALUE: {
+        "type": "checkboxes", "selected_options": [{"value": ids.LINK_CHOICE}]}}  # fmt: skip
+    asker.post_payload(payload)
+    (told,) = bot.standin.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("channel") == "D0LINKMODAL")
+    shown = visible(told.args["blocks"])
+    assert LINK.search(shown) and "for read and write" in shown
+    assert f"needed until {until:%A} {until.day} {until:%B %Y}" in shown
+    (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0LINKMODAL")
+    assert request.by_link and request.purpose == "write"
+    assert request.needed_until.date() == until.date()
