@@ -49,6 +49,10 @@ bot_server = bot_server_fixture(ConnectStandIn, links=True)
 bot = checked_bot_fixture()
 
 
+def published_to(user_id: str) -> Any:
+    return lambda c: c.args.get("user_id") == user_id
+
+
 def dm_to(bot: RunningBot, user_id: str) -> Any:
     (found,) = bot.standin.wait_for(
         "chat.postMessage", where=lambda c: c.args.get("channel") == "D" + user_id[1:]
@@ -70,10 +74,9 @@ def ask_payload(sender: Any, view_id: str, *, link: bool, user: str | None = Non
 def test_send_a_link_instead_from_the_app_home(bot):
     asker = bot.person("U0HOMELINK")
     asker.app_home_opened()
-    (home,) = bot.standin.wait_for("views.publish")
+    (home,) = bot.standin.wait_for("views.publish", where=published_to("U0HOMELINK"))
     bot.standin.reset()
-    asker.click(home.args["view"]["blocks"], ids.HOME_ASK_LINK)
-    (opened,) = bot.standin.wait_for("views.open")
+    opened = bot.standin.opened_by(asker.click(home.args["view"]["blocks"], ids.HOME_ASK_LINK))
     view = opened.args["view"]
     ticked = next(b for b in view["blocks"] if b.get("block_id") == ids.ASK_LINK_BLOCK)
     assert ticked["element"]["initial_options"][0]["value"] == ids.LINK_CHOICE
@@ -89,7 +92,7 @@ def test_send_a_link_instead_from_the_app_home(bot):
     assert find_element(told.args["blocks"], ids.LINK_CANCEL)
     (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0HOMELINK")
     assert request.by_link and request.note == "for the audit"
-    (refreshed,) = bot.standin.wait_for("views.publish")
+    (refreshed,) = bot.standin.wait_for("views.publish", where=published_to("U0HOMELINK"))
     assert "asked by link" in visible(refreshed.args["view"])
 
 
@@ -102,10 +105,9 @@ def test_a_slack_connect_member_gets_the_button_and_answers(bot):
     dm = dm_to(bot, PARTNER)
     partner = bot.person(PARTNER).in_team("T0PARTNER")
     bot.standin.reset()
-    partner.click(dm.args["blocks"], OPEN_REQUEST_FORM)
-    (opened,) = bot.standin.wait_for("views.open")
+    opened = bot.standin.opened_by(partner.click(dm.args["blocks"], OPEN_REQUEST_FORM))
     partner.submit(opened.response["view"]["id"], good())
-    bot.standin.wait_for("views.update")
+    bot.standin.updated(opened.response["view"]["id"])
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, "U0CONNECT")
     assert stored.provided_by == PARTNER and stored.store_name == "The Plant Shop"
 

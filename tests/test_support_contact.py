@@ -41,8 +41,7 @@ def save_settings(
 ) -> dict[str, Any]:
     """Open Workspace settings from the admin view, choose, Save: the ack's body."""
     view = admin_view(bot, admin)
-    home_click(admin, view["blocks"], ids.ADMIN_SETTINGS)
-    (opened,) = bot.standin.wait_for("views.open")
+    opened = bot.standin.opened_by(home_click(admin, view["blocks"], ids.ADMIN_SETTINGS))
     view_id = opened.response["view"]["id"]
     payload = admin.view_payload(view_id, {
         ids.ADMIN_GROUP_BLOCK: ids.SLACK_ADMINS, ids.ADMIN_ROTATION_BLOCK: ids.ROTATION_DEFAULT,
@@ -119,8 +118,8 @@ def test_an_admin_names_a_person_and_guides_and_refused_keys_mention_them(
     assert purpose["element"]["initial_option"]["value"] == "write"
 
     # The settings show what is saved; "Nobody" clears it and today's wording is back.
-    home_click(admin, admin_view(oauth_bot, admin)["blocks"], ids.ADMIN_SETTINGS)
-    (opened,) = oauth_bot.standin.wait_for("views.open")
+    settings = home_click(admin, admin_view(oauth_bot, admin)["blocks"], ids.ADMIN_SETTINGS)
+    opened = oauth_bot.standin.opened_by(settings)
     modal = {b["block_id"]: b for b in opened.args["view"]["blocks"]}
     assert modal[ids.ADMIN_CONTACT_USER_BLOCK]["element"]["initial_user"] == "U0HELPER1"
     assert modal[ids.ADMIN_CONTACT_KIND_BLOCK]["element"]["initial_option"]["value"] == PERSON
@@ -174,8 +173,8 @@ def test_someone_who_is_not_an_admin_cannot_set_the_contact(
     oauth_bot.standin.admins.add((team, "U0ADMIN01"))
     admin = person(oauth_bot, team, "U0ADMIN01")
     # The admin's modal, submitted by a member (a forged or stale submission).
-    home_click(admin, admin_view(oauth_bot, admin)["blocks"], ids.ADMIN_SETTINGS)
-    (opened,) = oauth_bot.standin.wait_for("views.open")
+    settings = home_click(admin, admin_view(oauth_bot, admin)["blocks"], ids.ADMIN_SETTINGS)
+    opened = oauth_bot.standin.opened_by(settings)
     view_id = opened.response["view"]["id"]
     member = person(oauth_bot, team, "U0MEMBER1")
     payload = member.view_payload(view_id, {
@@ -196,8 +195,7 @@ def test_someone_who_is_not_an_admin_cannot_set_the_contact(
     forged = [{"type": "actions", "block_id": "b", "elements": [{
         "type": "button", "action_id": ids.ADMIN_SETTINGS,
         "text": {"type": "plain_text", "text": "Workspace settings"}}]}]
-    home_click(member, forged, ids.ADMIN_SETTINGS)
-    (told,) = oauth_bot.standin.wait_for("views.open")
+    told = oauth_bot.standin.opened_by(home_click(member, forged, ids.ADMIN_SETTINGS))
     assert told.args["view"].get("callback_id") != ids.ADMIN_SETTINGS_VIEW
     assert "Only this workspace's getkey admins" in visible_text(told.args["view"]["blocks"])
 

@@ -40,7 +40,7 @@ from bot.services.links import (
     link_hash,
 )
 from bot.services.requests import fixed_of
-from bot.wording import job_words
+from bot.wording import day_words, job_words
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -155,6 +155,7 @@ class LinkPages:
         info = outcome.info
         return page(
             "done.html", flow=outcome.page.flow, who=who_asks(outcome.page), cred=info,
+            until=day_words(info.needed_until) if info.needed_until else "",
             store=info.store_name or info.identity, lacks=lacks(outcome.result, info.store_name),
             title=f"{outcome.page.flow.name} key verified",
         )  # fmt: skip

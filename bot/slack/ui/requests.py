@@ -216,7 +216,7 @@ def request_rows(requests: Sequence[RequestInfo], *, limit: int = 10) -> list[Bl
         return []
     blocks: list[Block] = [HeaderBlock(text=plain("Your requests", HEADER_TEXT))]
     for r in shown:
-        line = f"*{escape(flow_name(r.platform))}* {_asked(r)} · {state_words(r)}"
+        line = f"*{escape(flow_name(r.platform))}* {_asked(r)}{_for(r)} · {state_words(r)}"
         blocks.append(SectionBlock(text=md(line)))
         blocks.append(link_buttons(r) if r.by_link else request_buttons(r))
     if closed:
