@@ -707,6 +707,8 @@ class SlackSender:
                 entry["selected_option"] = (
                     next(o for o in element["options"] if o["value"] == value) if value else None
                 )
+            elif element["type"] == "datepicker":
+                entry["selected_date"] = value  # YYYY-MM-DD, None when nothing was picked
             else:
                 entry["value"] = value
             state[block["block_id"]] = {element["action_id"]: entry}

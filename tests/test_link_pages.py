@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from bot.logs import install_redaction
 from bot.slack.ui import ids
 from bot.store.sharing_models import CredentialRequest
 from flows.wix import WixFlow
-from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
+from tests.bot_fixtures import RunningBot, bot_server_fixture, checked_bot_fixture
 from tests.browser import DESKTOP, PHONE, browser, screenshot  # noqa: F401 - a fixture
 from tests.platforms import wix as wix_platform
-from tests.platforms.wix import WixServer
-from tests.slack_standin import SlackStandIn, check_everything_sent, find_element
+from tests.slack_standin import find_element
 from tests.slack_standin import visible_text as visible
 from tests.test_requests import describe
 
@@ -34,25 +31,8 @@ WRONG = KEY[:-3] + "zzz"  # the right shape, refused by Wix
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/k/([A-Za-z0-9_-]{43})")
 
 
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
-        running, stop = start_bot(tmp_path_factory.mktemp("links"), standin, [wix])
-        # The public address is the bot's own (known once it listens).
-        running.runtime.links.public_url = running.url
-        try:
-            yield running
-        finally:
-            stop()
-
-
-@pytest.fixture
-def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
-    bot_server.standin.reset()
-    for server in bot_server.platforms.values():
-        server.requests.clear()
-    yield bot_server
-    check_everything_sent(bot_server.standin)
+bot_server = bot_server_fixture(links=True)
+bot = checked_bot_fixture()
 
 
 def make_link(bot: RunningBot, requester: str, text: str = "wix for the store migration"):

@@ -6,21 +6,18 @@ limit of open requests."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from bot.slack.listeners.requests import OPEN_REQUEST_FORM, parse
 from bot.slack.ui import ids
 from bot.store.sharing_models import CredentialRequest
-from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
+from tests.bot_fixtures import BOT_TOKEN, RunningBot, bot_server_fixture, checked_bot_fixture
 from tests.platforms import wix as wix_platform
-from tests.platforms.wix import WixServer
 from tests.reminder_driver import Driver
-from tests.slack_standin import SlackStandIn, check_everything_sent, find_element
+from tests.slack_standin import SlackStandIn, find_element
 from tests.slack_standin import visible_text as visible
 from tests.test_slack_journey import good
 
@@ -41,21 +38,8 @@ class TwoTeamStandIn(SlackStandIn):
         return super()._api_conversations_open(args)
 
 
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    with TwoTeamStandIn(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
-        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [wix])
-        try:
-            yield running
-        finally:
-            stop()
-
-
-@pytest.fixture
-def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
-    bot_server.standin.reset()
-    yield bot_server
-    check_everything_sent(bot_server.standin)
+bot_server = bot_server_fixture(TwoTeamStandIn)
+bot = checked_bot_fixture()
 
 
 def test_mentions_are_read_from_slack_escapes():
@@ -102,6 +86,17 @@ def dm_to(bot: RunningBot, user_id: str, count: int = 1) -> list[Any]:
     )
 
 
+def fresh_home(bot: RunningBot, person: Any) -> dict[str, Any]:
+    """The Home tab published for `person` when they open it now (not an earlier one)."""
+
+    def theirs(c: Any) -> bool:
+        return c.args.get("user_id") == person.user_id
+
+    count = len([c for c in bot.standin.calls_to("views.publish") if theirs(c)])
+    person.app_home_opened()
+    return bot.standin.wait_for("views.publish", count + 1, where=theirs)[count].args
+
+
 def test_request_journey_the_key_ends_up_with_the_requester(bot):
     """request → DM → form → verified → requester told → listed for the requester → reminder
     to the requester → ask again → the provider withdraws."""
@@ -126,7 +121,7 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
 
     # Someone else cannot answer it.
     bot.person("U0NOSY").click(dm.args["blocks"], OPEN_REQUEST_FORM)
-    (refusal,) = bot.standin.wait_for("chat.postMessage")
+    (refusal,) = dm_to(bot, "U0NOSY")
     assert "not addressed to you" in refusal.args["text"]
     assert bot.standin.calls_to("views.open") == []
     journal.step("U0NOSY presses Paste the key")
@@ -173,10 +168,7 @@ def test_request_journey_the_key_ends_up_with_the_requester(bot):
     listing = bot.standin.reply_to(sent)
     listed = visible(listing.args["blocks"])
     assert "The Plant Shop" in listed and "provided by <@U0PROVIDER>" in listed
-    requester.app_home_opened()
-    provider.app_home_opened()
-    homes = bot.standin.wait_for("views.publish", 2)
-    home = {c.args["user_id"]: visible(c.args["view"]) for c in homes}
+    home = {p.user_id: visible(fresh_home(bot, p)["view"]) for p in (requester, provider)}
     assert "The Plant Shop" in home["U0REQUESTER"] and "Ask for a new one" in home["U0REQUESTER"]
     assert "Keys you provided" in home["U0PROVIDER"] and "Withdraw it" in home["U0PROVIDER"]
     journal.step("/getkey list; both open their App Home")
@@ -350,8 +342,10 @@ def test_no_dm_possible_falls_back_to_an_ephemeral_message_in_the_channel(bot):
     sent = asker.command(f"request <@{GUEST}|guest> wix")
     said = bot.standin.reply_to(sent)
     assert "in the channel (only they can see it)" in said.args["text"]
-    (shown,) = bot.standin.wait_for("chat.postEphemeral")
-    assert shown.args["user"] == GUEST and shown.args["channel"] == asker.channel_id
+    (shown,) = bot.standin.wait_for(
+        "chat.postEphemeral", where=lambda c: c.args.get("user") == GUEST
+    )
+    assert shown.args["channel"] == asker.channel_id
     assert "<@U0CHANNEL> asks you for a *Wix* API key" in visible(shown.args["blocks"])
     assert find_element(shown.args["blocks"], OPEN_REQUEST_FORM)
     assert bot.standin.calls_to("chat.postMessage") == []
@@ -400,7 +394,9 @@ def test_message_shortcut_and_home_button_open_the_ask_modal(bot):
     assert "Asked <@U0AUTHOR>" in told.args["text"]
     (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0SHORTCUT")
     assert request.channel_id == asker.channel_id and request.note == "for the import"
-    (home,) = bot.standin.wait_for("views.publish")
+    (home,) = bot.standin.wait_for(
+        "views.publish", where=lambda c: c.args.get("user_id") == "U0SHORTCUT"
+    )
     assert "Your requests" in visible(home.args["view"])
     assert "waiting for them to open it" in visible(home.args["view"])
 

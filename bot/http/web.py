@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from bot import wording
 from bot.http.edge import Request, Response, Route
+from bot.services.contact import split_contact
 from flows.base import Flow, VerifyResult
 
 HERE = Path(__file__).parent
@@ -106,6 +107,23 @@ def failure_view(flow: Flow, result: VerifyResult) -> dict[str, Any]:
         "field": result.field or "", "field_label": field_label,
         "nothing_stored": wording.NOTHING_STORED,
     }  # fmt: skip
+
+
+def help_html(stored: str | None, who: str) -> Markup | None:
+    """"Need help? Ask …" on a page, None when the workspace named no contact. A Slack person
+    or channel means nothing outside Slack, so the page names `who` sent the link instead;
+    the contact is an admin's input, escaped like any other."""
+    found = split_contact(stored)
+    if found is None:
+        return None
+    kind, value = found
+    if kind == "url":
+        where = Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(value)
+    elif kind == "email":
+        where = Markup('<a href="mailto:{0}">{0}</a>').format(value)
+    else:
+        return Markup("Need help? Ask {0}, who sent you this link.").format(who)
+    return Markup("Need help? Ask {0}.").format(where)
 
 
 def lacks(result: VerifyResult, store: str | None) -> str:
