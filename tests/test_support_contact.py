@@ -200,6 +200,21 @@ def test_someone_who_is_not_an_admin_cannot_set_the_contact(
     assert "Only this workspace's getkey admins" in visible_text(told.args["view"]["blocks"])
 
 
+def test_someone_asked_for_a_key_is_told_whom_to_ask(
+    oauth_bot: RunningBot, team: str  # noqa: F811 - the fixture
+) -> None:
+    oauth_bot.standin.admins.add((team, "U0ADMIN01"))
+    admin = person(oauth_bot, team, "U0ADMIN01")
+    assert save_settings(oauth_bot, admin, kind=CHANNEL, channel="C0HELPDSK") == {}
+    oauth_bot.standin.reset()
+    person(oauth_bot, team, "U0ASKER01").command("request <@U0PROVID1|pat> wix for the move")
+    (dm,) = oauth_bot.standin.wait_for(
+        "chat.postMessage", 1, where=lambda c: c.args.get("channel") == "D0PROVID1")
+    shown = visible_text(dm.args["blocks"])
+    assert "asks you for a *Wix* API key" in shown
+    assert shown.rstrip().endswith("Need help with this? Ask <#C0HELPDSK>.")
+
+
 # -- rendering, unit by unit ----------------------------------------------------------------------
 def test_a_typed_contact_cannot_become_a_mention_or_markup() -> None:
     # What passes parsing may still hold mrkdwn's special characters: they stay text.
