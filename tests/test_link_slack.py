@@ -15,7 +15,7 @@ from bot.http.pages import link_routes
 from bot.slack.listeners.requests import OPEN_REQUEST_FORM
 from bot.slack.ui import ids
 from bot.store import changes
-from tests.bot_fixtures import RunningBot, bot_server_fixture, checked_bot_fixture
+from tests.bot_fixtures import bot_server_fixture, checked_bot_fixture
 from tests.platforms import wix as wix_platform
 from tests.slack_standin import SlackStandIn, find_element
 from tests.slack_standin import visible_text as visible
@@ -53,13 +53,6 @@ def published_to(user_id: str) -> Any:
     return lambda c: c.args.get("user_id") == user_id
 
 
-def dm_to(bot: RunningBot, user_id: str) -> Any:
-    (found,) = bot.standin.wait_for(
-        "chat.postMessage", where=lambda c: c.args.get("channel") == "D" + user_id[1:]
-    )
-    return found
-
-
 def ask_payload(sender: Any, view_id: str, *, link: bool, user: str | None = None) -> Any:
     payload = sender.view_payload(view_id, {ids.ASK_PLATFORM_BLOCK: "wix",
                                             ids.ASK_NOTE_BLOCK: "for the audit"})  # fmt: skip
@@ -87,7 +80,7 @@ def test_send_a_link_instead_from_the_app_home(bot):
     assert "Send a link instead" in reply.json()["errors"][ids.ASK_USER_BLOCK]
     bot.standin.reset()
     asker.post_payload(ask_payload(asker, view_id, link=True))
-    told = dm_to(bot, "U0HOMELINK")
+    (told,) = bot.standin.dms("U0HOMELINK")
     assert LINK.search(visible(told.args["blocks"]))
     assert find_element(told.args["blocks"], ids.LINK_CANCEL)
     (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0HOMELINK")
@@ -102,7 +95,7 @@ def test_a_slack_connect_member_gets_the_button_and_answers(bot):
     said = bot.standin.reply_to(sent)
     assert "Asked <@U0PARTNER> by direct message" in said.args["text"]
     assert "another organisation (Slack Connect)" in said.args["text"]
-    dm = dm_to(bot, PARTNER)
+    (dm,) = bot.standin.dms(PARTNER)
     partner = bot.person(PARTNER).in_team("T0PARTNER")
     bot.standin.reset()
     opened = bot.standin.opened_by(partner.click(dm.args["blocks"], OPEN_REQUEST_FORM))

@@ -9,7 +9,6 @@ import logging
 import threading
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -201,9 +200,9 @@ def test_a_retried_submission_stores_once(bot, caplog):
     stored = [e for e in store.audit_events(only.id) if e.action in ("stored", "replaced")]
     assert len(stored) == 1
     # The DM is sent by the outbox after the log line: wait for it, then for any second one.
-    bot.standin.wait_for("chat.postMessage", where=dm_to(bot))
+    bot.standin.dms(bot.slack.user_id)
     time.sleep(0.5)
-    assert len([c for c in bot.standin.calls_to("chat.postMessage") if dm_to(bot)(c)]) == 1
+    assert len(bot.standin.dms(bot.slack.user_id)) == 1
     assert only.version == 1
 
 
@@ -213,23 +212,17 @@ def test_submitting_again_replaces_the_key(bot):
         bot.standin.reset()
         view_id = open_wix_form(bot)
         bot.slack.submit(view_id, good())
-        bot.standin.wait_for("chat.postMessage", where=dm_to(bot))
+        bot.standin.dms(bot.slack.user_id)
     (only,) = store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     assert only.version == 2
-    (dm,) = [c for c in bot.standin.calls_to("chat.postMessage") if dm_to(bot)(c)]
+    (dm,) = bot.standin.dms(bot.slack.user_id)
     assert "replaced" in visible(dm.args["blocks"])
-
-
-def dm_to(bot) -> Any:
-    """Picks the calls made in the person's own DM (not one trailing from an earlier test)."""
-    channel = "D" + bot.slack.user_id[1:]
-    return lambda c: c.args.get("channel") == channel
 
 
 def _store_one(bot) -> None:
     view_id = open_wix_form(bot)
     bot.slack.submit(view_id, good())
-    bot.standin.wait_for("chat.postMessage", where=dm_to(bot))
+    bot.standin.dms(bot.slack.user_id)
     bot.standin.reset()
 
 
