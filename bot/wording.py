@@ -132,7 +132,10 @@ def failure_words(flow: Flow, result: VerifyResult, surface: Surface) -> tuple[s
         "retry": surface.retry,
         "guide": surface.guide.format(id=flow.id),
     }
-    return w.headline.format(**names), w.next_step.format(**names)
+    # A flow's own words, for a store whose API is switched off or not at that address.
+    headline = result.headline or w.headline.format(**names)
+    next_step = (result.next_step or w.next_step).format(**names)
+    return headline, next_step
 
 
 def lacks_sentence(store: str | None, missing: Sequence[str], surface: Surface) -> str:

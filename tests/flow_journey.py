@@ -40,8 +40,9 @@ def refuse_plain_http_then_verify(
     the verified view."""
     guide = bot.slack.command(command).json()
     assert guide_says in visible_text(guide["blocks"])
-    assert bot.slack.click(guide["blocks"], ids.OPEN_FORM).status == 200
-    (opened,) = bot.standin.wait_for("views.open")
+    clicked = bot.slack.click(guide["blocks"], ids.OPEN_FORM)
+    assert clicked.status == 200
+    opened = bot.standin.opened_by(clicked)
     view_id = opened.response["view"]["id"]
     fields = {ids.field_block(k): v for k, v in form.items()}
     plain = {**fields, ids.field_block(url_field): "http://shop.example.com"}
@@ -51,7 +52,7 @@ def refuse_plain_http_then_verify(
     assert server.requests == []  # a plain http:// address is refused before anything is sent
     good = {**fields, ids.field_block(url_field): good_url}
     assert bot.slack.submit(view_id, good).json()["response_action"] == "update"
-    (done,) = bot.standin.wait_for("views.update")
+    done = bot.standin.updated(view_id)
     return visible_text(check_view(done.args["view"]))
 
 

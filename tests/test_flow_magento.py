@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.wording import problem_text
 from flows import catalog, oauth1
 from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp, Reply
@@ -194,6 +195,10 @@ def test_wrong_folder_is_a_wrong_address(server):
     assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "store_url"
     assert server.requests[0].path == "/shop/rest/V1/store/storeConfigs"
     assert len(server.requests) == 1
+    # A self-hosted store's words, not a hosted platform's "not the account you named".
+    said = problem_text(FLOW, result)
+    assert said.splitlines()[0].endswith("*No Magento API answered at this address*")
+    assert "it was not tried" in said and "not for the store or account you named" not in said
 
 
 def test_override_replaces_scheme_and_host_whatever_was_typed(server):

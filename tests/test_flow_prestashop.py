@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.wording import TERMINAL, failure_words, problem_text
 from flows import catalog
 from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp, Reply
@@ -109,7 +110,8 @@ def test_disabled_webservice_is_reported_before_the_key_is_judged(server):
     for key in (ps.FULL.value, "Z" * 32):
         result = run(server, key)
         assert result.failure is Failure.NO_API_ACCESS
-        assert "Enable PrestaShop's webservice" in result.detail and "not judged" in result.detail
+        said = problem_text(FLOW, result)
+        assert "Enable PrestaShop's webservice" in said and "it was not tried" in said
 
 
 def test_a_plain_503_is_still_platform_trouble(server):
@@ -251,3 +253,23 @@ def test_read_only_key_is_refused_for_writing_with_the_rows_to_tick(server):
     full = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.FULL.value})
     assert FLOW.run_verify(full.values, http_for(server),
                            purpose=Purpose.WRITE).ok
+
+
+# -- a self-hosted shop's own wording (not a hosted platform's "plan" or "other account") ------
+@pytest.mark.parametrize(("setup", "headline"), [
+    ({"enabled": False}, "This shop's webservice (its API) is turned off"),
+    ({"strips_authorization": True}, "The shop's web server keeps the key from PrestaShop"),
+    ({}, "No PrestaShop API answered at this address"),
+])
+def test_a_shop_whose_api_is_off_or_elsewhere_is_told_so(server, setup, headline):
+    for name, value in setup.items():
+        setattr(server, name, value)
+    shop = ps.SHOP_URL + ("/wrong-folder" if not setup else "")
+    result = run(server, shop_url=shop)
+    said = problem_text(FLOW, result)
+    assert said.splitlines()[0].endswith(f"*{headline}*")
+    assert "it was not tried" in said and "press *Try again*" in said
+    for misfit in ("plan", "PrestaShop support", "not for the store or account you named"):
+        assert misfit not in said
+    head, step = failure_words(FLOW, result, TERMINAL)
+    assert head == headline and "run the same command again" in step

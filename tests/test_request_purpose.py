@@ -14,10 +14,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bot.services.outcomes import Actor, Intent
+from bot.services.requests import Draft
 from bot.slack.ui import ids
 from bot.slack.ui.intent import intent_from_words
 from bot.store.admin import Defaults
 from bot.store.models import Reminder
+from bot.store.sharing_models import CredentialRequest
+from flows.purpose import Purpose
 from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
 from tests.platforms import bigcommerce as bc
 from tests.slack_standin import SlackStandIn, check_everything_sent
@@ -79,6 +83,8 @@ def test_a_request_for_read_and_write_refuses_a_read_only_key_naming_the_scopes(
     # The words fixed the purpose and left the note as it was written.
     assert request.purpose == "write" and request.needed_until is None
     assert request.note == "for the import"
+    listed = bot.standin.reply_to(requester.command("list"))
+    assert f"asked of <@{PROVIDER}> for read and write" in visible(listed.args["blocks"])
 
     view_id, view, dm = open_form(bot)
     assert "*For:* read and write (import, sync in, integration)" in visible(dm.args["blocks"])
@@ -101,6 +107,9 @@ def test_a_request_for_read_and_write_refuses_a_read_only_key_naming_the_scopes(
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKWRITE")
     assert stored.purpose == "write" and stored.provided_by == PROVIDER
     assert bot.runtime.store.list_for_user(bot.slack.team_id, PROVIDER) == []
+    # "Ask for a new one" asks for the same job.
+    again = bot.runtime.requests.ask_again(stored.id, Actor(bot.slack.team_id, "U0ASKWRITE"))
+    assert isinstance(again, Draft) and again.intent == Intent(Purpose.WRITE, None)
     for call in bot.standin.calls:
         assert bc.TOKEN.encode() not in call.raw and bc.READ_ONLY_TOKEN.encode() not in call.raw
 
@@ -208,3 +217,21 @@ def test_leading_words_fix_the_job_and_any_other_note_is_kept_whole():
         assert note == plain and str(intent.purpose) == "write" and intent.needed_until is None
     assert "passed" in intent_from_words("until:2026-12-02", today, None)
     assert "three years" in intent_from_words("until:2031-01-01", today, None)
+
+
+def test_once_the_end_date_has_passed_the_form_does_not_open(bot):
+    asker = bot.person("U0ASKLATE")
+    today = datetime.now(UTC).date().isoformat()
+    sent = asker.command(f"request <@{PROVIDER}|pat> bigcommerce until:{today} a quick export")
+    assert "needed until" in bot.standin.reply_to(sent).args["text"]
+    (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKLATE")
+    with bot.runtime.store.engine.begin() as c:  # a day later, nobody has answered
+        c.execute(sa.update(CredentialRequest).where(CredentialRequest.id == request.id)
+                  .values(needed_until=datetime.now(UTC) - timedelta(days=1)))
+    (dm,) = dm_to(bot, PROVIDER)
+    bot.standin.reset()
+    bot.person(PROVIDER).click(dm.args["blocks"], ids.OPEN_REQUEST_FORM)
+    (told,) = dm_to(bot, PROVIDER)
+    assert "which has passed: nothing was stored" in told.args["text"]
+    assert bot.standin.calls_to("views.open") == []
+    assert bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKLATE") == []

@@ -24,7 +24,7 @@ from bot.services.search import clean_query, my_list, my_page
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.deletion import start_delete
 from bot.slack.listeners.ending import start_done
-from bot.slack.listeners.guides import answer_platform, offered_in
+from bot.slack.listeners.guides import answer_platform, offered_and_contact, offered_in
 from bot.slack.listeners.replies import Body, runtime_of
 from bot.slack.listeners.requests import start_request
 from bot.slack.ui import ids, messages, paging
@@ -165,7 +165,7 @@ async def handle_getkey(ack: AsyncAck, body: Body, respond: AsyncRespond, client
         await ack()
         await _guarded("request", respond, lambda: start_request(rt, body, rest, respond, client))
     else:
-        await answer_platform(ack, text, await offered_in(rt, body))
+        await answer_platform(ack, text, *await offered_and_contact(rt, body))
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

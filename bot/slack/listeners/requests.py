@@ -92,7 +92,8 @@ async def deliver(
     """Send the provider their message: by DM, or when a DM is impossible (a guest who cannot
     be messaged) as an ephemeral message in the channel. Returns where, None if nowhere."""
     info = opened.request
-    message = provider_message(info, opened.flow)
+    defaults = await rt.admins.defaults_within(info.team_id, info.enterprise_id)
+    message = provider_message(info, opened.flow, contact=defaults.support_contact)
     try:
         await rt.messenger.send(info.team_id, info.provider_id, message)
         return "by direct message"

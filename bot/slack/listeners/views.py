@@ -104,6 +104,7 @@ class Submission:
     auto_renew: bool
     workspace_days: int | None = None  # the workspace admins' default period
     intent: Intent = READ_ONLY  # what the key is for and until when
+    contact: str | None = None  # the workspace's support contact, named after a failure
 
 
 async def _submit(
@@ -155,9 +156,10 @@ def _result_view(
             auto_renew=sub.auto_renew,
             purpose=str(sub.intent.purpose),
             fixed=fixed_from_meta(read_metadata(str(sub.view.get("private_metadata") or ""))),
+            contact=sub.contact,
         )
     if isinstance(outcome, NotSaved):
-        return modals.save_failed_view(sub.flow)
+        return modals.save_failed_view(sub.flow, sub.contact)
     return modals.result_view(
         sub.flow, outcome.info, outcome.result, replaced=outcome.replaced, rotating=outcome.rotating
     )
@@ -224,6 +226,7 @@ async def handle_form_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
     await finish(rt, client, context, Submission(
         flow, checked.values, view, actor, rotation_days=read_rotation(state),
         auto_renew=read_auto_renew(state), workspace_days=defaults.rotation_days, intent=intent,
+        contact=defaults.support_contact,
     ))  # fmt: skip
 
 

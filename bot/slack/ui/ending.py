@@ -19,8 +19,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.services.contact import split_contact
 from bot.slack.ui import ids
+from bot.slack.ui.contact import help_line
 from bot.slack.ui.text import (
     chunks,
     clip,
@@ -39,32 +39,6 @@ if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
 
 EXTEND_BY = timedelta(days=14)
-
-
-def contact_words(stored: str | None) -> str | None:
-    """mrkdwn naming the workspace's support contact, None when there is none."""
-    found = split_contact(stored)
-    if found is None:
-        return None
-    kind, value = found
-    if kind == "user":
-        return f"<@{value}>"
-    if kind == "channel":
-        return f"<#{value}>"
-    if kind == "email":
-        return f"<mailto:{value}|{escape(value)}>"
-    return f"<{value}|{escape(clip(value, 80))}>"
-
-
-def help_line(stored: str | None) -> str | None:
-    """"Need help? Ask …" for guides, failure results and link pages."""
-    who = contact_words(stored)
-    return f":raising_hand: Need help with this? Ask {who}." if who else None
-
-
-def help_context(stored: str | None) -> list[dict[str, Any]]:
-    line = help_line(stored)
-    return dicts([ContextBlock(elements=[md(line)])]) if line else []
 
 
 def purpose_words(info: CredentialInfo) -> str:

@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 
 from bot import wording
 from bot.slack.ui import ids
+from bot.slack.ui.contact import help_line
 from bot.slack.ui.intent import fixed_block, intent_inputs
 from bot.slack.ui.text import (
     INPUT_MAX,
@@ -152,11 +153,13 @@ def form_view(
     auto_renew: bool | None = None,
     purpose: str | None = "read",
     fixed: Intent | None = None,
+    contact: str | None = None,
 ) -> dict[str, Any]:
     """The credential form. `values` may pre-fill non-secret fields after a failure;
     `rotation_days` is the period chosen before (None: the default one); `auto_renew` whether
     renewal was on for the credential being re-entered (None or False: unticked); `purpose`
-    the one the form starts on; `fixed`: what a request fixed (shown, not asked)."""
+    the one the form starts on; `fixed`: what a request fixed (shown, not asked); `contact`:
+    the workspace's support contact, named under a `problem`."""
     if not values and problem is None:
         # The blank form is the same for everyone but its metadata: built (and validated
         # through the models) once, not on every "Paste the key" click.
@@ -173,6 +176,7 @@ def form_view(
         auto_renew=auto_renew,
         purpose=purpose,
         fixed=fixed,
+        contact=contact,
     )
 
 
@@ -205,11 +209,15 @@ def _build_form(
     auto_renew: bool | None,
     purpose: str | None = "read",
     fixed: Intent | None = None,
+    contact: str | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     if problem is not None:
         explained = wording.problem_text(flow, problem)
         blocks.append(SectionBlock(block_id=ids.PROBLEM_BLOCK, text=md(explained)))
+        line = help_line(contact)
+        if line:
+            blocks.append(ContextBlock(elements=[md(line)]))
         blocks.append(DividerBlock())
     elif flow.summary:
         blocks.append(ContextBlock(elements=[md(flow.summary)]))

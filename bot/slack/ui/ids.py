@@ -105,6 +105,11 @@ ADMIN_GROUP_BLOCK = "getkey.admin.group"
 ADMIN_ROTATION_BLOCK = "getkey.admin.rotation"
 ADMIN_PLATFORMS_BLOCK = "getkey.admin.platforms"
 ADMIN_TOGGLE_BLOCK = "getkey.admin.toggle"
+ADMIN_PURPOSE_BLOCK = "getkey.admin.purpose"  # the workspace's default purpose (read / write)
+ADMIN_CONTACT_KIND_BLOCK = "getkey.admin.contact_kind"  # radio: nobody, person, channel, address
+ADMIN_CONTACT_USER_BLOCK = "getkey.admin.contact_user"
+ADMIN_CONTACT_CHANNEL_BLOCK = "getkey.admin.contact_channel"
+ADMIN_CONTACT_TEXT_BLOCK = "getkey.admin.contact_text"  # an https:// address or an email
 SLACK_ADMINS = "slack-admins"  # option value: Slack's owners and admins are the admins
 
 

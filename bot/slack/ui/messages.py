@@ -177,15 +177,6 @@ def guide_text(flow: Flow) -> str:
     return f"How to get a {flow.name} API key"
 
 
-@lru_cache(maxsize=256)
-def guide_message(flow: Flow) -> str:
-    """The whole ephemeral guide as JSON, serialized once per platform: `/getkey <platform>`
-    sends it as its ack's body, the busiest answer getkey gives."""
-    return json.dumps(
-        {"response_type": "ephemeral", "text": guide_text(flow), "blocks": guide_blocks(flow)}
-    )
-
-
 # -- a name that is not a platform -----------------------------------------------------------
 def unknown_blocks(
     name: str, suggestions: Sequence[Flow], offered: tuple[str, ...] | None = None

@@ -33,6 +33,7 @@ from slack_sdk.models.views import View
 
 from bot.services.requests import RESEND_EVERY, fixed_of
 from bot.slack.ui import ids
+from bot.slack.ui.contact import help_context
 from bot.slack.ui.intent import intent_inputs
 from bot.slack.ui.links import link_buttons, link_choice, locked_text, provider_words
 from bot.slack.ui.messages import guide_blocks
@@ -85,9 +86,11 @@ def state_words(info: RequestInfo) -> str:
 
 
 # -- the provider's side --------------------------------------------------------------------------
-def provider_message(info: RequestInfo, flow: Flow, *, nudge: bool = False) -> dict[str, Any]:
+def provider_message(info: RequestInfo, flow: Flow, *, nudge: bool = False,
+                     contact: str | None = None) -> dict[str, Any]:
     """Who asks, for which platform and why, the platform's guide and the button that opens
-    the form. `nudge`: the one reminder of an unanswered request."""
+    the form, and whom to ask for help (`contact`, the workspace's). `nudge`: the one reminder
+    of an unanswered request."""
     asks = f"<@{info.user_id}> asks you for a *{escape(flow.name)}* API key."
     if nudge:
         asks = (
@@ -119,7 +122,8 @@ def provider_message(info: RequestInfo, flow: Flow, *, nudge: bool = False) -> d
     }
     intro = {"type": "section", "text": {"type": "mrkdwn", "text": asks}}
     text = f"A {flow.name} key is asked of you"
-    return {"text": ("Reminder: " if nudge else "") + text, "blocks": [intro, *guide, button]}
+    return {"text": ("Reminder: " if nudge else "") + text,
+            "blocks": [intro, *guide, button, *help_context(contact)]}
 
 
 def withdraw_button(info: RequestInfo, cred: CredentialInfo) -> ButtonElement:
@@ -216,7 +220,7 @@ def request_rows(requests: Sequence[RequestInfo], *, limit: int = 10) -> list[Bl
         return []
     blocks: list[Block] = [HeaderBlock(text=plain("Your requests", HEADER_TEXT))]
     for r in shown:
-        line = f"*{escape(flow_name(r.platform))}* {_asked(r)} · {state_words(r)}"
+        line = f"*{escape(flow_name(r.platform))}* {_asked(r)}{_for(r)} · {state_words(r)}"
         blocks.append(SectionBlock(text=md(line)))
         blocks.append(link_buttons(r) if r.by_link else request_buttons(r))
     if closed:
