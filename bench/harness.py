@@ -158,6 +158,12 @@ def run_cli(args: Sequence[str], env: Mapping[str, str], cwd: Path, timeout: flo
     return done.stdout
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of one process (Linux /proc), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from flows.base import Failure, Flow, VerifyResult
+from flows.purpose import Purpose
 
 
 def escape(text: str) -> str:
@@ -130,7 +132,10 @@ def failure_words(flow: Flow, result: VerifyResult, surface: Surface) -> tuple[s
         "retry": surface.retry,
         "guide": surface.guide.format(id=flow.id),
     }
-    return w.headline.format(**names), w.next_step.format(**names)
+    # A flow's own words, for a store whose API is switched off or not at that address.
+    headline = result.headline or w.headline.format(**names)
+    next_step = (result.next_step or w.next_step).format(**names)
+    return headline, next_step
 
 
 def lacks_sentence(store: str | None, missing: Sequence[str], surface: Surface) -> str:
@@ -158,3 +163,15 @@ def problem_text(flow: Flow, result: VerifyResult) -> str:
     lines.append(next_step)
     lines.append(f"_{NOTHING_STORED}_")
     return "\n".join(lines)
+
+
+def day_words(until: datetime | None) -> str:
+    """A "needed until" day as it was picked (its own calendar day, in any time zone)."""
+    return f"{until:%A} {until.day} {until:%B %Y}" if until else "no end date"
+
+
+def job_words(purpose: Purpose, until: datetime | None) -> str:
+    """"read and write (import, sync in, integration), needed until Friday 1 January 2027":
+    what a request fixed, on every surface."""
+    words = f"{purpose.label.lower()} ({purpose.jobs})"
+    return words + (f", needed until {day_words(until)}" if until else "")

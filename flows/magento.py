@@ -295,10 +295,10 @@ class MagentoFlow(Flow):
         elif store.status in (401, 403):
             self._raise_unless_denied(store, values)
         elif store.status == 404:
-            raise VerifyError(Failure.WRONG_IDENTIFIER, f"No Magento REST API answered at "
-                              f"{base}/rest/. Check the store address: its base URL, with its "
-                              "folder if Magento is installed in one (add /index.php if the "
-                              "store's addresses contain it).", field="store_url")
+            raise typed.no_api_at("Magento", f"No Magento REST API answered at {base}/rest/. "
+                                  "Check the store address: its base URL, with its folder if "
+                                  "Magento is installed in one (add /index.php if the store's "
+                                  "addresses contain it).")
         else:
             raise VerifyError(Failure.UNEXPECTED, f"Magento answered an unexpected {store.status}.")
         granted, missing, unknown = self._probe(http, view, values, base, store)

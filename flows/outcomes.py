@@ -47,6 +47,11 @@ class VerifyResult:
     # The platform's own id for the store/account, when only verification reveals it; it then
     # names "the same store" for replacement instead of Flow.identity(values).
     identity: str | None = None
+    # The flow's own words for a failure the shared ones misfit (a self-hosted store whose API
+    # is switched off, or not at the address given), in place of bot.wording's headline and
+    # next step. `next_step` may use {platform}, {retry} and {guide}.
+    headline: str = ""
+    next_step: str = ""
 
     @classmethod
     def failed(
@@ -79,16 +84,21 @@ class VerifyError(Exception):
         *,
         field: str | None = None,
         retry_after: float | None = None,
+        headline: str = "",
+        next_step: str = "",
     ) -> None:
         super().__init__(detail)
         self.failure = failure
         self.detail = detail
         self.field = field
         self.retry_after = retry_after
+        self.headline = headline
+        self.next_step = next_step
 
     def result(self) -> VerifyResult:
         return VerifyResult.failed(
-            self.failure, self.detail, field=self.field, retry_after=self.retry_after
+            self.failure, self.detail, field=self.field, retry_after=self.retry_after,
+            headline=self.headline, next_step=self.next_step,
         )
 
 

@@ -52,9 +52,11 @@ from flows.http import PlatformHttp, Reply, raise_for_common
 from flows.store_url import (
     SHAPE,
     TYPED_STORE,
+    api_switched_off,
     bound_to,
     clean_store_url,
     front_door_error,
+    no_api_at,
     redirect_error,
 )
 
@@ -185,11 +187,10 @@ class PrestaShopFlow(Flow):
             raise redirect_error(reply, "shop_url")
         codes, message = _errors(reply)
         if reply.status == 503 and (22 in codes or "webservice is disabled" in message):
-            raise VerifyError(
-                Failure.NO_API_ACCESS,
-                "The shop's webservice is turned off. In the back office set Advanced "
-                "Parameters › Webservice › Enable PrestaShop's webservice to Yes, save, then "
-                "verify again. The key itself was not judged.")
+            raise api_switched_off(
+                "This shop's webservice (its API) is turned off",
+                "In the back office set Advanced Parameters › Webservice › Enable PrestaShop's "
+                "webservice to Yes, and save.")
         raise_for_common(reply)
         host = shop.split("://", 1)[1].split("/", 1)[0]
         if reply.status in (401, 403) and not codes and not _from_dispatcher(reply):
@@ -202,11 +203,11 @@ class PrestaShopFlow(Flow):
                 f"The key is not attached to this shop ({host}). Edit the key and tick this "
                 "shop under Shop association.", field="key", account=host)
         if reply.status == 404:
-            raise VerifyError(
-                Failure.WRONG_IDENTIFIER,
-                f"No PrestaShop webservice answered at {shop}/api/. Check the address and its "
-                "folder; /api/ also needs PrestaShop's .htaccess rules (regenerate them under "
-                "Shop Parameters › Traffic & SEO).", field="shop_url")
+            raise no_api_at(
+                "PrestaShop",
+                f"Nothing answered as PrestaShop's webservice at {shop}/api/. Check the address "
+                "and its folder; /api/ also needs PrestaShop's .htaccess rules (regenerate them "
+                "under Shop Parameters › Traffic & SEO).", field="shop_url")
         if reply.status != 200:
             raise VerifyError(
                 Failure.UNEXPECTED, f"PrestaShop answered with an unexpected HTTP {reply.status}.")
@@ -223,12 +224,11 @@ def _from_dispatcher(reply: Reply) -> bool:
 def _refused(codes: set[int], host: str) -> VerifyResult:
     if not codes or codes & {16, 17}:
         # The dispatcher's bare 401: the Authorization header never reached PHP.
-        return VerifyResult.failed(
-            Failure.NO_API_ACCESS,
-            "The shop's web server did not pass the key on to PrestaShop: it drops the "
-            "Authorization header (usual when PHP runs as CGI or FastCGI). "
+        return api_switched_off(
+            "The shop's web server keeps the key from PrestaShop",
+            "It drops the Authorization header (usual when PHP runs as CGI or FastCGI). "
             + _HEADER_FIX.format(b="", c="") + " getkey does not fall back to putting the "
-            "key in the address, which would write it into server logs.")
+            "key in the address, which would write it into server logs.").result()
     if codes == {21}:
         return VerifyResult.failed(
             Failure.MISSING_PERMISSION,

@@ -176,3 +176,29 @@ def front_door_error(reply: Reply, field: str) -> VerifyError:
         "judged.",
         field=field,
     )
+
+
+# -- a self-hosted store whose API is not where it was asked ---------------------------------
+# bot.wording's sentences for these failures are about hosted platforms (a plan without API
+# access, an ID from another account): for a store on its own server the address, or a
+# setting of that server, is what to fix, and the key was never judged.
+NOT_JUDGED = "Nothing is wrong with the key as far as getkey can tell: it was not tried."
+
+
+def no_api_at(platform: str, detail: str, field: str = "store_url") -> VerifyError:
+    """Nothing at the address answered as the platform's API (`detail` says what to check)."""
+    return VerifyError(
+        Failure.WRONG_IDENTIFIER, detail, field=field,
+        headline=f"No {platform} API answered at this address",
+        next_step="Correct the store address as said above, then {retry}. " + NOT_JUDGED,
+    )
+
+
+def api_switched_off(headline: str, detail: str, field: str | None = None) -> VerifyError:
+    """The store is there but its API is switched off, or its server keeps the key from it
+    (`detail` says which setting turns it on)."""
+    return VerifyError(
+        Failure.NO_API_ACCESS, detail, field=field, headline=headline,
+        next_step="Change that setting on the store (whoever hosts it can), then {retry}. "
+        + NOT_JUDGED,
+    )

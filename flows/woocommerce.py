@@ -59,9 +59,11 @@ from flows.store_url import (
     SHAPE,
     TYPED_STORE,
     StoreHost,
+    api_switched_off,
     bound_to,
     clean_store_url,
     front_door_error,
+    no_api_at,
     redirect_error,
 )
 
@@ -214,12 +216,11 @@ class WooCommerceFlow(Flow):
         if reply.status == 200 and _json(reply):
             return reply
         if _json(reply) and reply.status in (401, 403):
-            raise VerifyError(
-                Failure.NO_API_ACCESS,
-                "This store's permalinks are set to Plain, so WooCommerce's API has no "
-                "/wp-json/ address and this WooCommerce version does not accept keys on the "
-                f"other one. {_NOT_PLAIN}, then verify again. The key itself was not judged.",
-                field="store_url")
+            raise api_switched_off(
+                "With Plain permalinks, this store's WooCommerce API is out of reach",
+                "Its permalinks are set to Plain, so WooCommerce's API has no /wp-json/ "
+                "address and this WooCommerce version does not accept keys on the other one. "
+                f"{_NOT_PLAIN}.", field="store_url")
         if _json(reply) and _code(reply) == "rest_no_route":
             raise self._no_woocommerce(store)
         if first.status == 200 or reply.status == 200:
@@ -229,10 +230,10 @@ class WooCommerceFlow(Flow):
                 "instead of data. Check the address (the WordPress site itself, with its "
                 "folder); a security plugin or firewall may also be blocking /wp-json/.",
                 field="store_url")
-        raise VerifyError(
-            Failure.WRONG_IDENTIFIER,
+        raise no_api_at(
+            "WooCommerce",
             f"No WordPress REST API answered at {store}. Check the address (the WordPress site "
-            "itself, with its folder if it has one).", field="store_url")
+            "itself, with its folder if it has one).")
 
     def _site_name(self, http: PlatformHttp, where: StoreHost, store: str,
                    plain: bool) -> str | None:
@@ -307,10 +308,10 @@ class WooCommerceFlow(Flow):
         raise self._unexpected(reply)
 
     def _no_woocommerce(self, store: str) -> VerifyError:
-        return VerifyError(
-            Failure.WRONG_IDENTIFIER,
+        return no_api_at(
+            "WooCommerce",
             f"WordPress answers at {store}, but WooCommerce's API is not there: WooCommerce is "
-            "not active on this site, or this is not the store's address.", field="store_url")
+            "not active on this site, or this is not the store's address.")
 
     def _unexpected(self, reply: Reply) -> VerifyError:
         return VerifyError(Failure.UNEXPECTED,

@@ -155,15 +155,43 @@ def _wait_until_serving(url: str) -> None:
     raise RuntimeError("the bot did not start")
 
 
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    """One running bot per test module (starting one costs about a second)."""
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
-        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [wix])
-        try:
-            yield running
-        finally:
-            stop()
+def bot_server_fixture(standin_type: type[SlackStandIn] = SlackStandIn, *,
+                       links: bool = False) -> Any:
+    """The `bot_server` fixture: one running bot per test module (starting one costs about a
+    second) with a local Wix, talking to a `standin_type` (a stand-in that answers some calls
+    its own way); with `links`, request links point at the bot itself."""
+
+    @pytest.fixture(scope="module", name="bot_server")
+    def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+        with standin_type(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
+            running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [wix])
+            if links:  # the public address is the bot's own, known once it listens
+                running.runtime.links.public_url = running.url
+            try:
+                yield running
+            finally:
+                stop()
+
+    return bot_server
+
+
+def checked_bot_fixture() -> Any:
+    """The `bot` fixture of a module that keeps its people across tests: the module's bot with
+    an empty call log (Slack's and the platforms'). Afterwards, every view and message the bot
+    sent during the test must be valid Block Kit."""
+
+    @pytest.fixture(name="bot")
+    def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
+        bot_server.standin.reset()
+        for server in bot_server.platforms.values():
+            server.requests.clear()
+        yield bot_server
+        check_everything_sent(bot_server.standin)
+
+    return bot
+
+
+bot_server = bot_server_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,12 @@ def platform_server(request: pytest.FixtureRequest) -> Iterator[PlatformServer]:
     server.stop()
 
 
-def http_for(server: PlatformServer, total_timeout: float = 1.0) -> PlatformHttp:
+# Room for a loaded machine (2 cores, several test processes): a local answer is quick, and a
+# test about time passes its own timeout.
+GENEROUS_TIMEOUT = 10.0
+
+
+def http_for(server: PlatformServer, total_timeout: float = GENEROUS_TIMEOUT) -> PlatformHttp:
     """The production HTTP layer, pointed at a local server through GETKEY_<ID>_API_URL."""
     return PlatformHttp(environ={server.env_name(): server.url}, total_timeout=total_timeout,
                         connect_timeout=total_timeout)

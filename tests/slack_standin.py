@@ -223,6 +223,13 @@ class SlackStandIn:
                               timeout=timeout)  # fmt: skip
         return found[count - 1]
 
+    def dms(self, user_id: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
+        """The messages posted in the bot's DM with `user_id` (never another person's), once
+        there are at least `count`."""
+        channel = "D" + user_id[1:]  # as conversations.open answers here
+        return self.wait_for("chat.postMessage", count,
+                             lambda c: c.args.get("channel") == channel, timeout=timeout)
+
     def opened_by(self, sent: Reply, timeout: float = 15.0) -> Call:
         """The views.open that used the trigger of request `sent`."""
         assert sent.trigger_id, "this request carried no trigger_id"
@@ -720,6 +727,8 @@ class SlackSender:
                 entry["selected_option"] = (
                     next(o for o in element["options"] if o["value"] == value) if value else None
                 )
+            elif element["type"] == "datepicker":
+                entry["selected_date"] = value  # YYYY-MM-DD, None when nothing was picked
             else:
                 entry["value"] = value
             state[block["block_id"]] = {element["action_id"]: entry}

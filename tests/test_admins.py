@@ -20,7 +20,13 @@ from bot.store.info import CredentialInfo
 from tests.bot_fixtures import RunningBot, install
 from tests.builders import store_key, sweep
 from tests.platforms import wix
-from tests.slack_standin import SlackSender, check_everything_sent, find_element, visible_text
+from tests.slack_standin import (
+    Reply,
+    SlackSender,
+    check_everything_sent,
+    find_element,
+    visible_text,
+)
 
 pytest_plugins = ("tests.bot_fixtures",)
 
@@ -54,7 +60,7 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 def home_click(
     sender: SlackSender, blocks: list[dict[str, Any]], action_id: str, **extra: Any
-) -> None:
+) -> Reply:
     """Press a button, or choose a person in a users_select, on the Home tab."""
     block_id, element = find_element(blocks, action_id)
     action = {"action_id": action_id, "block_id": block_id, "type": element["type"],
@@ -67,7 +73,9 @@ def home_click(
         "view": {"id": "VHOME", "type": "home", "blocks": blocks},
         "actions": [action],
     }
-    assert sender.post_payload(payload).status == 200
+    sent = sender.post_payload(payload)
+    assert sent.status == 200
+    return sent
 
 
 def published(bot: RunningBot, user: str, count: int = 1) -> dict[str, Any]:
@@ -169,8 +177,8 @@ def test_a_deactivated_account_cannot_be_made_owner(oauth_bot: RunningBot, team:
     admin = person(oauth_bot, team, "U0ADMIN01")
     view = admin_view(oauth_bot, admin)
     row = [b for b in view["blocks"] if b.get("block_id") == ids.admin_row_block(key.id)]
-    home_click(admin, row, ids.ADMIN_REASSIGN, selected_user="U0GONE001")
-    (note,) = oauth_bot.standin.wait_for("views.open")
+    pressed = home_click(admin, row, ids.ADMIN_REASSIGN, selected_user="U0GONE001")
+    note = oauth_bot.standin.opened_by(pressed)
     assert "deactivated" in json.dumps(note.args["view"])
     assert oauth_bot.runtime.store.get(key.id).user_id == "U0OWNER01"
     assert audit(oauth_bot, key, "reassigned") == []
@@ -203,8 +211,7 @@ def save_settings(
     platforms: list[str] | None = None,
 ) -> dict[str, Any]:
     view = admin_view(bot, admin)
-    home_click(admin, view["blocks"], ids.ADMIN_SETTINGS)
-    (opened,) = bot.standin.wait_for("views.open")
+    opened = bot.standin.opened_by(home_click(admin, view["blocks"], ids.ADMIN_SETTINGS))
     view_id = opened.response["view"]["id"]
     payload = admin.view_payload(view_id, {
         ids.ADMIN_GROUP_BLOCK: group or ids.SLACK_ADMINS,

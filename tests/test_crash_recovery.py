@@ -18,10 +18,10 @@ from flows import catalog
 from flows.base import VerifyResult
 from tests.platforms import wix as wix_platform
 from tests.platforms.wix import WixServer
-from tests.resilience_support import WAIT, ServeProcess, fields, open_form
-from tests.slack_standin import TEAM_ID, SlackSender, SlackStandIn, check_view
+from tests.resilience_support import WAIT, ServeProcess
+from tests.slack_standin import TEAM_ID, SlackStandIn, check_view
 from tests.slack_standin import visible_text as visible
-from tests.test_resilience_faults import BOT_TOKEN, OWNER, SIGNING_SECRET, bot_env, pending_rows
+from tests.test_resilience_faults import BOT_TOKEN, bot_env, kill_while_verifying, pending_rows
 
 OTHER = "U0CONFIRMD"
 
@@ -48,15 +48,7 @@ def test_after_kill_9_people_hear_within_seconds_of_the_restart(tmp_path: Path) 
                                                GETKEY_ENCRYPTION_KEYS=keys), "first")
         second = None
         try:
-            first.wait_healthy()
-            slack = SlackSender(first.url, SIGNING_SECRET, standin, user_id=OWNER)
-            view_id = open_form(slack, "wix")
-            slack.submit(view_id, fields(wix_platform.good_values()))
-            deadline = time.monotonic() + WAIT
-            while not wix.requests and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert wix.requests, "the verification never reached Wix"
-            first.kill()
+            view_id, _ = kill_while_verifying(first, standin, wix)
             assert pending_rows(tmp_path / "getkey.db") == 1
             claimed_by_the_dead(tmp_path / "getkey.db", keys)
             wix.fault = None

@@ -7,17 +7,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.ui import ids
+from bot.wording import problem_text
 from flows import catalog, oauth1
 from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp, Reply
 from flows.magento import FLOW
 from flows.store_url import bound_to
-from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.builders import platform_fixtures
-from tests.conftest import http_for
+from tests.conftest import check_and_verify, http_for
+from tests.flow_journey import (
+    assert_secrets_kept_out,
+    journey_bot_fixture,
+    refuse_plain_http_then_verify,
+)
 from tests.platforms import magento as mg
-from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
 ALL_LABELS = ("Stores › Settings › All Stores", "Catalog › Inventory › Products",
               "Catalog › Inventory › Categories", "Customers",
@@ -30,11 +33,7 @@ shared_server, server = platform_fixtures(
 
 
 def run(server, values):
-    """check_and_verify with room for a loaded machine: a verification here is five calls, and
-    no assertion is about time."""
-    checked = FLOW.check(values)
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0))
+    return check_and_verify(FLOW, server, values)
 
 
 def _secrets(values):
@@ -196,6 +195,10 @@ def test_wrong_folder_is_a_wrong_address(server):
     assert result.failure is Failure.WRONG_IDENTIFIER and result.field == "store_url"
     assert server.requests[0].path == "/shop/rest/V1/store/storeConfigs"
     assert len(server.requests) == 1
+    # A self-hosted store's words, not a hosted platform's "not the account you named".
+    said = problem_text(FLOW, result)
+    assert said.splitlines()[0].endswith("*No Magento API answered at this address*")
+    assert "it was not tried" in said and "not for the store or account you named" not in said
 
 
 def test_override_replaces_scheme_and_host_whatever_was_typed(server):
@@ -325,51 +328,30 @@ def test_every_documented_shape_passes_check(four, labels, tld, folder, bearer_o
 
 
 # -- /getkey magento end to end, through the local Slack and this stand-in ------------------
-@pytest.fixture(scope="module")
-def journey_bot(tmp_path_factory, shared_server):
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin:
-        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [shared_server])
-        try:
-            yield running
-        finally:
-            stop()
+journey_bot = journey_bot_fixture()
 
 
 def test_getkey_adobe_commerce_end_to_end(journey_bot, server):
     bot = journey_bot
-    guide = bot.slack.command("adobe commerce").json()
-    assert "System › Extensions › Integrations" in visible_text(guide["blocks"])
-    assert bot.slack.click(guide["blocks"], ids.OPEN_FORM).status == 200
-    (opened,) = bot.standin.wait_for("views.open")
-    view_id = opened.response["view"]["id"]
-    plain = {**mg.FULL.values(), "store_url": "http://shop.example.com"}
-    ack = bot.slack.submit(view_id, {ids.field_block(k): v for k, v in plain.items()}).json()
-    assert ack["response_action"] == "errors" and "HTTPS" in ack["errors"][
-        ids.field_block("store_url")]
-    assert server.requests == []  # a plain http:// address is refused before anything is sent
-    values = {ids.field_block(k): v for k, v in mg.FULL.values().items()}
-    assert bot.slack.submit(view_id, values).json()["response_action"] == "update"
-    (done,) = bot.standin.wait_for("views.update")
-    shown = visible_text(check_view(done.args["view"]))
+    values = mg.FULL.values()
+    shown = refuse_plain_http_then_verify(
+        bot, server, command="adobe commerce", guide_says="System › Extensions › Integrations",
+        url_field="store_url", form=values, good_url=values["store_url"])
     assert "verified" in shown and "shop.example.com" in shown
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     assert stored.platform == "magento" and stored.status == "verified"
-    for secret in _secrets(mg.FULL.values()):
-        for path in bot.db_path.parent.glob(bot.db_path.name + "*"):
-            assert secret.encode() not in path.read_bytes()
-        assert all(secret.encode() not in call.raw for call in bot.standin.calls)
-    check_everything_sent(bot.standin)
+    assert_secrets_kept_out(bot, _secrets(values))
 
 
 def test_writing_needs_every_resource_and_says_which_are_missing(server):
     from flows.base import Purpose
 
     checked = FLOW.check(mg.NO_SALES.values())
-    result = FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0),
+    result = FLOW.run_verify(checked.values, http_for(server),
                              purpose=Purpose.WRITE)
     assert result.failure is Failure.MISSING_PERMISSION and result.field == "access_token"
     assert result.missing == ("Customers", "Sales › Operations › Orders")  # named once each
     assert "reauthorize" in result.detail
     full = FLOW.check(mg.FULL.values())
-    assert FLOW.run_verify(full.values, http_for(server, total_timeout=10.0),
+    assert FLOW.run_verify(full.values, http_for(server),
                            purpose=Purpose.WRITE).ok

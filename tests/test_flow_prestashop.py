@@ -8,17 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.ui import ids
+from bot.wording import TERMINAL, failure_words, problem_text
 from flows import catalog
 from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp, Reply
 from flows.prestashop import FLOW, _resources
 from flows.store_url import bound_to
-from tests.bot_fixtures import BOT_TOKEN, start_bot
 from tests.builders import platform_fixtures
-from tests.conftest import http_for
+from tests.conftest import check_and_verify, http_for
+from tests.flow_journey import (
+    assert_secrets_kept_out,
+    journey_bot_fixture,
+    refuse_plain_http_then_verify,
+)
 from tests.platforms import prestashop as ps
-from tests.slack_standin import SlackStandIn, check_everything_sent, check_view, visible_text
 
 shared_server, server = platform_fixtures(
     ps.PrestaShopServer, enabled=True, strips_authorization=False, firewall=False
@@ -26,10 +29,7 @@ shared_server, server = platform_fixtures(
 
 
 def run(server, key: str = ps.FULL.value, shop_url: str = ps.SHOP_URL):
-    # A generous timeout for a loaded machine: no assertion here is about time.
-    checked = FLOW.check({"shop_url": shop_url, "key": key})
-    assert checked.ok, checked.errors
-    return FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0))
+    return check_and_verify(FLOW, server, {"shop_url": shop_url, "key": key})
 
 
 def test_aliases_reach_the_flow():
@@ -110,7 +110,8 @@ def test_disabled_webservice_is_reported_before_the_key_is_judged(server):
     for key in (ps.FULL.value, "Z" * 32):
         result = run(server, key)
         assert result.failure is Failure.NO_API_ACCESS
-        assert "Enable PrestaShop's webservice" in result.detail and "not judged" in result.detail
+        said = problem_text(FLOW, result)
+        assert "Enable PrestaShop's webservice" in said and "it was not tried" in said
 
 
 def test_a_plain_503_is_still_platform_trouble(server):
@@ -226,51 +227,49 @@ def test_every_documented_shape_passes_check(key, labels, tld, folder):
 
 
 # -- /getkey presta end to end, through the local Slack and this stand-in -------------------
-@pytest.fixture(scope="module")
-def journey_bot(tmp_path_factory, shared_server):
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin:
-        running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [shared_server])
-        try:
-            yield running
-        finally:
-            stop()
+journey_bot = journey_bot_fixture()
 
 
 def test_getkey_presta_end_to_end(journey_bot, server):
     bot = journey_bot
-    guide = bot.slack.command("presta").json()
-    assert "Add new webservice key" in visible_text(guide["blocks"])
-    assert bot.slack.click(guide["blocks"], ids.OPEN_FORM).status == 200
-    (opened,) = bot.standin.wait_for("views.open")
-    view_id = opened.response["view"]["id"]
-    form = {ids.field_block("shop_url"): "http://shop.example.com",
-            ids.field_block("key"): ps.FULL.value}
-    ack = bot.slack.submit(view_id, form).json()
-    assert ack["response_action"] == "errors" and "HTTPS" in ack["errors"][
-        ids.field_block("shop_url")]
-    assert server.requests == []  # a plain http:// address is refused before anything is sent
-    form[ids.field_block("shop_url")] = ps.SHOP_URL
-    assert bot.slack.submit(view_id, form).json()["response_action"] == "update"
-    (done,) = bot.standin.wait_for("views.update")
-    shown = visible_text(check_view(done.args["view"]))
+    shown = refuse_plain_http_then_verify(
+        bot, server, command="presta", guide_says="Add new webservice key", url_field="shop_url",
+        form={"key": ps.FULL.value}, good_url=ps.SHOP_URL)
     assert "verified" in shown and ps.SHOP_NAME in shown
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     assert stored.platform == "prestashop" and stored.store_name == ps.SHOP_NAME
-    for path in bot.db_path.parent.glob(bot.db_path.name + "*"):
-        assert ps.FULL.value.encode() not in path.read_bytes()
-    assert all(ps.FULL.value.encode() not in call.raw for call in bot.standin.calls)
-    check_everything_sent(bot.standin)
+    assert_secrets_kept_out(bot, [ps.FULL.value])
 
 
 def test_read_only_key_is_refused_for_writing_with_the_rows_to_tick(server):
     from flows.base import Purpose
 
     checked = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.READ_ONLY.value})
-    result = FLOW.run_verify(checked.values, http_for(server, total_timeout=10.0),
+    result = FLOW.run_verify(checked.values, http_for(server),
                              purpose=Purpose.WRITE)
     assert result.failure is Failure.MISSING_PERMISSION and result.field == "key"
     assert {"products: PUT", "products: POST", "orders: POST"} <= set(result.missing)
     assert "Modify (PUT)" in result.detail
     full = FLOW.check({"shop_url": ps.SHOP_URL, "key": ps.FULL.value})
-    assert FLOW.run_verify(full.values, http_for(server, total_timeout=10.0),
+    assert FLOW.run_verify(full.values, http_for(server),
                            purpose=Purpose.WRITE).ok
+
+
+# -- a self-hosted shop's own wording (not a hosted platform's "plan" or "other account") ------
+@pytest.mark.parametrize(("setup", "headline"), [
+    ({"enabled": False}, "This shop's webservice (its API) is turned off"),
+    ({"strips_authorization": True}, "The shop's web server keeps the key from PrestaShop"),
+    ({}, "No PrestaShop API answered at this address"),
+])
+def test_a_shop_whose_api_is_off_or_elsewhere_is_told_so(server, setup, headline):
+    for name, value in setup.items():
+        setattr(server, name, value)
+    shop = ps.SHOP_URL + ("/wrong-folder" if not setup else "")
+    result = run(server, shop_url=shop)
+    said = problem_text(FLOW, result)
+    assert said.splitlines()[0].endswith(f"*{headline}*")
+    assert "it was not tried" in said and "press *Try again*" in said
+    for misfit in ("plan", "PrestaShop support", "not for the store or account you named"):
+        assert misfit not in said
+    head, step = failure_words(FLOW, result, TERMINAL)
+    assert head == headline and "run the same command again" in step

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.wording import TERMINAL, failure_words, problem_text
 from flows import catalog
 from flows.base import Failure, VerifyError
 from flows.http import PlatformHttp
@@ -109,7 +110,8 @@ def test_plain_permalinks_detected_and_rest_route_used(server):
 def test_plain_permalinks_on_older_woocommerce_explains_the_setting(server):
     result = run(server, host=wc.OLD_PLAIN_HOST)
     assert result.failure is Failure.NO_API_ACCESS and result.field == "store_url"
-    assert "Settings › Permalinks" in result.detail and "not judged" in result.detail
+    said = problem_text(FLOW, result)
+    assert "Settings › Permalinks" in said and "it was not tried" in said
     assert len(server.requests) == 2
 
 
@@ -232,3 +234,20 @@ def test_read_only_key_is_refused_for_writing_and_accepted_for_reading(server):
     assert "write" in write.missing and "Read/Write" in write.detail
     rw = FLOW.check(wc.good_values()).values
     assert FLOW.run_verify(rw, http, purpose=Purpose.WRITE).ok
+
+
+# -- a self-hosted store's own wording (not a hosted platform's "plan" or "other account") -----
+@pytest.mark.parametrize(("host", "headline"), [
+    (wc.OLD_PLAIN_HOST, "With Plain permalinks, this store's WooCommerce API is out of reach"),
+    (wc.BLOG_HOST, "No WooCommerce API answered at this address"),
+    ("nothing-here.example.com", "No WooCommerce API answered at this address"),
+])
+def test_a_store_whose_api_is_off_or_elsewhere_is_told_so(server, host, headline):
+    result = run(server, host=host)
+    said = problem_text(FLOW, result)
+    assert said.splitlines()[0].endswith(f"*{headline}*")
+    assert "it was not tried" in said and "press *Try again*" in said
+    for misfit in ("plan", "WooCommerce support", "not for the store or account you named"):
+        assert misfit not in said
+    head, step = failure_words(FLOW, result, TERMINAL)
+    assert head == headline and "run the same command again" in step

@@ -11,7 +11,7 @@ from bot.slack.ui import ids
 from bot.slack.ui.reminders import credential_buttons
 from tests.builders import store_key
 from tests.platforms import wix
-from tests.slack_standin import APP_ID, find_element
+from tests.slack_standin import APP_ID, Reply, find_element
 
 if TYPE_CHECKING:
     from tests.bot_fixtures import RunningBot
@@ -70,6 +70,11 @@ def test_messages_tab_does_not_publish(bot: RunningBot) -> None:
 
 
 def press_on_home(bot: RunningBot, view: dict[str, Any], action_id: str, value: str) -> int:
+    """A button press on the Home tab; its HTTP status."""
+    return home_press(bot, view, action_id, value).status
+
+
+def home_press(bot: RunningBot, view: dict[str, Any], action_id: str, value: str) -> Reply:
     """A button press on the Home tab: the payload carries the view, not a message."""
     block_id = next(b["block_id"] for b in view["blocks"] if b["type"] == "actions"
                     and any(e["value"] == value and e["action_id"] == action_id
@@ -86,7 +91,7 @@ def press_on_home(bot: RunningBot, view: dict[str, Any], action_id: str, value: 
         "actions": [{"action_id": action_id, "block_id": block_id, "type": "button",
                      "value": value, "action_ts": f"{time.time():.6f}"}],
     }
-    return bot.slack.post_payload(payload).status
+    return bot.slack.post_payload(payload)
 
 
 def test_a_snooze_pressed_on_home_refreshes_the_tab(bot: RunningBot) -> None:
@@ -105,7 +110,8 @@ def test_a_strangers_press_on_a_copied_home_view_is_refused(bot: RunningBot) -> 
     view = open_home(bot)  # the stranger's own (empty) home...
     # ...with the owner's buttons forged into it.
     view["blocks"] = view["blocks"] + [credential_buttons(info, block_id="forged").to_dict()]
-    assert press_on_home(bot, view, ids.REMINDER_DELETE, info.id) == 200
-    (note,) = bot.standin.wait_for("views.open")
+    pressed = home_press(bot, view, ids.REMINDER_DELETE, info.id)
+    assert pressed.status == 200
+    note = bot.standin.opened_by(pressed)
     assert "Only the person who stored this key" in json.dumps(note.args["view"])
     assert bot.runtime.store.get(info.id) is not None

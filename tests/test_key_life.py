@@ -49,15 +49,14 @@ def life(bot) -> None:
     until = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
 
     _submit(bot, view_id, bc.READ_ONLY_TOKEN, until)
-    (refused,) = bot.standin.wait_for("views.update")
+    refused = bot.standin.updated(view_id)
     said = _said(refused)
     assert "Content: Modify" in said and "Products: Modify" in said and "*Modify*" in said
     record.append("refused: " + said)
     assert bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id) == []
 
     _submit(bot, view_id, bc.TOKEN, until)
-    updates = bot.standin.wait_for("views.update", 2)
-    record.append("accepted: " + _said(updates[-1]))
+    record.append("accepted: " + _said(bot.standin.updated(view_id, 2)))
     (info,) = bot.runtime.store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     assert info.purpose == "write" and info.needed_until is not None
     assert bot.platforms["bigcommerce"].writes == []

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from bot.logs import install_redaction
 from bot.slack.ui import ids
 from bot.store.sharing_models import CredentialRequest
 from flows.wix import WixFlow
-from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
+from tests.bot_fixtures import RunningBot, bot_server_fixture, checked_bot_fixture
 from tests.browser import DESKTOP, PHONE, browser, screenshot  # noqa: F401 - a fixture
 from tests.platforms import wix as wix_platform
-from tests.platforms.wix import WixServer
-from tests.slack_standin import SlackStandIn, check_everything_sent, find_element
+from tests.slack_standin import find_element
 from tests.slack_standin import visible_text as visible
 from tests.test_requests import describe
 
@@ -34,25 +31,8 @@ WRONG = KEY[:-3] + "zzz"  # the right shape, refused by Wix
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/k/([A-Za-z0-9_-]{43})")
 
 
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
-        running, stop = start_bot(tmp_path_factory.mktemp("links"), standin, [wix])
-        # The public address is the bot's own (known once it listens).
-        running.runtime.links.public_url = running.url
-        try:
-            yield running
-        finally:
-            stop()
-
-
-@pytest.fixture
-def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
-    bot_server.standin.reset()
-    for server in bot_server.platforms.values():
-        server.requests.clear()
-    yield bot_server
-    check_everything_sent(bot_server.standin)
+bot_server = bot_server_fixture(links=True)
+bot = checked_bot_fixture()
 
 
 def make_link(bot: RunningBot, requester: str, text: str = "wix for the store migration"):
@@ -62,13 +42,6 @@ def make_link(bot: RunningBot, requester: str, text: str = "wix for the store mi
     found = LINK.search(visible(said.args["blocks"]))
     assert found, visible(said.args["blocks"])
     return found.group(0), found.group(1), said
-
-
-def dms(bot: RunningBot, user_id: str, count: int = 1) -> list[Any]:
-    channel = "D" + user_id[1:]
-    return bot.standin.wait_for(
-        "chat.postMessage", count, where=lambda c: c.args.get("channel") == channel
-    )
 
 
 def fill_wix(page: Any, key: str, account: str = wix_platform.ACCOUNT) -> None:
@@ -116,7 +89,7 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     # The Wix key is long: a textarea (line breaks kept), masked like a password input.
     assert _masked(page, "#f-api_key")
     assert page.is_visible("button[data-toggle='f-api_key']")  # the script ran
-    (opened,) = dms(bot, "U0ASKER")
+    (opened,) = bot.standin.dms("U0ASKER")
     assert "Your link for a Wix key was opened" in opened.args["text"]
     assert bot.runtime.store.get_request(request.id).state == "opened"
     screenshot(page, "link-guide-phone")
@@ -146,7 +119,7 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     assert "Wix did not accept this key" in page.inner_text("#problem")
     assert "9 tries left" in page.inner_text("#problem")
     assert WRONG not in page.content()
-    (failed,) = dms(bot, "U0ASKER")
+    (failed,) = bot.standin.dms("U0ASKER")
     assert "failed" in failed.args["text"] and WRONG not in failed.args["text"]
     assert bot.runtime.store.get_request(request.id).state == "failed"
     step("a key Wix refuses")
@@ -160,7 +133,7 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     source = page.content()
     assert KEY not in source and token not in source.replace(url, "")
     screenshot(page, "link-verified-phone")
-    (confirmation,) = dms(bot, "U0ASKER")
+    (confirmation,) = bot.standin.dms("U0ASKER")
     told = visible(confirmation.args["blocks"])
     assert "The Plant Shop" in told and "provided through your link" in told
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKER")
@@ -332,7 +305,7 @@ def test_an_expired_link_is_closed_by_the_tick_and_the_requester_told(bot):
     _set(bot, request.id, expires_at=request.created_at.replace(year=request.created_at.year - 1))
     bot.standin.reset()
     assert bot.on_loop(bot.runtime.tick_requests())[1] >= 1
-    (told,) = dms(bot, "U0TICK")
+    (told,) = bot.standin.dms("U0TICK")
     assert "expired" in told.args["text"] and "`/getkey request link wix`" in told.args["text"]
     assert token not in told.args["text"]
     assert bot.runtime.store.get_request(request.id).state == "expired"

@@ -6,21 +6,18 @@ reaches the change feed; /k/ is rate limited per client address."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from bot.http.edge import Request
 from bot.http.pages import link_routes
 from bot.slack.listeners.requests import OPEN_REQUEST_FORM
 from bot.slack.ui import ids
 from bot.store import changes
-from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
+from tests.bot_fixtures import bot_server_fixture, checked_bot_fixture
 from tests.platforms import wix as wix_platform
-from tests.platforms.wix import WixServer
-from tests.slack_standin import SlackStandIn, check_everything_sent, find_element
+from tests.slack_standin import SlackStandIn, find_element
 from tests.slack_standin import visible_text as visible
 from tests.test_slack_journey import good
 
@@ -54,29 +51,12 @@ class ConnectStandIn(SlackStandIn):
         return super()._api_chat_postEphemeral(args)
 
 
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    with ConnectStandIn(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
-        running, stop = start_bot(tmp_path_factory.mktemp("connect"), standin, [wix])
-        running.runtime.links.public_url = running.url
-        try:
-            yield running
-        finally:
-            stop()
+bot_server = bot_server_fixture(ConnectStandIn, links=True)
+bot = checked_bot_fixture()
 
 
-@pytest.fixture
-def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
-    bot_server.standin.reset()
-    yield bot_server
-    check_everything_sent(bot_server.standin)
-
-
-def dm_to(bot: RunningBot, user_id: str) -> Any:
-    (found,) = bot.standin.wait_for(
-        "chat.postMessage", where=lambda c: c.args.get("channel") == "D" + user_id[1:]
-    )
-    return found
+def published_to(user_id: str) -> Any:
+    return lambda c: c.args.get("user_id") == user_id
 
 
 def ask_payload(sender: Any, view_id: str, *, link: bool, user: str | None = None) -> Any:
@@ -93,10 +73,9 @@ def ask_payload(sender: Any, view_id: str, *, link: bool, user: str | None = Non
 def test_send_a_link_instead_from_the_app_home(bot):
     asker = bot.person("U0HOMELINK")
     asker.app_home_opened()
-    (home,) = bot.standin.wait_for("views.publish")
+    (home,) = bot.standin.wait_for("views.publish", where=published_to("U0HOMELINK"))
     bot.standin.reset()
-    asker.click(home.args["view"]["blocks"], ids.HOME_ASK_LINK)
-    (opened,) = bot.standin.wait_for("views.open")
+    opened = bot.standin.opened_by(asker.click(home.args["view"]["blocks"], ids.HOME_ASK_LINK))
     view = opened.args["view"]
     ticked = next(b for b in view["blocks"] if b.get("block_id") == ids.ASK_LINK_BLOCK)
     assert ticked["element"]["initial_options"][0]["value"] == ids.LINK_CHOICE
@@ -107,12 +86,12 @@ def test_send_a_link_instead_from_the_app_home(bot):
     assert "Send a link instead" in reply.json()["errors"][ids.ASK_USER_BLOCK]
     bot.standin.reset()
     asker.post_payload(ask_payload(asker, view_id, link=True))
-    told = dm_to(bot, "U0HOMELINK")
+    (told,) = bot.standin.dms("U0HOMELINK")
     assert LINK.search(visible(told.args["blocks"]))
     assert find_element(told.args["blocks"], ids.LINK_CANCEL)
     (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0HOMELINK")
     assert request.by_link and request.note == "for the audit"
-    (refreshed,) = bot.standin.wait_for("views.publish")
+    (refreshed,) = bot.standin.wait_for("views.publish", where=published_to("U0HOMELINK"))
     assert "asked by link" in visible(refreshed.args["view"])
 
 
@@ -122,13 +101,12 @@ def test_a_slack_connect_member_gets_the_button_and_answers(bot):
     said = bot.standin.reply_to(sent)
     assert "Asked <@U0PARTNER> by direct message" in said.args["text"]
     assert "another organisation (Slack Connect)" in said.args["text"]
-    dm = dm_to(bot, PARTNER)
+    (dm,) = bot.standin.dms(PARTNER)
     partner = bot.person(PARTNER).in_team("T0PARTNER")
     bot.standin.reset()
-    partner.click(dm.args["blocks"], OPEN_REQUEST_FORM)
-    (opened,) = bot.standin.wait_for("views.open")
+    opened = bot.standin.opened_by(partner.click(dm.args["blocks"], OPEN_REQUEST_FORM))
     partner.submit(opened.response["view"]["id"], good())
-    bot.standin.wait_for("views.update")
+    bot.standin.updated(opened.response["view"]["id"])
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, "U0CONNECT")
     assert stored.provided_by == PARTNER and stored.store_name == "The Plant Shop"
 

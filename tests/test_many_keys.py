@@ -141,8 +141,7 @@ def test_delete_by_number_counts_in_list_order(oauth_bot: RunningBot, team: str)
     me = oauth_bot.slack.in_team(team).as_user(ME)
     seen = walk_list(oauth_bot, me)
     target = my_ids(oauth_bot, team)[seen[320]]
-    me.command("delete 321")
-    (opened,) = oauth_bot.standin.wait_for("views.open")
+    opened = oauth_bot.standin.opened_by(me.command("delete 321"))
     assert f"Store {target} ·" in visible(check_view(opened.args["view"]))
 
 

@@ -93,8 +93,8 @@ def test_each_family_moves_with_its_event(metered):
     # A verification: Wix accepts the key.
     ack = person.submit(view_id, good()).json()
     assert ack["response_action"] == "update", ack
-    bot.standin.wait_for("views.update")
-    bot.standin.wait_for("chat.postMessage")
+    bot.standin.updated(view_id)
+    bot.standin.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == "D0METRICS")
     after = scrape(bot)
     assert value(after, "getkey_verifications_total", platform="wix", outcome="ok") \
         == value(before, "getkey_verifications_total", platform="wix", outcome="ok") + 1

@@ -50,16 +50,16 @@ def dms_to(bot: RunningBot, user_id: str) -> list[str]:
 
 def test_a_key_cannot_be_asked_for_a_platform_the_workspace_switched_off(bot: RunningBot):
     offer_only(bot, "bigcommerce")
-    bot.person("U0REQUESTER").command("request <@U0PROVIDER|pat> wix for the migration")
-    (said,) = bot.standin.wait_for("response_url")
+    said = bot.standin.reply_to(
+        bot.person("U0REQUESTER").command("request <@U0PROVIDER|pat> wix for the migration"))
     assert "Wix is not offered in this workspace" in said.args["text"]
     assert requests_in(bot) == []
     assert dms_to(bot, "U0PROVIDER") == []  # nobody was asked
 
     # A platform it offers still works.
     bot.standin.reset()
-    bot.person("U0REQUESTER").command("request <@U0PROVIDER|pat> bigcommerce please")
-    (said,) = bot.standin.wait_for("response_url")
+    said = bot.standin.reply_to(
+        bot.person("U0REQUESTER").command("request <@U0PROVIDER|pat> bigcommerce please"))
     assert "Asked <@U0PROVIDER>" in said.args["text"]
     assert requests_in(bot) == ["bigcommerce"]
 

@@ -219,6 +219,23 @@ def pending_rows(db: Path) -> int:
         engine.dispose()
 
 
+def kill_while_verifying(
+    first: ServeProcess, standin: SlackStandIn, wix: WixServer
+) -> tuple[str, dict[str, Any]]:
+    """A good Wix key submitted through `first` (whose Wix hangs); once the verification has
+    reached Wix, kill -9. The form's view id and the submission's ack."""
+    first.wait_healthy()
+    slack = SlackSender(first.url, SIGNING_SECRET, standin, user_id=OWNER)
+    view_id = open_form(slack, "wix")
+    ack = slack.submit(view_id, fields(wix_platform.good_values())).json()
+    deadline = time.monotonic() + WAIT
+    while not wix.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert wix.requests, "the verification never reached Wix"
+    first.kill()
+    return view_id, ack
+
+
 def test_killed_during_a_verification_the_person_is_told_to_try_again(tmp_path: Path) -> None:
     """kill -9 of `getkey serve` while it waits for Wix: after a restart the person's modal,
     still on "Checking…", is replaced by "please try again" (nothing was stored), once; the
@@ -232,16 +249,8 @@ def test_killed_during_a_verification_the_person_is_told_to_try_again(tmp_path: 
                                                GETKEY_ENCRYPTION_KEYS=keys), "first")
         second = None
         try:
-            first.wait_healthy()
-            slack = SlackSender(first.url, SIGNING_SECRET, standin, user_id=OWNER)
-            view_id = open_form(slack, "wix")
-            ack = slack.submit(view_id, fields(wix_platform.good_values())).json()
+            view_id, ack = kill_while_verifying(first, standin, wix)
             assert "Checking the key with Wix" in visible(ack["view"])
-            deadline = time.monotonic() + WAIT
-            while not wix.requests and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert wix.requests, "the verification never reached Wix"
-            first.kill()
             assert pending_rows(tmp_path / "getkey.db") == 1
             wix.fault = None
 

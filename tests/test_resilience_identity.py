@@ -126,9 +126,13 @@ def test_a_forged_user_id_on_a_form_submission_stores_for_the_sender_only(bot) -
     stranger = bot.person(who)
     view_id = open_form(stranger, "wix")
     payload = stranger.view_payload(view_id, fields(wix_platform.good_values()))
+
+    def to_stranger(c: Any) -> bool:
+        return c.args.get("channel") == "D" + who[1:]
+
     with capturing() as logs:
         reply = stranger.deliver_submission(forged(stranger, payload, bot.slack.user_id))
-        bot.standin.wait_for("chat.postMessage")
+        bot.standin.wait_for("chat.postMessage", where=to_stranger)
     assert reply.json()["response_action"] == "update"
     (done,) = bot.standin.wait_for("views.update", where=lambda c: c.args["view_id"] == view_id)
     assert "Wix key verified" in visible(done.args["view"])
@@ -137,8 +141,7 @@ def test_a_forged_user_id_on_a_form_submission_stores_for_the_sender_only(bot) -
     (theirs,) = store.list_for_user(TEAM_ID, who)
     assert theirs.id != mine.id
     assert store.get(mine.id).status == mine.status  # the owner's key is as it was
-    (dm,) = bot.standin.wait_for("chat.postMessage")
-    assert dm.args["channel"] == "D" + who[1:]
+    bot.standin.wait_for("chat.postMessage", where=to_stranger)
     time.sleep(0.3)
     owner_dm = "D" + bot.slack.user_id[1:]
     assert all(c.args["channel"] != owner_dm for c in bot.standin.calls_to("chat.postMessage"))
@@ -179,6 +182,9 @@ def test_the_home_tab_is_built_for_the_event_user(bot) -> None:
         "event_time": int(time.time()), "user_id": bot.slack.user_id,
     }  # fmt: skip
     assert stranger.post(json.dumps(body), "application/json").status == 200
-    (published,) = bot.standin.wait_for("views.publish")
-    assert published.args["user_id"] == who
+    (published,) = bot.standin.wait_for(
+        "views.publish", where=lambda c: c.args.get("user_id") == who
+    )
     assert "The Plant Shop" not in visible(published.args["view"])
+    owner = bot.slack.user_id
+    assert not [c for c in bot.standin.calls_to("views.publish") if c.args["user_id"] == owner]

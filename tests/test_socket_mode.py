@@ -169,6 +169,7 @@ def test_misspelt_name_suggests_wix_and_the_button_opens_its_guide(bot):
     block_id, button = find_element(suggestion["blocks"], ids.guide_action("wix"))
 
     # Pressing the suggested button arrives as an `interactive` envelope.
+    response_url = bot.standin.response_url()
     click = {
         "type": "block_actions",
         "user": {"id": USER_ID, "username": "socket.person", "team_id": TEAM_ID},
@@ -178,7 +179,7 @@ def test_misspelt_name_suggests_wix_and_the_button_opens_its_guide(bot):
         "container": {"type": "message", "message_ts": "1700000000.000100",
                       "channel_id": CHANNEL_ID, "is_ephemeral": True},
         "channel": {"id": CHANNEL_ID, "name": "general"},
-        "response_url": bot.standin.response_url(),
+        "response_url": response_url,
         "actions": [{"action_id": button["action_id"], "block_id": block_id,
                      "type": "button", "value": button["value"],
                      "action_ts": f"{time.time():.6f}"}],
@@ -186,7 +187,9 @@ def test_misspelt_name_suggests_wix_and_the_button_opens_its_guide(bot):
     }
     ack = bot.socket.wait_for_ack(bot.socket.push("interactive", click), timeout=WAIT)
     assert not ack.get("payload")  # a plain ack; the guide follows through response_url
-    (reply,) = bot.standin.wait_for("response_url", timeout=WAIT)
+    # This click's own answer (its response_url), never one trailing from an earlier test.
+    (reply,) = bot.standin.wait_for("response_url", where=lambda c: c.url == response_url,
+                                    timeout=WAIT)
     assert reply.args["blocks"][0]["text"]["text"] == "Wix: get an API key"
 
 
@@ -201,8 +204,10 @@ def test_events_api_envelope_publishes_the_home_tab(bot):
     }
     ack = bot.socket.wait_for_ack(bot.socket.push("events_api", event), timeout=WAIT)
     assert not ack.get("payload")
-    (publish,) = bot.standin.wait_for("views.publish", timeout=WAIT)
-    assert publish.args["user_id"] == USER_ID and publish.args["view"]["type"] == "home"
+    (publish,) = bot.standin.wait_for(
+        "views.publish", where=lambda c: c.args.get("user_id") == USER_ID, timeout=WAIT
+    )
+    assert publish.args["view"]["type"] == "home"
 
 
 def test_answers_slacks_pings(bot):
@@ -211,9 +216,11 @@ def test_answers_slacks_pings(bot):
 
 def test_moves_to_a_new_connection_when_slack_asks(bot):
     before = len(bot.socket.peers)
+    opens = len(bot.standin.calls_to("apps.connections.open"))
     bot.socket.ask_to_reconnect()
     bot.socket.wait_for_connection(before + 1, timeout=WAIT)
-    (opened,) = bot.standin.wait_for("apps.connections.open", timeout=WAIT)
+    # The connection opened after the ask, not one recorded before it.
+    opened = bot.standin.wait_for("apps.connections.open", opens + 1, timeout=WAIT)[opens]
     assert opened.headers["authorization"] == f"Bearer {APP_TOKEN}"
     assert opened.response["ok"] is True
     # Work carries on over the new connection.

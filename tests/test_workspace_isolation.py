@@ -68,7 +68,9 @@ def test_list_and_home_show_nothing_of_the_other_workspace(two: RunningBot, vict
     assert sent.status == 200
     listed = two.standin.reply_to(sent)
     assert me.app_home_opened().status == 200
-    (home,) = two.standin.wait_for("views.publish")
+    (home,) = two.standin.wait_for(
+        "views.publish", where=lambda c: c.args.get("user_id") == me.user_id
+    )
     shown = texts(two) + json.dumps(listed.args, ensure_ascii=False)  # in the ack or after
     assert "Other Workspace Shop" not in shown and victim.id not in shown
     assert victim.masked not in shown

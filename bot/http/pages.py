@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 from bot.http.api import RateLimiter
 from bot.http.edge import Request, Response, Route
 from bot.http.web import (
@@ -20,6 +22,7 @@ from bot.http.web import (
     csrf_ok,
     csrf_token,
     failure_view,
+    help_html,
     lacks,
     page,
     read_form,
@@ -36,9 +39,12 @@ from bot.services.links import (
     LinkStored,
     link_hash,
 )
+from bot.services.requests import fixed_of
+from bot.wording import day_words, job_words
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+    from bot.store.requests import RequestInfo
 
 log = logging.getLogger("bot.http.pages")
 
@@ -53,6 +59,12 @@ def who_asks(page_: LinkPage | LinkClosed) -> str:
         return "The person who asked"
     name = info.requester_name or "Someone"
     return f"{name} ({info.team_name})" if info.team_name else name
+
+
+def job_of(info: RequestInfo) -> str:
+    """What the key is for and until when, as the request fixed it ('' for an old request)."""
+    fixed = fixed_of(info)
+    return job_words(fixed.purpose, fixed.needed_until) if fixed else ""
 
 
 @dataclass
@@ -80,23 +92,32 @@ class LinkPages:
         if isinstance(found, LinkClosed):
             return self._closed(found)
         self.rt.outbox.kick()  # "they opened the link", written with the move to 'opened'
-        return self._form(found, token)
+        return await self._form(found, token)
 
     def _closed(self, found: LinkClosed) -> Response:
         return page("closed.html", CLOSED_STATUS.get(found.why, 410), why=found.why,
                     who=who_asks(found), title="Nothing to do here", max_failures=MAX_FAILURES)
 
-    def _form(self, found: LinkPage, token: str, status: int = 200, *,
-              errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-              failure: dict[str, Any] | None = None, left: int | None = None,
-              name: str = "") -> Response:
+    async def _help(self, found: LinkPage) -> Markup | None:
+        """Whom the requester's workspace says to ask for help (bounded: a slow database
+        leaves it out rather than the page)."""
+        info = found.request
+        defaults = await self.rt.admins.defaults_within(info.team_id, info.enterprise_id)
+        return help_html(defaults.support_contact, who_asks(found))
+
+    async def _form(self, found: LinkPage, token: str, status: int = 200, *,
+                    errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                    failure: dict[str, Any] | None = None, left: int | None = None,
+                    name: str = "") -> Response:
         flow = found.flow
         kept = {f.key: (values or {}).get(f.key, "") for f in flow.fields if not f.secret}
         return page(
             "link.html", status, flow=flow, info=found.request, who=who_asks(found),
+            job=job_of(found.request),
             action=LINK_PATH + token, csrf=csrf_token(self.secret, link_hash(token)),
             errors=errors or {}, values=kept, failure=failure, attempts_left=left,
             provider_name=name, title=f"A {flow.name} key for {who_asks(found)}",
+            help=await self._help(found),
         )  # fmt: skip
 
     async def _submit(self, request: Request, token: str) -> Response:
@@ -115,24 +136,26 @@ class LinkPages:
         if isinstance(outcome, LinkClosed):
             return self._closed(outcome)
         if isinstance(outcome, FormErrors):
-            return self._form(outcome.page, token, 422, errors=outcome.errors, values=form,
+            return await self._form(outcome.page, token, 422, errors=outcome.errors, values=form,
                               name=name)
         if isinstance(outcome, LinkNotSaved):
             failure = {"headline": "The key works, but getkey could not store it",
                        "detail": "", "next_step": "Please try again in a minute.",
                        "field": "", "field_label": "", "nothing_stored": ""}
-            return self._form(outcome.page, token, 503, values=form, failure=failure, name=name)
+            return await self._form(outcome.page, token, 503, values=form, failure=failure,
+                                    name=name)
         if isinstance(outcome, LinkRejected):
             if outcome.locked:
                 return self._closed(LinkClosed("locked", outcome.page.request))
             failure = failure_view(outcome.page.flow, outcome.result)
             errors = {failure["field"]: failure["headline"]} if failure["field"] else {}
-            return self._form(outcome.page, token, 422, errors=errors, values=form,
+            return await self._form(outcome.page, token, 422, errors=errors, values=form,
                               failure=failure, left=outcome.attempts_left, name=name)
         assert isinstance(outcome, LinkStored)
         info = outcome.info
         return page(
             "done.html", flow=outcome.page.flow, who=who_asks(outcome.page), cred=info,
+            until=day_words(info.needed_until) if info.needed_until else "",
             store=info.store_name or info.identity, lacks=lacks(outcome.result, info.store_name),
             title=f"{outcome.page.flow.name} key verified",
         )  # fmt: skip

@@ -8,6 +8,7 @@ failures are worded by bot.wording, as in Slack and the terminal: no second copy
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -16,11 +17,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import jinja2
 from markupsafe import Markup, escape
 
 from bot import wording
 from bot.http.edge import Request, Response, Route
+from bot.services.contact import split_contact
 from flows.base import Flow, VerifyResult
 
 HERE = Path(__file__).parent
@@ -69,19 +70,26 @@ def rich(text: str) -> Markup:
     return Markup(_URL.sub(link, html))  # noqa: S704 - built from escaped text above
 
 
-ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-ENV.filters["rich"] = rich
+@functools.cache
+def environment() -> Any:
+    """Built on the first page served: Jinja2 (about 2 MB) stays out of a process that never
+    serves a page (issue 21, idle memory)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["rich"] = rich
+    return env
 
 
 def page(template: str, status: int = 200, headers: tuple[tuple[str, str], ...] = (),
          **context: Any) -> Response:
-    body = ENV.get_template(template).render(**context).encode()
+    body = environment().get_template(template).render(**context).encode()
     return Response(status, body, [*PAGE_HEADERS, *headers])
 
 
@@ -99,6 +107,23 @@ def failure_view(flow: Flow, result: VerifyResult) -> dict[str, Any]:
         "field": result.field or "", "field_label": field_label,
         "nothing_stored": wording.NOTHING_STORED,
     }  # fmt: skip
+
+
+def help_html(stored: str | None, who: str) -> Markup | None:
+    """"Need help? Ask …" on a page, None when the workspace named no contact. A Slack person
+    or channel means nothing outside Slack, so the page names `who` sent the link instead;
+    the contact is an admin's input, escaped like any other."""
+    found = split_contact(stored)
+    if found is None:
+        return None
+    kind, value = found
+    if kind == "url":
+        where = Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(value)
+    elif kind == "email":
+        where = Markup('<a href="mailto:{0}">{0}</a>').format(value)
+    else:
+        return Markup("Need help? Ask {0}, who sent you this link.").format(who)
+    return Markup("Need help? Ask {0}.").format(where)
 
 
 def lacks(result: VerifyResult, store: str | None) -> str:

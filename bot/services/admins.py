@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.services.contact import ContactError, parse_contact
+from bot.services.contact import ContactChoice, ContactError, chosen_contact
 from bot.services.credentials import Actor, Done, Gone
 from bot.services.search import terms_of
 from bot.store.admin import Defaults, OwnerChanged, OwnerMoved, OwnerTaken
@@ -94,9 +94,11 @@ class NotAdmin:
 
 @dataclass(frozen=True)
 class Refused:
-    """Bad input (a deactivated new owner, an unknown group…): nothing changed."""
+    """Bad input (a deactivated new owner, an unknown group…): nothing changed. `field` names
+    the setting at fault (group, rotation, platforms, purpose, contact) when there is one."""
 
     reason: str
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,33 +118,39 @@ AdminOutcome = Done | Gone | NotAdmin | Refused | AlreadyHas
 
 def parse_defaults(
     admin_group: str | None, rotation_days: str | int | None, platforms: Iterable[str] | None,
-    *, purpose: str | None = None, contact: tuple[str | None, str | None, str | None] = (
-        None, None, None),
+    *, purpose: str | None = None, contact: ContactChoice | None = None,
 ) -> Defaults | Refused:
-    """Workspace defaults from what an admin chose; unknown platforms or periods are refused.
-    `contact`: (person, channel, typed URL or email), the first given wins."""
+    """Workspace defaults from what an admin chose; unknown platforms, periods, purposes and
+    contacts that are neither a person, a channel, an https:// address nor an email are
+    refused, naming the setting."""
     try:
-        support = parse_contact(*contact)
+        support = chosen_contact(contact or ContactChoice())
     except ContactError as exc:
-        return Refused(str(exc))
+        return Refused(str(exc), "contact")
+    chosen_purpose: str | None = None
+    if purpose:
+        try:
+            chosen_purpose = str(Purpose.parse(purpose))
+        except ValueError as exc:
+            return Refused(str(exc), "purpose")
     days: int | None = None
     if rotation_days not in (None, ""):
         text = str(rotation_days)
         if not text.isdigit() or not ROTATION_LIMITS[0] <= int(text) <= ROTATION_LIMITS[1]:
-            return Refused("The rotation period must be a number of days between 1 and 3650.")
+            return Refused("The rotation period must be a number of days between 1 and 3650.",
+                           "rotation")
         days = int(text)
     chosen: tuple[str, ...] | None = None
     if platforms is not None:
         chosen = tuple(dict.fromkeys(str(p) for p in platforms))
         unknown = [p for p in chosen if catalog.get(p) is None or catalog.get(p).id != p]  # type: ignore[union-attr]
         if unknown:
-            return Refused("Unknown platform: " + ", ".join(unknown[:3]))
+            return Refused("Unknown platform: " + ", ".join(unknown[:3]), "platforms")
         if not chosen:
             chosen = None  # nothing ticked reads as "every platform"
     group = (admin_group or "").strip() or None
     return Defaults(admin_group=group, rotation_days=days, platforms=chosen,
-                    purpose=str(Purpose.parse(purpose, Purpose.READ)) if purpose else None,
-                    support_contact=support)
+                    purpose=chosen_purpose, support_contact=support)
 
 
 class Admins:
@@ -200,6 +208,9 @@ class Admins:
         Read before an ack or while a trigger id is fresh, so bounded by `budget`: a database
         that does not answer in time counts as "nothing chosen" (a submission is checked again
         by the service that stores it)."""
+        found = self._cached(("defaults", team_id, enterprise_id or ""), DEFAULTS_SECONDS)
+        if found is not None:  # the usual case: no read, so no timer and no task either
+            return found  # type: ignore[no-any-return]
         try:
             return await asyncio.wait_for(self.defaults(team_id, enterprise_id), budget)
         except Exception as exc:
@@ -269,18 +280,24 @@ class Admins:
         )
         return page
 
-    async def _in_workspace(self, admin: Admin, credential_id: str) -> CredentialInfo | None:
-        info = await self.run(self.store.get, credential_id) if credential_id else None
-        # Another workspace's credential looks exactly like a missing one.
-        return info if info is not None and admin.actor.same_workspace(info) else None
-
-    async def reassign(self, actor: Actor, credential_id: str, new_owner: str) -> AdminOutcome:
+    async def _admin_and_key(
+        self, actor: Actor, credential_id: str
+    ) -> tuple[Admin, CredentialInfo] | NotAdmin | Gone:
+        """The admin and the key of their workspace they act on, else why not."""
         checked = await self.check(actor)
         if isinstance(checked, NotAdmin):
             return checked
-        info = await self._in_workspace(checked, credential_id)
-        if info is None:
+        info = await self.run(self.store.get, credential_id) if credential_id else None
+        # Another workspace's credential looks exactly like a missing one.
+        if info is None or not checked.actor.same_workspace(info):
             return Gone()
+        return checked, info
+
+    async def reassign(self, actor: Actor, credential_id: str, new_owner: str) -> AdminOutcome:
+        found = await self._admin_and_key(actor, credential_id)
+        if not isinstance(found, tuple):
+            return found
+        checked, info = found
         if not new_owner or new_owner == info.user_id:
             return Refused("That person already owns it.")
         try:
@@ -292,12 +309,10 @@ class Admins:
         return await self._give(checked, info, new_owner, "reassigned", "admin reassigned")
 
     async def take_over(self, actor: Actor, credential_id: str) -> AdminOutcome:
-        checked = await self.check(actor)
-        if isinstance(checked, NotAdmin):
-            return checked
-        info = await self._in_workspace(checked, credential_id)
-        if info is None:
-            return Gone()
+        found = await self._admin_and_key(actor, credential_id)
+        if not isinstance(found, tuple):
+            return found
+        checked, info = found
         if info.user_id == actor.user_id:
             return Done(info)  # pressed twice: already theirs
         if info.owner_gone_at is None:
@@ -322,12 +337,10 @@ class Admins:
         return Done(changed.info)
 
     async def delete(self, actor: Actor, credential_id: str) -> AdminOutcome:
-        checked = await self.check(actor)
-        if isinstance(checked, NotAdmin):
-            return checked
-        info = await self._in_workspace(checked, credential_id)
-        if info is None:
-            return Gone()
+        found = await self._admin_and_key(actor, credential_id)
+        if not isinstance(found, tuple):
+            return found
+        checked, info = found
         deleted = await self.run(self.store.delete, info.id, actor=checked.audit, note="admin")
         return Done(info) if deleted else Gone()
 
@@ -341,12 +354,13 @@ class Admins:
             try:
                 members = await self.directory.group_members(actor.team_id, defaults.admin_group)
             except DirectoryError:
-                return Refused("Slack does not know that user group (or could not say).")
+                return Refused("Slack does not know that user group (or could not say).",
+                               "group")
             if actor.user_id not in members:
                 # Saving it would take the admin's own rights away with nobody left to undo it.
                 return Refused(
                     "You are not a member of that user group: you would no longer be an admin. "
-                    "Join it first, or pick a group you are in."
+                    "Join it first, or pick a group you are in.", "group",
                 )
         await self.run(
             self.store.set_workspace_defaults, actor.team_id, actor.enterprise_id, defaults,

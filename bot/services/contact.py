@@ -7,6 +7,7 @@ Stored as one short string with its kind in front, so every surface renders it t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _EMAIL = re.compile(r"[^@\s<>|]+@[^@\s<>|]+\.[A-Za-z]{2,}")
 _URL = re.compile(r"https://[^\s<>|]+")
@@ -42,4 +43,36 @@ def split_contact(stored: str | None) -> tuple[str, str] | None:
     kind, _, value = (stored or "").partition(":")
     if kind in ("user", "channel", "url", "email") and value:
         return kind, value
+    return None
+
+
+# What an admin says the contact is (bot.slack.ui.admin offers exactly these).
+NO_CONTACT, PERSON, CHANNEL, ADDRESS = "none", "user", "channel", "address"
+
+
+@dataclass(frozen=True)
+class ContactChoice:
+    """The settings' answer: which kind of contact, and the three inputs; only the input of
+    the chosen kind counts, so "nobody" clears a contact whatever the inputs still hold."""
+
+    kind: str = NO_CONTACT
+    user: str | None = None
+    channel: str | None = None
+    text: str | None = None
+
+
+def chosen_contact(choice: ContactChoice) -> str | None:
+    """The stored form of what the admin chose; ContactError says what is missing or wrong."""
+    if choice.kind == PERSON:
+        if not choice.user or not _SLACK_ID.fullmatch(choice.user):
+            raise ContactError("Pick the person people should ask.")
+        return parse_contact(user=choice.user)
+    if choice.kind == CHANNEL:
+        if not choice.channel or not _SLACK_ID.fullmatch(choice.channel):
+            raise ContactError("Pick the channel people should ask in.")
+        return parse_contact(channel=choice.channel)
+    if choice.kind == ADDRESS:
+        if not (choice.text or "").strip():
+            raise ContactError("Type an https:// address or an email address.")
+        return parse_contact(text=choice.text)
     return None

@@ -89,6 +89,11 @@ def outcome_label(result: VerifyResult) -> str:
     return str(result.failure.value if result.failure else "failed")
 
 
+def purpose_of(info: CredentialInfo) -> Purpose:
+    """What a stored key is for (keys stored before purposes existed are for reading)."""
+    return Purpose.parse(info.purpose, Purpose.READ)
+
+
 def submission_key(view_id: str, view_hash: str, user_id: str) -> str:
     """Same for a retried delivery of one submission, different for a new attempt in the same
     modal (each views.update changes the view's hash)."""
@@ -283,7 +288,9 @@ class CredentialService:
             return Checked(info)
         values = {**info.identifiers, **self.store.secret_values(info.id)}
         started = time.perf_counter()
-        result = flow.run_verify(values, self.recheck_http)
+        # Checked for the job it was stored for: a read-and-write key that lost its write
+        # permissions is failing, naming them.
+        result = flow.run_verify(values, self.recheck_http, purpose=purpose_of(info))
         metrics.observe_verification(flow.id, outcome_label(result),
                                      time.perf_counter() - started)
         return self._record(info, result, FAILING)
@@ -324,7 +331,7 @@ class CredentialService:
             actor=RENEWAL_ACTOR,
         )
         log.info("connection renewed", extra={"credential": info.id, "platform": flow.id})
-        result = flow.run_verify({**values, **outcome.values}, http)
+        result = flow.run_verify({**values, **outcome.values}, http, purpose=purpose_of(info))
         if not result.ok and result.failure in INCONCLUSIVE:
             # The token endpoint just vouched for the connection; record the new expiry so the
             # next renewal is planned.

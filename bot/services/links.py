@@ -33,7 +33,7 @@ from bot.services.credentials import (
     not_offered,
     offered,
 )
-from bot.services.requests import Refused, fixed_intent
+from bot.services.requests import Refused, fixed_intent, lapsed
 from bot.store.info import CredentialInfo
 from bot.store.requests import LINK_PROVIDER, RequestInfo, TooManyOpen
 from flows import catalog
@@ -202,6 +202,8 @@ class LinkService:
             return LinkClosed(info.state, info)
         if aware(info.expires_at) <= aware(self.clock()):
             return LinkClosed("expired", info)  # the next tick closes it and tells them
+        if lapsed(info, aware(self.clock())):
+            return LinkClosed("lapsed", info)  # the key would be forgotten at once
         flow = catalog.get(info.platform)
         if flow is None:
             return LinkClosed("unknown", info)

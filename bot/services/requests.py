@@ -77,6 +77,7 @@ class Draft:
     platform: str
     note: str
     channel_id: str | None
+    intent: Intent | None = None  # the same job as the key asked for before
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,29 @@ class Limits:
         )
 
 
+def fixed_of(info: RequestInfo) -> Intent | None:
+    """What the request fixed for its provider: the purpose and the end date (None: no end)
+    together. None for a request made before requests carried them: the provider chooses."""
+    if info.purpose is None:
+        return None
+    return Intent(Purpose.parse(info.purpose, Purpose.READ), info.needed_until)
+
+
 def fixed_intent(info: RequestInfo, chosen: Intent | None) -> dict[str, object]:
     """submit() keywords: the request's purpose and end date, else the provider's choice."""
-    chosen = chosen or Intent()
-    return {
-        "purpose": Purpose.parse(info.purpose, chosen.purpose),
-        "needed_until": info.needed_until or chosen.needed_until,
-    }
+    intent = fixed_of(info) or chosen or Intent()
+    return {"purpose": intent.purpose, "needed_until": intent.needed_until}
+
+
+def lapsed(info: RequestInfo, now: datetime) -> str | None:
+    """Why a key can no longer be provided for this request: the end date it fixed passed
+    while nobody answered (the key would be forgotten at once). None: it can."""
+    if info.needed_until is None or info.needed_until > now:
+        return None
+    return (
+        f"<@{info.user_id}> needed this key only until {info.needed_until:%Y-%m-%d}, which has "
+        "passed: nothing was stored. Ask them whether they still need one."
+    )
 
 
 class RequestService:
@@ -185,6 +202,8 @@ class RequestService:
         if not offered(self.store, flow, info.team_id):
             # Asked before the workspace's admins switched the platform off.
             return Refused(not_offered(flow))
+        if (why := lapsed(info, self.credentials.now())) is not None:
+            return Refused(why)
         moved = self.store.request_moved(info.id, "opened")
         return Opened(moved or info, flow)
 
@@ -278,11 +297,15 @@ class RequestService:
                 if flow is not None:
                     return Opened(mine, flow)
         earlier = self.store.request_for_credential(credential_id)
+        # The same job; an end date already passed is not asked for again.
+        until = info.needed_until
+        until = until if until is not None and until > self.credentials.now() else None
         return Draft(
             provider_id=info.provided_by,
             platform=info.platform,
             note=earlier.note if earlier else "",
             channel_id=earlier.channel_id if earlier else None,
+            intent=Intent(Purpose.parse(info.purpose, Purpose.READ), until),
         )
 
     def mine(self, actor: Actor) -> list[RequestInfo]:

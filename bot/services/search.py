@@ -13,6 +13,7 @@ from flows import catalog
 if TYPE_CHECKING:
     from bot.services.credentials import Actor
     from bot.store import Store
+    from bot.store.requests import RequestInfo
 
 MAX_WORDS = 6
 MAX_QUERY = 100
@@ -55,4 +56,14 @@ def my_page(store: Store, actor: Actor, query: str = "", offset: int = 0, limit:
     return store.page_for_user(
         actor.team_id, actor.user_id, actor.enterprise_id,
         terms=terms_of(query), offset=offset, limit=limit,
+    )  # fmt: skip
+
+
+def my_list(
+    store: Store, actor: Actor, offset: int, limit: int, open_requests: int, closed_requests: int
+) -> tuple[Page, list[RequestInfo]]:
+    """A page of the actor's own keys and their newest requests to others, in one read."""
+    return store.my_list(
+        actor.team_id, actor.user_id, actor.enterprise_id, offset=offset, limit=limit,
+        open_requests=open_requests, closed_requests=closed_requests,
     )  # fmt: skip

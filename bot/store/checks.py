@@ -77,6 +77,9 @@ class Checks(StoreCore):
                     cred.missing = list(result.missing)
                     self._redate(s, cred, result, now)
                 else:
+                    # What the key's job lacks now (MISSING_PERMISSION), or nothing: the
+                    # "no longer works" message words a lost permission differently.
+                    cred.missing = list(result.missing)
                     if cred.status != CredentialStatus.FAILING:
                         cred.status = CredentialStatus.FAILING  # before the change log copies it
                         outbox.enqueue(s, failure_kind, cred, now)

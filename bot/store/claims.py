@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.store import changes, schedule
@@ -210,19 +210,10 @@ def _sendable(
             sa.select(Credential).where(Credential.id.in_({r.credential_id for r in batch}))
         )
     }
-    later = aliased(Reminder)
     superseded = set(
         s.scalars(
             sa.select(Reminder.id).where(
-                Reminder.id.in_([r.id for r in batch]),
-                sa.exists().where(
-                    later.credential_id == Reminder.credential_id,
-                    later.credential_version == Reminder.credential_version,
-                    later.kind == Reminder.kind,
-                    later.sent_at.is_(None),
-                    later.due_at <= now,
-                    later.due_at > Reminder.due_at,
-                ),
+                Reminder.id.in_([r.id for r in batch]), schedule.superseded(now)
             )
         )
     )

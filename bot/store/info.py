@@ -6,6 +6,7 @@ tables, so a column added to the base is exposed without copying it here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,18 +38,27 @@ class CredentialInfo(CredentialBase):
         cls, cred: Credential, now: datetime, upcoming: datetime | None = None
     ) -> CredentialInfo:
         """The read model of a row; `upcoming` is its earliest unsent reminder."""
-        next_at = None
-        if not cred.reminders_stopped and upcoming is not None:
-            next_at = upcoming
-            if cred.snoozed_until and cred.snoozed_until > next_at:
-                next_at = cred.snoozed_until
         # The row's columns are already typed (bot.store.models): built without validating
         # them again, which was most of the cost of a sweep's batch of 500.
         values = {name: getattr(cred, name) for name in _COLUMNS}
         values["identifiers"] = dict(cred.identifiers or {})
         values["status"] = str(status_of(cred, now))
-        values["next_reminder_at"] = next_at
+        values["next_reminder_at"] = _next_at(cred.reminders_stopped, cred.snoozed_until, upcoming)
         return cls.model_construct(**values)
+
+    @classmethod
+    def of_values(
+        cls, values: Mapping[str, Any], now: datetime, upcoming: datetime | None = None
+    ) -> CredentialInfo:
+        """The read model of a row read as plain values (bot.store.prepared), one per field."""
+        return cls.model_validate({
+            **values,
+            "identifiers": dict(values["identifiers"] or {}),
+            "status": shown_status(values["status"], values["expires_at"], now),
+            "next_reminder_at": _next_at(
+                values["reminders_stopped"], values["snoozed_until"], upcoming
+            ),
+        })  # fmt: skip
 
     def replace(self, **changes: object) -> CredentialInfo:
         """A copy with some fields changed (for tests and renderers)."""
@@ -89,13 +99,26 @@ class RotateReport:
 
 def status_of(cred: Credential | Row[Any], now: datetime) -> CredentialStatus:
     """The public status (bot.vocabulary.CredentialStatus documents each value)."""
-    if cred.expires_at is not None and cred.expires_at <= now:
+    return shown_status(cred.status, cred.expires_at, now)
+
+
+def shown_status(stored: str, expires_at: datetime | None, now: datetime) -> CredentialStatus:
+    if expires_at is not None and expires_at <= now:
         return CredentialStatus.EXPIRED
-    if cred.status == CredentialStatus.FAILING:
+    if stored == CredentialStatus.FAILING:
         return CredentialStatus.FAILING
-    if cred.expires_at is not None and cred.expires_at - now <= EXPIRING_WITHIN:
+    if expires_at is not None and expires_at - now <= EXPIRING_WITHIN:
         return CredentialStatus.EXPIRING
     return CredentialStatus.VERIFIED
+
+
+def _next_at(
+    stopped: bool, snoozed_until: datetime | None, upcoming: datetime | None
+) -> datetime | None:
+    """When the next reminder goes: the earliest unsent one, not before a snooze ends."""
+    if stopped or upcoming is None:
+        return None
+    return snoozed_until if snoozed_until and snoozed_until > upcoming else upcoming
 
 
 @dataclass(frozen=True)

@@ -1,47 +1,22 @@
 """Tables. The schema itself is created by the Alembic migrations (migrations/versions); these
 classes describe the same tables for queries and must stay in step with them.
 
-Every datetime is timezone-aware UTC in Python. SQLite has no time zone type, so `UtcDateTime`
-stores naive UTC there (fixed-width text that sorts correctly) and PostgreSQL uses timestamptz.
+Times are UTC columns (bot.store.columns).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
+from bot.store.columns import UtcDateTime, pending_index, utc_field
 
-__all__ = ["utcnow"]  # re-exported for older imports; bot.clock is the one definition
-
-
-class UtcDateTime(sa.types.TypeDecorator[datetime]):
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            # A naive time is ambiguous; refusing it catches bugs before they shift schedules.
-            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def _dt(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=sa.Column(UtcDateTime(), nullable=nullable, index=index))
+# Re-exported for older imports: bot.clock and bot.store.columns are the definitions.
+__all__ = ["UtcDateTime", "utcnow"]
 
 
 class CredentialBase(SQLModel):
@@ -59,16 +34,16 @@ class CredentialBase(SQLModel):
     masked: str = Field(default="", max_length=40)
     status: str = Field(default="verified", max_length=16)
     detail: str = Field(default="", max_length=2000)
-    verified_at: datetime | None = _dt()
-    last_checked_at: datetime | None = _dt()
-    expires_at: datetime | None = _dt()
+    verified_at: datetime | None = utc_field()
+    last_checked_at: datetime | None = utc_field()
+    expires_at: datetime | None = utc_field()
     rotation_days: int | None = None
-    rotation_due_at: datetime | None = _dt()
-    created_at: datetime = _dt(nullable=False)
-    rotated_at: datetime | None = _dt()
+    rotation_due_at: datetime | None = utc_field()
+    created_at: datetime = utc_field(nullable=False)
+    rotated_at: datetime | None = utc_field()
     version: int = 1
     reminders_stopped: bool = False
-    snoozed_until: datetime | None = _dt()
+    snoozed_until: datetime | None = utc_field()
     # The owner agreed that getkey renews this credential by itself (R-Series tokens).
     auto_renew: bool = False
     # Permissions the last verification found missing (names, never values).
@@ -77,11 +52,11 @@ class CredentialBase(SQLModel):
     provided_by: str | None = Field(default=None, max_length=32)
     # The owner was deactivated or cannot be messaged: reminders go to the workspace admins
     # until one of them takes the credential over.
-    owner_gone_at: datetime | None = _dt()
+    owner_gone_at: datetime | None = utc_field()
     # What the key is for (flows.purpose: "read" or "write") and, when it is for one job, the
     # day that job ends: no rotation reminders then, "still needed?" before it, deleted at it.
     purpose: str = Field(default="read", max_length=8, sa_column_kwargs={"server_default": "read"})
-    needed_until: datetime | None = _dt()
+    needed_until: datetime | None = utc_field()
 
 
 class Credential(CredentialBase, table=True):
@@ -99,7 +74,7 @@ class Credential(CredentialBase, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     masked_field: str = Field(default="", max_length=64)
-    next_check_at: datetime | None = _dt()
+    next_check_at: datetime | None = utc_field()
     failing_notified: bool = False
     # Consecutive re-checks that ended "token invalid": they set the back-off (bot.store.checks)
     # and, past the last step, stop re-checks until the owner submits the key again.
@@ -128,13 +103,7 @@ class Reminder(SQLModel, table=True):
             "credential_id", "credential_version", "stage", "origin", name="uq_reminder_stage"
         ),
         # Claims read unsent rows in (due_at, id) order: a range scan with LIMIT.
-        sa.Index(
-            "ix_reminder_pending",
-            "due_at",
-            "id",
-            sqlite_where=sa.text("sent_at IS NULL"),
-            postgresql_where=sa.text("sent_at IS NULL"),
-        ),
+        pending_index("ix_reminder_pending", "due_at", "id", unset="sent_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -152,14 +121,14 @@ class Reminder(SQLModel, table=True):
     stage: str = Field(max_length=40)
     # 'plan' for the schedule, 'snooze:<time>' for a follow-up asked for by a snooze.
     origin: str = Field(default="plan", max_length=64)
-    due_at: datetime = _dt(nullable=False)
-    claimed_at: datetime | None = _dt()
-    claimed_until: datetime | None = _dt()
-    sent_at: datetime | None = _dt()
+    due_at: datetime = utc_field(nullable=False)
+    claimed_at: datetime | None = utc_field()
+    claimed_until: datetime | None = utc_field()
+    sent_at: datetime | None = utc_field()
 
 
 class AuditEventBase(SQLModel):
-    at: datetime = _dt(nullable=False)
+    at: datetime = utc_field(nullable=False)
     action: str = Field(max_length=32)
     actor: str = Field(max_length=200)
     # No foreign key: the trail must outlive the credential it describes.
@@ -188,7 +157,7 @@ class Submission(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     credential_id: str = Field(max_length=32)
     replaced: bool = False
-    created_at: datetime = _dt(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -198,13 +167,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         # Claims read the unsent rows in next_attempt_at order: a range scan with LIMIT.
-        sa.Index(
-            "ix_outbox_pending",
-            "next_attempt_at",
-            "id",
-            sqlite_where=sa.text("sent_at IS NULL"),
-            postgresql_where=sa.text("sent_at IS NULL"),
-        ),
+        pending_index("ix_outbox_pending", "next_attempt_at", "id", unset="sent_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -216,12 +179,12 @@ class OutboxMessage(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=32)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
-    created_at: datetime = _dt(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
     # When the row may be claimed next; a claim pushes it to the end of its lease.
-    next_attempt_at: datetime = _dt(nullable=False)
-    claimed_until: datetime | None = _dt()
+    next_attempt_at: datetime = utc_field(nullable=False)
+    claimed_until: datetime | None = utc_field()
     attempts: int = 0
-    sent_at: datetime | None = _dt()
+    sent_at: datetime | None = utc_field()
     last_error: str = Field(default="", max_length=200)
 
 
@@ -235,8 +198,8 @@ class PendingSubmission(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
     platform: str = Field(max_length=40)
-    started_at: datetime = _dt(nullable=False, index=True)
-    claimed_until: datetime | None = _dt()
+    started_at: datetime = utc_field(nullable=False, index=True)
+    claimed_until: datetime | None = utc_field()
 
 
 class KeyCanary(SQLModel, table=True):
@@ -246,7 +209,7 @@ class KeyCanary(SQLModel, table=True):
 
     key_id: str = Field(primary_key=True, max_length=16)
     token: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    created_at: datetime = _dt(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
 
 
 class Heartbeat(SQLModel, table=True):
@@ -255,7 +218,7 @@ class Heartbeat(SQLModel, table=True):
     __tablename__ = "heartbeat"
 
     id: int = Field(default=1, primary_key=True)
-    at: datetime = _dt(nullable=False)
+    at: datetime = utc_field(nullable=False)
 
 
 class InstallationRow(SQLModel, table=True):
@@ -282,7 +245,7 @@ class InstallationRow(SQLModel, table=True):
     user_refresh_token: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     user_token_expires_at: int | None = None
     key_id: str = Field(max_length=16, index=True)
-    installed_at: datetime = _dt(nullable=False)
+    installed_at: datetime = utc_field(nullable=False)
 
 
 class Workspace(SQLModel, table=True):
@@ -293,8 +256,8 @@ class Workspace(SQLModel, table=True):
 
     enterprise_id: str = Field(default="", primary_key=True, max_length=32)
     team_id: str = Field(default="", primary_key=True, max_length=32)
-    installed_at: datetime = _dt(nullable=False)
-    uninstalled_at: datetime | None = _dt()
+    installed_at: datetime = utc_field(nullable=False)
+    uninstalled_at: datetime | None = utc_field()
     # A user group whose members are admins here (else Slack's owners and admins).
     admin_group: str | None = Field(default=None, max_length=32)
     rotation_days: int | None = None
@@ -312,7 +275,7 @@ class OAuthState(SQLModel, table=True):
     __tablename__ = "oauth_state"
 
     state: str = Field(primary_key=True, max_length=64)
-    expires_at: datetime = _dt(nullable=False)
+    expires_at: datetime = utc_field(nullable=False)
 
 
 # Every table of this module (bot.store.tables adds the hand-off ones).

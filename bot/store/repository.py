@@ -25,7 +25,7 @@ from bot.store.info import (
 )
 from bot.store.installations import Installations, WorkspaceInfo
 from bot.store.links import Links
-from bot.store.listing import Listing
+from bot.store.my_list import MyList
 from bot.store.outbox import Outbox, OutboxItem
 from bot.store.pending import Pending, PendingInfo
 from bot.store.requests import Requests
@@ -50,6 +50,6 @@ __all__ = [
 
 class Store(
     Credentials, Installations, Checks, Claims, Outbox, Pending, AuditReads, Health, Changes,
-    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links, Upkeep, Listing,
+    ApiTokens, Webhooks, Requests, WorkspaceAdmin, Links, Upkeep, MyList,
 ):
     """One per process, shared by threads (see bot.store.base)."""

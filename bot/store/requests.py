@@ -4,8 +4,10 @@ expire. The requester owns what is provided; the request keeps who provided it."
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -73,29 +75,37 @@ class RequestInfo:
         return self.provider_id == LINK_PROVIDER
 
 
+REQUEST_FIELDS = tuple(f.name for f in fields(RequestInfo))
+
+
 def _info(row: CredentialRequest) -> RequestInfo:
+    return request_info({name: getattr(row, name) for name in REQUEST_FIELDS})
+
+
+def request_info(v: Mapping[str, Any]) -> RequestInfo:
+    """The read model of a request's columns (one value per RequestInfo field)."""
     return RequestInfo(
-        id=row.id,
-        team_id=row.team_id,
-        user_id=row.user_id,
-        provider_id=row.provider_id,
-        platform=row.platform,
-        note=row.note,
-        channel_id=row.channel_id,
-        state=row.state,
-        detail=row.detail,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        credential_id=row.credential_id,
-        nudged_at=row.nudged_at,
-        failures=row.failures or 0,
-        provider_name=row.provider_name or "",
-        requester_name=row.requester_name or "",
-        team_name=row.team_name or "",
-        enterprise_id=row.enterprise_id or None,
-        resent_at=as_utc(row.resent_at) if row.resent_at else None,
-        purpose=row.purpose,
-        needed_until=as_utc(row.needed_until) if row.needed_until else None,
+        id=v["id"],
+        team_id=v["team_id"],
+        user_id=v["user_id"],
+        provider_id=v["provider_id"],
+        platform=v["platform"],
+        note=v["note"],
+        channel_id=v["channel_id"],
+        state=v["state"],
+        detail=v["detail"],
+        created_at=v["created_at"],
+        expires_at=v["expires_at"],
+        credential_id=v["credential_id"],
+        nudged_at=v["nudged_at"],
+        failures=v["failures"] or 0,
+        provider_name=v["provider_name"] or "",
+        requester_name=v["requester_name"] or "",
+        team_name=v["team_name"] or "",
+        enterprise_id=v["enterprise_id"] or None,
+        resent_at=as_utc(v["resent_at"]) if v["resent_at"] else None,
+        purpose=v["purpose"],
+        needed_until=as_utc(v["needed_until"]) if v["needed_until"] else None,
     )
 
 

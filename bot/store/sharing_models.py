@@ -14,11 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.store.models import UtcDateTime
-
-
-def _dt(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=sa.Column(UtcDateTime(), nullable=nullable, index=index))
+from bot.store.columns import pending_index, utc_field
 
 
 class CredentialRequest(SQLModel, table=True):
@@ -44,11 +40,11 @@ class CredentialRequest(SQLModel, table=True):
     state: str = Field(default="open", max_length=16)
     # The cause of the last failure in words (never a value typed).
     detail: str = Field(default="", max_length=300)
-    created_at: datetime = _dt(nullable=False)
-    updated_at: datetime = _dt(nullable=False)
-    nudge_at: datetime | None = _dt()
-    nudged_at: datetime | None = _dt()
-    expires_at: datetime = _dt(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
+    updated_at: datetime = utc_field(nullable=False)
+    nudge_at: datetime | None = utc_field()
+    nudged_at: datetime | None = utc_field()
+    expires_at: datetime = utc_field(nullable=False)
     # No foreign key: the request's history outlives a deleted credential.
     credential_id: str | None = Field(default=None, max_length=32)
     # Requests by link (migration 0006): the SHA-256 of the link's token (never the token),
@@ -61,11 +57,11 @@ class CredentialRequest(SQLModel, table=True):
     # Migration 0010: the requester's Grid org (what is provided is stored under it) and the
     # last "Send again" (at most one an hour).
     enterprise_id: str | None = Field(default=None, max_length=32)
-    resent_at: datetime | None = _dt()
+    resent_at: datetime | None = utc_field()
     # Migration 0011: what the key is for and until when, fixed by the requester (None: the
     # provider picks).
     purpose: str | None = Field(default=None, max_length=8)
-    needed_until: datetime | None = _dt()
+    needed_until: datetime | None = utc_field()
 
 
 class RequestPolicy(SQLModel, table=True):
@@ -89,9 +85,9 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     # None: every platform; else only credentials of these platforms are visible.
     platforms: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
-    created_at: datetime = _dt(nullable=False)
-    revoked_at: datetime | None = _dt()
-    last_used_at: datetime | None = _dt()
+    created_at: datetime = utc_field(nullable=False)
+    revoked_at: datetime | None = utc_field()
+    last_used_at: datetime | None = utc_field()
 
 
 class Webhook(SQLModel, table=True):
@@ -104,7 +100,7 @@ class Webhook(SQLModel, table=True):
     url: str = Field(max_length=2000)
     secret_token: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     key_id: str = Field(max_length=16)
-    created_at: datetime = _dt(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
 
 
 class ChangeEvent(SQLModel, table=True):
@@ -120,7 +116,7 @@ class ChangeEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     type: str = Field(max_length=40)
-    at: datetime = _dt(nullable=False)
+    at: datetime = utc_field(nullable=False)
     credential_id: str | None = Field(default=None, max_length=32)
     platform: str | None = Field(default=None, max_length=40)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON))
@@ -132,13 +128,7 @@ class WebhookDelivery(SQLModel, table=True):
 
     __tablename__ = "webhook_delivery"
     __table_args__ = (
-        sa.Index(
-            "ix_webhook_delivery_pending",
-            "next_attempt_at",
-            "id",
-            sqlite_where=sa.text("done_at IS NULL"),
-            postgresql_where=sa.text("done_at IS NULL"),
-        ),
+        pending_index("ix_webhook_delivery_pending", "next_attempt_at", "id", unset="done_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -150,12 +140,12 @@ class WebhookDelivery(SQLModel, table=True):
     )
     change_id: int
     event_type: str = Field(max_length=40)
-    created_at: datetime = _dt(nullable=False)
-    next_attempt_at: datetime = _dt(nullable=False)
-    claimed_until: datetime | None = _dt()
+    created_at: datetime = utc_field(nullable=False)
+    next_attempt_at: datetime = utc_field(nullable=False)
+    claimed_until: datetime | None = utc_field()
     attempts: int = 0
     # Set when delivered (2xx) or given up; `delivered` says which.
-    done_at: datetime | None = _dt()
+    done_at: datetime | None = utc_field()
     delivered: bool = False
     last_status: int | None = None
     last_error: str = Field(default="", max_length=200)
@@ -176,7 +166,7 @@ class WebhookAttempt(SQLModel, table=True):
             index=True,
         )
     )
-    at: datetime = _dt(nullable=False)
+    at: datetime = utc_field(nullable=False)
     status: int = 0
     error: str = Field(default="", max_length=200)
 

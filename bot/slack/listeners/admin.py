@@ -40,7 +40,14 @@ from bot.slack.listeners.replies import (
     tell,
 )
 from bot.slack.ui import ids, paging
-from bot.slack.ui.admin import admin_home_view, read_settings, settings_modal, taken_over_message
+from bot.slack.ui.admin import (
+    admin_home_view,
+    read_purpose,
+    read_settings,
+    settings_modal,
+    taken_over_message,
+)
+from bot.slack.ui.contact import KIND_BLOCKS, read_contact
 from bot.slack.ui.text import escape, flow_name, store_of
 
 log = logging.getLogger(__name__)
@@ -169,10 +176,17 @@ async def handle_open_settings(ack: AsyncAck, body: Body, client: AsyncWebClient
 async def handle_save_settings(ack: AsyncAck, body: Body, view: dict[str, Any],
                                client: AsyncWebClient, context: AsyncBoltContext) -> None:
     rt, actor = runtime_of(context), actor_of(body)
-    group, period, platforms = read_settings((view.get("state") or {}).get("values") or {})
-    defaults = parse_defaults(group, period, platforms)
+    state = (view.get("state") or {}).get("values") or {}
+    group, period, platforms = read_settings(state)
+    contact = read_contact(state)
+    defaults = parse_defaults(group, period, platforms, purpose=read_purpose(state),
+                              contact=contact)
     if isinstance(defaults, Refused):
-        await ack(response_action="errors", errors={ids.ADMIN_PLATFORMS_BLOCK: defaults.reason})
+        block = {
+            "contact": KIND_BLOCKS.get(contact.kind, ids.ADMIN_CONTACT_KIND_BLOCK),
+            "purpose": ids.ADMIN_PURPOSE_BLOCK, "rotation": ids.ADMIN_ROTATION_BLOCK,
+        }.get(defaults.field or "", ids.ADMIN_PLATFORMS_BLOCK)
+        await ack(response_action="errors", errors={block: defaults.reason})
         return
     try:
         outcome = await asyncio.wait_for(rt.admins.set_defaults(actor, defaults), ACK_BUDGET)

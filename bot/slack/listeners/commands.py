@@ -1,5 +1,5 @@
-"""/getkey [help | list | delete [n] | request … | <platform or alias>]: each word goes to
-the listener module that owns it (guides, deletion, requests).
+"""/getkey [help | list | delete [n] | done [n] | request … | <platform or alias>]: each word
+goes to the listener module that owns it (guides, deletion, ending, requests).
 
 Answers that need no I/O go back in the ack itself (instant, ephemeral, works in any channel).
 Answers that read the database ack first and follow through `respond` (the response_url),
@@ -20,14 +20,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.credentials import Actor
-from bot.services.search import clean_query, my_page
+from bot.services.search import clean_query, my_list, my_page
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.deletion import start_delete
-from bot.slack.listeners.guides import answer_platform, offered_in
+from bot.slack.listeners.ending import start_done
+from bot.slack.listeners.guides import answer_platform, offered_and_contact, offered_in
 from bot.slack.listeners.replies import Body, runtime_of
 from bot.slack.listeners.requests import start_request
 from bot.slack.ui import ids, messages, paging
-from bot.slack.ui.requests import request_rows
+from bot.slack.ui.requests import CLOSED_SHOWN, request_rows
 from bot.slack.ui.text import MESSAGE_BLOCKS, dicts
 
 if TYPE_CHECKING:
@@ -39,8 +40,11 @@ log = logging.getLogger(__name__)
 HELP_WORDS = {"", "help", "?", "-h", "--help"}
 LIST_WORDS = {"list", "ls", "keys"}
 DELETE_WORDS = {"delete", "remove", "rm"}
+DONE_WORDS = {"done"}
 # How long the ack waits for /getkey list's read before answering through the response_url.
 LIST_BUDGET = 0.5
+# Open requests shown under the list's first page.
+LIST_REQUESTS = 5
 READ_FAILED = "getkey could not read your stored keys just now. Please try again in a minute."
 
 
@@ -48,19 +52,28 @@ def read_list(
     rt: Runtime, actor: Actor, query: str, offset: int
 ) -> tuple[Page, list[RequestInfo]]:
     """One page of keys, and on the first unsearched page the person's requests to others
-    (with their state and buttons), read in one worker hop."""
-    page = my_page(rt.credentials.store, actor, query, offset, paging.LIST_PAGE)
-    asked = rt.requests.mine(actor) if not query and not page.offset else []
-    return page, asked
+    (with their state and buttons), in one read."""
+    if query:
+        return my_page(rt.credentials.store, actor, query, offset, paging.LIST_PAGE), []
+    first = offset <= 0
+    return my_list(rt.credentials.store, actor, offset, paging.LIST_PAGE,
+                   open_requests=LIST_REQUESTS if first else 0,
+                   closed_requests=CLOSED_SHOWN if first else 0)  # fmt: skip
 
 
 def list_message(page: Page, asked: list[RequestInfo], query: str) -> dict[str, Any]:
-    rows = dicts(request_rows(asked, limit=5)) if asked else []
     blocks = messages.list_blocks(page, query)
+    rows: list[dict[str, Any]] = []
+    if asked:
+        # The requests get what the keys leave of a message's blocks (a header, two per open
+        # request, one for the closed ones): never a key's place, nor Next's.
+        room = MESSAGE_BLOCKS - len(blocks)
+        rows = dicts(request_rows(asked, limit=min(LIST_REQUESTS, max(0, (room - 2) // 2))))
+        rows = rows if len(rows) <= room else []
     return {
         "response_type": "ephemeral",
         "text": messages.list_text(page, query),
-        "blocks": blocks[: MESSAGE_BLOCKS - len(rows)] + rows,
+        "blocks": blocks + rows,
     }
 
 
@@ -145,11 +158,14 @@ async def handle_getkey(ack: AsyncAck, body: Body, respond: AsyncRespond, client
         await _guarded(
             "delete", respond, lambda: start_delete(rt, body, rest.strip(), respond, client)
         )
+    elif word in DONE_WORDS:
+        await ack()
+        await _guarded("done", respond, lambda: start_done(rt, body, rest.strip(), respond, client))
     elif word == "request":
         await ack()
         await _guarded("request", respond, lambda: start_request(rt, body, rest, respond, client))
     else:
-        await answer_platform(ack, text, await offered_in(rt, body))
+        await answer_platform(ack, text, *await offered_and_contact(rt, body))
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,11 +22,48 @@ from bot.slack.ui.form import read_metadata
 from bot.slack.ui.modals import confirm_delete_view
 from bot.slack.ui.text import escape, row_label
 
+if TYPE_CHECKING:
+    from bot.store.info import CredentialInfo
+
 log = logging.getLogger(__name__)
 
 # Answered inside the ack: bounded, so a database that does not answer gets a message, not
 # Slack's timeout error.
 ACK_BUDGET = 2.0
+
+
+async def numbered_key(
+    rt: Runtime, body: dict[str, Any], argument: str, respond: AsyncRespond,
+    *, word: str, button: str, nothing: str,
+) -> CredentialInfo | None:
+    """Key n of `/getkey <word> [n]` (or the only key), numbered as /getkey list shows them;
+    None when the person was told why not (`nothing` when no keys, which one, no such n)."""
+    actor = actor_of(body)
+    valid = not argument or (argument.isdigit() and 0 < int(argument) <= 10**6)
+    wanted = int(argument) - 1 if argument and valid else 0
+    # Key n is the one row at offset n-1 of /getkey list's order: one read however many.
+    store = rt.credentials.store
+    page = await rt.workers.quick(my_page, store, actor, "", wanted, paging.LIST_PAGE)
+    if not page.total:
+        await respond(response_type="ephemeral", text=nothing)
+        return None
+    if not argument and page.total > 1:
+        await respond(
+            response_type="ephemeral",
+            text=f"Which key? Press {button} next to it, or type `/getkey {word} <number>`.",
+            blocks=messages.list_blocks(page),
+        )
+        return None
+    if argument and not (valid and page.infos):
+        await respond(
+            response_type="ephemeral",
+            text=(
+                f"There is no key number {escape(argument[:20])}: you have {page.total}. "
+                "`/getkey list` shows them numbered."
+            ),
+        )
+        return None
+    return page.infos[0]
 
 
 async def start_delete(
@@ -37,50 +74,34 @@ async def start_delete(
     client: AsyncWebClient,
 ) -> None:
     """`/getkey delete [n]`: the confirmation for key n (or the only key), else the list."""
-    actor = actor_of(body)
-    valid = not argument or (argument.isdigit() and 0 < int(argument) <= 10**6)
-    wanted = int(argument) - 1 if argument and valid else 0
-    # Key n is the one row at offset n-1 of /getkey list's order: one read however many.
-    store = rt.credentials.store
-    page = await rt.workers.quick(my_page, store, actor, "", wanted, paging.LIST_PAGE)
-    if not page.total:
-        await respond(response_type="ephemeral", text="You have no stored keys to delete.")
+    info = await numbered_key(rt, body, argument, respond, word="delete", button="Delete",
+                              nothing="You have no stored keys to delete.")
+    if info is None:
         return
-    if not argument and page.total > 1:
-        await respond(
-            response_type="ephemeral",
-            text="Which key? Press Delete next to it, or type `/getkey delete <number>`.",
-            blocks=messages.list_blocks(page),
-        )
-        return
-    if argument and not (valid and page.infos):
-        await respond(
-            response_type="ephemeral",
-            text=(
-                f"There is no key number {escape(argument[:20])}: you have {page.total}. "
-                "`/getkey list` shows them numbered."
-            ),
-        )
-        return
-    info = page.infos[0]
     await client.views_open(
         trigger_id=body["trigger_id"],
         view=confirm_delete_view(info.id, row_label(info), body.get("channel_id")),
     )
 
 
-async def handle_list_delete(ack: AsyncAck, body: Body, action: dict[str, Any],
-                             client: AsyncWebClient) -> None:
-    await ack()
+def list_button(action: dict[str, Any]) -> tuple[str, str] | None:
+    """(credential id, label) from a /getkey list row's button; None for anything odd. The
+    label travels in the button so the dialog opens without a database read."""
     try:
         data = json.loads(action.get("value") or "{}")
     except ValueError:
-        return
+        return None
     if not isinstance(data, dict) or not data.get("id"):
-        return
-    # The label travels in the button so the dialog opens without a database read.
-    label = str(data.get("label") or "this key")
-    await open_view(client, body, confirm_delete_view(str(data["id"]), label, channel_of(body)))
+        return None
+    return str(data["id"]), str(data.get("label") or "this key")
+
+
+async def handle_list_delete(ack: AsyncAck, body: Body, action: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+    await ack()
+    row = list_button(action)
+    if row is not None:
+        await open_view(client, body, confirm_delete_view(*row, channel_of(body)))
 
 
 async def handle_delete_confirmed(ack: AsyncAck, body: Body, view: dict[str, Any],

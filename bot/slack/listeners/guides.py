@@ -8,7 +8,9 @@ work that could wait: a trigger_id is single-use and expires after 3 seconds.
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -19,8 +21,11 @@ from bot.services.credentials import not_offered
 from bot.slack.listeners import actor_of, channel_of
 from bot.slack.listeners.replies import Body, open_view, runtime_of, workspace_defaults
 from bot.slack.ui import ids, messages
+from bot.slack.ui.contact import help_context
 from bot.slack.ui.form import form_view, metadata
+from bot.slack.ui.text import MESSAGE_BLOCKS
 from flows import catalog
+from flows.base import Flow
 
 NO_LONGER = "That platform is no longer supported. Type `/getkey help` for the list."
 
@@ -30,17 +35,38 @@ async def offered_in(rt: Runtime, body: dict[str, Any]) -> tuple[str, ...] | Non
     return (await workspace_defaults(rt, actor_of(body))).platforms
 
 
-async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | None = None) -> None:
+async def offered_and_contact(
+    rt: Runtime, body: dict[str, Any]
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """The platforms the sender's workspace offers, and its support contact (None: none)."""
+    defaults = await workspace_defaults(rt, actor_of(body))
+    return defaults.platforms, defaults.support_contact
+
+
+def guide_blocks(flow: Flow, contact: str | None) -> list[dict[str, Any]]:
+    """The platform's guide, ending with whom to ask for help when the workspace named one."""
+    extra = help_context(contact)
+    return messages.guide_blocks(flow)[:MESSAGE_BLOCKS - len(extra)] + extra
+
+
+@lru_cache(maxsize=1024)
+def guide_message(flow: Flow, contact: str | None) -> str:
+    """The whole ephemeral guide as JSON, serialized once per platform and support contact:
+    `/getkey <platform>` is the busiest answer getkey gives."""
+    return json.dumps({"response_type": "ephemeral", "text": messages.guide_text(flow),
+                       "blocks": guide_blocks(flow, contact)})  # fmt: skip
+
+
+async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | None = None,
+                          contact: str | None = None) -> None:
     flow = catalog.get(name)
     if flow is not None and offered is not None and flow.id not in offered:
         await ack(response_type="ephemeral", text=not_offered(flow))
         return
     if flow is not None:
-        await ack(
-            response_type="ephemeral",
-            text=messages.guide_text(flow),
-            blocks=messages.guide_blocks(flow),
-        )
+        # Bolt sends an ack of text alone as the response body as it is, labelled JSON when
+        # it starts with "{": the guide goes out already serialized.
+        await ack(guide_message(flow, contact))
         return
     family = catalog.family(name)
     if family is not None:
@@ -62,7 +88,8 @@ async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | N
 
 
 async def show_guide(
-    flow_id: str, respond: AsyncRespond, offered: tuple[str, ...] | None = None
+    flow_id: str, respond: AsyncRespond, offered: tuple[str, ...] | None = None,
+    contact: str | None = None,
 ) -> None:
     flow = catalog.get(flow_id)
     if flow is None or (offered is not None and flow.id not in offered):
@@ -73,7 +100,7 @@ async def show_guide(
         response_type="ephemeral",
         replace_original=True,
         text=messages.guide_text(flow),
-        blocks=messages.guide_blocks(flow),
+        blocks=guide_blocks(flow, contact),
     )
 
 
@@ -82,7 +109,7 @@ async def handle_show_guide(ack: AsyncAck, body: Body, action: dict[str, Any],
     """The platform picker and the "did you mean" buttons: the chosen platform's guide."""
     await ack()
     chosen = (action.get("selected_option") or {}).get("value") or action.get("value") or ""
-    await show_guide(chosen, respond, await offered_in(runtime_of(context), body))
+    await show_guide(chosen, respond, *await offered_and_contact(runtime_of(context), body))
 
 
 async def handle_open_form(ack: AsyncAck, body: Body, action: dict[str, Any],
@@ -99,6 +126,7 @@ async def handle_open_form(ack: AsyncAck, body: Body, action: dict[str, Any],
         flow,
         private_metadata=metadata(flow.id, channel=channel_of(body)),
         default_rotation_days=rt.credentials.rotation_days_for(flow, defaults.rotation_days),
+        purpose=defaults.purpose,  # the form starts on the workspace's default purpose
     )
     await open_view(client, body, view)
 

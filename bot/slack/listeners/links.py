@@ -14,12 +14,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
 from bot.services.admins import Admin
-from bot.services.credentials import Actor
+from bot.services.credentials import Actor, Intent
 from bot.services.requests import Refused
 from bot.slack.listeners import actor_of, channel_of
 from bot.slack.listeners.home import refresh_if_home
-from bot.slack.listeners.replies import button_value, open_view, runtime_of, tell
+from bot.slack.listeners.replies import (
+    button_value,
+    open_view,
+    runtime_of,
+    tell,
+    workspace_defaults,
+)
 from bot.slack.ui import ids
+from bot.slack.ui.intent import intent_from_words
 from bot.slack.ui.links import LINK_USAGE, link_message
 from bot.slack.ui.requests import ask_view, asked_message
 
@@ -39,13 +46,19 @@ async def start_link_request(
     if not words:
         await respond(response_type="ephemeral", text=LINK_USAGE)
         return
+    actor = actor_of(body)
+    default = (await workspace_defaults(rt, actor)).purpose
+    fixed = intent_from_words(words[1] if len(words) > 1 else "", rt.credentials.now().date(),
+                              default)
+    if isinstance(fixed, str):
+        await respond(response_type="ephemeral", text=f"{fixed} No link was made.")
+        return
     handle, team = _names(body)
     # The page shows who asks: their full name where Slack gives it, else their handle.
-    name = await _real_name(client, actor_of(body).user_id) or handle
+    name = await _real_name(client, actor.user_id) or handle
     made = await rt.workers.quick(
-        rt.links.create, actor_of(body), words[0].lower(),
-        note=words[1] if len(words) > 1 else "", channel_id=channel_of(body),
-        requester_name=name, team_name=team,
+        rt.links.create, actor, words[0].lower(), note=fixed[1], channel_id=channel_of(body),
+        requester_name=name, team_name=team, intent=fixed[0],
     )  # fmt: skip
     if isinstance(made, Refused):
         await respond(response_type="ephemeral", text=made.reason)
@@ -79,7 +92,7 @@ async def handle_cancel_link(
 
 async def link_from_modal(
     rt: Runtime, body: dict[str, Any], actor: Actor, platform: str, note: str,
-    channel: Any,
+    channel: Any, intent: Intent,
 ) -> None:
     """"Send a link instead" in the Ask modal: a modal has no conversation to answer in, so
     the requester gets the link by DM (only they can read it)."""
@@ -88,7 +101,7 @@ async def link_from_modal(
         rt.links.create, actor, platform, note=note,
         channel_id=str(channel) if channel else None,
         requester_name=str(user.get("username") or user.get("name") or ""),
-        team_name=str((body.get("team") or {}).get("domain") or ""),
+        team_name=str((body.get("team") or {}).get("domain") or ""), intent=intent,
     )  # fmt: skip
     message = {"text": made.reason} if isinstance(made, Refused) else link_message(made)
     try:
@@ -100,6 +113,7 @@ async def link_from_modal(
 async def ask_across(
     rt: Runtime, client: AsyncWebClient, actor: Actor, *, provider_id: str, platform: str,
     note: str, channel_id: str | None, deliver: Callable[..., Awaitable[str | None]],
+    intent: Intent,
 ) -> dict[str, Any]:
     """Slack Connect: the provider belongs to another organisation. They get the button where
     Slack allows it (a DM, else an ephemeral message in the shared channel); otherwise the
@@ -107,7 +121,7 @@ async def ask_across(
     DM-else-ephemeral sender of bot.slack.listeners.requests."""
     opened = await rt.workers.quick(
         rt.requests.request, actor, provider_id=provider_id, provider_team="", platform=platform,
-        note=note, channel_id=channel_id, external=True,
+        note=note, channel_id=channel_id, external=True, intent=intent,
     )  # fmt: skip
     if isinstance(opened, Refused):
         return {"text": opened.reason}
@@ -120,7 +134,7 @@ async def ask_across(
     name = await _real_name(client, actor.user_id)
     made = await rt.workers.quick(
         rt.links.create, actor, platform, note=note, channel_id=channel_id,
-        requester_name=name,
+        requester_name=name, intent=intent,
     )  # fmt: skip
     why = (
         f"<@{provider_id}> belongs to another organisation, and its Slack settings do not let "
@@ -143,9 +157,11 @@ async def _real_name(client: AsyncWebClient, user_id: str) -> str:
     return str((user.get("profile") or {}).get("real_name") or user.get("real_name") or "")
 
 
-async def handle_home_ask_link(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def handle_home_ask_link(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                               context: AsyncBoltContext) -> None:
     await ack()
-    await open_view(client, body, ask_view(link=True))
+    purpose = (await workspace_defaults(runtime_of(context), actor_of(body))).purpose
+    await open_view(client, body, ask_view(link=True, purpose=purpose))
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:

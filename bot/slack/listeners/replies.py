@@ -135,21 +135,6 @@ class Press:
         return outcome
 
 
-async def act(
-    body: Body,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    work: Callable[[], Awaitable[T]],
-    explain: Callable[[T], str | None],
-    *,
-    what: str,
-    failed: str = FAILED,
-) -> T | None:
-    """Press.act for a handler that holds the pieces itself (no runtime needed)."""
-    press = Press(body, client, respond, None)  # type: ignore[arg-type]
-    return await press.act(work, explain, what=what, failed=failed)
-
-
 async def pressed(
     ack: AsyncAck,
     body: Body,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import Runtime
-from bot.services.credentials import Actor, Rejected, Stored, SubmitOutcome
-from bot.services.requests import Draft, Opened, Refused
+from bot.services.credentials import Actor, Intent, Rejected, Stored, SubmitOutcome
+from bot.services.requests import Draft, Opened, Refused, fixed_of
 from bot.slack.listeners import actor_of, channel_of
 from bot.slack.listeners.home import refresh_home, refresh_if_home
 from bot.slack.listeners.links import ask_across, link_from_modal, start_link_request
@@ -38,6 +38,7 @@ from bot.slack.listeners.replies import (
 from bot.slack.messenger import Undeliverable
 from bot.slack.ui import ids
 from bot.slack.ui.form import form_view, read_metadata
+from bot.slack.ui.intent import fixed_meta, intent_from_words, read_intent
 from bot.slack.ui.requests import (
     ask_view,
     asked_message,
@@ -45,7 +46,7 @@ from bot.slack.ui.requests import (
     read_ask,
     read_ask_link,
 )
-from flows.base import Flow
+from flows.base import Flow, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>")
 USAGE = (
     "Usage: `/getkey request @person <platform> [a short note]`, "
     "e.g. `/getkey request @ana wix for the migration`. For someone outside this Slack: "
-    "`/getkey request link <platform> [a short note]`."
+    "`/getkey request link <platform> [a short note]`. To fix what the key is for and until "
+    "when, start the note with `for:write` (or `for:read`) and `until:YYYY-MM-DD`."
 )
 NO_WAY = (
     "getkey could not reach {who}: no direct message is possible and there is no channel to "
@@ -90,7 +92,8 @@ async def deliver(
     """Send the provider their message: by DM, or when a DM is impossible (a guest who cannot
     be messaged) as an ephemeral message in the channel. Returns where, None if nowhere."""
     info = opened.request
-    message = provider_message(info, opened.flow)
+    defaults = await rt.admins.defaults_within(info.team_id, info.enterprise_id)
+    message = provider_message(info, opened.flow, contact=defaults.support_contact)
     try:
         await rt.messenger.send(info.team_id, info.provider_id, message)
         return "by direct message"
@@ -115,15 +118,19 @@ async def ask(
     platform: str,
     note: str,
     channel_id: str | None,
+    intent: Intent | None = None,
 ) -> dict[str, Any]:
-    """Open a request and deliver it; returns what to show the requester."""
+    """Open a request and deliver it; returns what to show the requester. `intent`: the
+    purpose and end date it fixes (None: the workspace's default purpose, no end date)."""
+    if intent is None:
+        intent = Intent(Purpose.parse((await workspace_defaults(rt, actor)).purpose, Purpose.READ))
     provider_team = await team_of(client, provider_id)
     if provider_team and provider_team != actor.team_id:
         return await ask_across(rt, client, actor, provider_id=provider_id, platform=platform,
-                                note=note, channel_id=channel_id, deliver=deliver)
+                                note=note, channel_id=channel_id, deliver=deliver, intent=intent)
     outcome = await rt.workers.quick(
         rt.requests.request, actor, provider_id=provider_id, provider_team=provider_team,
-        platform=platform, note=note, channel_id=channel_id,
+        platform=platform, note=note, channel_id=channel_id, intent=intent,
     )  # fmt: skip
     if isinstance(outcome, Refused):
         return {"text": outcome.reason}
@@ -150,9 +157,13 @@ async def start_request(
         await respond(response_type="ephemeral", text=USAGE)
         return
     provider_id, platform, note = parsed
+    fixed = await intent_of(rt, actor_of(body), note)
+    if isinstance(fixed, str):
+        await respond(response_type="ephemeral", text=f"{fixed} Nothing was asked.")
+        return
     said = await ask(
-        rt, client, actor_of(body), provider_id=provider_id, platform=platform, note=note,
-        channel_id=channel_of(body),
+        rt, client, actor_of(body), provider_id=provider_id, platform=platform, note=fixed[1],
+        channel_id=channel_of(body), intent=fixed[0],
     )  # fmt: skip
     await respond(response_type="ephemeral", **said)
 
@@ -164,22 +175,31 @@ async def submit_for_requester(
     flow: Flow,
     values: dict[str, str],
     provider: Actor,
-    view: dict[str, Any],
+    view: Mapping[str, Any],
     rotation_days: int | None,
-) -> SubmitOutcome | None:
+    intent: Intent | None = None,
+) -> SubmitOutcome | Refused:
+    """`intent`: the provider's choice, used only when the request fixed none (an old one)."""
     outcome = await rt.workers.slow(
         flow.id, rt.requests.submit, request_id, flow, values, provider=provider,
         view_id=str(view.get("id")), view_hash=str(view.get("hash") or ""),
-        rotation_days=rotation_days,
+        rotation_days=rotation_days, intent=intent,
     )  # fmt: skip
     if isinstance(outcome, Refused):
-        return None
+        return outcome
     if isinstance(outcome, Rejected | Stored):
         # The request moved (failed / fulfilled) and wrote what each side is owed.
         rt.outbox.kick()
     if isinstance(outcome, Stored):
         log.info("request fulfilled", extra={"request": request_id, "platform": flow.id})
     return outcome
+
+
+async def intent_of(rt: Runtime, actor: Actor, note: str) -> tuple[Intent, str] | str:
+    """What a command's request fixes (its leading `for:`/`until:` words, else the workspace's
+    default purpose) and the rest of its note; or why its date is refused."""
+    default = (await workspace_defaults(rt, actor)).purpose
+    return intent_from_words(note, rt.credentials.now().date(), default)
 
 
 def _refusal(outcome: object) -> str | None:
@@ -206,15 +226,16 @@ async def handle_open_request_form(ack: AsyncAck, body: Body, action: dict[str, 
         except Exception as exc:
             log.info("presser not told", extra={"error": type(exc).__name__})
         return
-    meta = json.dumps(
-        {"flow": found.flow.id, "credential": None, "channel": None, "request": found.request.id}
-    )
+    fixed = fixed_of(found.request)
+    meta = json.dumps({"flow": found.flow.id, "credential": None, "channel": None,
+                       "request": found.request.id, "fixed": fixed_meta(fixed)})
     rt.outbox.kick()  # "they opened the form", written with the move to 'opened'
     defaults = await workspace_defaults(rt, actor)
     days = rt.credentials.rotation_days_for(found.flow, defaults.rotation_days)
-    await open_view(
-        client, body, form_view(found.flow, private_metadata=meta, default_rotation_days=days)
-    )
+    await open_view(client, body, form_view(
+        found.flow, private_metadata=meta, default_rotation_days=days, purpose=defaults.purpose,
+        fixed=fixed,
+    ))  # fmt: skip
 
 
 async def handle_cancel(ack: AsyncAck, body: Body, client: AsyncWebClient, respond: AsyncRespond,
@@ -258,7 +279,7 @@ async def handle_ask_again(ack: AsyncAck, body: Body, client: AsyncWebClient,
     if isinstance(found, Draft):
         said = await ask(
             p.rt, client, p.actor, provider_id=found.provider_id, platform=found.platform,
-            note=found.note, channel_id=channel_of(body) or found.channel_id,
+            note=found.note, channel_id=channel_of(body) or found.channel_id, intent=found.intent,
         )  # fmt: skip
     else:
         said = await send_and_say(p.rt, client, found, channel_of(body))
@@ -266,16 +287,21 @@ async def handle_ask_again(ack: AsyncAck, body: Body, client: AsyncWebClient,
     await refresh_if_home(p.rt, client, body)
 
 
-async def handle_home_ask(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def handle_home_ask(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                          context: AsyncBoltContext) -> None:
     await ack()
-    await open_view(client, body, ask_view())
+    purpose = (await workspace_defaults(runtime_of(context), actor_of(body))).purpose
+    await open_view(client, body, ask_view(purpose=purpose))
 
 
-async def handle_ask_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def handle_ask_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                              context: AsyncBoltContext) -> None:
     await ack()
     # A message shortcut: whoever wrote the message is the likely person to ask.
     author = str((body.get("message") or {}).get("user") or "") or None
-    await open_view(client, body, ask_view(provider_id=author, channel_id=channel_of(body)))
+    purpose = (await workspace_defaults(runtime_of(context), actor_of(body))).purpose
+    await open_view(client, body, ask_view(provider_id=author, channel_id=channel_of(body),
+                                           purpose=purpose))
 
 
 async def handle_ask_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
@@ -289,16 +315,20 @@ async def handle_ask_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
         }
         await ack(response_action="errors", errors=errors)
         return
-    await ack()
     rt, actor = runtime_of(context), actor_of(body)
+    intent = read_intent(state, rt.credentials.now().date())
+    if isinstance(intent, str):
+        await ack(response_action="errors", errors={ids.NEEDED_UNTIL_BLOCK: intent})
+        return
+    await ack()
     channel = read_metadata(view.get("private_metadata")).get("channel")
     if by_link and not provider_id:
-        await link_from_modal(rt, body, actor, platform, note, channel)
+        await link_from_modal(rt, body, actor, platform, note, channel, intent)
         await refresh_home(rt, client, actor, level=logging.INFO)
         return
     said = await ask(
         rt, client, actor, provider_id=provider_id, platform=platform, note=note,
-        channel_id=str(channel) if channel else None,
+        channel_id=str(channel) if channel else None, intent=intent,
     )  # fmt: skip
     # A modal has no conversation to answer in: the requester hears it by DM.
     try:

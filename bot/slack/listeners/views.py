@@ -28,12 +28,13 @@ from bot.services.credentials import (
     Stored,
     SubmitOutcome,
 )
+from bot.services.requests import Refused
 from bot.slack.listeners import actor_of
 from bot.slack.listeners.replies import Body, runtime_of, workspace_defaults
 from bot.slack.listeners.requests import submit_for_requester
 from bot.slack.ui import ids, modals
 from bot.slack.ui.form import form_view, read_auto_renew, read_metadata, read_rotation
-from bot.slack.ui.intent import read_intent
+from bot.slack.ui.intent import fixed_from_meta, read_intent
 from flows import catalog
 from flows.base import Flow
 
@@ -103,9 +104,12 @@ class Submission:
     auto_renew: bool
     workspace_days: int | None = None  # the workspace admins' default period
     intent: Intent = READ_ONLY  # what the key is for and until when
+    contact: str | None = None  # the workspace's support contact, named after a failure
 
 
-async def _submit(rt: Runtime, client: AsyncWebClient, sub: Submission) -> SubmitOutcome | None:
+async def _submit(
+    rt: Runtime, client: AsyncWebClient, sub: Submission
+) -> SubmitOutcome | Refused | None:
     """Verify and store through the service (for a requester when the form came from a
     request); None when the database failed before the platform was asked."""
     view, flow = sub.view, sub.flow
@@ -114,7 +118,8 @@ async def _submit(rt: Runtime, client: AsyncWebClient, sub: Submission) -> Submi
     try:
         if request_id:  # typed in for someone who asked (bot.services.requests): stored for them
             return await submit_for_requester(
-                rt, client, request_id, flow, sub.values, sub.actor, view, sub.rotation_days
+                rt, client, request_id, flow, sub.values, sub.actor, view, sub.rotation_days,
+                sub.intent,
             )
         return await rt.workers.slow(
             flow.id, rt.credentials.submit, flow, sub.values, actor=sub.actor,
@@ -129,7 +134,11 @@ async def _submit(rt: Runtime, client: AsyncWebClient, sub: Submission) -> Submi
         return None
 
 
-def _result_view(rt: Runtime, outcome: SubmitOutcome | None, sub: Submission) -> dict[str, Any]:
+def _result_view(
+    rt: Runtime, outcome: SubmitOutcome | Refused | None, sub: Submission
+) -> dict[str, Any]:
+    if isinstance(outcome, Refused):  # the request closed (or its end date passed) meanwhile
+        return modals.done_view("Not stored", outcome.reason)
     if outcome is None:
         return modals.done_view(
             "Not checked",
@@ -146,9 +155,11 @@ def _result_view(rt: Runtime, outcome: SubmitOutcome | None, sub: Submission) ->
             rotation_days=sub.rotation_days,
             auto_renew=sub.auto_renew,
             purpose=str(sub.intent.purpose),
+            fixed=fixed_from_meta(read_metadata(str(sub.view.get("private_metadata") or ""))),
+            contact=sub.contact,
         )
     if isinstance(outcome, NotSaved):
-        return modals.save_failed_view(sub.flow)
+        return modals.save_failed_view(sub.flow, sub.contact)
     return modals.result_view(
         sub.flow, outcome.info, outcome.result, replaced=outcome.replaced, rotating=outcome.rotating
     )
@@ -215,6 +226,7 @@ async def handle_form_submitted(ack: AsyncAck, body: Body, view: dict[str, Any],
     await finish(rt, client, context, Submission(
         flow, checked.values, view, actor, rotation_days=read_rotation(state),
         auto_renew=read_auto_renew(state), workspace_days=defaults.rotation_days, intent=intent,
+        contact=defaults.support_contact,
     ))  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.ui import ids, paging
+from bot.slack.ui.contact import contact_inputs, contact_summary
 from bot.slack.ui.form import ROTATION_CHOICES
 from bot.slack.ui.reminders import status_context
 from bot.slack.ui.text import (
@@ -43,6 +44,7 @@ from bot.slack.ui.text import (
 )
 from bot.store.admin import Defaults
 from flows import catalog
+from flows.purpose import Purpose
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
@@ -80,7 +82,10 @@ def defaults_summary(defaults: Defaults, groups: Mapping[str, str] | None = None
         ", ".join(flow_name(p) for p in defaults.platforms) if defaults.platforms
         else "all platforms"
     )  # fmt: skip
-    return f"*Admins:* {who}\n*Rotation reminders:* {rotation}\n*Offered:* {offered}"
+    purpose = Purpose.parse(defaults.purpose, Purpose.READ).label.lower()
+    return (f"*Admins:* {who}\n*Rotation reminders:* {rotation}\n*Offered:* {offered}\n"
+            f"*Keys are for:* {purpose} unless chosen otherwise\n"
+            f"*For help, people ask:* {contact_summary(defaults.support_contact)}")
 
 
 def admin_home_view(page: Page, defaults: Defaults, query: str = "") -> dict[str, Any]:
@@ -167,8 +172,21 @@ def _period_options(days: int | None) -> tuple[list[Option], Option]:
     return periods, next((o for o in periods if o.value == str(days)), default_period)
 
 
+def _purpose_input(purpose: str | None) -> InputBlock:
+    options = [Option(text=clip(f"{p.label} ({p.jobs})", OPTION_TEXT), value=str(p))
+               for p in Purpose]
+    chosen = str(Purpose.parse(purpose, Purpose.READ))
+    return InputBlock(
+        block_id=ids.ADMIN_PURPOSE_BLOCK, label=plain("What keys are for, by default", LABEL_TEXT),
+        element=StaticSelectElement(action_id=ids.FIELD_VALUE, options=options,
+                                    initial_option=next(o for o in options if o.value == chosen)),
+        hint=plain("What the key form starts on; each person can still choose.", LABEL_TEXT),
+    )  # fmt: skip
+
+
 def settings_modal(defaults: Defaults, groups: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """The workspace defaults: who the admins are, the rotation period, the platforms offered."""
+    """The workspace defaults: who the admins are, the rotation period, the platforms offered,
+    what keys are for and whom people ask for help."""
     slack_admins = Option(text="Slack's owners and admins", value=ids.SLACK_ADMINS)
     group_options = [slack_admins] + [
         Option(text=clip(name, OPTION_TEXT), value=gid) for gid, name in groups[:99]
@@ -211,6 +229,8 @@ def settings_modal(defaults: Defaults, groups: Sequence[tuple[str, str]]) -> dic
             hint=plain("Leave empty to offer every platform.", LABEL_TEXT),
             optional=True,
         ),
+        _purpose_input(defaults.purpose),
+        *contact_inputs(defaults.support_contact),
     ]  # fmt: skip
     return View(
         type="modal",
@@ -220,6 +240,13 @@ def settings_modal(defaults: Defaults, groups: Sequence[tuple[str, str]]) -> dic
         close=plain("Cancel", TITLE_TEXT),
         blocks=blocks,
     ).to_dict()
+
+
+def read_purpose(state: Mapping[str, Any]) -> str | None:
+    """The default purpose picked in the settings (None: none picked)."""
+    found = (state.get(ids.ADMIN_PURPOSE_BLOCK) or {}).get(ids.FIELD_VALUE)
+    picked = found.get("selected_option") if isinstance(found, Mapping) else None
+    return str(picked.get("value") or "") or None if isinstance(picked, Mapping) else None
 
 
 def read_settings(state: Mapping[str, Any]) -> tuple[str | None, str | None, list[str] | None]:

@@ -4,6 +4,7 @@ support contact wherever people may need help."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.services.contact import split_contact
 from bot.slack.ui import ids
+from bot.slack.ui.contact import help_line
 from bot.slack.ui.text import (
     chunks,
     clip,
@@ -38,32 +39,6 @@ if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
 
 EXTEND_BY = timedelta(days=14)
-
-
-def contact_words(stored: str | None) -> str | None:
-    """mrkdwn naming the workspace's support contact, None when there is none."""
-    found = split_contact(stored)
-    if found is None:
-        return None
-    kind, value = found
-    if kind == "user":
-        return f"<@{value}>"
-    if kind == "channel":
-        return f"<#{value}>"
-    if kind == "email":
-        return f"<mailto:{value}|{escape(value)}>"
-    return f"<{value}|{escape(clip(value, 80))}>"
-
-
-def help_line(stored: str | None) -> str | None:
-    """"Need help? Ask …" for guides, failure results and link pages."""
-    who = contact_words(stored)
-    return f":raising_hand: Need help with this? Ask {who}." if who else None
-
-
-def help_context(stored: str | None) -> list[dict[str, Any]]:
-    line = help_line(stored)
-    return dicts([ContextBlock(elements=[md(line)])]) if line else []
 
 
 def purpose_words(info: CredentialInfo) -> str:
@@ -168,4 +143,35 @@ def provider_revoke_message(info: CredentialInfo, why: str,
         "blocks": dicts(blocks),
         "unfurl_links": False,
         "unfurl_media": False,
+    }
+
+
+# -- `/getkey done <n>` and the list's "Done with it": a modal, as for Delete ------------------
+def confirm_done_view(credential_id: str, label: str, channel: str | None) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.CONFIRM_DONE_VIEW,
+        "title": {"type": "plain_text", "text": "Done with this key?"},
+        "submit": {"type": "plain_text", "text": "Done"},
+        "close": {"type": "plain_text", "text": "Keep it"},
+        "private_metadata": json.dumps({"credential": credential_id, "channel": channel}),
+        "blocks": dicts([SectionBlock(text=md(
+            f"Is the job for *{escape(label)}* over?\ngetkey deletes its copy, stops its "
+            "reminders and shows you how to revoke the key on the platform. If someone "
+            "provided it for you, they are sent the same steps."
+        ))]),
+    }  # fmt: skip
+
+
+def note_message(text: str) -> dict[str, Any]:
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def message_view(title: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A message's blocks as a modal with only a Close button (the outcome of a confirmation)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": message["blocks"],
     }

@@ -28,7 +28,8 @@ from slack_sdk.models.views import View
 
 from bot import wording
 from bot.slack.ui import ids
-from bot.slack.ui.intent import intent_inputs
+from bot.slack.ui.contact import help_line
+from bot.slack.ui.intent import fixed_block, intent_inputs
 from bot.slack.ui.text import (
     INPUT_MAX,
     LABEL_TEXT,
@@ -44,6 +45,7 @@ from flows import catalog
 from flows.base import Field, Flow, VerifyResult
 
 if TYPE_CHECKING:
+    from bot.services.outcomes import Intent
     from bot.store.info import CredentialInfo
 
 ROTATION_CHOICES = (30, 60, 90, 180, 365)
@@ -149,16 +151,20 @@ def form_view(
     default_rotation_days: int | None = None,
     rotation_days: int | None = None,
     auto_renew: bool | None = None,
-    purpose: str = "read",
+    purpose: str | None = "read",
+    fixed: Intent | None = None,
+    contact: str | None = None,
 ) -> dict[str, Any]:
     """The credential form. `values` may pre-fill non-secret fields after a failure;
     `rotation_days` is the period chosen before (None: the default one); `auto_renew` whether
-    renewal was on for the credential being re-entered (None or False: unticked)."""
+    renewal was on for the credential being re-entered (None or False: unticked); `purpose`
+    the one the form starts on; `fixed`: what a request fixed (shown, not asked); `contact`:
+    the workspace's support contact, named under a `problem`."""
     if not values and problem is None:
         # The blank form is the same for everyone but its metadata: built (and validated
         # through the models) once, not on every "Paste the key" click.
         blank = _blank_form(flow, default_rotation_days, rotation_days, bool(auto_renew),
-                            purpose)
+                            purpose, fixed)
         return {**blank, "private_metadata": private_metadata}
     return _build_form(
         flow,
@@ -169,13 +175,15 @@ def form_view(
         rotation_days=rotation_days,
         auto_renew=auto_renew,
         purpose=purpose,
+        fixed=fixed,
+        contact=contact,
     )
 
 
 @lru_cache(maxsize=256)
 def _blank_form(
     flow: Flow, default_rotation_days: int | None, rotation_days: int | None, auto_renew: bool,
-    purpose: str = "read",
+    purpose: str | None = "read", fixed: Intent | None = None,
 ) -> dict[str, Any]:
     return _build_form(
         flow,
@@ -185,6 +193,8 @@ def _blank_form(
         default_rotation_days=default_rotation_days,
         rotation_days=rotation_days,
         auto_renew=auto_renew,
+        purpose=purpose,
+        fixed=fixed,
     )
 
 
@@ -197,18 +207,23 @@ def _build_form(
     default_rotation_days: int | None,
     rotation_days: int | None,
     auto_renew: bool | None,
-    purpose: str = "read",
+    purpose: str | None = "read",
+    fixed: Intent | None = None,
+    contact: str | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     if problem is not None:
         explained = wording.problem_text(flow, problem)
         blocks.append(SectionBlock(block_id=ids.PROBLEM_BLOCK, text=md(explained)))
+        line = help_line(contact)
+        if line:
+            blocks.append(ContextBlock(elements=[md(line)]))
         blocks.append(DividerBlock())
     elif flow.summary:
         blocks.append(ContextBlock(elements=[md(flow.summary)]))
     blocks += [_input(f, values) for f in flow.fields]
     if flow.verifiable:
-        blocks += intent_inputs(purpose)
+        blocks += [fixed_block(fixed)] if fixed else intent_inputs(purpose)
         blocks.append(_rotation_input(default_rotation_days or flow.rotation_days, rotation_days))
     consent = getattr(flow, "renewal_consent", None)  # Flow.renewal_consent is on its way
     if consent:
@@ -251,6 +266,7 @@ def rotation_modal(info: CredentialInfo, default_days: int | None = None) -> dic
         # Keep the period the person chose last time (shown as the default when it is one).
         rotation_days=info.rotation_days if info.rotation_days != default_days else None,
         auto_renew=getattr(info, "auto_renew", None),
+        purpose=info.purpose,  # a new key for the same job
     )
 
 

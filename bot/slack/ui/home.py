@@ -1,4 +1,4 @@
-"""The App Home tab: the person's stored keys, their status and the reminder buttons."""
+"""The App Home tab: the person's stored keys, their status, the reminder buttons and Done."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.ui import ids, paging
+from bot.slack.ui.ending import done_button
 from bot.slack.ui.links import home_link_button
 from bot.slack.ui.reminders import credential_buttons, status_context
 from bot.slack.ui.requests import provided_rows, request_rows
@@ -67,7 +68,9 @@ def home_view(
         row = ids.home_row_block(info.id)
         blocks.append(SectionBlock(block_id=row, text=md(credential_line(info))))
         blocks.append(ContextBlock(elements=[md(status_context(info, dates=True))]))
-        blocks.append(credential_buttons(info, block_id=ids.home_actions_block(info.id)))
+        actions = credential_buttons(info, block_id=ids.home_actions_block(info.id))
+        actions.elements.append(done_button(info))  # the job is over: forget it, revoke it
+        blocks.append(actions)
     blocks += paging.nav_blocks(page, query, ids.HOME_PAGE, "getkey.home_nav")
     # Requests and provided keys come after the person's own keys; a Home tab holds 100 blocks.
     extra = [*request_rows(requests), *provided_rows(provided)]

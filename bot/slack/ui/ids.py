@@ -16,6 +16,7 @@ PICK_PLATFORM = "getkey.pick_platform"  # static select in the help message; val
 SHOW_GUIDE = "getkey.show_guide"  # "did you mean" buttons: SHOW_GUIDE + "." + flow id
 OPEN_FORM = "getkey.open_form"  # the guide's button; value = flow id
 LIST_DELETE = "getkey.delete"  # per-row button in /getkey list; value = {"id", "label"}
+LIST_DONE = "getkey.list_done"  # per-row "Done with it" in /getkey list; the same value
 
 # -- actions: reminder DMs and the Home tab (value = the credential id, never a secret) ---------
 REMINDER_ROTATE = "getkey_reminder_rotate"
@@ -47,6 +48,7 @@ FIELD_VALUE = "value"
 # -- views (callback ids) -----------------------------------------------------------------------
 FORM_VIEW = "getkey.credential_form"
 CONFIRM_DELETE_VIEW = "getkey.confirm_delete"
+CONFIRM_DONE_VIEW = "getkey.confirm_done"  # "Done with this key?" (/getkey done, list's Done)
 ASK_VIEW = "getkey.ask_view"  # who, which platform, a note
 
 # -- blocks -------------------------------------------------------------------------------------
@@ -80,6 +82,10 @@ def list_row_block(credential_id: str) -> str:
     return f"row.{credential_id}"
 
 
+def list_done_block(credential_id: str) -> str:
+    return f"done.{credential_id}"
+
+
 def home_row_block(credential_id: str) -> str:
     return f"cred:{credential_id}"
 
@@ -99,6 +105,11 @@ ADMIN_GROUP_BLOCK = "getkey.admin.group"
 ADMIN_ROTATION_BLOCK = "getkey.admin.rotation"
 ADMIN_PLATFORMS_BLOCK = "getkey.admin.platforms"
 ADMIN_TOGGLE_BLOCK = "getkey.admin.toggle"
+ADMIN_PURPOSE_BLOCK = "getkey.admin.purpose"  # the workspace's default purpose (read / write)
+ADMIN_CONTACT_KIND_BLOCK = "getkey.admin.contact_kind"  # radio: nobody, person, channel, address
+ADMIN_CONTACT_USER_BLOCK = "getkey.admin.contact_user"
+ADMIN_CONTACT_CHANNEL_BLOCK = "getkey.admin.contact_channel"
+ADMIN_CONTACT_TEXT_BLOCK = "getkey.admin.contact_text"  # an https:// address or an email
 SLACK_ADMINS = "slack-admins"  # option value: Slack's owners and admins are the admins
 
 
@@ -126,3 +137,4 @@ END_EXTEND = "getkey.end_extend"  # datepicker on "still needed?": the new end d
 END_BLOCK = "getkey.end"
 PURPOSE_BLOCK = "getkey.purpose"  # form input: what the key is for (read / write)
 NEEDED_UNTIL_BLOCK = "getkey.needed_until"  # form input: optional end date (datepicker)
+PURPOSE_FIXED_BLOCK = "getkey.purpose_fixed"  # a request's purpose and end date, shown

@@ -19,8 +19,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.services.requests import fixed_of
 from bot.slack.ui import ids
 from bot.slack.ui.text import clip, dicts, escape, md, slack_day
+from bot.wording import job_words
 
 if TYPE_CHECKING:
     from bot.services.links import LinkMade
@@ -28,7 +30,9 @@ if TYPE_CHECKING:
 
 LINK_USAGE = (
     "Usage: `/getkey request link <platform> [a short note]`, e.g. "
-    "`/getkey request link wix for the migration`: you get a link to send by email or chat."
+    "`/getkey request link wix for:write until:2027-01-31 for the migration`: you get a link "
+    "to send by email or chat (`for:`/`until:` are optional; the purpose defaults to the "
+    "workspace's)."
 )
 
 
@@ -62,8 +66,10 @@ def link_buttons(info: RequestInfo) -> ActionsBlock:
 def link_message(made: LinkMade) -> dict[str, Any]:
     """The ephemeral answer: the link itself, its expiry, and Cancel."""
     info, flow = made.request, made.flow
+    fixed = fixed_of(info)
+    job = f" for {job_words(fixed.purpose, fixed.needed_until)}" if fixed else ""
     text = (
-        f"Here is a link for a *{escape(flow.name)}* key. Send it by email or chat to the "
+        f"Here is a link for a *{escape(flow.name)}* key{job}. Send it by email or chat to the "
         "person who can create the key: they see the guide and a form, the key is checked and "
         "stored encrypted for you. It works once, until "
         f"{slack_day(info.expires_at)}.\n{made.url}"

@@ -105,7 +105,9 @@ def _help_blocks(offered: tuple[str, ...] | None = None) -> tuple[dict[str, Any]
             elements=[
                 md(
                     f"Supported: {names}. Or type `/getkey wix` directly. "
-                    "`/getkey list` shows your stored keys, `/getkey delete` removes one. "
+                    "`/getkey list` shows your stored keys, `/getkey delete` removes one, "
+                    "`/getkey done <number>` ends one's job (getkey forgets it and shows how "
+                    "to revoke it). "
                     + PRIVACY_NOTE
                 )
             ]
@@ -276,6 +278,22 @@ def list_row(info: CredentialInfo, n: int) -> dict[str, Any]:
     }
 
 
+def list_done(info: CredentialInfo, row: dict[str, Any]) -> dict[str, Any]:
+    """The "Done with it" button under a list row (`/getkey done <n>`): the row's Delete value,
+    reused (no second encoding per row on the busiest answer)."""
+    value = row["accessory"]["value"]
+    return {
+        "type": "actions",
+        "block_id": clip(ids.list_done_block(info.id), ID_LENGTH),
+        "elements": [{
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Done with it", "emoji": True},
+            "action_id": ids.LIST_DONE,
+            "value": value,
+        }],
+    }  # fmt: skip
+
+
 def list_blocks(page: Page, query: str = "") -> list[dict[str, Any]]:
     """One page of the person's keys, numbered as in the whole list (when nothing is searched)
     with Previous/Next, or the keys matching `query`."""
@@ -290,13 +308,15 @@ def list_blocks(page: Page, query: str = "") -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_TEXT)}}
     ]
-    blocks += [list_row(info, n) for n, info in enumerate(page.infos, start=page.offset + 1)]
+    for n, info in enumerate(page.infos, start=page.offset + 1):
+        row = list_row(info, n)
+        blocks += (row, list_done(info, row))
     blocks += paging.nav_blocks(page, query, ids.LIST_PAGE, "getkey.list_nav")
     note = paging.summary(page, query) + " "
     if query:
         note += "Numbers count only the keys found. "
     else:
-        note += "`/getkey delete <number>` removes one. "
+        note += "`/getkey delete <number>` removes one, `/getkey done <number>` ends its job. "
     note += "`/getkey list <words>` finds keys by platform, store or status. "
     note += "Values are never shown in full. "
     blocks.append({"type": "context", "elements": [_md(note + PRIVACY_NOTE)]})

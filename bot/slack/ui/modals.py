@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 
 from bot import wording
 from bot.slack.ui import ids
+from bot.slack.ui.contact import contact_words
 from bot.slack.ui.ending import revoke_lines
 from bot.slack.ui.form import form_title
 from bot.slack.ui.text import (
@@ -118,12 +119,12 @@ def result_view(
     return view.to_dict()
 
 
-def save_failed_view(flow: Flow) -> dict[str, Any]:
+def save_failed_view(flow: Flow, contact: str | None = None) -> dict[str, Any]:
+    who = contact_words(contact) or "whoever runs getkey"
     return done_view(
         form_title(flow).text,
         f":warning: The key works with {flow.name}, but getkey could not store it just now, so "
-        "nothing was saved. Please try again in a minute; if it keeps happening, tell whoever "
-        "runs getkey.",
+        f"nothing was saved. Please try again in a minute; if it keeps happening, tell {who}.",
         close="Close",
     )
 

@@ -36,6 +36,7 @@ from bot.slack.ui.text import (
 )
 from bot.store.schedule import END_ASK
 from bot.vocabulary import CredentialStatus, OutboxKind, Stage, StageKind
+from flows.purpose import Purpose
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
@@ -47,6 +48,14 @@ def stage_reason(info: CredentialInfo, stage: Stage | str, now: datetime) -> str
     """Why this message, now, in words the person can act on."""
     stage = Stage.parse(stage) if isinstance(stage, str) else stage
     detail = f" {info.detail}" if info.detail else ""
+    if stage.kind is StageKind.FAILING and info.missing:
+        job = Purpose.parse(info.purpose, Purpose.READ)
+        return (
+            "This key still opens the store, but *no longer has the permissions its job "
+            f"needs* ({job.label.lower()}: {job.jobs})." + detail + " Anything that needs them "
+            "will fail until they are granted again: rotate it now with a key that has them, "
+            "or delete it if it is no longer needed."
+        )
     if stage.kind is StageKind.FAILING:
         return (
             "This key *no longer works* (revoked? rotated elsewhere?)." + detail + " "
@@ -102,6 +111,8 @@ def reminder_text(info: CredentialInfo, stage: Stage | str, now: datetime) -> st
         StageKind.ROTATION: "is due for rotation",
     }
     head = heads[stage.kind]
+    if stage.kind is StageKind.FAILING and info.missing:
+        head = "no longer has the permissions its job needs"
     if stage.kind is StageKind.EXPIRY and info.expires_at and aware(info.expires_at) <= now:
         head = "has expired"
     return (

@@ -31,8 +31,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.services.requests import RESEND_EVERY
+from bot.services.requests import RESEND_EVERY, fixed_of
 from bot.slack.ui import ids
+from bot.slack.ui.contact import help_context
+from bot.slack.ui.intent import intent_inputs
 from bot.slack.ui.links import link_buttons, link_choice, locked_text, provider_words
 from bot.slack.ui.messages import guide_blocks
 from bot.slack.ui.text import (
@@ -51,6 +53,7 @@ from bot.slack.ui.text import (
     store_of,
 )
 from bot.store import outbox
+from bot.wording import job_words
 from flows import catalog
 from flows.base import Flow
 
@@ -59,6 +62,7 @@ if TYPE_CHECKING:
     from bot.store.requests import RequestInfo
 
 NOTE_LIMIT = 300
+ASK_HINT = "getkey checks that the key they paste allows this job; they do not have to choose."
 STATE_WORDS = {
     "open": "waiting for them to open it",
     "opened": "they opened the form",
@@ -82,9 +86,11 @@ def state_words(info: RequestInfo) -> str:
 
 
 # -- the provider's side --------------------------------------------------------------------------
-def provider_message(info: RequestInfo, flow: Flow, *, nudge: bool = False) -> dict[str, Any]:
+def provider_message(info: RequestInfo, flow: Flow, *, nudge: bool = False,
+                     contact: str | None = None) -> dict[str, Any]:
     """Who asks, for which platform and why, the platform's guide and the button that opens
-    the form. `nudge`: the one reminder of an unanswered request."""
+    the form, and whom to ask for help (`contact`, the workspace's). `nudge`: the one reminder
+    of an unanswered request."""
     asks = f"<@{info.user_id}> asks you for a *{escape(flow.name)}* API key."
     if nudge:
         asks = (
@@ -93,6 +99,8 @@ def provider_message(info: RequestInfo, flow: Flow, *, nudge: bool = False) -> d
         )
     if info.note:
         asks += f"\n>{escape(clip(info.note, NOTE_LIMIT))}"
+    if (fixed := fixed_of(info)) is not None:
+        asks += f"\n*For:* {job_words(fixed.purpose, fixed.needed_until)}."
     asks += "\nFollow the steps below, then press the button: the key is checked with "
     asks += f"{escape(flow.name)} and stored encrypted for <@{info.user_id}>, never shown in Slack."
     guide = [
@@ -114,7 +122,8 @@ def provider_message(info: RequestInfo, flow: Flow, *, nudge: bool = False) -> d
     }
     intro = {"type": "section", "text": {"type": "mrkdwn", "text": asks}}
     text = f"A {flow.name} key is asked of you"
-    return {"text": ("Reminder: " if nudge else "") + text, "blocks": [intro, *guide, button]}
+    return {"text": ("Reminder: " if nudge else "") + text,
+            "blocks": [intro, *guide, button, *help_context(contact)]}
 
 
 def withdraw_button(info: RequestInfo, cred: CredentialInfo) -> ButtonElement:
@@ -174,14 +183,20 @@ def request_buttons(info: RequestInfo, *, block_id: str | None = None) -> Action
 
 def asked_message(info: RequestInfo, flow: Flow, where: str) -> dict[str, Any]:
     text = (
-        f"Asked <@{info.provider_id}> {where} for a {escape(flow.name)} key. You will be told "
-        "when they open the form and when the key is verified; `/getkey list` shows the "
-        "request."
+        f"Asked <@{info.provider_id}> {where} for a {escape(flow.name)} key{_for(info)}. You "
+        "will be told when they open the form and when the key is verified; `/getkey list` "
+        "shows the request."
     )
     blocks: list[Block] = [SectionBlock(text=md(text)), request_buttons(info)]
     if info.resent_at:
         blocks.append(ContextBlock(elements=[md(resend_hint(info))]))
     return {"text": text, "blocks": dicts(blocks)}
+
+
+def _for(info: RequestInfo) -> str:
+    """" for read and write (import, …), needed until …" when the request fixed them."""
+    fixed = fixed_of(info)
+    return f" for {job_words(fixed.purpose, fixed.needed_until)}" if fixed else ""
 
 
 def resend_hint(info: RequestInfo) -> str:
@@ -193,15 +208,19 @@ def resend_hint(info: RequestInfo) -> str:
     return f"*Send again* works again from <!date^{stamp}^{{time}}|{when:%H:%M} UTC>."
 
 
+# Closed requests (not fulfilled) under the open ones: the newest few.
+CLOSED_SHOWN = 3
+
+
 def request_rows(requests: Sequence[RequestInfo], *, limit: int = 10) -> list[Block]:
     """The requester's open requests (with their buttons) and the last closed ones."""
     shown = [r for r in requests if r.is_open][:limit]
-    closed = [r for r in requests if not r.is_open and r.state != "fulfilled"][:3]
+    closed = [r for r in requests if not r.is_open and r.state != "fulfilled"][:CLOSED_SHOWN]
     if not shown and not closed:
         return []
     blocks: list[Block] = [HeaderBlock(text=plain("Your requests", HEADER_TEXT))]
     for r in shown:
-        line = f"*{escape(flow_name(r.platform))}* {_asked(r)} · {state_words(r)}"
+        line = f"*{escape(flow_name(r.platform))}* {_asked(r)}{_for(r)} · {state_words(r)}"
         blocks.append(SectionBlock(text=md(line)))
         blocks.append(link_buttons(r) if r.by_link else request_buttons(r))
     if closed:
@@ -288,11 +307,13 @@ def request_owed(
 
 # -- the "Ask for a key" modal -----------------------------------------------------------------
 def ask_view(
-    *, provider_id: str | None = None, channel_id: str | None = None, link: bool = False
+    *, provider_id: str | None = None, channel_id: str | None = None, link: bool = False,
+    purpose: str | None = None,
 ) -> dict[str, Any]:
-    """Whom to ask (or a link instead), for which platform, and a note. `provider_id`:
-    preselected (the author of the message the shortcut was used on); `channel_id`: where to
-    fall back to if no DM; `link`: "Send a link instead" ticked."""
+    """Whom to ask (or a link instead), for which platform, what for and until when, and a
+    note. `provider_id`: preselected (the author of the message the shortcut was used on);
+    `channel_id`: where to fall back to if no DM; `link`: "Send a link instead" ticked;
+    `purpose`: the workspace's default, which the modal starts on."""
     flows = [f for f in catalog.all_flows() if f.verifiable and f.fields][:SELECT_OPTIONS]
     user = UserSelectElement(action_id=ids.FIELD_VALUE, placeholder="Choose a person")
     if provider_id:
@@ -323,6 +344,7 @@ def ask_view(
                     options=[Option(text=clip(f.name, OPTION_TEXT), value=f.id) for f in flows],
                 ),
             ),
+            *intent_inputs(purpose, hint=ASK_HINT),
             InputBlock(
                 block_id=ids.ASK_NOTE_BLOCK,
                 label="A short note (why you need it)",

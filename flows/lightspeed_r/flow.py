@@ -1,26 +1,8 @@
-"""Lightspeed R-Series (Retail POS): an OAuth access token, and optionally its refresh token.
-
-R-Series has no personal keys: a person authorises an app, which receives a short-lived access
-token and a refresh token. How short is the token's own business: Lightspeed says access tokens
-"generally expire after 60 minutes", yet its refresh example answers "expires_in": 1800
-(developers.lightspeedhq.com/retail/authentication, platform-apis.md §5). So getkey never says
-"about an hour": it quotes the expiry the token carries (the JWT's `exp`), and otherwise says only
-that the token is short-lived. The source guide's app hands over a file holding
-"the API Key" without saying what it looks like, so any token is accepted and the Account call
-decides. When the token is a JWT (Lightspeed's current tokens are), its claims tell expiry,
-account, scopes and the app it was issued to (`aud`); they are read without checking the
-signature, because Lightspeed's answer, not the claims, decides whether the token works.
-
-`refresh()` performs the documented refresh-token grant for the reminders side.
-"""
+"""R-Series' guide (steps, fields, troubleshooting), the verification of a token, and its
+renewal for owners who opt in."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import logging
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +11,6 @@ from flows.base import (
     CheckResult,
     Failure,
     Field,
-    FieldError,
     Flow,
     Purpose,
     Renewal,
@@ -40,149 +21,27 @@ from flows.base import (
     VerifyResult,
     field_error,
 )
-from flows.cleaning import looks_like_url, token, unwrap
 from flows.http import PlatformHttp, Reply
+from flows.lightspeed_r.renewal import AUTH_HOST, refresh_grant
+from flows.lightspeed_r.tokens import (
+    ACCESS_SHAPE,
+    REFRESH_SHAPE,
+    audience,
+    claims,
+    clean_access,
+    clean_refresh,
+    expires_at,
+    pasted_tokens,
+    scopes,
+)
 from flows.purpose import unchecked
 
 API_HOST = "api.lightspeedapp.com"
-AUTH_HOST = "cloud.lightspeedapp.com"
 ACCOUNT_URL = f"https://{API_HOST}/API/V3/Account.json"
-TOKEN_URL = f"https://{AUTH_HOST}/auth/oauth/token"
-
-log = logging.getLogger(__name__)
 
 # Scope that lets an app read everything (assumption from the scope list: a migration reads
 # every area, and narrower scopes leave some out).
 FULL_SCOPE = "employee:all"
-
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-# Any token the API might accept as a Bearer token: RFC 6750's b64token syntax, the only thing
-# an "Authorization: Bearer" header can carry. A JWT-looking value must also decode, which the
-# cleaner checks; everything else is for Lightspeed to judge.
-_ACCESS_SHAPE = r"[A-Za-z0-9._~+/-]+=*"
-_REFRESH = re.compile(r"[A-Za-z0-9._~+/=-]{20,3000}")
-# A refresh token is never the access token (an eyJ… value with exactly two dots).
-_REFRESH_SHAPE = r"(?!eyJ[^.]*\.[^.]*\.[^.]*$)" + _REFRESH.pattern
-
-
-def _b64json(part: str) -> Any:
-    padded = part + "=" * (-len(part) % 4)
-    try:
-        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-    # RecursionError: about a thousand nested brackets exhaust the JSON decoder's depth.
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
-        return None
-
-
-def claims(access_token: str) -> dict[str, Any]:
-    """The JWT's payload, unverified. Empty if the token is not a readable JWT."""
-    parts = access_token.split(".")
-    if len(parts) != 3:
-        return {}
-    payload = _b64json(parts[1])
-    return payload if isinstance(payload, dict) else {}
-
-
-def expires_at(access_token: str) -> datetime | None:
-    exp = claims(access_token).get("exp")
-    if isinstance(exp, int | float) and not isinstance(exp, bool) and 0 < exp < 32503680000:
-        return datetime.fromtimestamp(exp, tz=UTC)
-    return None
-
-
-def scopes(access_token: str) -> tuple[str, ...]:
-    scope = claims(access_token).get("scope")
-    if isinstance(scope, str):
-        return tuple(s for s in scope.split() if s)
-    if isinstance(scope, list):
-        return tuple(str(s) for s in scope if s)
-    return ()
-
-
-def _picked(raw: str) -> dict[str, str]:
-    """Tokens from a pasted token-endpoint answer ({"access_token": …}) or a key file with
-    'name: value' lines; {} when the paste is a single value."""
-    text = unwrap(raw)
-    found: dict[str, str] = {}
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):  # deep nesting exhausts the decoder's depth
-            return {}
-        if isinstance(data, dict):
-            for key in ("access_token", "refresh_token"):
-                if isinstance(data.get(key), str):
-                    found[key] = data[key]
-        return found
-    for line in text.splitlines():
-        name, sep, value = line.partition(":") if ":" in line else line.partition("=")
-        name = re.sub(r"[\s_-]+", " ", name.strip().lower())
-        if not sep or not value.strip():
-            continue
-        if "refresh" in name:
-            found["refresh_token"] = value.strip()
-        elif "access" in name or name in ("token", "api key", "authorization"):
-            found["access_token"] = value.strip()
-    return found
-
-
-def _is_jwt(value: str) -> bool:
-    return value.startswith("eyJ") and value.count(".") == 2
-
-
-def _clean_access(raw: str) -> str:
-    picked = _picked(raw).get("access_token")
-    value = token(picked if picked is not None else raw, "The access token")
-    if "://" in value:
-        raise FieldError(
-            "That is a web address. Paste the access token (the API key) itself."
-        )
-    if value.startswith("def50"):
-        raise FieldError(
-            "This is the refresh token. The access token is the other value the app gave you."
-        )
-    if not re.fullmatch(_ACCESS_SHAPE, value):
-        raise FieldError(
-            "The access token has characters a token never contains (only letters, digits and "
-            "- . _ ~ + / =). Copy the key alone, or paste the whole file the app gave you."
-        )
-    # Only a value that claims to be a JWT can be judged by format: one that does not decode
-    # was cut or altered on the way. Anything else is left to Lightspeed to judge.
-    if _is_jwt(value) and (
-        not _JWT.fullmatch(value) or not claims(value) or _b64json(value.split(".")[0]) is None
-    ):
-        raise FieldError(
-            "This looks like a token that was cut or altered: its middle part does not decode. "
-            "Copy it again, whole, from where the app gave it to you."
-        )
-    return value
-
-
-def audience(access_token: str) -> tuple[str, ...]:
-    """The client IDs the token was issued to (the `aud` claim); empty when unknown."""
-    aud = claims(access_token).get("aud")
-    if isinstance(aud, str):
-        return (aud,) if aud else ()
-    if isinstance(aud, list):
-        return tuple(str(a) for a in aud if isinstance(a, str) and a)
-    return ()
-
-
-def _clean_refresh(raw: str) -> str:
-    picked = _picked(raw).get("refresh_token")
-    value = token(picked if picked is not None else raw, "The refresh token")
-    if looks_like_url(value):
-        raise FieldError("That is a web address. Paste the refresh token itself.")
-    if _is_jwt(value):
-        raise FieldError(
-            "This is the access token. The refresh token is the other, longer value "
-            "(it usually starts with def50)."
-        )
-    if not _REFRESH.fullmatch(value):
-        raise FieldError(
-            "A refresh token is one long run of letters and digits. Copy it again, whole."
-        )
-    return value
 
 
 def _account_of(body: dict[str, Any]) -> dict[str, Any]:
@@ -278,8 +137,8 @@ class LightspeedRFlow(Flow):
             example="contents of lightspeed_api_key.txt",
             secret=True,
             multiline=True,
-            clean=_clean_access,
-            shape=_ACCESS_SHAPE,
+            clean=clean_access,
+            shape=ACCESS_SHAPE,
         ),
         Field(
             "refresh_token",
@@ -290,8 +149,8 @@ class LightspeedRFlow(Flow):
             required=False,
             secret=True,
             multiline=True,
-            clean=_clean_refresh,
-            shape=_REFRESH_SHAPE,
+            clean=clean_refresh,
+            shape=REFRESH_SHAPE,
         ),
     )
     troubleshooting = (
@@ -321,7 +180,7 @@ class LightspeedRFlow(Flow):
     def check(self, raw: Mapping[str, str | None]) -> CheckResult:
         # A pasted token answer or key file holds both tokens: use its refresh token too.
         values = dict(raw)
-        picked = _picked(values.get("access_token") or "")
+        picked = pasted_tokens(values.get("access_token") or "")
         if picked.get("refresh_token") and not (values.get("refresh_token") or "").strip():
             values["refresh_token"] = picked["refresh_token"]
         return super().check(values)
@@ -455,7 +314,7 @@ class LightspeedRFlow(Flow):
                 else "getkey cannot renew this token: the token does not say which app it was "
                 "issued to, and only that app can renew it. Authorise again before it expires."
             )
-        outcome = refresh(values, http, client_id, client_secret)
+        outcome = refresh_grant(self, values, http, client_id, client_secret)
         if isinstance(outcome, VerifyResult):
             return outcome
         return Renewal(values=outcome, expires_at=expires_at(outcome["access_token"]))
@@ -464,79 +323,9 @@ class LightspeedRFlow(Flow):
 FLOW = LightspeedRFlow()
 
 
-# -- refresh ------------------------------------------------------------------------------
-
-
 def refresh(
     values: Mapping[str, str], http: PlatformHttp, client_id: str, client_secret: str
 ) -> dict[str, str] | VerifyResult:
-    """Trade the stored refresh token for a new access token and refresh token.
-
-    Returns the new field values ({"access_token", "refresh_token"}) on success, or a failed
-    VerifyResult. Lightspeed revokes the old refresh token once the new access token is used,
-    so the caller must store both new tokens (atomically) before using them; the new expiry
-    is `expires_at(new["access_token"])`. Never retried: refreshing too often gets the app
-    rate-limited.
-    """
-    old_refresh = values.get("refresh_token") or ""
-    if not old_refresh:
-        return VerifyResult.failed(
-            Failure.BAD_CREDENTIAL,
-            "There is no refresh token stored for this account, so it cannot be renewed. "
-            "Authorise the app again and paste both tokens.",
-            field="refresh_token",
-        )
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": old_refresh,
-        "client_id": client_id,
-        "client_secret": client_secret,
-    }
-    try:
-        reply = http.request(
-            FLOW, "POST", TOKEN_URL, headers={"Accept": "application/json"}, form=form
-        )
-        return _refreshed(reply, old_refresh)
-    except VerifyError as exc:
-        return exc.result()
-    except Exception as exc:
-        # The exception text could quote the form; log only its type.
-        log.error("refresh crashed", extra={"platform": FLOW.id, "error": type(exc).__name__})
-        return VerifyResult.failed(
-            Failure.UNEXPECTED, "Something went wrong while renewing the Lightspeed R-Series token."
-        )
-
-
-def _refreshed(reply: Reply, old_refresh: str) -> dict[str, str]:
-    if reply.status in (400, 401):
-        error = str(reply.json_or_empty().get("error") or "")
-        if error == "invalid_client" or reply.status == 401:
-            raise VerifyError(
-                Failure.BAD_CREDENTIAL,
-                "Lightspeed R-Series refused the app's client ID or secret, so the token could "
-                "not be renewed. Check GETKEY_LIGHTSPEED_R_CLIENT_ID and _SECRET.",
-            )
-        raise VerifyError(
-            Failure.BAD_CREDENTIAL,
-            "Lightspeed R-Series no longer accepts this refresh token (unused for 30 days, "
-            "already used, or the app was disconnected). Authorise the app again and paste "
-            "the new tokens.",
-            field="refresh_token",
-        )
-    if reply.status != 200:
-        raise VerifyError(
-            Failure.UNEXPECTED,
-            f"Lightspeed R-Series answered the renewal with an unexpected HTTP {reply.status}.",
-        )
-    body = reply.json_object()
-    access = body.get("access_token")
-    if not isinstance(access, str) or not re.fullmatch(_ACCESS_SHAPE, access):
-        raise VerifyError(
-            Failure.UNEXPECTED, "Lightspeed R-Series answered the renewal without a new token."
-        )
-    new_refresh = body.get("refresh_token")
-    return {
-        "access_token": access,
-        "refresh_token": new_refresh if isinstance(new_refresh, str) and new_refresh
-        else old_refresh,
-    }
+    """R-Series' refresh-token grant (see `refresh_grant`): the new field values, or a failed
+    VerifyResult."""
+    return refresh_grant(FLOW, values, http, client_id, client_secret)

@@ -1,30 +1,14 @@
-"""Lightspeed eCom (C-Series, formerly SEOshop): an API key and secret used with Basic auth on
-one of two clusters, in one of the shop's languages. The permission list is read back so the
-person learns which areas the key cannot read before a migration stops half-way.
-
-What each rule rests on:
-- Read on every area: the source guide (seed 000, "Lightspeed eCom" step 5) says "enable the
-  API Key and set all permissions to Read". A key missing Read on any area is refused as
-  missing permissions, naming each area, as BigCommerce's flow does; an area the permission
-  list leaves out counts as missing, since nothing shows it can be read.
-- Rate-limit headers carry one value per window, 5 minutes / hour / day: "X-RateLimit-Reset:
-  263/2063/23663" (platform-apis.md §4, from the NickTacke client tested against the live API;
-  [C-3p], not in Lightspeed's own pages). flows.http takes the window with nothing remaining
-  and reads a value above 1e9 as a Unix time.
-"""
+"""Lightspeed eCom's guide (steps, fields, troubleshooting) and the verification of a key."""
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from flows.base import (
     Failure,
     Field,
-    FieldError,
     Flow,
     Purpose,
     Step,
@@ -33,102 +17,15 @@ from flows.base import (
     VerifyResult,
     field_error,
 )
-from flows.cleaning import looks_like_url, token, unwrap
 from flows.http import PlatformHttp, Reply
-
-# The official PHP client's live servers. "live" was a legacy alias of eu1 and is not offered.
-CLUSTERS: dict[str, str] = {
-    "eu1": "api.webshopapp.com",
-    "us1": "api.shoplightspeed.com",
-}
-CLUSTER_NAMES = {"eu1": "EU", "us1": "US"}
-
-# The permission areas the API reports; labels are what the back office calls them.
-WRITE = ": Write"
-AREAS = {
-    "content": "Content",
-    "products": "Products",
-    "customers": "Customers",
-    "orders": "Orders",
-    "settings": "Settings",
-    "tracking": "Tracking",
-}
-
-# Key and secret formats are undocumented (assumption): one unbroken run of letters and digits,
-# never short. Loosen here if a real key is ever refused.
-_CREDENTIAL = re.compile(r"[A-Za-z0-9_-]{16,128}")
-# The language is a path segment naming one of the shop's languages. The sources show two-letter
-# codes (nl, en, de, us) but never say that is all there is; a regional code such as pt-br or
-# en-gb is accepted too, and a language the shop lacks is refused by the API itself ("Unknown
-# or inactive language"), which is the only authority on what the shop has switched on.
-_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,4})?")
-
-
-def _clean_credential(raw: str, label: str) -> str:
-    value = unwrap(raw)
-    if looks_like_url(value):
-        raise FieldError(
-            f"That is a web address. Paste the {label} alone: it is shown under Details "
-            "once the key is saved."
-        )
-    if ":" in value or "@" in value:
-        raise FieldError(
-            f"This looks like the key and the secret joined with a colon. Paste only the {label} "
-            "here, and the other part in its own box."
-        )
-    value = token(value, f"The {label}")
-    if not _CREDENTIAL.fullmatch(value):
-        raise FieldError(
-            f"The {label} is one long run of letters and digits, with nothing else around it. "
-            "Copy it again from Settings › Developers."
-        )
-    return value
-
-
-def _clean_key(raw: str) -> str:
-    return _clean_credential(raw, "API key")
-
-
-def _clean_secret(raw: str) -> str:
-    return _clean_credential(raw, "API secret")
-
-
-def _clean_language(raw: str) -> str:
-    value = unwrap(raw).lower().replace("_", "-")
-    if looks_like_url(value):
-        # A shop address such as https://myshop.com/en/ carries the language as its first segment.
-        try:
-            parts = urlsplit(value if "://" in value else "https://" + value)
-        except ValueError:  # e.g. an unclosed "[" read as an IPv6 host
-            parts = urlsplit("")
-        first = parts.path.strip("/").split("/", 1)[0]
-        if _LANGUAGE.fullmatch(first):
-            return first
-        raise FieldError(
-            "That is a web address without a language in it. Enter only the shop language's "
-            "short code, such as nl, en or de."
-        )
-    value = value.strip("/ ")
-    if _LANGUAGE.fullmatch(value):
-        return value
-    raise FieldError(
-        "Enter the short code of a language your shop has switched on, such as nl, en, de, "
-        "fr or us (or a regional one such as pt-br) — not the language's full name."
-    )
-
-
-def _error_of(reply: Reply) -> tuple[int, str]:
-    """Lightspeed eCom reports errors as {"error": {"code", "message"}}, sometimes even with a
-    2xx status; the official client treats both alike, and so do we."""
-    body = reply.json_or_empty()
-    error = body.get("error")
-    if isinstance(error, dict):
-        code = error.get("code")
-        status = code if isinstance(code, int) and 400 <= code < 600 else reply.status
-        if status < 400:
-            status = 400
-        return status, str(error.get("message") or "")
-    return reply.status, ""
+from flows.lightspeed_ecom.api import AREAS, CLUSTER_NAMES, CLUSTERS, WRITE, error_of
+from flows.lightspeed_ecom.credentials import (
+    CREDENTIAL,
+    LANGUAGE,
+    clean_key,
+    clean_language,
+    clean_secret,
+)
 
 
 class LightspeedEcomFlow(Flow):
@@ -202,8 +99,8 @@ class LightspeedEcomFlow(Flow):
             example="a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
             secret=True,
             max_length=300,
-            clean=_clean_key,
-            shape=_CREDENTIAL.pattern,
+            clean=clean_key,
+            shape=CREDENTIAL.pattern,
         ),
         Field(
             "api_secret",
@@ -212,8 +109,8 @@ class LightspeedEcomFlow(Flow):
             example="0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c",
             secret=True,
             max_length=300,
-            clean=_clean_secret,
-            shape=_CREDENTIAL.pattern,
+            clean=clean_secret,
+            shape=CREDENTIAL.pattern,
         ),
         Field(
             "cluster",
@@ -230,8 +127,8 @@ class LightspeedEcomFlow(Flow):
             hint="The short code of a language switched on in your shop, e.g. nl or en.",
             example="nl",
             max_length=300,
-            clean=_clean_language,
-            shape=_LANGUAGE.pattern,
+            clean=clean_language,
+            shape=LANGUAGE.pattern,
         ),
     )
     troubleshooting = (
@@ -291,7 +188,7 @@ class LightspeedEcomFlow(Flow):
     def verify(self, values: Mapping[str, str], http: PlatformHttp) -> VerifyResult:
         cluster = values["cluster"]
         reply = self._get(http, values, cluster, "account.json")
-        status, message = _error_of(reply)
+        status, message = error_of(reply)
         if status == 401:
             self._rejected(http, values, cluster)
         if status == 404 and "language" in message.lower():
@@ -353,7 +250,7 @@ class LightspeedEcomFlow(Flow):
         other = next(c for c in CLUSTERS if c != cluster)
         try:
             probe = self._get(http, values, other, "account.json", raise_common=False)
-            status, message = _error_of(probe)
+            status, message = error_of(probe)
         except VerifyError:
             status, message = 0, ""
         if status == 200 or (status == 404 and "language" in message.lower()):

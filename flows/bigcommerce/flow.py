@@ -1,23 +1,13 @@
-"""BigCommerce: a store-level API account (store hash + static access token).
-
-Verification reads the store information, then probes one read-only endpoint per scope the
-seed asks for: BigCommerce has no endpoint that lists a token's scopes, and a 403 from an
-endpoint is the only way to learn that its scope is missing. When the store information itself
-is refused, the webhook list (readable with any token, it needs no scope) tells a missing scope
-apart from a store hash that does not belong to the token.
-"""
+"""BigCommerce's guide (steps, fields, troubleshooting) and the verification of a token."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from flows.base import (
     Failure,
     Field,
-    FieldError,
     Flow,
     Purpose,
     Step,
@@ -26,196 +16,11 @@ from flows.base import (
     VerifyResult,
     field_error,
 )
-from flows.cleaning import looks_like_url, token, unwrap
+from flows.bigcommerce.credentials import HASH, TOKEN, clean_file, clean_hash, clean_token
+from flows.bigcommerce.scopes import INFO_SCOPE, MODIFY, SCOPES, WRITE_PROBES
 from flows.http import PlatformHttp, Reply, raise_for_common
 
 API_HOST = "api.bigcommerce.com"
-
-# Observed store hashes are 9-10 lowercase letters and digits (older stores: digits only);
-# the bounds are loose so an unusual real hash is never refused by format alone.
-_HASH = re.compile(r"[A-Za-z0-9]{4,16}")
-# Observed access tokens are 30-31 lowercase letters and digits. [I]
-_TOKEN = re.compile(r"[A-Za-z0-9]{20,60}")
-_CLIENT_SECRET = re.compile(r"[a-f0-9]{64}")
-# Also a bare "stores/{hash}/v3" copied without the host.
-_API_PATH = re.compile(r"(?:api\.bigcommerce\.com/|^/?)stores/([^/\s?#]+)", re.I)
-_CONTROL_PANEL = re.compile(r"(?:https?://)?store-([^./\s]+)\.mybigcommerce\.com", re.I)
-# Labels in the credentials .txt the pop-up downloads (and in the pop-up itself).
-_LABEL_LINE = re.compile(
-    r"^\s*(ACCESS[ _]TOKEN|CLIENT[ _]NAME|NAME|API[ _]PATH|CLIENT[ _]ID|CLIENT[ _]SECRET)"
-    r"\s*(?::\s*(.*?))?\s*$",
-    re.I,
-)
-
-
-
-
-@dataclass(frozen=True)
-class Scope:
-    """One OAuth scope as the API account form names it, and a cheap GET that needs it."""
-
-    name: str
-    path: str
-    required: bool
-
-
-# From the migration guide (seed 001): the scopes marked "(required)" must be there; the
-# others decide which data can be moved, so their absence is a warning, not a failure.
-# Endpoints from BigCommerce's scope table; Channel 1 is the store's default storefront. [I]
-SCOPES: tuple[Scope, ...] = (
-    Scope("Information & Settings", "/v2/store", True),
-    # Pages V3: BigCommerce lists /v2/pages as deprecated in favour of it.
-    Scope("Content", "/v3/content/pages?limit=1", True),
-    Scope("Marketing", "/v2/coupons?limit=1", True),
-    Scope("Channel Settings", "/v3/channels?limit=1", True),
-    Scope("Channel Listings", "/v3/channels/1/listings?limit=1", True),
-    Scope("Products", "/v3/catalog/products?limit=1", False),
-    Scope("Customers", "/v3/customers?limit=1", False),
-    Scope("Orders", "/v2/orders?limit=1", False),
-)
-INFO_SCOPE = SCOPES[0]
-
-# Writing: BigCommerce has no way to list an account's scopes, so each one is tried with a
-# write that cannot change anything: a body with nothing in it (no fields to update, an empty
-# batch, or an object missing every required field). We assume, as every documented 403 body
-# suggests, that the scope is checked before the body: 403 means the scope is read-only;
-# a 2xx, 400 or 422 means Modify was granted and the empty body was refused or did nothing. [I]
-WRITE_PROBES: dict[str, tuple[str, str, object]] = {
-    "Information & Settings": ("PUT", "/v3/settings/store/profile", {}),
-    "Content": ("POST", "/v3/content/pages", []),
-    "Marketing": ("POST", "/v2/coupons", {}),
-    "Channel Settings": ("POST", "/v3/channels", {}),
-    "Channel Listings": ("POST", "/v3/channels/1/listings", []),
-    "Products": ("POST", "/v3/catalog/products", {}),
-    "Customers": ("POST", "/v3/customers", []),
-    "Orders": ("POST", "/v2/orders", {}),
-}
-MODIFY = ": Modify"
-
-
-def _hash_from(text: str) -> str | None:
-    """The store hash inside a pasted API path or control panel address, if there is one."""
-    for pattern in (_API_PATH, _CONTROL_PANEL):
-        m = pattern.search(text)
-        if m:
-            return m.group(1)
-    return None
-
-
-def _clean_hash(raw: str) -> str:
-    value = unwrap(raw)
-    found = _hash_from(value)
-    if found is not None:
-        value = found
-    elif looks_like_url(value) or "." in value or "/" in value:
-        raise FieldError(
-            "That address does not contain the store hash. Paste the API PATH "
-            "(https://api.bigcommerce.com/stores/…/v3/), your control panel address "
-            "(store-….mybigcommerce.com), or just the hash."
-        )
-    if any(ch.isspace() for ch in value):
-        raise FieldError("The store hash has no spaces; paste it again as one word.")
-    if _CLIENT_SECRET.fullmatch(value) or (len(value) > 16 and _TOKEN.fullmatch(value)):
-        raise FieldError(
-            "This looks like a token or client ID, not the store hash. The hash is the short "
-            "code after /stores/ in the API PATH."
-        )
-    if not _HASH.fullmatch(value):
-        raise FieldError(
-            "A store hash is a short code of letters and digits, such as abc123xyz: the part "
-            "after /stores/ in the API PATH."
-        )
-    return value
-
-
-def _strip_label(value: str) -> str:
-    # A line copied from the .txt file or a header dump: "ACCESS TOKEN: …", "X-Auth-Token: …".
-    m = re.match(r"^(?:access[ _]token|x-auth-token)\s*:\s*", value, re.I)
-    return value[m.end():] if m else value
-
-
-def _clean_token(raw: str) -> str:
-    text = unwrap(raw)
-    if sum(1 for line in text.splitlines() if _LABEL_LINE.match(line)) > 1:
-        raise FieldError(
-            "This is the whole credentials file. Paste it into the credentials file box "
-            "instead, or copy only the ACCESS TOKEN value here."
-        )
-    value = token(_strip_label(text), "The access token")
-    if looks_like_url(value) or "bigcommerce.com" in value.lower():
-        raise FieldError(
-            "That is a web address (probably the API PATH). Paste the ACCESS TOKEN here and "
-            "the API PATH in the store hash box."
-        )
-    if _CLIENT_SECRET.fullmatch(value):
-        raise FieldError(
-            "This looks like the CLIENT SECRET (64 hexadecimal characters). getkey needs the "
-            "ACCESS TOKEN, a shorter value shown above it."
-        )
-    if not _TOKEN.fullmatch(value):
-        raise FieldError(
-            "A BigCommerce access token is about 30 letters and digits, without dashes or "
-            "other symbols. Copy the ACCESS TOKEN value again from the pop-up or the .txt file."
-        )
-    return value
-
-
-def parse_credentials_file(text: str) -> dict[str, str]:
-    """Labelled values from the downloaded .txt ("LABEL: value" per line) or from text copied
-    out of the pop-up, where a label may sit on its own line above its value."""
-    found: dict[str, str] = {}
-    pending: str | None = None
-    for line in text.replace("\r", "\n").split("\n"):
-        line = unwrap(line)
-        if not line:
-            continue
-        m = _LABEL_LINE.match(line)
-        if m:
-            label = m.group(1).upper().replace("_", " ")
-            value = (m.group(2) or "").strip()
-            if value:
-                found.setdefault(label, value)
-                pending = None
-            else:
-                pending = label
-        elif pending:
-            found.setdefault(pending, line)
-            pending = None
-    return found
-
-
-def _clean_file(raw: str) -> str:
-    """Return "hash:token" picked out of the file; `check_together` spreads it over the fields.
-
-    The client ID and secret are deliberately dropped: REST calls do not need them, and
-    what is not kept cannot leak.
-    """
-    found = parse_credentials_file(raw)
-    if not found:
-        raise FieldError(
-            "This does not look like the BigCommerce credentials file: it should contain lines "
-            "such as ACCESS TOKEN: … and API PATH: …. Paste the whole file, or leave this box "
-            "empty and fill in the store hash and access token."
-        )
-    if "ACCESS TOKEN" not in found:
-        raise FieldError(
-            "The pasted text has no ACCESS TOKEN line. Paste the whole .txt file that "
-            "BigCommerce downloaded when the API account was saved."
-        )
-    try:
-        tok = _clean_token(found["ACCESS TOKEN"])
-    except FieldError as exc:
-        raise FieldError(f"In the pasted file, the ACCESS TOKEN is not usable: {exc}") from None
-    store_hash = ""  # the store hash box may hold it instead
-    if "API PATH" in found:
-        try:
-            store_hash = _clean_hash(found["API PATH"])
-        except FieldError:
-            raise FieldError(
-                "In the pasted file, the API PATH does not contain a store hash "
-                "(it should look like https://api.bigcommerce.com/stores/…/v3/)."
-            ) from None
-    return f"{store_hash}:{tok}"
 
 
 class BigCommerceFlow(Flow):
@@ -300,11 +105,11 @@ class BigCommerceFlow(Flow):
             required=False,
             secret=True,
             multiline=True,
-            clean=_clean_file,
+            clean=clean_file,
             # Not a platform format: the file is consumed into "hash:token" (hash possibly
             # empty, when the box below holds it), which check_together spreads over the
             # two fields below and then empties; the shape is exactly that intermediate.
-            shape=f"(?:{_HASH.pattern})?:{_TOKEN.pattern}",
+            shape=f"(?:{HASH.pattern})?:{TOKEN.pattern}",
         ),
         Field(
             "store_hash",
@@ -313,8 +118,8 @@ class BigCommerceFlow(Flow):
             "panel address. Not needed if you pasted the file.",
             example="https://api.bigcommerce.com/stores/abc123xyz/v3/",
             required=False,
-            clean=_clean_hash,
-            shape=_HASH.pattern,
+            clean=clean_hash,
+            shape=HASH.pattern,
         ),
         Field(
             "access_token",
@@ -324,8 +129,8 @@ class BigCommerceFlow(Flow):
             example="a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p",
             required=False,
             secret=True,
-            clean=_clean_token,
-            shape=_TOKEN.pattern,
+            clean=clean_token,
+            shape=TOKEN.pattern,
         ),
     )
     troubleshooting = (

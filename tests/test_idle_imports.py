@@ -1,0 +1,93 @@
+"""Idle memory (issue 21): `getkey serve --http` without OAuth settings, answering slash commands,
+never imports what only other set-ups or other routes need: Alembic (migrations run in a child
+process), the OAuth install flow and token rotation, and the page templates (Jinja2), which
+arrive with the first page served."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bot.store.crypto import generate_key
+from tests.slack_standin import SlackSender, SlackStandIn
+from tests.test_slack_server import BOT_TOKEN, SIGNING_SECRET, base_env, free_port
+
+# `getkey serve --http` through bot.cli.main, plus a thread that writes the names of the loaded
+# modules each time the test asks (by creating the file named in argv[2]).
+SERVE_AND_REPORT = """
+import json, os, sys, threading, time
+ask, answer = sys.argv[1], sys.argv[2]
+def report():
+    while True:
+        if os.path.exists(ask):
+            os.remove(ask)
+            with open(answer + ".tmp", "w") as f:
+                json.dump(sorted(sys.modules), f)
+            os.replace(answer + ".tmp", answer)
+        time.sleep(0.05)
+threading.Thread(target=report, daemon=True).start()
+from bot.cli.main import main
+sys.exit(main(["serve", "--http"]))
+"""
+
+ONLY_WHEN_USED = ("alembic", "bot.store.migrations", "bot.slack.oauth", "jinja2")
+
+
+def loaded(ask: Path, answer: Path) -> set[str]:
+    answer.unlink(missing_ok=True)
+    ask.touch()
+    deadline = time.monotonic() + 10
+    while not answer.exists():
+        assert time.monotonic() < deadline, "the serving process did not report its modules"
+        time.sleep(0.05)
+    return set(json.loads(answer.read_text()))
+
+
+def among(modules: set[str], name: str) -> bool:
+    return any(m == name or m.startswith(name + ".") for m in modules)
+
+
+def test_idle_serve_loads_no_migrations_oauth_or_templates_until_used(tmp_path):
+    port = free_port()
+    ask, answer = tmp_path / "ask", tmp_path / "modules.json"
+    with SlackStandIn(bot_token=BOT_TOKEN) as standin:
+        env = base_env(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                       SLACK_API_URL=standin.api_url, GETKEY_ENCRYPTION_KEYS=generate_key(),
+                       PORT=str(port))
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVE_AND_REPORT, str(ask), str(answer)], cwd=tmp_path,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, proc.communicate()[1]
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "getkey serve did not become healthy"
+                time.sleep(0.1)
+            slack = SlackSender(url, SIGNING_SECRET, standin)
+            for text in ("help", "wix", "list"):
+                assert slack.command(text).status == 200
+            idle = loaded(ask, answer)
+            # A fresh database was migrated (by the child process) before serving.
+            assert (tmp_path / "getkey.db").exists()
+            assert among(idle, "bot.slack.app") and among(idle, "sqlalchemy")
+            assert [name for name in ONLY_WHEN_USED if among(idle, name)] == []
+
+            # The first page served brings the templates in, and the page still renders.
+            page = httpx.get(url + "/k/not-a-real-link-token", timeout=10)
+            assert page.status_code in (404, 410) and "<html" in page.text.lower()
+            assert among(loaded(ask, answer), "jinja2")
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=15)
