@@ -97,7 +97,7 @@ class Claims(StoreCore):
         now = as_utc(now)
         lease = {"claimed_at": now, "claimed_until": now + timedelta(seconds=lease_seconds)}
         with self._session(write=True) as s:
-            won: list[tuple[Reminder, Credential]] = []
+            won: list[tuple[Reminder, sa.Row[Any]]] = []
             while len(won) < limit:
                 candidates = due_reminders(now, limit - len(won))
                 batch = claim_rows(s, Reminder, candidates, lease, Reminder.due_at, Reminder.id)
@@ -196,7 +196,7 @@ class Claims(StoreCore):
 
 def _sendable(
     s: Session, batch: list[Reminder], now: datetime
-) -> list[tuple[Reminder, Credential]]:
+) -> list[tuple[Reminder, sa.Row[Any]]]:
     """Settle the claimed reminders that must not go out, and return the others with their
     credential. Settled rows leave the due range for good, so no later claim scans them:
     - of another version of the credential (or none): deleted, the new version has its own;
@@ -204,10 +204,12 @@ def _sendable(
     - of a snoozed credential: moved to the end of the snooze;
     - superseded: a late sweep finds "expires in 14 days", "in 3 days", "tomorrow" due at
       once; only the latest is still true, the earlier ones are closed unsent."""
+    # Plain rows: only read here, and turned into read models (no tracked objects to build).
+    table = Credential.__table__
     creds = {
         c.id: c
-        for c in s.scalars(
-            sa.select(Credential).where(Credential.id.in_({r.credential_id for r in batch}))
+        for c in s.execute(
+            sa.select(table).where(table.c.id.in_({r.credential_id for r in batch}))
         )
     }
     superseded = set(
