@@ -90,6 +90,8 @@ class _Ledger:
         self.done: list[int] = []
         self.back: list[int] = []
         self._writes: set[asyncio.Task[None]] = set()
+        # (due_at, id) of the last reminder claimed: the next claim reads on from there.
+        self.cursor: tuple[datetime, int] | None = None
 
     def record(self, reminder_id: int, outcome: Sent | str) -> None:
         if isinstance(outcome, Sent) or outcome in FINISHED:
@@ -187,11 +189,14 @@ class Sweep:
         should end."""
         async with writing:
             due = await self.workers.quick(
-                self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds
+                self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds,
+                after=ledger.cursor,
             )
         if not due:
             stop.set()
             return False
+        last = max((d.due_at, d.reminder_id) for d in due)
+        ledger.cursor = last if ledger.cursor is None else max(ledger.cursor, last)
         outcomes = await self._deliver_all(due, now, time.monotonic(), ledger)
         sent.extend(o for _, o in outcomes if isinstance(o, Sent))
         # A full batch means there may be more; what was handed back waits for the next
