@@ -151,18 +151,17 @@ class Workers:
         per_platform: int = PER_PLATFORM,
         idle_seconds: float = IDLE_SECONDS,
     ) -> None:
-        self._slow = ElasticPool(slow_threads, "getkey-slow", idle_seconds, self._pool_quiet)
-        self._quick = ElasticPool(quick_threads, "getkey-quick", idle_seconds, self._pool_quiet)
-        # Called once both pools have ended their last thread (nothing ran for IDLE_SECONDS):
-        # e.g. let idle database connections go (bot.runtime).
+        self._slow = ElasticPool(slow_threads, "getkey-slow", idle_seconds, self._slow_quiet)
+        self._quick = ElasticPool(quick_threads, "getkey-quick", idle_seconds)
+        # Called once the slow pool has ended its last thread (no verification for
+        # IDLE_SECONDS: a burst is over): e.g. let idle database connections go (bot.runtime).
+        # Not tied to the quick pool, which the minute jobs keep busy every few seconds.
         self.on_quiet: Callable[[], None] | None = None
         self.per_platform = per_platform
         self._platforms: dict[str, asyncio.Semaphore] = {}
         self._in_flight: set[asyncio.Task[Any]] = set()
 
-    def _pool_quiet(self) -> None:
-        if self._slow.threads or self._quick.threads:
-            return
+    def _slow_quiet(self) -> None:
         if self.on_quiet is not None:
             try:
                 self.on_quiet()

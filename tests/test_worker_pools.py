@@ -98,8 +98,8 @@ def test_the_event_loop_pools_run_work_and_close():
 
 
 def test_a_quiet_process_lets_its_idle_database_connections_go(tmp_path):
-    """Both pools idle: the store closes its pooled connections (each SQLite one holds its
-    prepared statements); the next use reconnects and sees the same data."""
+    """The slow pool idle (a burst is over): the store closes its pooled connections (each
+    SQLite one holds its prepared statements); the next use reconnects and sees the data."""
     from bot.store import Keyring, Store, make_engine
     from bot.store.crypto import generate_key
     from bot.store.db import migrate
