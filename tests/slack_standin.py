@@ -37,6 +37,11 @@ APP_ID = "A0GETKEY1"
 CHANNEL_ID = "C0GENERAL"
 
 
+def dm_of(channel: str) -> str:
+    """The conversation a message to `channel` lands in: a user's id means the DM with them."""
+    return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
+
+
 @dataclass
 class Call:
     """One request the bot made to the stand-in."""
@@ -50,6 +55,9 @@ class Call:
     # The workspace whose token made the call ('' when the token was not accepted).
     team_id: str = ""
     url: str = ""  # for "response_url" calls: which one
+    # chat.postMessage: the channel as the bot sent it (args["channel"] is the conversation
+    # the message landed in, as Slack names it in its answer).
+    sent_channel: str = ""
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -266,6 +274,11 @@ class SlackStandIn:
             self._record(call)
             return 200, {"ok": False, "error": "invalid_auth"}
         call.team_id = owner["team_id"]
+        if method == "chat.postMessage":
+            # A message sent to a user id lands in the app's DM with that person (D…), and
+            # Slack answers with that conversation: calls are recorded by where they landed.
+            call.sent_channel = str(args.get("channel") or "")
+            args = call.args = {**args, "channel": dm_of(call.sent_channel)}
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         with self._lock:
             if method in ("auth.test", "users.info", "usergroups.users.list", "users.list",

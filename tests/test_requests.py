@@ -37,6 +37,12 @@ class TwoTeamStandIn(SlackStandIn):
             return {"ok": False, "error": "cannot_dm_bot"}
         return super()._api_conversations_open(args)
 
+    def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        # No DM with them exists; opening one is what Slack refuses (above).
+        if args.get("channel") == "D" + GUEST[1:]:
+            return {"ok": False, "error": "channel_not_found"}
+        return super()._api_chat_postMessage(args)
+
 
 bot_server = bot_server_fixture(TwoTeamStandIn)
 bot = checked_bot_fixture()
@@ -232,8 +238,8 @@ def test_another_organisation_is_asked_as_slack_connect_and_the_limit_holds(bot)
     assert f"already have {limit} open requests" in said.args["text"]
     mine = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKER")
     assert len([r for r in mine if r.is_open]) == limit
-    assert not [c for c in bot.standin.calls_to("conversations.open")
-                if c.args["users"] == "U0ONEMORE"]  # fmt: skip
+    assert not [c for c in bot.standin.calls_to("chat.postMessage")
+                if c.args["channel"] == "D0ONEMORE"]  # fmt: skip
 
 
 def time_passes(bot: RunningBot, request_id: str, *, nudge: bool, expire: bool) -> None:
@@ -341,7 +347,8 @@ def test_no_dm_possible_falls_back_to_an_ephemeral_message_in_the_channel(bot):
     assert shown.args["channel"] == asker.channel_id
     assert "<@U0CHANNEL> asks you for a *Wix* API key" in visible(shown.args["blocks"])
     assert find_element(shown.args["blocks"], OPEN_REQUEST_FORM)
-    assert bot.standin.calls_to("chat.postMessage") == []
+    # No DM reached them (the one try Slack refused).
+    assert not [c for c in bot.standin.calls_to("chat.postMessage") if c.response.get("ok")]
 
 
 def ask_submission(sender: Any, view_id: str, *, user: str | None, platform: str | None,

@@ -116,14 +116,13 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     # The rotation period the person chose, not Wix's 180 days.
     assert stored.rotation_days == 30
     assert stored.rotation_due_at - stored.verified_at == timedelta(days=30)
-    # The DM that tells the person: in the conversation opened with them.
-    (dm_open,) = bot.standin.wait_for(
-        "conversations.open", where=lambda c: c.args.get("users") == user
-    )
+    # The DM that tells the person, in one call: posted to their user id, which Slack
+    # delivers to the app's conversation with them.
     (dm,) = bot.standin.wait_for(
-        "chat.postMessage",
-        where=lambda c: c.args.get("channel") == dm_open.response["channel"]["id"],
+        "chat.postMessage", where=lambda c: c.args.get("channel") == "D" + user[1:]
     )
+    assert dm.sent_channel == user
+    assert not bot.standin.calls_to("conversations.open")
     assert "verified" in dm.args["text"] and "The Plant Shop" in visible(dm.args["blocks"])
 
     # /getkey list shows it masked, with status and dates.
