@@ -26,7 +26,7 @@ from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
 from tests.platforms import bigcommerce as bc
 from tests.slack_standin import SlackStandIn, check_everything_sent
 from tests.slack_standin import visible_text as visible
-from tests.test_requests import ask_submission, dm_to
+from tests.test_requests import ask_submission
 
 FIELDS = {ids.field_block("store_hash"): bc.HASH, ids.field_block("credentials_file"): ""}
 PROVIDER = "U0HASSTORE"
@@ -62,7 +62,7 @@ def day(days: int) -> str:
 
 def open_form(bot: RunningBot) -> tuple[str, dict[str, Any], Any]:
     """The provider's DM, then the form its button opens: (view id, view, the DM)."""
-    (dm,) = dm_to(bot, PROVIDER)
+    (dm,) = bot.standin.dms(PROVIDER)
     sent = bot.person(PROVIDER).click(dm.args["blocks"], ids.OPEN_REQUEST_FORM)
     opened = bot.standin.opened_by(sent)
     return opened.response["view"]["id"], opened.args["view"], dm
@@ -132,7 +132,7 @@ def test_the_ask_modal_fixes_purpose_and_end_date_and_the_key_gets_no_rotation_r
     state[ids.PURPOSE_BLOCK][ids.FIELD_VALUE]["selected_option"] = {"value": "read"}
     state[ids.NEEDED_UNTIL_BLOCK][ids.FIELD_VALUE]["selected_date"] = until
     requester.post_payload(payload)
-    (told,) = dm_to(bot, "U0ASKMODAL")
+    (told,) = bot.standin.dms("U0ASKMODAL")
     assert "needed until" in told.args["text"]
     (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKMODAL")
     assert request.purpose == "read" and request.needed_until.date().isoformat() == until
@@ -228,10 +228,10 @@ def test_once_the_end_date_has_passed_the_form_does_not_open(bot):
     with bot.runtime.store.engine.begin() as c:  # a day later, nobody has answered
         c.execute(sa.update(CredentialRequest).where(CredentialRequest.id == request.id)
                   .values(needed_until=datetime.now(UTC) - timedelta(days=1)))
-    (dm,) = dm_to(bot, PROVIDER)
+    (dm,) = bot.standin.dms(PROVIDER)
     bot.standin.reset()
     bot.person(PROVIDER).click(dm.args["blocks"], ids.OPEN_REQUEST_FORM)
-    (told,) = dm_to(bot, PROVIDER)
+    (told,) = bot.standin.dms(PROVIDER)
     assert "which has passed: nothing was stored" in told.args["text"]
     assert bot.standin.calls_to("views.open") == []
     assert bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKLATE") == []
