@@ -39,12 +39,11 @@ from bot.services.links import (
     LinkStored,
     link_hash,
 )
-from bot.services.requests import fixed_of
-from bot.wording import day_words, job_words
+from bot.services.requests import fixed_words
+from bot.wording import day_words
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-    from bot.store.requests import RequestInfo
 
 log = logging.getLogger("bot.http.pages")
 
@@ -59,12 +58,6 @@ def who_asks(page_: LinkPage | LinkClosed) -> str:
         return "The person who asked"
     name = info.requester_name or "Someone"
     return f"{name} ({info.team_name})" if info.team_name else name
-
-
-def job_of(info: RequestInfo) -> str:
-    """What the key is for and until when, as the request fixed it ('' for an old request)."""
-    fixed = fixed_of(info)
-    return job_words(fixed.purpose, fixed.needed_until) if fixed else ""
 
 
 @dataclass
@@ -113,7 +106,7 @@ class LinkPages:
         kept = {f.key: (values or {}).get(f.key, "") for f in flow.fields if not f.secret}
         return page(
             "link.html", status, flow=flow, info=found.request, who=who_asks(found),
-            job=job_of(found.request),
+            job=fixed_words(found.request),
             action=LINK_PATH + token, csrf=csrf_token(self.secret, link_hash(token)),
             errors=errors or {}, values=kept, failure=failure, attempts_left=left,
             provider_name=name, title=f"A {flow.name} key for {who_asks(found)}",
