@@ -19,10 +19,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.services.requests import fixed_of
+from bot.services.requests import fixed_words
 from bot.slack.ui import ids
 from bot.slack.ui.text import clip, dicts, escape, md, slack_day
-from bot.wording import job_words
 
 if TYPE_CHECKING:
     from bot.services.links import LinkMade
@@ -43,6 +42,12 @@ def provider_words(info: RequestInfo) -> str:
     if info.provider_name:
         return f"{escape(clip(info.provider_name, 80))} (through your link)"
     return "the person you sent the link to"
+
+
+def for_job(info: RequestInfo) -> str:
+    """" for read and write (import, …), needed until …" when the request fixed them."""
+    job = fixed_words(info)
+    return f" for {job}" if job else ""
 
 
 def cancel_button(info: RequestInfo) -> ButtonElement:
@@ -66,12 +71,10 @@ def link_buttons(info: RequestInfo) -> ActionsBlock:
 def link_message(made: LinkMade) -> dict[str, Any]:
     """The ephemeral answer: the link itself, its expiry, and Cancel."""
     info, flow = made.request, made.flow
-    fixed = fixed_of(info)
-    job = f" for {job_words(fixed.purpose, fixed.needed_until)}" if fixed else ""
     text = (
-        f"Here is a link for a *{escape(flow.name)}* key{job}. Send it by email or chat to the "
-        "person who can create the key: they see the guide and a form, the key is checked and "
-        "stored encrypted for you. It works once, until "
+        f"Here is a link for a *{escape(flow.name)}* key{for_job(info)}. Send it by email or "
+        "chat to the person who can create the key: they see the guide and a form, the key is "
+        "checked and stored encrypted for you. It works once, until "
         f"{slack_day(info.expires_at)}.\n{made.url}"
     )
     blocks: list[Block] = [
