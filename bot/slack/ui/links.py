@@ -11,17 +11,15 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
-    ConfirmObject,
     ContextBlock,
     InputBlock,
     Option,
-    PlainTextObject,
     SectionBlock,
 )
 
 from bot.services.requests import fixed_words
 from bot.slack.ui import ids
-from bot.slack.ui.text import clip, dicts, escape, md, slack_day
+from bot.slack.ui.text import clip, confirm_dialog, dicts, escape, md, slack_day
 
 if TYPE_CHECKING:
     from bot.services.links import LinkMade
@@ -55,11 +53,9 @@ def cancel_button(info: RequestInfo) -> ButtonElement:
         text="Cancel the link",
         action_id=ids.LINK_CANCEL,
         value=info.id,
-        confirm=ConfirmObject(
-            title="Cancel this link?",
-            text=PlainTextObject(text="Whoever opens it will be told there is nothing to do."),
-            confirm="Cancel it",
-            deny="Keep it",
+        confirm=confirm_dialog(
+            "Cancel this link?", "Whoever opens it will be told there is nothing to do.",
+            "Cancel it",
         ),
     )
 

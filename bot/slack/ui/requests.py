@@ -18,13 +18,11 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     InputBlock,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
     UserSelectElement,
@@ -43,6 +41,7 @@ from bot.slack.ui.text import (
     SELECT_OPTIONS,
     TITLE_TEXT,
     clip,
+    confirm_dialog,
     credential_line,
     dicts,
     escape,
@@ -131,19 +130,13 @@ def withdraw_button(info: RequestInfo, cred: CredentialInfo) -> ButtonElement:
         action_id=ids.REQUEST_WITHDRAW,
         value=info.id,
         style="danger",
-        confirm=ConfirmObject(
-            title="Withdraw this key?",
-            text=PlainTextObject(
-                text=(
-                    f"getkey will delete the {flow_name(cred.platform)} key for "
-                    f"{clip(store_of(cred), 120)} ({cred.masked}) that you provided, and tell "
-                    "the person who asked. The key itself keeps working on the platform until "
-                    "you revoke it there."
-                )
-            ),
-            confirm="Withdraw",
-            deny="Keep it",
-            style="danger",
+        confirm=confirm_dialog(
+            "Withdraw this key?",
+            f"getkey will delete the {flow_name(cred.platform)} key for "
+            f"{clip(store_of(cred), 120)} ({cred.masked}) that you provided, and tell the person "
+            "who asked. The key itself keeps working on the platform until you revoke it there.",
+            "Withdraw",
+            danger=True,
         ),
     )
 
@@ -169,11 +162,9 @@ def request_buttons(info: RequestInfo, *, block_id: str | None = None) -> Action
                 text="Cancel the request",
                 action_id=ids.REQUEST_CANCEL,
                 value=info.id,
-                confirm=ConfirmObject(
-                    title="Cancel this request?",
-                    text=PlainTextObject(text="They will be told there is nothing to do."),
-                    confirm="Cancel it",
-                    deny="Keep it",
+                confirm=confirm_dialog(
+                    "Cancel this request?", "They will be told there is nothing to do.",
+                    "Cancel it",
                 ),
             ),
         ],
