@@ -42,6 +42,10 @@ class Slack:
         self.counts: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.posted_at: list[float] = []
+        # Slack takes about one message a second per conversation: the last post to each DM
+        # (a user id and its D… channel are one conversation) and how many came sooner.
+        self.last_in: dict[str, float] = {}
+        self.too_soon = 0
         self.results: dict[str, float] = {}  # view_id -> first views.update with a result
         self.updates: Counter[str] = Counter()  # view_id -> views.update calls
         self.opened: dict[str, dict[str, Any]] = {}  # trigger_id -> view as opened
@@ -73,8 +77,16 @@ class Slack:
                     "bot_id": "B0BENCH01", "is_enterprise_install": False}
         if method == "chat.postMessage":
             self.posted_at.append(now)
+            channel = str(args.get("channel") or "D0")
+            if channel[:1] in ("U", "W"):
+                channel = "D" + channel[1:]
+            last = self.last_in.get(channel)
+            # A little slack for the two processes' clocks and the transport.
+            if last is not None and now - last < 0.95:
+                self.too_soon += 1
+            self.last_in[channel] = now
             ts = f"{time.time():.6f}"
-            return {"ok": True, "channel": args.get("channel") or "D0", "ts": ts,
+            return {"ok": True, "channel": channel, "ts": ts,
                     "message": {"text": "", "ts": ts}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{time.time():.6f}"}
@@ -127,6 +139,7 @@ class Slack:
                     "errors": dict(self.errors),
                     "posted_at": self.posted_at if request.query.get("posted") else [],
                     "posted": len(self.posted_at),
+                    "too_soon": self.too_soon,
                     "first_post": self.posted_at[0] if self.posted_at else None,
                     "last_post": self.posted_at[-1] if self.posted_at else None,
                     "results": self.results if request.query.get("results") else {},

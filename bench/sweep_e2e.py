@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import itertools
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -82,7 +83,7 @@ def tenth_ms(posted: list[float], first: bool) -> float:
 
 
 def sweep_once(stand: h.StandIns, work: Path, size: int, cap: float,
-               postgres_url: str | None, people: int = 0) -> str:
+               postgres_url: str | None, people: int = 0, profile: Path | None = None) -> str:
     with fresh_database(work, size, postgres_url) as db_url:
         key = h.new_key(work)
         env = h.child_env({"SLACK_BOT_TOKEN": h.BOT_TOKEN, "SLACK_API_URL": stand.api_url,
@@ -94,9 +95,12 @@ def sweep_once(stand: h.StandIns, work: Path, size: int, cap: float,
         stand.reset()
         out_path = work / f"remind-{size}.out"
         with out_path.open("wb") as out, (work / f"remind-{size}.err").open("wb") as err:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.monotonic()
+            profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
             proc = subprocess.Popen(
-                [h.PYTHON, "-m", "bot.cli", "remind", "--once", "--now", NOW.isoformat()],
+                [h.PYTHON, *profiler, "-m", "bot.cli", "remind", "--once", "--now",
+                 NOW.isoformat()],
                 env=env, cwd=str(work), stdout=out, stderr=err, start_new_session=True,
             )
             try:
@@ -105,6 +109,9 @@ def sweep_once(stand: h.StandIns, work: Path, size: int, cap: float,
                 code = None
                 h.Proc("remind", proc, work / f"remind-{size}.err").stop()
             wall = time.monotonic() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU seconds of the sweep process: on a shared machine, steadier than wall time.
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         stats = stand.control("stats", posted=1)
         posted = list(stats["posted_at"])
         sent = len(posted)
@@ -116,7 +123,9 @@ def sweep_once(stand: h.StandIns, work: Path, size: int, cap: float,
                 f"{rate:6.0f} reminders/s, {wall / max(sent, 1) * 1000:7.2f} ms per reminder "
                 f"(first tenth {tenth_ms(posted, True):6.2f} ms, "
                 f"last tenth {tenth_ms(posted, False):6.2f} ms); "
-                f"Slack calls {stats['counts']}; seeded in {seeded:.1f} s")
+                f"CPU {cpu:.1f} s = {sent / max(cpu, 1e-9):.0f} reminders per CPU-second; "
+                f"Slack calls {stats['counts']}, {stats['too_soon']} sooner than 1 s after "
+                f"the previous one in their conversation; seeded in {seeded:.1f} s")
         if code not in (0, None):
             line += "\n    " + (work / f"remind-{size}.err").read_text(errors="replace")[-400:]
         return line
@@ -141,12 +150,24 @@ async def bare_send(api_url: str, count: int, concurrency: int = 64) -> float:
         return time.monotonic() - started
 
 
+def show_profile(path: Path, top: int = 30) -> None:
+    """The sweep's most expensive functions (own time and cumulative)."""
+    import pstats
+
+    for order in ("tottime", "cumulative"):
+        print(f"    -- {path.name}, by {order} --", flush=True)
+        pstats.Stats(str(path), stream=sys.stdout).sort_stats(order).print_stats(top)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--cap", type=float, default=600.0, help="seconds per sweep at most")
     parser.add_argument("--database-url", help="PostgreSQL URL (a fresh schema per backlog)")
     parser.add_argument("--bare-messages", type=int, default=10_000)
+    parser.add_argument("--profile", type=Path,
+                        help="run each sweep under cProfile; print its top functions and keep "
+                             "the profile as PROFILE-<size>.prof")
     parser.add_argument("--people", type=int, default=0,
                         help="owners of the due reminders (default 0: one reminder per person)")
     args = parser.parse_args()
@@ -161,8 +182,13 @@ def main() -> int:
         print(f"  yardstick: bare AsyncWebClient, {args.bare_messages:,} chat.postMessage, "
               f"64 at a time: {seconds:.1f} s = {bare_rate:.0f} messages/s", flush=True)
         for size in sizes:
-            line = sweep_once(stand, work, size, args.cap, args.database_url, args.people)
+            out = None
+            if args.profile:
+                out = args.profile.with_name(f"{args.profile.name}-{size}.prof")
+            line = sweep_once(stand, work, size, args.cap, args.database_url, args.people, out)
             print("  " + line, flush=True)
+            if out is not None and out.exists():
+                show_profile(out)
     print("  targets: 100,000 completes; ms per reminder flat from 1k to 100k; ≥ 500 reminders/s")
     return 0
 

@@ -37,6 +37,11 @@ APP_ID = "A0GETKEY1"
 CHANNEL_ID = "C0GENERAL"
 
 
+def dm_of(channel: str) -> str:
+    """The conversation a message to `channel` lands in: a user's id means the DM with them."""
+    return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
+
+
 @dataclass
 class Call:
     """One request the bot made to the stand-in."""
@@ -50,6 +55,9 @@ class Call:
     # The workspace whose token made the call ('' when the token was not accepted).
     team_id: str = ""
     url: str = ""  # for "response_url" calls: which one
+    # chat.postMessage: the channel as the bot sent it (args["channel"] is the conversation
+    # the message landed in, as Slack names it in its answer).
+    sent_channel: str = ""
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -215,6 +223,13 @@ class SlackStandIn:
                               timeout=timeout)  # fmt: skip
         return found[count - 1]
 
+    def dms(self, user_id: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
+        """The messages posted in the bot's DM with `user_id` (never another person's), once
+        there are at least `count`."""
+        channel = "D" + user_id[1:]  # as conversations.open answers here
+        return self.wait_for("chat.postMessage", count,
+                             lambda c: c.args.get("channel") == channel, timeout=timeout)
+
     def opened_by(self, sent: Reply, timeout: float = 15.0) -> Call:
         """The views.open that used the trigger of request `sent`."""
         assert sent.trigger_id, "this request carried no trigger_id"
@@ -259,6 +274,11 @@ class SlackStandIn:
             self._record(call)
             return 200, {"ok": False, "error": "invalid_auth"}
         call.team_id = owner["team_id"]
+        if method == "chat.postMessage":
+            # A message sent to a user id lands in the app's DM with that person (D…), and
+            # Slack answers with that conversation: calls are recorded by where they landed.
+            call.sent_channel = str(args.get("channel") or "")
+            args = call.args = {**args, "channel": dm_of(call.sent_channel)}
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         with self._lock:
             if method in ("auth.test", "users.info", "usergroups.users.list", "users.list",

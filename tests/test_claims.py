@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.store import Keyring, Store
+from bot.store.models import Reminder
 from bot.store.seed import seed
 from tests.storage_fixtures import START, TWO, Backend, Clock, ok, run_sweepers, two_values
 
@@ -110,3 +112,41 @@ def test_reminders_that_must_not_go_out_do_not_block_the_batch(store: Store, clo
     assert (due.credential.id, due.stage) == (late.id, "expiry-3d")
     store.mark_sent(due.reminder_id)
     assert store.claim_due(clock.now + 18 * DAY) == []
+
+
+def test_a_batch_marked_sent_tells_each_workspaces_tools_once_per_reminder(
+    store: Store, clock: Clock
+) -> None:
+    """A sweep marks its batch in one go: every expiry reminder sent becomes one
+    credential.expiring change of its own workspace, with one webhook delivery in a workspace
+    that has a webhook and none where there is none; a reminder not claimed is not marked."""
+    store.set_webhook("T1", "https://hooks.example.com/getkey")
+    for n, team in enumerate(("T1", "T1", "T2")):
+        store.save(team_id=team, user_id=f"U{n}", flow=TWO, values=two_values(n),
+                   result=ok(expires_at=clock.now + 20 * DAY))  # fmt: skip
+    unclaimed = store.save(team_id="T2", user_id="U9", flow=TWO, values=two_values(9),
+                           result=ok(expires_at=clock.now + 30 * DAY)).credential  # fmt: skip
+    now = clock.now + 6 * DAY + timedelta(minutes=1)
+    due = store.claim_due(now)
+    assert len(due) == 3
+    clock.advance(days=6, minutes=1)
+    with store.engine.connect() as conn:  # never claimed, so never marked
+        later = list(conn.scalars(
+            sa.select(Reminder.id).where(Reminder.credential_id == unclaimed.id)))
+    store.mark_sent_many([d.reminder_id for d in due] + later)
+    expiring = {
+        team: [c for c in store.changes_since(team) if c.type == "credential.expiring"]
+        for team in ("T1", "T2")
+    }
+    assert sorted(c.credential_id for c in expiring["T1"]) == sorted(
+        d.credential.id for d in due if d.credential.team_id == "T1"
+    )
+    assert [c.credential_id for c in expiring["T2"]] == [
+        d.credential.id for d in due if d.credential.team_id == "T2"
+    ]
+    assert all(c.data["credential"]["status"] == "expiring" for c in expiring["T1"])
+    hooked = [d for d in store.deliveries("T1") if d.event_type == "credential.expiring"]
+    assert sorted(d.change_id for d in hooked) == sorted(c.id for c in expiring["T1"])
+    assert store.claim_due(now) == []  # the batch is sent: nothing comes back
+    # The unclaimed key's own reminder is intact.
+    assert unclaimed.id in {d.credential.id for d in store.claim_due(clock.now + 16 * DAY)}

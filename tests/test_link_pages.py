@@ -44,13 +44,6 @@ def make_link(bot: RunningBot, requester: str, text: str = "wix for the store mi
     return found.group(0), found.group(1), said
 
 
-def dms(bot: RunningBot, user_id: str, count: int = 1) -> list[Any]:
-    channel = "D" + user_id[1:]
-    return bot.standin.wait_for(
-        "chat.postMessage", count, where=lambda c: c.args.get("channel") == channel
-    )
-
-
 def fill_wix(page: Any, key: str, account: str = wix_platform.ACCOUNT) -> None:
     page.fill("#f-api_key", key)
     page.fill("#f-account_id", account)
@@ -96,7 +89,7 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     # The Wix key is long: a textarea (line breaks kept), masked like a password input.
     assert _masked(page, "#f-api_key")
     assert page.is_visible("button[data-toggle='f-api_key']")  # the script ran
-    (opened,) = dms(bot, "U0ASKER")
+    (opened,) = bot.standin.dms("U0ASKER")
     assert "Your link for a Wix key was opened" in opened.args["text"]
     assert bot.runtime.store.get_request(request.id).state == "opened"
     screenshot(page, "link-guide-phone")
@@ -126,7 +119,7 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     assert "Wix did not accept this key" in page.inner_text("#problem")
     assert "9 tries left" in page.inner_text("#problem")
     assert WRONG not in page.content()
-    (failed,) = dms(bot, "U0ASKER")
+    (failed,) = bot.standin.dms("U0ASKER")
     assert "failed" in failed.args["text"] and WRONG not in failed.args["text"]
     assert bot.runtime.store.get_request(request.id).state == "failed"
     step("a key Wix refuses")
@@ -140,7 +133,7 @@ def test_link_journey_in_a_browser(bot, browser, caplog):  # noqa: F811 - the fi
     source = page.content()
     assert KEY not in source and token not in source.replace(url, "")
     screenshot(page, "link-verified-phone")
-    (confirmation,) = dms(bot, "U0ASKER")
+    (confirmation,) = bot.standin.dms("U0ASKER")
     told = visible(confirmation.args["blocks"])
     assert "The Plant Shop" in told and "provided through your link" in told
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKER")
@@ -312,7 +305,7 @@ def test_an_expired_link_is_closed_by_the_tick_and_the_requester_told(bot):
     _set(bot, request.id, expires_at=request.created_at.replace(year=request.created_at.year - 1))
     bot.standin.reset()
     assert bot.on_loop(bot.runtime.tick_requests())[1] >= 1
-    (told,) = dms(bot, "U0TICK")
+    (told,) = bot.standin.dms("U0TICK")
     assert "expired" in told.args["text"] and "`/getkey request link wix`" in told.args["text"]
     assert token not in told.args["text"]
     assert bot.runtime.store.get_request(request.id).state == "expired"

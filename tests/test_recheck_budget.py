@@ -16,6 +16,7 @@ from bot.store import Store
 from flows import catalog
 from flows.base import VerifyResult
 from flows.http import PlatformHttp
+from tests.conftest import GENEROUS_TIMEOUT
 from tests.manual_clock import ManualClock
 from tests.platforms import ecwid as ec
 from tests.storage_fixtures import START, Clock
@@ -63,9 +64,9 @@ def test_a_hundred_dead_ecwid_keys_never_get_this_host_blocked(
     store: Store, standin: FaultyStandIn, clock: Clock, budget_clock: ManualClock,
     ecwid: ec.EcwidServer,
 ) -> None:
-    http = PlatformHttp(environ={ecwid.env_name(): ecwid.url}, total_timeout=5.0,
-                        connect_timeout=5.0, clock=budget_clock.now, sleep=budget_clock.sleep,
-                        background_wait=3600.0)
+    http = PlatformHttp(environ={ecwid.env_name(): ecwid.url}, total_timeout=GENEROUS_TIMEOUT,
+                        connect_timeout=GENEROUS_TIMEOUT, clock=budget_clock.now,
+                        sleep=budget_clock.sleep, background_wait=3600.0)
     async def paced(seconds: float) -> None:
         budget_clock.sleep(seconds)
 
@@ -113,7 +114,7 @@ def test_a_key_its_owner_submits_again_is_checked_daily_again(
     store: Store, standin: FaultyStandIn, clock: Clock, budget_clock: ManualClock,
     ecwid: ec.EcwidServer,
 ) -> None:
-    http = PlatformHttp(environ={ecwid.env_name(): ecwid.url}, total_timeout=5.0,
+    http = PlatformHttp(environ={ecwid.env_name(): ecwid.url}, total_timeout=GENEROUS_TIMEOUT,
                         clock=budget_clock.now, sleep=budget_clock.sleep)
     async def paced(seconds: float) -> None:
         budget_clock.sleep(seconds)

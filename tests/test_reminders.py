@@ -171,8 +171,10 @@ def test_each_expiry_stage_fires_once_at_its_moment(
     assert reminders.sweep(expires + timedelta(days=400)) == []
     dms = standin.dms()
     assert len(dms) == 4
-    # Sent to the owner's DM, which conversations.open gave us.
-    assert {c.args["channel"] for c in dms} == {"D" + OWNER[1:]}
+    # Sent to the owner's DM, one call each: posted to their user id, which Slack delivers to
+    # the app's conversation with them.
+    assert {(c.sent_channel, c.args["channel"]) for c in dms} == {(OWNER, "D" + OWNER[1:])}
+    assert not standin.calls_to("conversations.open")
     first = text_of(dms[0])
     # Which credential, and why now. The expiry is a Slack date token for the exact instant,
     # so each reader sees it in their own time zone; the fallback says UTC.
@@ -369,10 +371,27 @@ def test_an_owner_who_left_does_not_block_the_queue(
 ) -> None:
     save_wix(store, expires_at=START + timedelta(days=30))
     due = START + timedelta(days=16)
+    # Slack finds no conversation with them, and opening one says why: they are gone.
+    standin.fail("chat.postMessage", 200, {"ok": False, "error": "channel_not_found"})
     standin.fail("conversations.open", 200, {"ok": False, "error": "user_not_found"})
     assert reminders.sweep(due) == []
+    assert [c.method for c in standin.failed] == ["chat.postMessage", "conversations.open"]
     # Dropped (and logged), not retried every minute forever.
     assert reminders.sweep(due + timedelta(minutes=1)) == []
+    assert standin.dms() == []
+
+
+def test_a_dm_slack_cannot_find_goes_to_the_conversation_it_opens(
+    store: Store, reminders: Reminders, standin: FaultyStandIn
+) -> None:
+    save_wix(store, expires_at=START + timedelta(days=30))
+    standin.fail("chat.postMessage", 200, {"ok": False, "error": "channel_not_found"})
+    assert stages(reminders.sweep(START + timedelta(days=16))) == ["expiry-14d"]
+    (opened,) = standin.calls_to("conversations.open")
+    assert opened.args["users"] == OWNER
+    # Posted once more, to the conversation Slack opened: one reminder, not two.
+    (dm,) = standin.dms()
+    assert dm.sent_channel == opened.response["channel"]["id"]
 
 
 def test_messages_to_one_person_are_paced(

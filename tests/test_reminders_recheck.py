@@ -16,6 +16,7 @@ from flows import catalog
 from flows import lightspeed_r as lsr_flow
 from flows.base import VerifyResult
 from flows.http import PlatformHttp
+from tests.conftest import GENEROUS_TIMEOUT
 from tests.platforms import lightspeed_r as lsr
 from tests.platforms.server import Request, Response
 from tests.platforms.wix import WixServer
@@ -69,8 +70,8 @@ def lsr_server() -> Iterator[lsr.LightspeedRServer]:
 
 
 def http_to(*servers: Any) -> PlatformHttp:
-    return PlatformHttp(environ={s.env_name(): s.url for s in servers}, total_timeout=2.0,
-                        connect_timeout=2.0)
+    return PlatformHttp(environ={s.env_name(): s.url for s in servers},
+                        total_timeout=GENEROUS_TIMEOUT, connect_timeout=GENEROUS_TIMEOUT)
 
 
 def failing_dms(standin: FaultyStandIn) -> list[Any]:

@@ -14,13 +14,14 @@ from flows.base import Failure
 from flows.budget import Budget, Ledger, OverBudget
 from flows.ecwid import FLOW
 from flows.http import PlatformHttp
+from tests.conftest import GENEROUS_TIMEOUT
 from tests.manual_clock import ManualClock
 from tests.platforms import ecwid as ec
 
 
 def _http(server: ec.EcwidServer, clock: ManualClock, **kw: float) -> PlatformHttp:
-    return PlatformHttp(environ={server.env_name(): server.url}, total_timeout=2.0,
-                        connect_timeout=2.0, clock=clock.now, sleep=clock.sleep, **kw)
+    return PlatformHttp(environ={server.env_name(): server.url}, total_timeout=GENEROUS_TIMEOUT,
+                        connect_timeout=GENEROUS_TIMEOUT, clock=clock.now, sleep=clock.sleep, **kw)
 
 
 def _bad(n: int) -> dict[str, str]:
@@ -133,7 +134,7 @@ def test_an_inconclusive_answer_is_not_kept(server, clock):
 
 
 def test_the_memory_is_short_and_keeps_no_secret(server):
-    http = PlatformHttp(environ={server.env_name(): server.url}, total_timeout=2.0)
+    http = PlatformHttp(environ={server.env_name(): server.url}, total_timeout=GENEROUS_TIMEOUT)
     http.recent.ttl = 0.2
     values = _bad(3)
     FLOW.run_verify(values, http)

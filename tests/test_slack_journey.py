@@ -9,7 +9,6 @@ import logging
 import threading
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -117,14 +116,13 @@ def test_full_journey_and_the_secret_never_leaks(bot, caplog):
     # The rotation period the person chose, not Wix's 180 days.
     assert stored.rotation_days == 30
     assert stored.rotation_due_at - stored.verified_at == timedelta(days=30)
-    # The DM that tells the person: in the conversation opened with them.
-    (dm_open,) = bot.standin.wait_for(
-        "conversations.open", where=lambda c: c.args.get("users") == user
-    )
+    # The DM that tells the person, in one call: posted to their user id, which Slack
+    # delivers to the app's conversation with them.
     (dm,) = bot.standin.wait_for(
-        "chat.postMessage",
-        where=lambda c: c.args.get("channel") == dm_open.response["channel"]["id"],
+        "chat.postMessage", where=lambda c: c.args.get("channel") == "D" + user[1:]
     )
+    assert dm.sent_channel == user
+    assert not bot.standin.calls_to("conversations.open")
     assert "verified" in dm.args["text"] and "The Plant Shop" in visible(dm.args["blocks"])
 
     # /getkey list shows it masked, with status and dates.
@@ -201,9 +199,9 @@ def test_a_retried_submission_stores_once(bot, caplog):
     stored = [e for e in store.audit_events(only.id) if e.action in ("stored", "replaced")]
     assert len(stored) == 1
     # The DM is sent by the outbox after the log line: wait for it, then for any second one.
-    bot.standin.wait_for("chat.postMessage", where=dm_to(bot))
+    bot.standin.dms(bot.slack.user_id)
     time.sleep(0.5)
-    assert len([c for c in bot.standin.calls_to("chat.postMessage") if dm_to(bot)(c)]) == 1
+    assert len(bot.standin.dms(bot.slack.user_id)) == 1
     assert only.version == 1
 
 
@@ -213,23 +211,17 @@ def test_submitting_again_replaces_the_key(bot):
         bot.standin.reset()
         view_id = open_wix_form(bot)
         bot.slack.submit(view_id, good())
-        bot.standin.wait_for("chat.postMessage", where=dm_to(bot))
+        bot.standin.dms(bot.slack.user_id)
     (only,) = store.list_for_user(bot.slack.team_id, bot.slack.user_id)
     assert only.version == 2
-    (dm,) = [c for c in bot.standin.calls_to("chat.postMessage") if dm_to(bot)(c)]
+    (dm,) = bot.standin.dms(bot.slack.user_id)
     assert "replaced" in visible(dm.args["blocks"])
-
-
-def dm_to(bot) -> Any:
-    """Picks the calls made in the person's own DM (not one trailing from an earlier test)."""
-    channel = "D" + bot.slack.user_id[1:]
-    return lambda c: c.args.get("channel") == channel
 
 
 def _store_one(bot) -> None:
     view_id = open_wix_form(bot)
     bot.slack.submit(view_id, good())
-    bot.standin.wait_for("chat.postMessage", where=dm_to(bot))
+    bot.standin.dms(bot.slack.user_id)
     bot.standin.reset()
 
 

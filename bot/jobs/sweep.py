@@ -34,6 +34,11 @@ CLAIM_BATCH = 500
 CONCURRENCY = 100
 # Batches in flight at once after the first.
 PIPELINE = 4
+# Sent reminders are marked in groups of this many (one transaction each).
+SETTLE_EVERY = 100
+# Outcomes after which a reminder is finished, and those that hand it back for a later sweep.
+FINISHED = ("dropped", "renewed")
+BACK = ("deferred", "down", "late")
 
 # (credential, stage, now, note) → chat.postMessage arguments.
 Render = Callable[["CredentialInfo", str, datetime, "str | None"], dict[str, Any]]
@@ -65,6 +70,42 @@ class Sent:
             stage=stage,
             owner=info.user_id,
         )
+
+
+class _Ledger:
+    """What a sweep has finished and handed back, written as it goes. A finished reminder is
+    marked within SETTLE_EVERY messages of going out, so a crash half-way re-sends at most
+    those few (and loses nothing: the rest come back when their lease ends). Handed-back
+    reminders are released only when the sweep ends, so the same sweep never claims them
+    again."""
+
+    def __init__(
+        self, write: Callable[[list[int], list[int]], Awaitable[None]], every: int
+    ) -> None:
+        self.write = write
+        self.every = every
+        self.done: list[int] = []
+        self.back: list[int] = []
+        self._writes: set[asyncio.Task[None]] = set()
+
+    def record(self, reminder_id: int, outcome: Sent | str) -> None:
+        if isinstance(outcome, Sent) or outcome in FINISHED:
+            self.done.append(reminder_id)
+            if len(self.done) >= self.every:
+                done, self.done = self.done, []
+                task = asyncio.get_running_loop().create_task(self.write(done, []))
+                self._writes.add(task)
+                task.add_done_callback(self._writes.discard)
+        elif outcome in BACK:
+            self.back.append(reminder_id)
+
+    async def close(self) -> None:
+        """Everything finished is marked, then what was handed back is released."""
+        if self._writes:
+            await asyncio.gather(*self._writes)
+        done, self.done = self.done, []
+        back, self.back = self.back, []
+        await self.write(done, back)
 
 
 class Sweep:
@@ -105,42 +146,61 @@ class Sweep:
         now = aware(now or self.clock())
         sent: list[Sent] = []
         stop = asyncio.Event()
-        if await self._one_batch(now, sent, stop):
-            await asyncio.gather(*(self._batches(now, sent, stop) for _ in range(PIPELINE)))
+        # The sweep's own database writes take turns (SQLite has one writer, and its busy wait
+        # polls): claims and settlements never queue on the database lock behind each other.
+        writing = asyncio.Lock()
+        ledger = _Ledger(self._writer(writing), SETTLE_EVERY)
+        try:
+            if await self._one_batch(now, sent, stop, ledger, writing):
+                await asyncio.gather(
+                    *(self._batches(now, sent, stop, ledger, writing) for _ in range(PIPELINE))
+                )
+        finally:
+            await ledger.close()
         return sent
 
-    async def _batches(self, now: datetime, sent: list[Sent], stop: asyncio.Event) -> None:
-        while not stop.is_set() and await self._one_batch(now, sent, stop):
+    def _writer(self, writing: asyncio.Lock) -> Callable[[list[int], list[int]], Awaitable[None]]:
+        async def write(done: list[int], back: list[int]) -> None:
+            async with writing:
+                await self.workers.quick(self._settle, done, back)
+
+        return write
+
+    async def _batches(
+        self, now: datetime, sent: list[Sent], stop: asyncio.Event, ledger: _Ledger,
+        writing: asyncio.Lock,
+    ) -> None:
+        while not stop.is_set() and await self._one_batch(now, sent, stop, ledger, writing):
             pass
 
-    async def _one_batch(self, now: datetime, sent: list[Sent], stop: asyncio.Event) -> bool:
-        """One claim → send → settle; False when the sweep should end."""
-        due = await self.workers.quick(
-            self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds
-        )
+    async def _one_batch(
+        self, now: datetime, sent: list[Sent], stop: asyncio.Event, ledger: _Ledger,
+        writing: asyncio.Lock,
+    ) -> bool:
+        """One claim → send (settled as it goes, bot.jobs.sweep._Ledger); False when the sweep
+        should end."""
+        async with writing:
+            due = await self.workers.quick(
+                self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds
+            )
         if not due:
             stop.set()
             return False
-        outcomes = await self._deliver_all(due, now, time.monotonic())
-        finished = ("dropped", "renewed")
-        done = [d.reminder_id for d, o in outcomes if isinstance(o, Sent) or o in finished]
-        back = [d.reminder_id for d, o in outcomes if o in ("deferred", "down", "late")]
-        await self.workers.quick(self._settle, done, back)
+        outcomes = await self._deliver_all(due, now, time.monotonic(), ledger)
         sent.extend(o for _, o in outcomes if isinstance(o, Sent))
-        # A full batch means there may be more; what was just given back waits for the next
+        # A full batch means there may be more; what was handed back waits for the next
         # sweep, or the sweep would claim it again at once.
-        if back or len(due) < self.batch:
+        if any(o in BACK for _, o in outcomes) or len(due) < self.batch:
             stop.set()
             return False
         return True
 
     def _settle(self, done: list[int], back: list[int]) -> None:
         self.store.mark_sent_many(done)
-        for reminder_id in back:
-            self.store.release(reminder_id)
+        self.store.release_many(back)
 
     async def _deliver_all(
-        self, due: list[DueReminder], now: datetime, claimed: float
+        self, due: list[DueReminder], now: datetime, claimed: float, ledger: _Ledger
     ) -> list[tuple[DueReminder, Any]]:
         # One queue per person: their DMs go in order (paced); people run side by side.
         queues: OrderedDict[str, list[DueReminder]] = OrderedDict()
@@ -158,17 +218,15 @@ class Sweep:
                     # Past half the lease another process may take the claim over, and after
                     # an outage nothing more is tried: hand back what is left.
                     if down.is_set():
-                        results.append((item, "down"))
-                        metrics.reminder("down")
-                        continue
-                    if time.monotonic() - claimed > self.lease_seconds / 2:
-                        results.append((item, "late"))
-                        metrics.reminder("late")
-                        continue
-                    outcome = await self._deliver(item, now)
+                        outcome: Sent | str = "down"
+                    elif time.monotonic() - claimed > self.lease_seconds / 2:
+                        outcome = "late"
+                    else:
+                        outcome = await self._deliver(item, now)
                     metrics.reminder(outcome)
                     if outcome == "down":
                         down.set()
+                    ledger.record(item.reminder_id, outcome)
                     results.append((item, outcome))
 
         people = list(queues.values())

@@ -29,6 +29,7 @@ import bot.slack.listeners
 from bot import metrics
 from bot.logsetup import debug_traceback
 from bot.runtime import Runtime
+from bot.slack.dispatch import KIND_ATTRIBUTE, IndexedApp
 from bot.slack.listeners import request_kind
 from bot.slack.listeners.replies import RUNTIME
 from bot.workers import Workers
@@ -36,7 +37,7 @@ from bot.workers import Workers
 log = logging.getLogger("bot.services.requests")
 
 
-class LoggingApp(AsyncApp):
+class LoggingApp(IndexedApp):
     """AsyncApp plus one line per request (Socket Mode, which has no HTTP edge to write it)."""
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
@@ -70,7 +71,7 @@ _TOKEN_NOTICES = _TokenNotices()
 
 
 def quiet_token_notices() -> None:
-    for name in ("slack_bolt.AsyncApp", "slack_bolt.LoggingApp"):
+    for name in ("slack_bolt.AsyncApp", "slack_bolt.IndexedApp", "slack_bolt.LoggingApp"):
         logging.getLogger(name).addFilter(_TOKEN_NOTICES)  # idempotent for the same filter
 
 
@@ -100,7 +101,7 @@ def listener_modules() -> list[str]:
     )
 
 
-def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
+def build_app(rt: Runtime, *, log_requests: bool = False) -> IndexedApp:
     """`log_requests`: one line per request from Bolt itself (Socket Mode, which has no HTTP
     edge to write it)."""
     settings = rt.settings
@@ -113,7 +114,7 @@ def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
         # also refreshes rotating tokens); the app's own client carries none.
         oauth["oauth_settings"] = oauth_settings(settings, rt.store, rt.workers.quick)
     quiet_token_notices()
-    app = (LoggingApp if log_requests else AsyncApp)(
+    app = (LoggingApp if log_requests else IndexedApp)(
         name="getkey",
         client=rt.clients.client(),
         signing_secret=signing_secret or None,
@@ -140,6 +141,7 @@ def build_app(rt: Runtime, *, log_requests: bool = False) -> AsyncApp:
         register = getattr(module, "register", None)
         if callable(register):
             register(AfterAckApp(app, rt.workers), rt)
+    app.quicken_matchers()
     return app
 
 
@@ -154,19 +156,23 @@ def after_ack(listener: Callable[..., Awaitable[None]], workers: Workers) -> Cal
         if ack is None:  # events: Bolt acknowledges them itself
             workers.track(asyncio.ensure_future(listener(**kwargs)))
             return
-        acked = asyncio.Event()
+        # One future, resolved by the ack or by the listener's end, whichever comes first.
+        acked: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
         async def ack_and_tell(*args: Any, **ack_kwargs: Any) -> Any:
             try:
                 return await ack(*args, **ack_kwargs)
             finally:
-                acked.set()
+                if not acked.done():
+                    acked.set_result(True)
+
+        def ended(_task: asyncio.Task[Any]) -> None:
+            if not acked.done():
+                acked.set_result(False)
 
         task = workers.track(asyncio.ensure_future(listener(**{**kwargs, "ack": ack_and_tell})))
-        signal = asyncio.ensure_future(acked.wait())
-        await asyncio.wait({task, signal}, return_when=asyncio.FIRST_COMPLETED)
-        signal.cancel()
-        if task.done() and not acked.is_set():
+        task.add_done_callback(ended)
+        if not await acked:
             task.result()  # a listener that failed before acking: Bolt's error handler
         task.add_done_callback(_log_failure)
 
@@ -200,7 +206,9 @@ class AfterAckApp:
             decorator = attr(*args, **kwargs)
 
             def apply(listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-                decorator(after_ack(listener, self._workers))
+                wrapped = after_ack(listener, self._workers)
+                setattr(wrapped, KIND_ATTRIBUTE, name)  # which requests it can match (dispatch)
+                decorator(wrapped)
                 return listener
 
             return apply

@@ -10,6 +10,7 @@ connections to Slack open between calls.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ from bot import metrics
 
 RATE_LIMIT_WAIT_CAP = 30.0
 TIMEOUT_SECONDS = 10
+CLIENTS_KEPT = 1000
 
 
 def retry_after(headers: Mapping[str, Any]) -> float:
@@ -126,6 +128,9 @@ class SlackClients:
         self.tokens: TokenLookup | None = None
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # token → its client on the current session (building one per call was a tenth of a
+        # large sweep's time).
+        self._clients: OrderedDict[str | None, AsyncWebClient] = OrderedDict()
 
     def _shared_session(self) -> aiohttp.ClientSession | None:
         # A session belongs to the loop it was made on (the CLI runs a loop per command).
@@ -143,13 +148,24 @@ class SlackClients:
 
     def client(self, token: str | None = None) -> AsyncWebClient:
         """A client with the bot token (single-workspace mode) or the given one."""
-        return AsyncWebClient(
-            token=token or self.bot_token,
+        token = token or self.bot_token
+        session = self._shared_session()
+        cached = self._clients.get(token)
+        if cached is not None and cached.session is session and session is not None:
+            self._clients.move_to_end(token)
+            return cached
+        client = AsyncWebClient(
+            token=token,
             base_url=self.base_url,
             timeout=TIMEOUT_SECONDS,
-            session=self._shared_session(),
+            session=session,
             retry_handlers=retry_handlers(self.cap),
         )
+        if session is not None:
+            self._clients[token] = client
+            while len(self._clients) > CLIENTS_KEPT:
+                self._clients.popitem(last=False)
+        return client
 
     async def respond(self, response_url: str, **message: Any) -> None:
         """Post to a `response_url` on the shared session (Bolt's `respond` opens a new HTTP
@@ -174,3 +190,4 @@ class SlackClients:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        self._clients.clear()

@@ -1,5 +1,10 @@
-"""The one way getkey sends a DM: open (and cache) the conversation, pace each person, and turn
-Slack's answers into three outcomes a sender can act on.
+"""The one way getkey sends a DM: post to the person, pace each person, and turn Slack's answers
+into three outcomes a sender can act on.
+
+A DM is one call: chat.postMessage with the person's user id as the channel, which Slack
+delivers to the app's conversation with them. Only when Slack cannot find that conversation is
+it opened with conversations.open, whose answer says why (the person is gone) or gives the
+channel to post to.
 
 Sends to different people run concurrently; each person's messages are spaced `user_gap`
 apart (Slack allows about one message per second per conversation), so one person with many
@@ -25,6 +30,8 @@ log = logging.getLogger(__name__)
 
 USER_GAP_SECONDS = 1.0
 CACHE_SIZE = 10_000
+# What chat.postMessage answers when it cannot find the conversation it was given.
+LOST = "channel_not_found"
 # Answers that retrying will not change: the person is gone or cannot be messaged.
 UNDELIVERABLE = frozenset(
     {"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot", "users_not_found"}
@@ -37,6 +44,10 @@ class SlackDown(Exception):
 
 class Deferred(Exception):
     """This message could not be sent now (rate limited beyond our patience, ok:false)."""
+
+    def __init__(self, message: str, error: str = "") -> None:
+        super().__init__(message)
+        self.error = error  # Slack's error code, when Slack gave one
 
 
 class Undeliverable(Exception):
@@ -61,8 +72,10 @@ class Messenger:
         self.monotonic = monotonic
         self.sleep = sleep
         self._channels: OrderedDict[str, str] = OrderedDict()
-        self._last: dict[str, float] = {}
+        # When each person's last message went, oldest first (see _sent).
+        self._last: OrderedDict[str, float] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._senders: dict[str, int] = {}  # sends to each person under way or waiting
 
     async def call(self, team_id: str, method: str, **params: Any) -> dict[str, Any]:
         """One Web API call through the workspace's client (429s already retried there)."""
@@ -81,12 +94,13 @@ class Messenger:
                 raise SlackDown(f"{method}: {error}") from None
             if error in UNDELIVERABLE:
                 raise Undeliverable(f"{method}: {error}", error) from None
-            raise Deferred(f"{method}: {error}") from None
+            raise Deferred(f"{method}: {error}", error) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise SlackDown(f"{method}: {type(exc).__name__}") from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     async def dm_channel(self, team_id: str, user_id: str) -> str:
+        """The DM conversation's id, from conversations.open (cached)."""
         key = f"{team_id}:{user_id}"
         channel = self._channels.get(key)
         if channel:
@@ -103,29 +117,56 @@ class Messenger:
     async def send(self, team_id: str, user_id: str, message: dict[str, Any]) -> None:
         """A DM (`message` holds text and blocks). Raises SlackDown, Deferred, Undeliverable."""
         key = f"{team_id}:{user_id}"
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            channel = await self.dm_channel(team_id, user_id)
-            last = self._last.get(key)
-            if last is not None:
-                wait = last + self.user_gap - self.monotonic()
-                if wait > 0:
-                    await self.sleep(wait)
-            try:
-                await self.call(team_id, "chat.postMessage", channel=channel, **message)
-            except Deferred:
-                # The cached conversation may be the problem (channel_not_found): ask again.
-                self._channels.pop(key, None)
-                raise
-            finally:
-                self._last[key] = self.monotonic()
-        if not lock.locked() and len(self._locks) > CACHE_SIZE:
-            self._forget_idle()
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        self._senders[key] = self._senders.get(key, 0) + 1
+        try:
+            async with lock:
+                last = self._last.get(key)
+                if last is not None:
+                    wait = last + self.user_gap - self.monotonic()
+                    if wait > 0:
+                        await self.sleep(wait)
+                try:
+                    await self._post(team_id, user_id, key, message)
+                finally:
+                    self._sent(key)
+        finally:
+            # A person's lock lives while someone is sending to them (100,000 people in a
+            # sweep leave nothing behind to scan).
+            left = self._senders[key] - 1
+            if left:
+                self._senders[key] = left
+            else:
+                del self._senders[key], self._locks[key]
 
-    def _forget_idle(self) -> None:
-        cutoff = self.monotonic() - self.user_gap
-        for key in [k for k, t in self._last.items() if t < cutoff]:
-            self._last.pop(key, None)
-            lock = self._locks.get(key)
-            if lock is not None and not lock.locked():
-                self._locks.pop(key, None)
+    def _sent(self, key: str) -> None:
+        """When this person's last message went, kept only while it can hold up the next."""
+        now = self.monotonic()
+        self._last[key] = now
+        self._last.move_to_end(key)
+        cutoff = now - self.user_gap
+        while self._last:
+            oldest, at = next(iter(self._last.items()))
+            if at >= cutoff:
+                break
+            del self._last[oldest]
+
+    async def _post(self, team_id: str, user_id: str, key: str, message: dict[str, Any]) -> None:
+        channel = self._channels.get(key, user_id)
+        try:
+            await self.call(team_id, "chat.postMessage", channel=channel, **message)
+            return
+        except Deferred as exc:
+            if exc.error != LOST:
+                raise
+            # The person's conversation was not found: conversations.open says why (the person
+            # is gone: Undeliverable) or gives the channel, which is tried once.
+            self._channels.pop(key, None)
+        channel = await self.dm_channel(team_id, user_id)
+        try:
+            await self.call(team_id, "chat.postMessage", channel=channel, **message)
+        except Deferred:
+            self._channels.pop(key, None)
+            raise

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
 from bot.store import changes, schedule
@@ -123,48 +123,56 @@ class Claims(StoreCore):
         self.mark_sent_many([reminder_id])
 
     def mark_sent_many(self, reminder_ids: list[int]) -> None:
-        """`mark_sent` for a whole batch in one transaction (a sweep's batch settles at once
-        instead of paying a commit per reminder)."""
+        """`mark_sent` for a whole batch in one transaction: one UPDATE marks the batch,
+        the expiry changes tools hear of are written together (bot.store.changes.record_many),
+        only rotation reminders need a row each (their next weekly one)."""
         if not reminder_ids:
             return
         now = self._now()
         with self._session(write=True) as s:
-            reminders = s.scalars(
-                sa.select(Reminder).where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id)
-            ).all()
-            # One read for the whole batch's credentials (a get per reminder was a third of
-            # a 3,000-reminder sweep's time).
-            wanted = {r.credential_id for r in reminders if r.kind == ReminderKind.EXPIRY}
-            creds = {
-                c.id: c
-                for c in (
-                    s.scalars(sa.select(Credential).where(Credential.id.in_(wanted)))
-                    if wanted else ()
+            # Only a claimed reminder can have been sent; ids are never reused (AUTOINCREMENT
+            # on SQLite, sequences on PostgreSQL), so a stale id cannot hit a newer reminder.
+            marked = s.execute(
+                sa.update(Reminder)
+                .where(
+                    Reminder.id.in_(reminder_ids),
+                    Reminder.sent_at.is_(None),
+                    Reminder.claimed_at.is_not(None),
                 )
-            }  # fmt: skip
-            for reminder in reminders:
-                # Only a claimed reminder can have been sent; ids are never reused
-                # (AUTOINCREMENT on SQLite, sequences on PostgreSQL), so a stale id cannot hit
-                # a newer reminder.
-                if reminder.sent_at is not None or reminder.claimed_at is None:
-                    continue
-                reminder.sent_at = now
-                reminder.claimed_until = None
-                if reminder.kind == ReminderKind.ROTATION:
-                    schedule.plan_overdue(s, reminder)
-                elif reminder.kind == ReminderKind.EXPIRY:
-                    cred = creds.get(reminder.credential_id)
-                    if cred is not None:  # tools hear of an expiry when the owner does
-                        changes.record(
-                            s, changes.EXPIRING, team_id=cred.team_id, at=now, cred=cred
-                        )
+                .values(sent_at=now, claimed_until=None)
+                .returning(Reminder.id, Reminder.kind, Reminder.credential_id)
+                .execution_options(synchronize_session=False)
+            ).all()
+            marked.sort()
+            rotation = [m.id for m in marked if m.kind == ReminderKind.ROTATION]
+            for reminder in s.scalars(
+                sa.select(Reminder).where(Reminder.id.in_(rotation)).order_by(Reminder.id)
+            ) if rotation else ():
+                schedule.plan_overdue(s, reminder)
+            expiring = [m.credential_id for m in marked if m.kind == ReminderKind.EXPIRY]
+            if expiring:
+                # Plain rows: the change needs the columns, not tracked objects.
+                table = Credential.__table__
+                creds = {
+                    c.id: c
+                    for c in s.execute(sa.select(table).where(table.c.id.in_(expiring)))
+                }
+                # Tools hear of an expiry when the owner does.
+                found = [creds[cid] for cid in expiring if cid in creds]
+                changes.record_many(s, changes.EXPIRING, found, at=now)
 
     def release(self, reminder_id: int) -> None:
         """Give a claim back (sending failed): the next sweep picks the reminder up again."""
+        self.release_many([reminder_id])
+
+    def release_many(self, reminder_ids: list[int]) -> None:
+        """`release` for a batch, in one statement."""
+        if not reminder_ids:
+            return
         with self._session(write=True) as s:
             s.execute(
                 sa.update(Reminder)
-                .where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
+                .where(Reminder.id.in_(reminder_ids), Reminder.sent_at.is_(None))
                 .values(claimed_at=None, claimed_until=None)
                 .execution_options(synchronize_session=False)
             )
@@ -202,19 +210,10 @@ def _sendable(
             sa.select(Credential).where(Credential.id.in_({r.credential_id for r in batch}))
         )
     }
-    later = aliased(Reminder)
     superseded = set(
         s.scalars(
             sa.select(Reminder.id).where(
-                Reminder.id.in_([r.id for r in batch]),
-                sa.exists().where(
-                    later.credential_id == Reminder.credential_id,
-                    later.credential_version == Reminder.credential_version,
-                    later.kind == Reminder.kind,
-                    later.sent_at.is_(None),
-                    later.due_at <= now,
-                    later.due_at > Reminder.due_at,
-                ),
+                Reminder.id.in_([r.id for r in batch]), schedule.superseded(now)
             )
         )
     )

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.store.info import CredentialInfo
+import sqlalchemy as sa
+
+from bot.store.info import CredentialInfo, status_of
 from bot.store.models import Credential
 from bot.vocabulary import CredentialStatus
 
@@ -59,9 +61,27 @@ class PublicCredential:
         )
 
     @classmethod
-    def of_row(cls, cred: Credential, now: datetime) -> PublicCredential:
-        """From a row inside a transaction (the change log), with its status as of `now`."""
-        return cls.of(CredentialInfo.of(cred, now))
+    def of_row(cls, cred: Credential | sa.Row[Any], now: datetime) -> PublicCredential:
+        """From a row inside a transaction (the change log), with its status as of `now`: read
+        straight from the row (a sweep writes one per reminder; no read model in between)."""
+        return cls(
+            id=cred.id,
+            platform=cred.platform,
+            identity=cred.identity,
+            store_name=cred.store_name,
+            identifiers=dict(cred.identifiers or {}),
+            status=status_of(cred, now),
+            owner=cred.user_id,
+            provided_by=cred.provided_by,
+            version=cred.version,
+            verified_at=cred.verified_at,
+            last_checked_at=cred.last_checked_at,
+            expires_at=cred.expires_at,
+            rotation_due_at=cred.rotation_due_at,
+            missing_permissions=tuple(cred.missing or ()),
+            purpose=cred.purpose,
+            needed_until=cred.needed_until,
+        )
 
     def json(self) -> dict[str, Any]:
         """The JSON object (dates in ISO 8601 with their UTC offset)."""

@@ -81,25 +81,27 @@ def plan_end(s: Session, cred: Credential, now: datetime) -> None:
                        origin=f"plan:{cred.needed_until.date()}"))
 
 
+def superseded(now: datetime) -> sa.Exists:
+    """True of a reminder when a later stage of the same reminder (same credential version and
+    kind) is due by `now` and unsent: only the latest stage is still true."""
+    later = aliased(Reminder)
+    return sa.exists().where(
+        later.credential_id == Reminder.credential_id,
+        later.credential_version == Reminder.credential_version,
+        later.kind == Reminder.kind,
+        later.sent_at.is_(None),
+        later.due_at <= now,
+        later.due_at > Reminder.due_at,
+    )
+
+
 def supersede(s: Session, now: datetime) -> None:
     """A sweep that runs late (process down for days) would find several stages of one
     reminder due at once: "expires in 14 days", "in 3 days", "tomorrow". Only the latest is
     still true, so the earlier ones are closed without being sent."""
-    later = aliased(Reminder)
     older = (
         sa.select(Reminder.id)
-        .where(
-            Reminder.sent_at.is_(None),
-            Reminder.due_at <= now,
-            sa.exists().where(
-                later.credential_id == Reminder.credential_id,
-                later.credential_version == Reminder.credential_version,
-                later.kind == Reminder.kind,
-                later.sent_at.is_(None),
-                later.due_at <= now,
-                later.due_at > Reminder.due_at,
-            ),
-        )
+        .where(Reminder.sent_at.is_(None), Reminder.due_at <= now, superseded(now))
         # Another sweeper's rows are left to it (PostgreSQL); no waiting, no deadlock.
         .with_for_update(skip_locked=True, of=Reminder)
     )

@@ -8,7 +8,9 @@ work that could wait: a trigger_id is single-use and expires after 3 seconds.
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -47,6 +49,14 @@ def guide_blocks(flow: Flow, contact: str | None) -> list[dict[str, Any]]:
     return messages.guide_blocks(flow)[:MESSAGE_BLOCKS - len(extra)] + extra
 
 
+@lru_cache(maxsize=1024)
+def guide_message(flow: Flow, contact: str | None) -> str:
+    """The whole ephemeral guide as JSON, serialized once per platform and support contact:
+    `/getkey <platform>` is the busiest answer getkey gives."""
+    return json.dumps({"response_type": "ephemeral", "text": messages.guide_text(flow),
+                       "blocks": guide_blocks(flow, contact)})  # fmt: skip
+
+
 async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | None = None,
                           contact: str | None = None) -> None:
     flow = catalog.get(name)
@@ -54,11 +64,9 @@ async def answer_platform(ack: AsyncAck, name: str, offered: tuple[str, ...] | N
         await ack(response_type="ephemeral", text=not_offered(flow))
         return
     if flow is not None:
-        await ack(
-            response_type="ephemeral",
-            text=messages.guide_text(flow),
-            blocks=guide_blocks(flow, contact),
-        )
+        # Bolt sends an ack of text alone as the response body as it is, labelled JSON when
+        # it starts with "{": the guide goes out already serialized.
+        await ack(guide_message(flow, contact))
         return
     family = catalog.family(name)
     if family is not None:
