@@ -52,6 +52,9 @@ def debug_traceback(logger: logging.Logger, what: str, exc: BaseException) -> No
 def configure_logging(level: str = "INFO", log_format: str | None = None) -> None:
     """For the `serve` process: JSON lines (or text on a terminal) on stderr, redacted."""
     install_redaction()
+    # Neither format shows threads or processes: records need not look them up (a slash
+    # command's log line is a large part of its cost, issue 21).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     handler = logging.StreamHandler(sys.stderr)
     text = log_format_for(log_format) == "text"

@@ -78,6 +78,7 @@ class Runtime:
         http = http or PlatformHttp(environ=settings.platform_env)
         threads = settings.getkey_listener_threads
         workers = Workers(slow_threads=threads, per_platform=max(1, threads // 2))
+        workers.on_quiet = store.release_idle_connections
         clients = _slack_clients(settings, store, workers)
         credentials = CredentialService(
             store, http, clock=clock, platform_env=settings.platform_env

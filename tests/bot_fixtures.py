@@ -22,14 +22,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from bot.cli.serve import make_asgi
 from bot.http.serving import make_server
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.slack.app import build_app
+from bot.store.admin import Defaults
 from bot.store.crypto import generate_key
 from bot.store.db import upgrade
+from bot.store.models import Reminder
 from flows.http import PlatformHttp
 from tests.platforms.server import PlatformServer
 from tests.platforms.wix import WixServer
@@ -156,15 +159,16 @@ def _wait_until_serving(url: str) -> None:
 
 
 def bot_server_fixture(standin_type: type[SlackStandIn] = SlackStandIn, *,
-                       links: bool = False) -> Any:
+                       links: bool = False,
+                       platform: Callable[[], PlatformServer] = WixServer) -> Any:
     """The `bot_server` fixture: one running bot per test module (starting one costs about a
-    second) with a local Wix, talking to a `standin_type` (a stand-in that answers some calls
-    its own way); with `links`, request links point at the bot itself."""
+    second) with a local `platform` (Wix unless told), talking to a `standin_type` (a stand-in
+    that answers some calls its own way); with `links`, request links point at the bot itself."""
 
     @pytest.fixture(scope="module", name="bot_server")
     def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-        with standin_type(bot_token=BOT_TOKEN) as standin, WixServer() as wix:
-            running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [wix])
+        with standin_type(bot_token=BOT_TOKEN) as standin, platform() as server:
+            running, stop = start_bot(tmp_path_factory.mktemp("bot"), standin, [server])
             if links:  # the public address is the bot's own, known once it listens
                 running.runtime.links.public_url = running.url
             try:
@@ -175,10 +179,11 @@ def bot_server_fixture(standin_type: type[SlackStandIn] = SlackStandIn, *,
     return bot_server
 
 
-def checked_bot_fixture() -> Any:
+def checked_bot_fixture(*, reset_defaults: bool = False) -> Any:
     """The `bot` fixture of a module that keeps its people across tests: the module's bot with
     an empty call log (Slack's and the platforms'). Afterwards, every view and message the bot
-    sent during the test must be valid Block Kit."""
+    sent during the test must be valid Block Kit; with `reset_defaults`, the workspace's
+    defaults (which the module's tests set) are back to none."""
 
     @pytest.fixture(name="bot")
     def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
@@ -186,9 +191,25 @@ def checked_bot_fixture() -> Any:
         for server in bot_server.platforms.values():
             server.requests.clear()
         yield bot_server
+        if reset_defaults:
+            set_defaults(bot_server, Defaults())
         check_everything_sent(bot_server.standin)
 
     return bot
+
+
+def set_defaults(bot: RunningBot, defaults: Defaults) -> None:
+    """The workspace's defaults, as an admin would save them (the cached ones forgotten)."""
+    team = bot.slack.team_id
+    bot.runtime.store.set_workspace_defaults(team, None, defaults, actor="test")
+    bot.runtime.admins.forget(team)
+
+
+def pending_stages(bot: RunningBot, credential_id: str) -> list[str]:
+    """The stages of a credential's reminders still to send (rotation…, needed-until…)."""
+    with bot.runtime.store.engine.connect() as c:
+        return list(c.scalars(sa.select(Reminder.stage).where(
+            Reminder.credential_id == credential_id, Reminder.sent_at.is_(None))))
 
 
 bot_server = bot_server_fixture()

@@ -18,7 +18,8 @@ SMOKE = {
     "slash": ["--runs", "1", "--duration", "0.5", "--levels", "4", "--tool", "python"],
     "submissions": ["--sizes", "4", "--runs", "1", "--delay", "0.05", "--wait", "60"],
     "sweep_e2e": ["--sizes", "30", "--cap", "90", "--bare-messages", "30"],
-    "memory": ["--runs", "1"],
+    "memory": ["--runs", "1", "--requests", "300", "--burst", "4", "--delay", "0.05",
+               "--settle", "1"],
     "verify_latency": ["--runs", "5", "--warmup", "1"],
 }
 # What each one prints next to its numbers: the line that shows it measured something.

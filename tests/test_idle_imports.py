@@ -13,7 +13,15 @@ from pathlib import Path
 
 import httpx
 
+from bot.store import make_engine
 from bot.store.crypto import generate_key
+from bot.store.db import (
+    current_revision,
+    current_revision_plain,
+    head_revision,
+    head_revision_plain,
+    migrate,
+)
 from tests.slack_standin import SlackSender, SlackStandIn
 from tests.test_slack_server import BOT_TOKEN, SIGNING_SECRET, base_env, free_port
 
@@ -78,6 +86,7 @@ def test_idle_serve_loads_no_migrations_oauth_or_templates_until_used(tmp_path):
             slack = SlackSender(url, SIGNING_SECRET, standin)
             for text in ("help", "wix", "list"):
                 assert slack.command(text).status == 200
+            assert httpx.get(url + "/readyz", timeout=10).json()["ok"] is True
             idle = loaded(ask, answer)
             # A fresh database was migrated (by the child process) before serving.
             assert (tmp_path / "getkey.db").exists()
@@ -91,3 +100,16 @@ def test_idle_serve_loads_no_migrations_oauth_or_templates_until_used(tmp_path):
         finally:
             proc.terminate()
             proc.communicate(timeout=15)
+
+
+def test_the_schema_revision_read_without_alembic_is_alembics(tmp_path):
+    """/readyz compares the database's revision with the newest migration without loading
+    Alembic; both answers must be Alembic's own."""
+    assert head_revision_plain() == head_revision() is not None
+    engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    try:
+        assert current_revision_plain(engine) is None is current_revision(engine)
+        migrate(engine)
+        assert current_revision_plain(engine) == current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()

@@ -8,46 +8,30 @@ passed before anyone answered stores nothing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from bot.slack.ui import ids
 from bot.store.admin import Defaults
-from bot.store.models import Reminder
 from bot.store.sharing_models import CredentialRequest
-from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
+from tests.bot_fixtures import (
+    RunningBot,
+    bot_server_fixture,
+    checked_bot_fixture,
+    pending_stages,
+    set_defaults,
+)
 from tests.browser import PHONE, browser  # noqa: F401 - a fixture
 from tests.platforms import bigcommerce as bc
-from tests.slack_standin import SlackStandIn, check_everything_sent
 from tests.slack_standin import visible_text as visible
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/k/[A-Za-z0-9_-]{43}")
 
-
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin, bc.BigCommerceServer() as server:
-        running, stop = start_bot(tmp_path_factory.mktemp("linkjob"), standin, [server])
-        running.runtime.links.public_url = running.url  # known once it listens
-        try:
-            yield running
-        finally:
-            stop()
-
-
-@pytest.fixture
-def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
-    bot_server.standin.reset()
-    yield bot_server
-    team = bot_server.slack.team_id
-    bot_server.runtime.store.set_workspace_defaults(team, None, Defaults(), actor="test")
-    bot_server.runtime.admins.forget(team)
-    check_everything_sent(bot_server.standin)
+bot_server = bot_server_fixture(links=True, platform=bc.BigCommerceServer)
+bot = checked_bot_fixture(reset_defaults=True)
 
 
 def day(days: int) -> datetime:
@@ -100,9 +84,7 @@ def test_a_link_for_read_and_write_until_a_date_in_a_browser(bot, browser):  # n
     (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, "U0LINKJOB")
     assert stored.purpose == "write" and stored.provided_by == "link"
     assert stored.needed_until.date() == until.date()
-    with bot.runtime.store.engine.connect() as c:
-        stages = list(c.scalars(sa.select(Reminder.stage).where(
-            Reminder.credential_id == stored.id, Reminder.sent_at.is_(None))))
+    stages = pending_stages(bot, stored.id)
     assert "end-ask" in stages and not any(s.startswith("rotation") for s in stages)
     page.close()
     for call in bot.standin.calls:
@@ -111,8 +93,7 @@ def test_a_link_for_read_and_write_until_a_date_in_a_browser(bot, browser):  # n
 
 def test_a_link_without_words_carries_the_workspace_default(bot):
     team = bot.slack.team_id
-    bot.runtime.store.set_workspace_defaults(team, None, Defaults(purpose="write"), actor="t")
-    bot.runtime.admins.forget(team)
+    set_defaults(bot, Defaults(purpose="write"))
     url, shown = make_link(bot, "U0LINKDEF", "bigcommerce for the import")
     assert "for read and write" in shown and "needed until" not in shown
     (request,) = bot.runtime.store.requests_of(team, "U0LINKDEF")

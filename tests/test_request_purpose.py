@@ -7,11 +7,9 @@ date is refused before anything is asked."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from bot.services.outcomes import Actor, Intent
@@ -19,41 +17,24 @@ from bot.services.requests import Draft
 from bot.slack.ui import ids
 from bot.slack.ui.intent import intent_from_words
 from bot.store.admin import Defaults
-from bot.store.models import Reminder
 from bot.store.sharing_models import CredentialRequest
 from flows.purpose import Purpose
-from tests.bot_fixtures import BOT_TOKEN, RunningBot, start_bot
+from tests.bot_fixtures import (
+    RunningBot,
+    bot_server_fixture,
+    checked_bot_fixture,
+    pending_stages,
+    set_defaults,
+)
 from tests.platforms import bigcommerce as bc
-from tests.slack_standin import SlackStandIn, check_everything_sent
 from tests.slack_standin import visible_text as visible
-from tests.test_requests import ask_submission, dm_to
+from tests.test_requests import ask_submission
 
 FIELDS = {ids.field_block("store_hash"): bc.HASH, ids.field_block("credentials_file"): ""}
 PROVIDER = "U0HASSTORE"
 
-
-@pytest.fixture(scope="module")
-def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    with SlackStandIn(bot_token=BOT_TOKEN) as standin, bc.BigCommerceServer() as server:
-        running, stop = start_bot(tmp_path_factory.mktemp("purpose"), standin, [server])
-        try:
-            yield running
-        finally:
-            stop()
-
-
-@pytest.fixture
-def bot(bot_server: RunningBot) -> Iterator[RunningBot]:
-    bot_server.standin.reset()
-    yield bot_server
-    set_default(bot_server, None)
-    check_everything_sent(bot_server.standin)
-
-
-def set_default(bot: RunningBot, purpose: str | None) -> None:
-    team = bot.slack.team_id
-    bot.runtime.store.set_workspace_defaults(team, None, Defaults(purpose=purpose), actor="test")
-    bot.runtime.admins.forget(team)
+bot_server = bot_server_fixture(platform=bc.BigCommerceServer)
+bot = checked_bot_fixture(reset_defaults=True)
 
 
 def day(days: int) -> str:
@@ -62,16 +43,10 @@ def day(days: int) -> str:
 
 def open_form(bot: RunningBot) -> tuple[str, dict[str, Any], Any]:
     """The provider's DM, then the form its button opens: (view id, view, the DM)."""
-    (dm,) = dm_to(bot, PROVIDER)
+    (dm,) = bot.standin.dms(PROVIDER)
     sent = bot.person(PROVIDER).click(dm.args["blocks"], ids.OPEN_REQUEST_FORM)
     opened = bot.standin.opened_by(sent)
     return opened.response["view"]["id"], opened.args["view"], dm
-
-
-def pending_stages(bot: RunningBot, credential_id: str) -> list[str]:
-    with bot.runtime.store.engine.connect() as c:
-        return list(c.scalars(sa.select(Reminder.stage).where(
-            Reminder.credential_id == credential_id, Reminder.sent_at.is_(None))))
 
 
 def test_a_request_for_read_and_write_refuses_a_read_only_key_naming_the_scopes(bot):
@@ -115,7 +90,7 @@ def test_a_request_for_read_and_write_refuses_a_read_only_key_naming_the_scopes(
 
 
 def test_the_ask_modal_fixes_purpose_and_end_date_and_the_key_gets_no_rotation_reminder(bot):
-    set_default(bot, "write")  # the modal starts on the workspace's default
+    set_defaults(bot, Defaults(purpose="write"))  # the modal starts on the workspace's default
     requester = bot.person("U0ASKMODAL")
     sent = requester.click([{"type": "actions", "elements": [
         {"type": "button", "action_id": ids.HOME_ASK, "text": {"type": "plain_text",
@@ -132,7 +107,7 @@ def test_the_ask_modal_fixes_purpose_and_end_date_and_the_key_gets_no_rotation_r
     state[ids.PURPOSE_BLOCK][ids.FIELD_VALUE]["selected_option"] = {"value": "read"}
     state[ids.NEEDED_UNTIL_BLOCK][ids.FIELD_VALUE]["selected_date"] = until
     requester.post_payload(payload)
-    (told,) = dm_to(bot, "U0ASKMODAL")
+    (told,) = bot.standin.dms("U0ASKMODAL")
     assert "needed until" in told.args["text"]
     (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKMODAL")
     assert request.purpose == "read" and request.needed_until.date().isoformat() == until
@@ -153,7 +128,7 @@ def test_the_ask_modal_fixes_purpose_and_end_date_and_the_key_gets_no_rotation_r
 
 
 def test_without_words_the_request_carries_the_workspace_default_and_no_end(bot):
-    set_default(bot, "write")
+    set_defaults(bot, Defaults(purpose="write"))
     bot.standin.reset()
     sent = bot.person("U0ASKPLAIN").command(f"request <@{PROVIDER}|pat> bigcommerce until the 5th")
     bot.standin.reply_to(sent)
@@ -196,7 +171,7 @@ def test_a_past_date_is_refused_before_anything_is_asked(bot):
 
 def test_the_getkey_form_starts_on_the_workspace_default_purpose(bot):
     for default, expected in ((None, "read"), ("write", "write")):
-        set_default(bot, default)
+        set_defaults(bot, Defaults(purpose=default))
         bot.standin.reset()
         owner = bot.person("U0OWNSKEY")
         guide = owner.command("bigcommerce").json()
@@ -228,10 +203,10 @@ def test_once_the_end_date_has_passed_the_form_does_not_open(bot):
     with bot.runtime.store.engine.begin() as c:  # a day later, nobody has answered
         c.execute(sa.update(CredentialRequest).where(CredentialRequest.id == request.id)
                   .values(needed_until=datetime.now(UTC) - timedelta(days=1)))
-    (dm,) = dm_to(bot, PROVIDER)
+    (dm,) = bot.standin.dms(PROVIDER)
     bot.standin.reset()
     bot.person(PROVIDER).click(dm.args["blocks"], ids.OPEN_REQUEST_FORM)
-    (told,) = dm_to(bot, PROVIDER)
+    (told,) = bot.standin.dms(PROVIDER)
     assert "which has passed: nothing was stored" in told.args["text"]
     assert bot.standin.calls_to("views.open") == []
     assert bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKLATE") == []

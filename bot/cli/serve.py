@@ -18,6 +18,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.cli import heap
 from bot.errors import UsageError
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime
@@ -129,8 +130,14 @@ def make_http_server(rt: Runtime, *, host: str, port: int) -> Any:
 
     return make_server(
         make_asgi(rt, build_app(rt)), host, port,
-        on_startup=rt.start_background, on_shutdown=rt.shutdown,
+        on_startup=lambda: started(rt), on_shutdown=rt.shutdown,
     )
+
+
+async def started(rt: Runtime) -> None:
+    """The background jobs, then the collector settled (bot.heap) on what is loaded."""
+    await rt.start_background()
+    heap.settle()
 
 
 def install_routes(app: Any) -> list[Any]:
@@ -161,7 +168,7 @@ async def serve_socket_mode(rt: Runtime) -> None:
         rt.settings.secret("slack_app_token"),
         web_client=AsyncWebClient(base_url=rt.settings.slack_api_url),
     )
-    await rt.start_background()
+    await started(rt)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     if threading.current_thread() is threading.main_thread():

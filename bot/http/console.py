@@ -24,9 +24,13 @@ from bot.http.web import (
     csrf_ok,
     csrf_token,
     failure_view,
+    field_errors,
+    form_refused,
     lacks,
+    not_saved_view,
     page,
     read_form,
+    refill,
     secret_from,
     static_route,
 )
@@ -131,7 +135,7 @@ class Console:
             return self._form(request, flow)
         form = await self._checked_form(request)
         if form is None:
-            return page("closed.html", 403, why="csrf", who="", title="Form refused")
+            return form_refused()
         checked = flow.check(form)
         if not checked.ok:
             return self._form(request, flow, 422, errors=dict(checked.errors), values=form)
@@ -146,27 +150,24 @@ class Console:
                         cred=info, store=info.store_name or info.identity,
                         lacks=lacks(outcome.result, info.store_name), replaced=outcome.replaced)
         if isinstance(outcome, NotSaved):
-            failure = {"headline": "The key works, but getkey could not store it", "detail": "",
-                       "next_step": "Please try again in a minute.", "field": "",
-                       "field_label": "", "nothing_stored": ""}
+            failure = not_saved_view()
         else:
             assert isinstance(outcome, Rejected)
             failure = failure_view(flow, outcome.result)
-        errors = {failure["field"]: failure["headline"]} if failure["field"] else {}
-        return self._form(request, flow, 422, errors=errors, values=form, failure=failure)
+        return self._form(request, flow, 422, errors=field_errors(failure), values=form,
+                          failure=failure)
 
     def _form(self, request: Request, flow: Any, status: int = 200, *,
               errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
               failure: dict[str, Any] | None = None) -> Response:
-        kept = {f.key: (values or {}).get(f.key, "") for f in flow.fields if not f.secret}
         return page("console_flow.html", status, title=f"{flow.name} key", flow=flow,
                     action=PLATFORM + flow.id, csrf=self._csrf(request), errors=errors or {},
-                    values=kept, failure=failure)
+                    values=refill(flow, values), failure=failure)
 
     async def delete(self, request: Request) -> Response:
         form = await self._checked_form(request)
         if form is None:
-            return page("closed.html", 403, why="csrf", who="", title="Form refused")
+            return form_refused()
         credential_id = request.path.removeprefix(DELETE)
         await self.rt.workers.quick(self.rt.credentials.delete, credential_id, LOCAL)
         return _redirect(HOME)

@@ -22,6 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import metrics
 from bot.http.checks import signed, too_deep
+from bot.logs import log_plain
 from bot.logsetup import debug_traceback
 from bot.slack.listeners import request_kind
 
@@ -340,7 +341,7 @@ async def _http(routes: Mapping[str, Route], scope: Scope, receive: Receive, sen
             response.delivered.set()  # also when the client is gone: nobody should wait on it
         metrics.observe_request(route.path if route else "", response.status,
                                 request.log_extra.get("kind"), time.perf_counter() - started)
-        log.info("http request", extra={
+        log_plain(log, "http request", {
             "method": method if method.isalpha() and len(method) < 10 else "other",
             # The route, not the raw path: a stranger's path is theirs to fill with anything.
             "route": route.path if route else "other",

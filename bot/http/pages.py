@@ -22,10 +22,14 @@ from bot.http.web import (
     csrf_ok,
     csrf_token,
     failure_view,
+    field_errors,
+    form_refused,
     help_html,
     lacks,
+    not_saved_view,
     page,
     read_form,
+    refill,
     secret_from,
 )
 from bot.services.links import (
@@ -39,12 +43,11 @@ from bot.services.links import (
     LinkStored,
     link_hash,
 )
-from bot.services.requests import fixed_of
-from bot.wording import day_words, job_words
+from bot.services.requests import fixed_words
+from bot.wording import day_words
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-    from bot.store.requests import RequestInfo
 
 log = logging.getLogger("bot.http.pages")
 
@@ -59,12 +62,6 @@ def who_asks(page_: LinkPage | LinkClosed) -> str:
         return "The person who asked"
     name = info.requester_name or "Someone"
     return f"{name} ({info.team_name})" if info.team_name else name
-
-
-def job_of(info: RequestInfo) -> str:
-    """What the key is for and until when, as the request fixed it ('' for an old request)."""
-    fixed = fixed_of(info)
-    return job_words(fixed.purpose, fixed.needed_until) if fixed else ""
 
 
 @dataclass
@@ -110,12 +107,12 @@ class LinkPages:
                     failure: dict[str, Any] | None = None, left: int | None = None,
                     name: str = "") -> Response:
         flow = found.flow
-        kept = {f.key: (values or {}).get(f.key, "") for f in flow.fields if not f.secret}
         return page(
             "link.html", status, flow=flow, info=found.request, who=who_asks(found),
-            job=job_of(found.request),
+            job=fixed_words(found.request),
             action=LINK_PATH + token, csrf=csrf_token(self.secret, link_hash(token)),
-            errors=errors or {}, values=kept, failure=failure, attempts_left=left,
+            errors=errors or {}, values=refill(flow, values), failure=failure,
+            attempts_left=left,
             provider_name=name, title=f"A {flow.name} key for {who_asks(found)}",
             help=await self._help(found),
         )  # fmt: skip
@@ -124,7 +121,7 @@ class LinkPages:
         form = await read_form(request)
         if form is None or not csrf_ok(self.secret, link_hash(token), form.get(CSRF, "")):
             request.log_extra["refused"] = "csrf"
-            return page("closed.html", 403, why="csrf", who="", title="Form refused")
+            return form_refused()
         name = form.get(PROVIDER_NAME, "")
         found = await self.rt.workers.quick(self.rt.links.find, token)
         if isinstance(found, LinkClosed):
@@ -137,20 +134,17 @@ class LinkPages:
             return self._closed(outcome)
         if isinstance(outcome, FormErrors):
             return await self._form(outcome.page, token, 422, errors=outcome.errors, values=form,
-                              name=name)
-        if isinstance(outcome, LinkNotSaved):
-            failure = {"headline": "The key works, but getkey could not store it",
-                       "detail": "", "next_step": "Please try again in a minute.",
-                       "field": "", "field_label": "", "nothing_stored": ""}
-            return await self._form(outcome.page, token, 503, values=form, failure=failure,
                                     name=name)
+        if isinstance(outcome, LinkNotSaved):
+            return await self._form(outcome.page, token, 503, values=form,
+                                    failure=not_saved_view(), name=name)
         if isinstance(outcome, LinkRejected):
             if outcome.locked:
                 return self._closed(LinkClosed("locked", outcome.page.request))
             failure = failure_view(outcome.page.flow, outcome.result)
-            errors = {failure["field"]: failure["headline"]} if failure["field"] else {}
-            return await self._form(outcome.page, token, 422, errors=errors, values=form,
-                              failure=failure, left=outcome.attempts_left, name=name)
+            return await self._form(outcome.page, token, 422, errors=field_errors(failure),
+                                    values=form, failure=failure, left=outcome.attempts_left,
+                                    name=name)
         assert isinstance(outcome, LinkStored)
         info = outcome.info
         return page(

@@ -109,6 +109,30 @@ def failure_view(flow: Flow, result: VerifyResult) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def not_saved_view() -> dict[str, Any]:
+    """failure_view's words when the key verified but could not be stored: try again."""
+    return {
+        "headline": "The key works, but getkey could not store it", "detail": "",
+        "next_step": "Please try again in a minute.", "field": "", "field_label": "",
+        "nothing_stored": "",
+    }  # fmt: skip
+
+
+def field_errors(failure: Mapping[str, Any]) -> dict[str, str]:
+    """A failure's headline marked on the field it names (if any)."""
+    return {failure["field"]: failure["headline"]} if failure["field"] else {}
+
+
+def refill(flow: Flow, values: Mapping[str, str] | None) -> dict[str, str]:
+    """What a form shows again after a failure: what was typed, except secrets."""
+    return {f.key: (values or {}).get(f.key, "") for f in flow.fields if not f.secret}
+
+
+def form_refused() -> Response:
+    """A form post without a valid CSRF token: nothing done."""
+    return page("closed.html", 403, why="csrf", who="", title="Form refused")
+
+
 def help_html(stored: str | None, who: str) -> Markup | None:
     """"Need help? Ask …" on a page, None when the workspace named no contact. A Slack person
     or channel means nothing outside Slack, so the page names `who` sent the link instead;

@@ -30,10 +30,8 @@ from bot.services.credentials import (
     NotSaved,
     Rejected,
     Stored,
-    not_offered,
-    offered,
 )
-from bot.services.requests import Refused, fixed_intent, lapsed
+from bot.services.requests import Refused, askable, fixed_intent, lapsed, too_many_open
 from bot.store.info import CredentialInfo
 from bot.store.requests import LINK_PROVIDER, RequestInfo, TooManyOpen
 from flows import catalog
@@ -150,13 +148,9 @@ class LinkService:
                 "Links need GETKEY_PUBLIC_URL: set it to the https address of this getkey "
                 "(the proxy in front of `getkey serve --http`), then ask again."
             )
-        flow = catalog.get(platform)
-        if flow is None or not (flow.verifiable and flow.fields):
-            known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
-            hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
-            return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
-        if not offered(self.store, flow, actor.team_id, actor.enterprise_id):
-            return Refused(not_offered(flow))
+        flow = askable(self.store, platform, actor)
+        if isinstance(flow, Refused):
+            return flow
         token = secrets.token_urlsafe(32)
         try:
             info = self.store.open_request(
@@ -170,10 +164,7 @@ class LinkService:
                 needed_until=intent.needed_until if intent else None,
             )  # fmt: skip
         except TooManyOpen:
-            return Refused(
-                f"You already have {self.max_open} open requests: cancel one (`/getkey list`) "
-                "or wait for answers before asking again."
-            )
+            return too_many_open(self.max_open)
         log.info("link request opened", extra={"platform": flow.id, "request": info.id})
         return LinkMade(info, flow, base.rstrip("/") + LINK_PATH + token)
 

@@ -26,6 +26,7 @@ from bot.services.credentials import (
 )
 from bot.store.info import CredentialInfo
 from bot.store.requests import RequestInfo, TooManyOpen
+from bot.wording import job_words
 from flows import catalog
 from flows.base import Flow, Purpose
 
@@ -103,6 +104,32 @@ def fixed_of(info: RequestInfo) -> Intent | None:
     return Intent(Purpose.parse(info.purpose, Purpose.READ), info.needed_until)
 
 
+def fixed_words(info: RequestInfo) -> str:
+    """What the key is for and until when, as the request fixed it ('' for an old request)."""
+    fixed = fixed_of(info)
+    return job_words(fixed.purpose, fixed.needed_until) if fixed else ""
+
+
+def askable(store: Store, platform: str, actor: Actor) -> Flow | Refused:
+    """The platform a request (in Slack or by link) may ask a key of: one getkey verifies,
+    offered in the requester's workspace."""
+    flow = catalog.get(platform)
+    if flow is None or not (flow.verifiable and flow.fields):
+        known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
+        hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
+        return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
+    if not offered(store, flow, actor.team_id, actor.enterprise_id):
+        return Refused(not_offered(flow))
+    return flow
+
+
+def too_many_open(max_open: int) -> Refused:
+    return Refused(
+        f"You already have {max_open} open requests: cancel one (`/getkey list`) "
+        "or wait for answers before asking again."
+    )
+
+
 def fixed_intent(info: RequestInfo, chosen: Intent | None) -> dict[str, object]:
     """submit() keywords: the request's purpose and end date, else the provider's choice."""
     intent = fixed_of(info) or chosen or Intent()
@@ -142,13 +169,9 @@ class RequestService:
         caller asks a member of another organisation it shares a channel with (Slack
         Connect) and falls back to a link when Slack will not let getkey reach them. `intent`:
         what the key is for and until when, fixed for the provider (None: they choose)."""
-        flow = catalog.get(platform)
-        if flow is None or not (flow.verifiable and flow.fields):
-            known = ", ".join(f.id for f in catalog.suggest(platform)) if platform else ""
-            hint = f" Did you mean {known}?" if known else " `/getkey help` lists them."
-            return Refused(f"getkey cannot ask for a key of “{platform[:40]}”.{hint}")
-        if not offered(self.store, flow, actor.team_id, actor.enterprise_id):
-            return Refused(not_offered(flow))
+        flow = askable(self.store, platform, actor)
+        if isinstance(flow, Refused):
+            return flow
         if provider_id == actor.user_id:
             return Refused("That is you: use `/getkey " + flow.id + "` to add your own key.")
         if provider_team != actor.team_id and not external:
@@ -172,10 +195,7 @@ class RequestService:
                 needed_until=intent.needed_until if intent else None,
             )
         except TooManyOpen:
-            return Refused(
-                f"You already have {self.limits.max_open} open requests: cancel one "
-                "(`/getkey list`) or wait for answers before asking again."
-            )
+            return too_many_open(self.limits.max_open)
         log.info("request opened", extra={"platform": flow.id, "request": info.id})
         return Opened(info, flow)
 

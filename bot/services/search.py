@@ -60,10 +60,12 @@ def my_page(store: Store, actor: Actor, query: str = "", offset: int = 0, limit:
 
 
 def my_list(
-    store: Store, actor: Actor, offset: int, limit: int, open_requests: int, closed_requests: int
+    store: Store, actor: Actor, offset: int, limit: int, open_requests: int, closed_requests: int,
+    *, instant: bool = False,
 ) -> tuple[Page, list[RequestInfo]]:
-    """A page of the actor's own keys and their newest requests to others, in one read."""
+    """A page of the actor's own keys and their newest requests to others, in one read
+    (`instant`: bot.store.my_list.MyList.my_list)."""
     return store.my_list(
         actor.team_id, actor.user_id, actor.enterprise_id, offset=offset, limit=limit,
-        open_requests=open_requests, closed_requests=closed_requests,
+        open_requests=open_requests, closed_requests=closed_requests, instant=instant,
     )  # fmt: skip

@@ -55,7 +55,7 @@ class CredentialInfo(CredentialBase):
         return cls.model_validate({
             **values,
             "identifiers": dict(values["identifiers"] or {}),
-            "status": shown_status(values["status"], values["expires_at"], now),
+            "status": str(shown_status(values["status"], values["expires_at"], now)),
             "next_reminder_at": _next_at(
                 values["reminders_stopped"], values["snoozed_until"], upcoming
             ),

@@ -4,7 +4,7 @@ and the total, as bot.store.listing reads them, and in the same UNION ALL their 
 to others (open ones, then recently closed), so the list costs one read.
 
 Rows of the three parts share one column layout: each part fills its own columns and leaves
-the others NULL (typed, so PostgreSQL can unite them); `part` and `pos` keep their order.
+the others NULL (typed, so PostgreSQL can unite them); `part` and `pos` give their order.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot.store.base import from_db
 from bot.store.info import CredentialInfo
 from bot.store.listing import Listing, Page, Term, _next_reminder
 from bot.store.models import Credential
-from bot.store.prepared import Prepared
+from bot.store.prepared import InstantReads, Prepared
 from bot.store.requests import OPEN_STATES, REQUEST_FIELDS, RequestInfo, request_info
 from bot.store.sharing_models import CredentialRequest
 
@@ -82,14 +82,27 @@ def _statement() -> sa.CompoundSelect[Any]:
         .limit(sa.bindparam("closed_limit"))
     )
     parts = [part.subquery() for part in (keys, opened, closed)]
-    union = sa.union_all(*(sa.select(*p.c) for p in parts))
-    return union.order_by(union.selected_columns.part, union.selected_columns.pos)
+    return sa.union_all(*(sa.select(*p.c) for p in parts))
+
+
+def _in_order(row: dict[str, Any]) -> tuple[int, int]:
+    # Sorted here rather than by the database: a few rows, and one sort fewer in the query.
+    return row["part"], row["pos"]
 
 
 _MY_LIST = Prepared(_statement())
 
 
 class MyList(Listing):
+    _instant: InstantReads | None = None
+
+    @property
+    def instant_reads(self) -> bool:
+        """Whether my_list(instant=True) can answer here (a SQLite file)."""
+        if self._instant is None:
+            self._instant = InstantReads(self._engine)
+        return self._instant.available
+
     def my_list(
         self,
         team_id: str,
@@ -100,15 +113,23 @@ class MyList(Listing):
         limit: int = 20,
         open_requests: int = 0,
         closed_requests: int = 0,
+        instant: bool = False,
     ) -> tuple[Page, list[RequestInfo]]:
         """A page of the person's keys in /getkey list order, and up to `open_requests` of their
-        open requests then `closed_requests` closed ones (not fulfilled), newest first."""
+        open requests then `closed_requests` closed ones (not fulfilled), newest first.
+        `instant` (only where instant_reads): read in this thread without waiting for any lock,
+        raising prepared.Busy if the database is busy."""
         now, offset = self._now(), max(0, offset)
-        rows = _MY_LIST.rows(self._engine, {
+        params = {
             "team_id": team_id, "user_id": user_id, "enterprise_id": enterprise_id,
             "offset": offset, "limit": max(1, limit),
             "open_limit": max(0, open_requests), "closed_limit": max(0, closed_requests),
-        })  # fmt: skip
+        }  # fmt: skip
+        if instant and self.instant_reads and self._instant is not None:
+            rows = _MY_LIST.rows_on(self._instant.connection(), self._instant.dialect, params)
+        else:
+            rows = _MY_LIST.rows(self._engine, params)
+        rows.sort(key=_in_order)
         keys = [r for r in rows if r["part"] == PAGE]
         asked = [request_info({f: r[f"r_{f}"] for f in REQUEST_FIELDS})
                  for r in rows if r["part"] != PAGE]  # fmt: skip

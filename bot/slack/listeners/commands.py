@@ -49,7 +49,7 @@ READ_FAILED = "getkey could not read your stored keys just now. Please try again
 
 
 def read_list(
-    rt: Runtime, actor: Actor, query: str, offset: int
+    rt: Runtime, actor: Actor, query: str, offset: int, *, instant: bool = False
 ) -> tuple[Page, list[RequestInfo]]:
     """One page of keys, and on the first unsearched page the person's requests to others
     (with their state and buttons), in one read."""
@@ -58,7 +58,22 @@ def read_list(
     first = offset <= 0
     return my_list(rt.credentials.store, actor, offset, paging.LIST_PAGE,
                    open_requests=LIST_REQUESTS if first else 0,
-                   closed_requests=CLOSED_SHOWN if first else 0)  # fmt: skip
+                   closed_requests=CLOSED_SHOWN if first else 0, instant=instant)  # fmt: skip
+
+
+def read_list_now(
+    rt: Runtime, actor: Actor, query: str
+) -> tuple[Page, list[RequestInfo]] | None:
+    """The first unsearched page read on the spot, on the event loop, where the store can
+    without waiting (a SQLite file that is not busy): cheaper than a worker thread and back.
+    None otherwise: the worker pool reads it."""
+    if query or not getattr(rt.credentials.store, "instant_reads", False):
+        return None
+    try:
+        return read_list(rt, actor, query, 0, instant=True)
+    except Exception as exc:  # busy, or anything else: the worker pool's read says what
+        log.debug("list not read on the spot", extra={"error": type(exc).__name__})
+        return None
 
 
 def list_message(page: Page, asked: list[RequestInfo], query: str) -> dict[str, Any]:
@@ -83,6 +98,10 @@ async def answer_list(
     """Answered in the ack when the read takes less than LIST_BUDGET (Slack shows a message
     sent with the acknowledgement like any other), else through the response_url."""
     query = clean_query(words)
+    found = read_list_now(rt, actor_of(body), query)
+    if found is not None:
+        await ack(**list_message(*found, query))
+        return
     read = asyncio.ensure_future(rt.workers.quick(read_list, rt, actor_of(body), query, 0))
     done, _ = await asyncio.wait({read}, timeout=LIST_BUDGET)
     if done and read.exception() is None:

@@ -11,13 +11,11 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     InputBlock,
     Option,
-    PlainTextObject,
     SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
@@ -35,6 +33,7 @@ from bot.slack.ui.text import (
     OPTION_TEXT,
     TITLE_TEXT,
     clip,
+    confirm_dialog,
     escape,
     flow_name,
     md,
@@ -130,13 +129,11 @@ def admin_row_actions(info: CredentialInfo) -> ActionsBlock:
             UserSelectElement(
                 action_id=ids.ADMIN_REASSIGN,
                 placeholder=plain("Reassign to…", 150),
-                confirm=ConfirmObject(
-                    title="Reassign this key?",
-                    text=PlainTextObject(text=(
-                        "The person you picked becomes its owner and gets its "
-                        "reminders. The previous owner no longer can act on it."
-                    )),
-                    confirm="Reassign",
+                confirm=confirm_dialog(
+                    "Reassign this key?",
+                    "The person you picked becomes its owner and gets its reminders. The "
+                    "previous owner no longer can act on it.",
+                    "Reassign",
                     deny="Cancel",
                 ),
             ),
@@ -145,16 +142,15 @@ def admin_row_actions(info: CredentialInfo) -> ActionsBlock:
                 action_id=ids.ADMIN_DELETE,
                 value=info.id,
                 style="danger",
-                confirm=ConfirmObject(
-                    title="Delete this key?",
-                    text=PlainTextObject(text=clip(
+                confirm=confirm_dialog(
+                    "Delete this key?",
+                    clip(
                         f"getkey will forget the {flow_name(info.platform)} key for "
                         f"{store_of(info)}. The key keeps working on the platform "
                         "until it is revoked there.", 300,
-                    )),
-                    confirm="Delete",
-                    deny="Keep it",
-                    style="danger",
+                    ),
+                    "Delete",
+                    danger=True,
                 ),
             ),
         ],

@@ -12,10 +12,8 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     DatePickerElement,
-    PlainTextObject,
     SectionBlock,
 )
 
@@ -24,6 +22,7 @@ from bot.slack.ui.contact import help_line
 from bot.slack.ui.text import (
     chunks,
     clip,
+    confirm_dialog,
     credential_line,
     dicts,
     escape,
@@ -67,14 +66,12 @@ def revoke_blocks(platform: str) -> list[Block]:
 def done_button(info: CredentialInfo) -> ButtonElement:
     return ButtonElement(
         text="Done with it", action_id=ids.END_DONE, value=info.id,
-        confirm=ConfirmObject(
-            title="Done with this key?",
-            # Plain text: a store name in it cannot become a mention or a link.
-            text=PlainTextObject(text=(
-                f"getkey forgets the {flow_name(info.platform)} key for "
-                f"{clip(store_of(info), 120)} ({info.masked}) and shows how to revoke it "
-                "on the platform.")),
-            confirm="Done", deny="Keep it",
+        confirm=confirm_dialog(
+            "Done with this key?",
+            f"getkey forgets the {flow_name(info.platform)} key for "
+            f"{clip(store_of(info), 120)} ({info.masked}) and shows how to revoke it "
+            "on the platform.",
+            "Done",
         ),
     )  # fmt: skip
 

@@ -11,18 +11,15 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
-    ConfirmObject,
     ContextBlock,
     InputBlock,
     Option,
-    PlainTextObject,
     SectionBlock,
 )
 
-from bot.services.requests import fixed_of
+from bot.services.requests import fixed_words
 from bot.slack.ui import ids
-from bot.slack.ui.text import clip, dicts, escape, md, slack_day
-from bot.wording import job_words
+from bot.slack.ui.text import clip, confirm_dialog, dicts, escape, md, slack_day
 
 if TYPE_CHECKING:
     from bot.services.links import LinkMade
@@ -45,16 +42,20 @@ def provider_words(info: RequestInfo) -> str:
     return "the person you sent the link to"
 
 
+def for_job(info: RequestInfo) -> str:
+    """" for read and write (import, …), needed until …" when the request fixed them."""
+    job = fixed_words(info)
+    return f" for {job}" if job else ""
+
+
 def cancel_button(info: RequestInfo) -> ButtonElement:
     return ButtonElement(
         text="Cancel the link",
         action_id=ids.LINK_CANCEL,
         value=info.id,
-        confirm=ConfirmObject(
-            title="Cancel this link?",
-            text=PlainTextObject(text="Whoever opens it will be told there is nothing to do."),
-            confirm="Cancel it",
-            deny="Keep it",
+        confirm=confirm_dialog(
+            "Cancel this link?", "Whoever opens it will be told there is nothing to do.",
+            "Cancel it",
         ),
     )
 
@@ -66,12 +67,10 @@ def link_buttons(info: RequestInfo) -> ActionsBlock:
 def link_message(made: LinkMade) -> dict[str, Any]:
     """The ephemeral answer: the link itself, its expiry, and Cancel."""
     info, flow = made.request, made.flow
-    fixed = fixed_of(info)
-    job = f" for {job_words(fixed.purpose, fixed.needed_until)}" if fixed else ""
     text = (
-        f"Here is a link for a *{escape(flow.name)}* key{job}. Send it by email or chat to the "
-        "person who can create the key: they see the guide and a form, the key is checked and "
-        "stored encrypted for you. It works once, until "
+        f"Here is a link for a *{escape(flow.name)}* key{for_job(info)}. Send it by email or "
+        "chat to the person who can create the key: they see the guide and a form, the key is "
+        "checked and stored encrypted for you. It works once, until "
         f"{slack_day(info.expires_at)}.\n{made.url}"
     )
     blocks: list[Block] = [

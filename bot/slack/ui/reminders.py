@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
-    ConfirmObject,
-    PlainTextObject,
     SectionBlock,
 )
 
@@ -24,6 +22,7 @@ from bot.slack.ui.text import (
     SECTION_TEXT,
     aware,
     clip,
+    confirm_dialog,
     credential_line,
     dicts,
     escape,
@@ -148,19 +147,13 @@ def credential_buttons(info: CredentialInfo, *, block_id: str | None = None) -> 
                 action_id=ids.REMINDER_DELETE,
                 value=value,
                 style="danger",
-                confirm=ConfirmObject(
-                    title="Delete this key?",
-                    # Plain text: a store name in it cannot become a mention or a link.
-                    text=PlainTextObject(
-                        text=(
-                            f"getkey will forget the {flow_name(info.platform)} key for "
-                            f"{clip(store_of(info), 120)} ({info.masked}). The key itself "
-                            "keeps working on the platform until you revoke it there."
-                        )
-                    ),
-                    confirm="Delete",
-                    deny="Keep it",
-                    style="danger",
+                confirm=confirm_dialog(
+                    "Delete this key?",
+                    f"getkey will forget the {flow_name(info.platform)} key for "
+                    f"{clip(store_of(info), 120)} ({info.masked}). The key itself "
+                    "keeps working on the platform until you revoke it there.",
+                    "Delete",
+                    danger=True,
                 ),
             ),
         ],

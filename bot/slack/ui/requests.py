@@ -18,24 +18,22 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     InputBlock,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.services.requests import RESEND_EVERY, fixed_of
+from bot.services.requests import fixed_words, resend_from
 from bot.slack.ui import ids
 from bot.slack.ui.contact import help_context
 from bot.slack.ui.intent import intent_inputs
-from bot.slack.ui.links import link_buttons, link_choice, locked_text, provider_words
+from bot.slack.ui.links import for_job, link_buttons, link_choice, locked_text, provider_words
 from bot.slack.ui.messages import guide_blocks
 from bot.slack.ui.text import (
     HEADER_TEXT,
@@ -43,6 +41,7 @@ from bot.slack.ui.text import (
     SELECT_OPTIONS,
     TITLE_TEXT,
     clip,
+    confirm_dialog,
     credential_line,
     dicts,
     escape,
@@ -53,7 +52,6 @@ from bot.slack.ui.text import (
     store_of,
 )
 from bot.store import outbox
-from bot.wording import job_words
 from flows import catalog
 from flows.base import Flow
 
@@ -99,8 +97,8 @@ def provider_message(info: RequestInfo, flow: Flow, *, nudge: bool = False,
         )
     if info.note:
         asks += f"\n>{escape(clip(info.note, NOTE_LIMIT))}"
-    if (fixed := fixed_of(info)) is not None:
-        asks += f"\n*For:* {job_words(fixed.purpose, fixed.needed_until)}."
+    if job := fixed_words(info):
+        asks += f"\n*For:* {job}."
     asks += "\nFollow the steps below, then press the button: the key is checked with "
     asks += f"{escape(flow.name)} and stored encrypted for <@{info.user_id}>, never shown in Slack."
     guide = [
@@ -132,19 +130,13 @@ def withdraw_button(info: RequestInfo, cred: CredentialInfo) -> ButtonElement:
         action_id=ids.REQUEST_WITHDRAW,
         value=info.id,
         style="danger",
-        confirm=ConfirmObject(
-            title="Withdraw this key?",
-            text=PlainTextObject(
-                text=(
-                    f"getkey will delete the {flow_name(cred.platform)} key for "
-                    f"{clip(store_of(cred), 120)} ({cred.masked}) that you provided, and tell "
-                    "the person who asked. The key itself keeps working on the platform until "
-                    "you revoke it there."
-                )
-            ),
-            confirm="Withdraw",
-            deny="Keep it",
-            style="danger",
+        confirm=confirm_dialog(
+            "Withdraw this key?",
+            f"getkey will delete the {flow_name(cred.platform)} key for "
+            f"{clip(store_of(cred), 120)} ({cred.masked}) that you provided, and tell the person "
+            "who asked. The key itself keeps working on the platform until you revoke it there.",
+            "Withdraw",
+            danger=True,
         ),
     )
 
@@ -170,11 +162,9 @@ def request_buttons(info: RequestInfo, *, block_id: str | None = None) -> Action
                 text="Cancel the request",
                 action_id=ids.REQUEST_CANCEL,
                 value=info.id,
-                confirm=ConfirmObject(
-                    title="Cancel this request?",
-                    text=PlainTextObject(text="They will be told there is nothing to do."),
-                    confirm="Cancel it",
-                    deny="Keep it",
+                confirm=confirm_dialog(
+                    "Cancel this request?", "They will be told there is nothing to do.",
+                    "Cancel it",
                 ),
             ),
         ],
@@ -183,7 +173,7 @@ def request_buttons(info: RequestInfo, *, block_id: str | None = None) -> Action
 
 def asked_message(info: RequestInfo, flow: Flow, where: str) -> dict[str, Any]:
     text = (
-        f"Asked <@{info.provider_id}> {where} for a {escape(flow.name)} key{_for(info)}. You "
+        f"Asked <@{info.provider_id}> {where} for a {escape(flow.name)} key{for_job(info)}. You "
         "will be told when they open the form and when the key is verified; `/getkey list` "
         "shows the request."
     )
@@ -193,15 +183,9 @@ def asked_message(info: RequestInfo, flow: Flow, where: str) -> dict[str, Any]:
     return {"text": text, "blocks": dicts(blocks)}
 
 
-def _for(info: RequestInfo) -> str:
-    """" for read and write (import, …), needed until …" when the request fixed them."""
-    fixed = fixed_of(info)
-    return f" for {job_words(fixed.purpose, fixed.needed_until)}" if fixed else ""
-
-
 def resend_hint(info: RequestInfo) -> str:
     """When "Send again" works again (it is limited to once an hour)."""
-    when = info.resent_at + RESEND_EVERY if info.resent_at else None
+    when = resend_from(info)
     if when is None:
         return ""
     stamp = int(when.timestamp())
@@ -220,7 +204,7 @@ def request_rows(requests: Sequence[RequestInfo], *, limit: int = 10) -> list[Bl
         return []
     blocks: list[Block] = [HeaderBlock(text=plain("Your requests", HEADER_TEXT))]
     for r in shown:
-        line = f"*{escape(flow_name(r.platform))}* {_asked(r)}{_for(r)} · {state_words(r)}"
+        line = f"*{escape(flow_name(r.platform))}* {_asked(r)}{for_job(r)} · {state_words(r)}"
         blocks.append(SectionBlock(text=md(line)))
         blocks.append(link_buttons(r) if r.by_link else request_buttons(r))
     if closed:

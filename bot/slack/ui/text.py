@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.models.blocks import Block, MarkdownTextObject, PlainTextObject
+from slack_sdk.models.blocks import Block, ConfirmObject, MarkdownTextObject, PlainTextObject
 
 from bot.wording import escape
 from flows import catalog
@@ -44,6 +44,17 @@ PRIVACY_NOTE = "Only you can see this."
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def confirm_dialog(
+    title: str, text: str, confirm: str, *, deny: str = "Keep it", danger: bool = False
+) -> ConfirmObject:
+    """A button's "are you sure?" dialog. Plain text: a store name in it cannot become a
+    mention or a link."""
+    return ConfirmObject(
+        title=title, text=PlainTextObject(text=text), confirm=confirm, deny=deny,
+        style="danger" if danger else None,
+    )  # fmt: skip
 
 
 def md(text: str) -> MarkdownTextObject:
