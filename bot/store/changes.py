@@ -97,11 +97,13 @@ def record_many(
         }
         for c in creds
     ]
+    # Core inserts on the tables: the ORM's bulk path would build its own state per row.
+    events = ChangeEvent.__table__
     if not hooks:
-        session.execute(sa.insert(ChangeEvent), rows)
+        session.execute(sa.insert(events), rows)
         return
     ids = session.scalars(
-        sa.insert(ChangeEvent).returning(ChangeEvent.id, sort_by_parameter_order=True), rows
+        sa.insert(events).returning(events.c.id, sort_by_parameter_order=True), rows
     ).all()
     deliveries = [
         {
@@ -115,7 +117,7 @@ def record_many(
         for hook_id in hooks.get(cred.team_id, ())
     ]
     if deliveries:
-        session.execute(sa.insert(WebhookDelivery), deliveries)
+        session.execute(sa.insert(WebhookDelivery.__table__), deliveries)
 
 
 @dataclass(frozen=True)
