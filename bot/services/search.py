@@ -27,6 +27,8 @@ _STATUS_WORDS = {
 
 def clean_query(text: str) -> str:
     """The words as they will be searched and shown back: no mention or link syntax, bounded."""
+    if not text:
+        return ""
     text = re.sub(r"<@([A-Z0-9]+)(\|[^>]*)?>", r"\1", text)
     text = re.sub(r"[<>*`~]", " ", text)
     return " ".join(text.split()[:MAX_WORDS])[:MAX_QUERY]

@@ -50,8 +50,9 @@ class CredentialInfo(CredentialBase):
     def of_values(
         cls, values: Mapping[str, Any], now: datetime, upcoming: datetime | None = None
     ) -> CredentialInfo:
-        """The read model of a row read as plain values (bot.store.prepared), one per field."""
-        return cls.model_validate({
+        """The read model of a row read as plain values (bot.store.prepared), one per field,
+        already typed by the columns' conversions (so not validated again, as `of`)."""
+        return cls.model_construct(**{
             **values,
             "identifiers": dict(values["identifiers"] or {}),
             "status": str(shown_status(values["status"], values["expires_at"], now)),
