@@ -2,11 +2,12 @@
 
 Seeds a temporary database (SQLite always; PostgreSQL too when a URL is given as the first
 argument or in GETKEY_BENCH_POSTGRES_URL / GETKEY_TEST_POSTGRES_URL) with a growing backlog of
-due reminders, and at each size times what the bot's sweep does: claim_due in batches and
-mark_sent for each reminder (one commit per message, as the bot does). By default it sweeps a
-sample of `--sample` reminders from the front of the backlog (what it costs per reminder while
-the backlog is that large); `--full` sweeps the whole backlog. Prints medians over `--runs`;
-flat numbers across sizes mean a batch costs the same however much waits behind it. Usage:
+due reminders, and at each size times what the bot's sweep does with the database: claim_due
+in batches and mark_sent_many in groups of bot.jobs.sweep.SETTLE_EVERY (as the bot settles).
+By default it sweeps a sample of `--sample` reminders from the front of the backlog (what it
+costs per reminder while the backlog is that large); `--full` sweeps the whole backlog. Prints
+medians over `--runs`; flat numbers across sizes mean a batch costs the same however much waits
+behind it. Usage:
 
     .venv/bin/python bench/sweep.py [POSTGRES_URL] [--due 1000,10000,100000] [--sample N]
         [--full] [--runs N] [--batch N]
@@ -26,6 +27,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from bot.jobs.sweep import SETTLE_EVERY
 from bot.store import Keyring, Store, generate_key, make_engine, migrate
 from bot.store.seed import seed
 
@@ -41,8 +43,9 @@ def sweep(store: Store, now: datetime, batch: int, at_most: int) -> tuple[int, l
         claims.append(time.perf_counter() - start)
         if not claimed:
             break
-        for due in claimed:
-            store.mark_sent(due.reminder_id)
+        ids = [due.reminder_id for due in claimed]
+        for start in range(0, len(ids), SETTLE_EVERY):
+            store.mark_sent_many(ids[start:start + SETTLE_EVERY])
         sent += len(claimed)
     return sent, claims
 
@@ -89,7 +92,7 @@ def run(label: str, engine: Engine, args: argparse.Namespace) -> None:
         assert sent == at_most, (sent, at_most)
         print(
             f"[{label}] {due:>7,} due (seeded in {took:.1f} s): "
-            f"{statistics.median(per):.3f} ms per reminder (claim + mark_sent) over "
+            f"{statistics.median(per):.3f} ms per reminder (claim + mark sent) over "
             f"{at_most:,} reminders, median of {args.runs}; claim of a {args.batch}-batch: "
             f"first {statistics.median(first):.1f} ms, last {statistics.median(last):.1f} ms",
             flush=True,
@@ -105,7 +108,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=2_000)
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

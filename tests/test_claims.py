@@ -150,3 +150,21 @@ def test_a_batch_marked_sent_tells_each_workspaces_tools_once_per_reminder(
     assert store.claim_due(now) == []  # the batch is sent: nothing comes back
     # The unclaimed key's own reminder is intact.
     assert unclaimed.id in {d.credential.id for d in store.claim_due(clock.now + 16 * DAY)}
+
+
+def test_a_sweep_reads_on_from_where_it_got_to(engine: Engine, keyring: Keyring) -> None:
+    """A claim given the last (due_at, id) a sweep claimed reads on from there: it never goes
+    back over what is behind it, even reminders that became claimable again meanwhile (those
+    are the next sweep's)."""
+    seed(engine, keyring, count=30, due=25, now=START)
+    store = Store(engine, keyring)
+    first = store.claim_due(START, limit=10)
+    store.release_many([d.reminder_id for d in first])
+    cursor = max((d.due_at, d.reminder_id) for d in first)
+    rest = store.claim_due(START, limit=100, after=cursor)
+    assert len(rest) == 15
+    assert all((d.due_at, d.reminder_id) > cursor for d in rest)
+    # A sweep starting afresh finds what was given back.
+    assert sorted(d.reminder_id for d in store.claim_due(START, limit=100)) == sorted(
+        d.reminder_id for d in first
+    )

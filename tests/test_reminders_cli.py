@@ -7,16 +7,20 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from bot.cli import main
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.store import Store
+from bot.store import Keyring, Store
+from bot.store.seed import seed
 from tests.platforms import wix
 from tests.storage_fixtures import KEY_A, START, Backend, Clock
 from tests.test_reminders import OWNER, TOKEN, FaultyStandIn, running_standin, save_wix
@@ -143,3 +147,41 @@ def test_scheduler_runs_the_sweep_with_no_job_arguments(
     asyncio.run(run())
     (dm,) = standin.calls_to("chat.postMessage")
     assert "The Plant Shop" in dm.args["text"]
+
+
+def test_a_sweep_killed_half_way_loses_nothing_and_resends_only_what_was_not_marked(
+    engine: Engine, environment: dict[str, str], standin: FaultyStandIn
+) -> None:
+    """`kill -9` in the middle of a large sweep: after the lease, the next sweep sends every
+    reminder the dead one did not, and repeats only the few it had sent without marking yet
+    (sent reminders are marked in groups as they go, not once a batch of 500 is over)."""
+    people = [f"U0KILL{n:04d}" for n in range(1000)]
+    seed(engine, Keyring.from_env(KEY_A), count=len(people), due=len(people), now=START,
+         users=people)  # fmt: skip
+    env = {**os.environ, **environment, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    command = [sys.executable, "-m", "bot.cli", "remind", "--once", "--now"]
+    proc = subprocess.Popen([*command, START.isoformat()], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(standin.dms()) < 450 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.005)
+    proc.kill()
+    proc.wait(10)
+    before = len(standin.dms())
+    assert 450 <= before < len(people), "the sweep was not caught half-way"
+    # What the dead process claimed stays leased to it: a sweep meanwhile sends only what it
+    # never claimed, and nobody twice.
+    later = subprocess.run([*command, (START + timedelta(minutes=1)).isoformat()], env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert later.returncode == 0, later.stderr
+    assert max(Counter(c.args["channel"] for c in standin.dms()).values()) == 1
+    assert len(standin.dms()) < len(people)
+    after = subprocess.run([*command, (START + timedelta(minutes=6)).isoformat()], env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert after.returncode == 0, after.stderr
+    got = Counter(c.args["channel"] for c in standin.dms())
+    assert set(got) == {"D" + p[1:] for p in people}  # nobody lost
+    repeated = sum(got.values()) - len(people)
+    # At most a group waiting to be marked (100), one being marked and the sends in flight
+    # (100): never the whole claimed batch of 500 the dead process was sending.
+    assert repeated <= 300, repeated

@@ -13,6 +13,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,10 @@ Render = Callable[["CredentialInfo", str, datetime, "str | None"], dict[str, Any
 # workspace admins when the owner is gone).
 Deliver = Callable[["CredentialInfo", dict[str, Any]], Awaitable[None]]
 End = Callable[["CredentialInfo"], Awaitable[None]]
+# Marks finished reminders sent and releases the handed-back ones: (finished, handed back).
+Write = Callable[[list[int], list[int]], Awaitable[None]]
+# Whose turn it is to write to the database (a lock on SQLite, nothing on PostgreSQL).
+Turns = AbstractAsyncContextManager[Any]
 
 
 @dataclass(frozen=True)
@@ -79,14 +84,14 @@ class _Ledger:
     reminders are released only when the sweep ends, so the same sweep never claims them
     again."""
 
-    def __init__(
-        self, write: Callable[[list[int], list[int]], Awaitable[None]], every: int
-    ) -> None:
+    def __init__(self, write: Write, every: int) -> None:
         self.write = write
         self.every = every
         self.done: list[int] = []
         self.back: list[int] = []
         self._writes: set[asyncio.Task[None]] = set()
+        # (due_at, id) of the last reminder claimed: the next claim reads on from there.
+        self.cursor: tuple[datetime, int] | None = None
 
     def record(self, reminder_id: int, outcome: Sent | str) -> None:
         if isinstance(outcome, Sent) or outcome in FINISHED:
@@ -146,9 +151,12 @@ class Sweep:
         now = aware(now or self.clock())
         sent: list[Sent] = []
         stop = asyncio.Event()
-        # The sweep's own database writes take turns (SQLite has one writer, and its busy wait
-        # polls): claims and settlements never queue on the database lock behind each other.
-        writing = asyncio.Lock()
+        # On SQLite the sweep's own writes take turns (one writer, and its busy wait polls):
+        # claims and settlements never queue on the database lock behind each other.
+        # PostgreSQL takes them side by side (claims skip each other's rows).
+        writing: Turns = (
+            asyncio.Lock() if self.store.engine.dialect.name == "sqlite" else nullcontext()
+        )
         ledger = _Ledger(self._writer(writing), SETTLE_EVERY)
         try:
             if await self._one_batch(now, sent, stop, ledger, writing):
@@ -159,7 +167,7 @@ class Sweep:
             await ledger.close()
         return sent
 
-    def _writer(self, writing: asyncio.Lock) -> Callable[[list[int], list[int]], Awaitable[None]]:
+    def _writer(self, writing: Turns) -> Write:
         async def write(done: list[int], back: list[int]) -> None:
             async with writing:
                 await self.workers.quick(self._settle, done, back)
@@ -168,24 +176,27 @@ class Sweep:
 
     async def _batches(
         self, now: datetime, sent: list[Sent], stop: asyncio.Event, ledger: _Ledger,
-        writing: asyncio.Lock,
+        writing: Turns,
     ) -> None:
         while not stop.is_set() and await self._one_batch(now, sent, stop, ledger, writing):
             pass
 
     async def _one_batch(
         self, now: datetime, sent: list[Sent], stop: asyncio.Event, ledger: _Ledger,
-        writing: asyncio.Lock,
+        writing: Turns,
     ) -> bool:
         """One claim → send (settled as it goes, bot.jobs.sweep._Ledger); False when the sweep
         should end."""
         async with writing:
             due = await self.workers.quick(
-                self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds
+                self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds,
+                after=ledger.cursor,
             )
         if not due:
             stop.set()
             return False
+        last = max((d.due_at, d.reminder_id) for d in due)
+        ledger.cursor = last if ledger.cursor is None else max(ledger.cursor, last)
         outcomes = await self._deliver_all(due, now, time.monotonic(), ledger)
         sent.extend(o for _, o in outcomes if isinstance(o, Sent))
         # A full batch means there may be more; what was handed back waits for the next

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -57,8 +58,10 @@ class StoreCore:
         return as_utc(self._clock())
 
     def _infos(
-        self, session: Session, creds: Iterable[Credential], now: datetime
+        self, session: Session, creds: Iterable[Credential | sa.Row[Any]], now: datetime
     ) -> list[CredentialInfo]:
+        """Read models of credentials (tracked objects, or plain rows of the credential
+        table), with each one's next reminder."""
         creds = list(creds)
         if not creds:
             return []

@@ -35,9 +35,10 @@ class CredentialInfo(CredentialBase):
 
     @classmethod
     def of(
-        cls, cred: Credential, now: datetime, upcoming: datetime | None = None
+        cls, cred: Credential | Row[Any], now: datetime, upcoming: datetime | None = None
     ) -> CredentialInfo:
-        """The read model of a row; `upcoming` is its earliest unsent reminder."""
+        """The read model of a row (tracked, or plain from the credential table); `upcoming`
+        is its earliest unsent reminder."""
         # The row's columns are already typed (bot.store.models): built without validating
         # them again, which was most of the cost of a sweep's batch of 500.
         values = {name: getattr(cred, name) for name in _COLUMNS}
