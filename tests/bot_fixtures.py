@@ -148,7 +148,7 @@ def _wait_until_serving(url: str) -> None:
 
     import httpx
 
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # roomy for a loaded CI machine; a started bot answers at once
     while time.monotonic() < deadline:
         try:
             httpx.get(url + "/healthz", timeout=1.0)
