@@ -12,15 +12,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bot.slack.ui import ids
+from tests.serve_process import wait_healthy
 from tests.slack_standin import SlackSender, SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,18 +99,7 @@ class ServeProcess:
         )
 
     def wait_healthy(self) -> None:
-        # Start-up imports everything: on a busy 2-core machine that alone can take tens of
-        # seconds, so the deadline only catches a process that never comes up.
-        deadline = time.monotonic() + 4 * WAIT
-        while True:
-            assert self.proc.poll() is None, self.log()
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "getkey serve did not become healthy"
-            time.sleep(0.1)
+        wait_healthy(self.url, self.proc, self.log, timeout=4 * WAIT)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as when a host dies."""

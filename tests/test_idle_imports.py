@@ -22,6 +22,7 @@ from bot.store.db import (
     head_revision_plain,
     migrate,
 )
+from tests.serve_process import wait_healthy
 from tests.slack_standin import SlackSender, SlackStandIn
 from tests.test_slack_server import BOT_TOKEN, SIGNING_SECRET, base_env, free_port
 
@@ -73,16 +74,7 @@ def test_idle_serve_loads_no_migrations_oauth_or_templates_until_used(tmp_path):
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, proc.communicate()[1]
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "getkey serve did not become healthy"
-                time.sleep(0.1)
+            wait_healthy(url, proc, lambda: proc.communicate()[1])
             slack = SlackSender(url, SIGNING_SECRET, standin)
             for text in ("help", "wix", "list"):
                 assert slack.command(text).status == 200

@@ -9,15 +9,14 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.crypto import generate_key
 from tests.platforms.wix import WixServer
+from tests.serve_process import wait_healthy
 from tests.slack_standin import SlackSender, SlackStandIn, check_message, find_element
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,16 +188,7 @@ def test_getkey_serve_http_answers_slack(tmp_path):
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60  # a cold start under four test workers on two cores
-            while True:
-                assert proc.poll() is None, proc.communicate()[1]
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "getkey serve did not become healthy"
-                time.sleep(0.1)
+            wait_healthy(url, proc, lambda: proc.communicate()[1])
             slack = SlackSender(url, SIGNING_SECRET, standin)
             for text in ("", "help"):
                 body = check_message(slack.command(text).json())

@@ -19,7 +19,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -31,6 +30,7 @@ from flows.base import VerifyResult
 from tests.bot_fixtures import SIGNING_SECRET, begin_install, finish_install
 from tests.platforms import wix as wix_platform
 from tests.platforms.wix import WixServer
+from tests.serve_process import wait_healthy
 from tests.slack_standin import SlackSender, SlackStandIn
 from tests.storage_fixtures import POSTGRES_ENV, _with_search_path
 
@@ -55,19 +55,6 @@ def serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[st
         env={**env, "PORT": str(port)}, stdout=subprocess.DEVNULL,
         stderr=log_path.open("w"), text=True,
     )
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[str], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, log_path.read_text()[-2000:]
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "getkey serve did not become healthy"
-        time.sleep(0.2)
 
 
 def deliver_twice(first: SlackSender, retry: SlackSender, payload: dict) -> list[int]:
@@ -117,7 +104,7 @@ def test_two_instances_store_once_dm_once_remind_once(schema_url: str, tmp_path:
         a, b = (f"http://127.0.0.1:{p}" for p in ports)
         try:
             for url, proc, log in zip((a, b), procs, logs, strict=True):
-                wait_healthy(url, proc, log)
+                wait_healthy(url, proc, lambda log=log: log.read_text()[-2000:])
 
             # An install begun on A finishes on B.
             _, state, cookie = begin_install(a)
