@@ -259,12 +259,6 @@ class Admins:
         return [u for u in found if u != besides]
 
     # -- admin use cases ------------------------------------------------------------------------
-    async def workspace(self, actor: Actor) -> list[CredentialInfo] | NotAdmin:
-        checked = await self.check(actor)
-        if isinstance(checked, NotAdmin):
-            return checked
-        return await self.run(self.store.list_workspace, actor.team_id, actor.enterprise_id)  # type: ignore[no-any-return]
-
     async def workspace_page(
         self, actor: Actor, query: str = "", offset: int = 0, limit: int = 20
     ) -> Page | NotAdmin:

@@ -32,20 +32,11 @@ from bot.slack.ui.text import (
     store_of,
 )
 from flows import catalog
-from flows.purpose import Purpose
 
 if TYPE_CHECKING:
     from bot.store.info import CredentialInfo
 
 EXTEND_BY = timedelta(days=14)
-
-
-def purpose_words(info: CredentialInfo) -> str:
-    """"read and write, until Friday 2 January 2027" for a list row or a message."""
-    words = Purpose.parse(info.purpose, Purpose.READ).label.lower()
-    if info.needed_until:
-        words += f", needed until {slack_day(info.needed_until)}"
-    return words
 
 
 def revoke_lines(platform: str) -> list[str]:
