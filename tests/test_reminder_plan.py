@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.store import Keyring, Store
+from bot.store.models import Reminder
 from tests.storage_fixtures import KEY_A, TWO, Clock, ok, two_values
 
 pytest_plugins = ["tests.storage_fixtures"]
@@ -74,6 +76,21 @@ def test_a_late_sweep_sends_only_the_latest_missed_stage(store: Store, clock: Cl
     assert sweep(store, clock.now + 17 * DAY + timedelta(hours=1)) == ["expiry-3d"]
     assert sweep(store, clock.now + 17 * DAY + timedelta(hours=2)) == []
     assert sweep(store, clock.now + 19 * DAY) == ["expiry-1d"]
+
+
+
+def test_an_earlier_stage_stays_unsent_once_another_sweeper_sent_the_latest(
+    store: Store, clock: Clock
+) -> None:
+    # Two instances, a late sweep: one sends "in 3 days" and marks it before the other claims
+    # "in 14 days". The earlier stage is no longer true, sent later stage or not: nothing goes.
+    save(store, expires_at=clock.now + 20 * DAY, rotation_days=0)
+    now = clock.now + 17 * DAY + timedelta(hours=1)
+    with store.engine.begin() as conn:
+        latest = conn.scalar(sa.select(Reminder.id).where(Reminder.due_at <= now)
+                             .order_by(Reminder.due_at.desc()).limit(1))
+        conn.execute(sa.update(Reminder).where(Reminder.id == latest).values(sent_at=now))
+    assert sweep(store, now) == []
 
 
 def test_rotation_due_then_weekly_while_overdue(store: Store, clock: Clock) -> None:

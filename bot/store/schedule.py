@@ -83,13 +83,13 @@ def plan_end(s: Session, cred: Credential, now: datetime) -> None:
 
 def superseded(now: datetime) -> sa.Exists:
     """True of a reminder when a later stage of the same reminder (same credential version and
-    kind) is due by `now` and unsent: only the latest stage is still true."""
+    kind) is due by `now`: only the latest stage is still true. Sent or not: with two sweepers,
+    the later stage may already be out (and marked) when the other claims the earlier one."""
     later = aliased(Reminder)
     return sa.exists().where(
         later.credential_id == Reminder.credential_id,
         later.credential_version == Reminder.credential_version,
         later.kind == Reminder.kind,
-        later.sent_at.is_(None),
         later.due_at <= now,
         later.due_at > Reminder.due_at,
     )
