@@ -107,3 +107,29 @@ def test_the_schema_revision_read_without_alembic_is_alembics(tmp_path):
         assert current_revision_plain(engine) == current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+class _FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append((param, value))
+        return 1
+
+
+def test_serve_keeps_to_two_malloc_arenas_unless_the_operator_says_otherwise(monkeypatch):
+    """bot.cli.heap.limit_arenas (called by serve before any thread starts) asks glibc for at
+    most two arenas (M_ARENA_MAX is mallopt's -8); an operator's MALLOC_ARENA_MAX wins."""
+    import bot.workers
+    from bot.cli import heap
+
+    libc = _FakeLibc()
+    monkeypatch.setattr(bot.workers, "_libc", lambda: libc)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    heap.limit_arenas()
+    assert libc.calls == [(-8, 2)]
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    heap.limit_arenas()
+    assert libc.calls == [(-8, 2)]

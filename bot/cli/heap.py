@@ -1,4 +1,5 @@
-"""How the serving process's cyclic garbage collector runs, once everything is loaded.
+"""How the serving process's cyclic garbage collector runs, once everything is loaded, and how
+many malloc arenas its threads share (limit_arenas, below).
 
 Measured under slash-command load (issue 21): Python's defaults ran a collection every ~20
 requests and a full one every few seconds that paused the event loop for up to 120 ms, which
@@ -12,8 +13,12 @@ was the slash commands' p99. Two settings, for the serving process only (never t
 from __future__ import annotations
 
 import gc
+import os
 
 YOUNG_THRESHOLD = 10_000
+# glibc's mallopt parameter for the number of malloc arenas, and the count serve keeps to.
+M_ARENA_MAX = -8
+ARENAS = 2
 
 
 def settle() -> None:
@@ -21,3 +26,17 @@ def settle() -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
+def limit_arenas() -> None:
+    """At most ARENAS glibc malloc arenas, set before the first thread starts. glibc gives
+    each thread that allocates its own arena (up to 8 per core), and freed memory stays in
+    the arena it came from; Python's own objects are allocated under the GIL, so the extra
+    arenas only spread the C heap thinner. MALLOC_ARENA_MAX, when the operator sets it, wins."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    from bot.workers import _libc
+
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):
+        libc.mallopt(M_ARENA_MAX, ARENAS)

@@ -206,6 +206,7 @@ def serve(force_http: bool = False) -> int:
     if problems:
         raise UsageError(str(SettingsError.of(first_per_variable(problems))))
     configure_logging(settings.log_level, settings.log_format)
+    heap.limit_arenas()
     rt = prepare(settings)
     try:
         if settings.socket_mode and not force_http:
@@ -247,6 +248,7 @@ def _serve_until_stopped(main: Any) -> None:
 # -- no Slack settings at all: the local console (bot.http.console) ----------------------------
 def serve_console(settings: Settings) -> int:
     configure_logging(settings.log_level)
+    heap.limit_arenas()
     use_key_file(settings, create=True)
     if settings.getkey_encryption_keys is None:
         raise UsageError(
