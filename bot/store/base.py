@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc, utcnow
@@ -54,11 +54,24 @@ class StoreCore:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction on a plain connection, for Core statements only: none of a
+        Session's bookkeeping (bot.store.saving). Committed on success, else rolled back."""
+        with self._engine.connect() as conn:
+            # Take the write lock before reading anything (SQLite; no-op elsewhere).
+            conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
     def _now(self) -> datetime:
         return as_utc(self._clock())
 
     def _infos(
-        self, session: Session, creds: Iterable[Credential | sa.Row[Any]], now: datetime
+        self,
+        session: Session | Connection,
+        creds: Iterable[Credential | sa.Row[Any]],
+        now: datetime,
     ) -> list[CredentialInfo]:
         """Read models of credentials (tracked objects, or plain rows of the credential
         table), with each one's next reminder."""

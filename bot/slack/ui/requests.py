@@ -228,7 +228,8 @@ def provided_rows(provided: Sequence[tuple[RequestInfo, CredentialInfo]]) -> lis
 
 # -- what the outbox owes ---------------------------------------------------------------------
 def request_owed(
-    kind: str, info: RequestInfo, cred: CredentialInfo | None, now: datetime
+    kind: str, info: RequestInfo, cred: CredentialInfo | None, now: datetime,
+    *, contact: str | None = None,
 ) -> dict[str, Any] | None:
     """The message for an outbox intent about a request, rendered from the request as it is
     now. None when there is nothing left to say (it moved on, or the key is gone)."""
@@ -241,7 +242,7 @@ def request_owed(
     if kind == outbox.REQUEST_NUDGE:
         if not info.is_open or flow is None:
             return None
-        return provider_message(info, flow, nudge=True)
+        return provider_message(info, flow, nudge=True, contact=contact)
     if kind == outbox.REQUEST_OPENED:
         if not info.is_open:
             return None  # already answered: the next message says how
