@@ -1,7 +1,8 @@
 """Idle memory (issue 21): `getkey serve --http` without OAuth settings, answering slash commands,
 never imports what only other set-ups or other routes need: Alembic (migrations run in a child
-process), the OAuth install flow and token rotation, and the page templates (Jinja2), which
-arrive with the first page served."""
+process), the OAuth install flow and token rotation, the page templates (Jinja2), which
+arrive with the first page served, httpx (with the first verification or webhook delivery) and,
+serving SQLite, SQLAlchemy's PostgreSQL dialect."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ from bot.cli.main import main
 sys.exit(main(["serve", "--http"]))
 """
 
-ONLY_WHEN_USED = ("alembic", "bot.store.migrations", "bot.slack.oauth", "jinja2")
+ONLY_WHEN_USED = ("alembic", "bot.store.migrations", "bot.slack.oauth", "jinja2", "httpx",
+                  "sqlalchemy.dialects.postgresql")
 
 
 def loaded(ask: Path, answer: Path) -> set[str]:
