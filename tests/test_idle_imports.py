@@ -7,6 +7,7 @@ serving SQLite, SQLAlchemy's PostgreSQL dialect."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -126,10 +127,18 @@ def test_serve_keeps_to_two_malloc_arenas_unless_the_operator_says_otherwise(mon
 
     libc = _FakeLibc()
     monkeypatch.setattr(bot.workers, "_libc", lambda: libc)
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    heap.limit_arenas()
+    heap.limit_arenas(operator_set=False)
+    assert libc.calls == [(-8, 2)]
+    heap.limit_arenas(operator_set=True)
     assert libc.calls == [(-8, 2)]
 
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    heap.limit_arenas()
-    assert libc.calls == [(-8, 2)]
+
+def test_serve_knows_whether_the_operator_set_malloc_arena_max():
+    code = "from bot.settings import MALLOC_ARENA_MAX_SET as s; print(s)"
+    for value, expected in (("", "False"), ("4", "True")):
+        env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+        if value:
+            env["MALLOC_ARENA_MAX"] = value
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+        assert done.stdout.strip() == expected
