@@ -8,10 +8,11 @@ Three layers, each record cleaned once:
    record is withheld whole (Socket Mode's DEBUG lines are entire payloads); at INFO and above
    its message is cut where a body, payload or JSON starts (Bolt's "Invalid request signature
    detected (..., body: ...)", "Request body: ...", "Unhandled request ({...})").
-2. By structure. A dict or list handed to a logger (as the message, an argument or an extra)
-   is reduced by `outline`: ids and types stay, every value a person typed (a view's state,
-   a command's text, anything not known to be structural) and every secret-named field goes.
-3. By pattern, as a second net: token shapes in whatever text remains.
+2. By structure (bot.redaction). A dict or list handed to a logger (as the message, an
+   argument or an extra) is reduced by `outline`: ids and types stay, every value a person
+   typed (a view's state, a command's text, anything not known to be structural) and every
+   secret-named field goes.
+3. By pattern (bot.redaction), as a second net: token shapes in whatever text remains.
 
 Why a record factory and not only a filter: a filter attached to a logger runs only for records
 created on that very logger, and a filter on our handler does not protect other handlers
@@ -28,12 +29,15 @@ import os
 import re
 import threading
 import traceback
-from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-REDACTED = "[redacted]"
+from bot.redaction import MAX_SAFE_VALUE, REDACTED, outline, redact
+
+__all__ = ["REDACTED", "WITHHELD", "JsonFormatter", "RedactingFilter", "install_redaction",
+           "log_plain", "outline", "pin_levels", "redact"]  # also bot.redaction's, as before
+
 WITHHELD = "[payload withheld]"
 
 # Loggers that see raw HTTP traffic never go below INFO; the quiet ones stay at WARNING.
@@ -48,7 +52,6 @@ PAYLOAD_SOURCES = ("slack_bolt", "slack_sdk", "aiohttp", "websocket", "websocket
 MAX_MESSAGE = 2000  # characters of a message kept (before redaction: never scan megabytes)
 MAX_THIRD_PARTY_MESSAGE = 300
 MAX_EXCEPTION = 8000
-MAX_SAFE_VALUE = 80
 
 # Extras our own code writes whose values are ids, numbers, codes or type names: no scan.
 SAFE_EXTRAS = frozenset({
@@ -57,133 +60,11 @@ SAFE_EXTRAS = frozenset({
     "bytes", "count", "due", "sent", "batch",
 })
 
-_KEY_NAMES = (
-    r"authorization|x-auth-token|x-shopify-access-token|access_token|refresh_token|api_key|"
-    r"api_secret|client_secret|secret_token|signing_secret|password|token|secret"
-)
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Slack tokens: bot, user, app-level, refresh, configuration.
-    (re.compile(r"\b(xox[abposre]|xapp)-[A-Za-z0-9.-]+"), r"\1-" + REDACTED),
-    # Wix keys (IST./JWS. + JWT) and bare JWTs (Lightspeed R-Series access tokens).
-    (re.compile(r"\b(IST|JWS)\.[A-Za-z0-9_.-]+"), r"\1." + REDACTED),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}"), REDACTED),
-    # Ecwid, Lightyshare, Lightspeed X personal tokens, Shopify.
-    (re.compile(r"\b(secret_|secure_|public_)[A-Za-z0-9]{6,}"), r"\1" + REDACTED),
-    (re.compile(r"\b(lsh_(?:live_|test_)?|lsxs_pt_|shp(?:at|ca|pa|ss)_)[A-Za-z0-9_-]+"),
-     r"\1" + REDACTED),
-    # The token of a request link (bot.http.pages): /k/<token>.
-    (re.compile(r"(/k/)[A-Za-z0-9_-]{8,}"), r"\1" + REDACTED),
-    # Authorization header values.
-    (re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/=-]+", re.I), r"\1 " + REDACTED),
-    (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/=]{8,}", re.I), r"\1 " + REDACTED),
-    # key=value / "key": "value" for names that always hold a secret.
-    (re.compile(r"""(\b(?:""" + _KEY_NAMES + r""")["']?\s*[:=]\s*["']?)[^"'\s,&;}]+""", re.I),
-     r"\1" + REDACTED),
-)
-# One cheap pre-check decides whether the patterns above can match at all.
-_ANY_PATTERN = re.compile(
-    r"xox|xapp|IST\.|JWS\.|eyJ|secret_|secure_|public_|lsh_|lsxs_|shp|bearer|basic|/k/|"
-    + _KEY_NAMES, re.I)
-_CANDIDATE = re.compile(r"[A-Za-z0-9_+=-]{20,}")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_SECRET_KEY = re.compile(_KEY_NAMES + r"|private_metadata|response_urls?|trigger_id|code", re.I)
 _PAYLOAD_MARK = re.compile(
     r"[{\[]|\b(?:body|payload|message|submission|data|text|state|values?|response|args|kwargs|"
     r"headers|params|event)\s*[:=]",
     re.I,
 )
-
-
-def _entropy(text: str) -> float:
-    counts = Counter(text)
-    n = len(text)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-def _looks_random(word: str) -> bool:
-    """A long run that mixes letters and digits with high entropy: an API key or secret.
-    UUIDs stay readable: here they are account/store identifiers, not secrets."""
-    if _UUID.fullmatch(word):
-        return False
-    has_digit = any(c.isdigit() for c in word)
-    has_alpha = any(c.isalpha() for c in word)
-    return has_digit and has_alpha and _entropy(word) >= 3.0
-
-
-def redact(text: str) -> str:
-    """Mask every token-shaped substring of `text` (the second net)."""
-    if not text:
-        return text
-    if _ANY_PATTERN.search(text):
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-    return _CANDIDATE.sub(lambda m: REDACTED if _looks_random(m.group(0)) else m.group(0), text)
-
-
-# -- structure ------------------------------------------------------------------------------
-
-# Keys whose string values say what a payload is, never what a person typed.
-STRUCTURAL_KEYS = frozenset({
-    "type", "subtype", "callback_id", "action_id", "block_id", "command", "id", "view_id",
-    "root_view_id", "previous_view_id", "external_id", "team_id", "user_id", "enterprise_id",
-    "channel_id", "api_app_id", "app_id", "bot_id", "event_id", "envelope_id", "tab",
-    "retry_reason", "action_ts", "message_ts", "event_ts", "ts", "domain",
-})
-_MAX_OUTLINE_DEPTH = 12
-_MAX_OUTLINE_ITEMS = 50
-
-
-def outline(payload: Any, _depth: int = 0, _key: str = "") -> Any:
-    """A payload's shape without its values: what may be logged about a Slack payload.
-
-    A view's `state` keeps its block and action ids and each input's type, nothing it holds;
-    secret-named fields (tokens, private_metadata, response_url, trigger_id...) go; strings are
-    kept only under STRUCTURAL_KEYS (ids, types), and still pass the pattern net."""
-    if _depth > _MAX_OUTLINE_DEPTH:
-        return "[…]"
-    if isinstance(payload, Mapping):
-        out: dict[str, Any] = {}
-        for raw_key, value in list(payload.items())[:_MAX_OUTLINE_ITEMS]:
-            key = str(raw_key)
-            if key == "state":
-                out[key] = _state_outline(value)
-            elif key not in STRUCTURAL_KEYS and _SECRET_KEY.search(key):
-                out[key] = REDACTED
-            else:
-                out[key] = outline(value, _depth + 1, key)
-        if len(payload) > _MAX_OUTLINE_ITEMS:
-            out["…"] = f"{len(payload) - _MAX_OUTLINE_ITEMS} more"
-        return out
-    if isinstance(payload, list | tuple):
-        items = [outline(v, _depth + 1, _key) for v in payload[:_MAX_OUTLINE_ITEMS]]
-        if len(payload) > _MAX_OUTLINE_ITEMS:
-            items.append(f"… {len(payload) - _MAX_OUTLINE_ITEMS} more")
-        return items
-    if isinstance(payload, str):
-        if _key in STRUCTURAL_KEYS and len(payload) <= MAX_SAFE_VALUE:
-            return redact(payload)
-        return REDACTED if payload else ""
-    if isinstance(payload, bool | int | float) or payload is None:
-        return payload
-    return f"<{type(payload).__name__}>"
-
-
-def _state_outline(state: Any) -> Any:
-    """{"values": {block_id: {action_id: {"type": ...}}}}: the ids and input types only."""
-    values = state.get("values") if isinstance(state, Mapping) else None
-    if not isinstance(values, Mapping):
-        return REDACTED
-    out: dict[str, Any] = {}
-    for block_id, actions in list(values.items())[:_MAX_OUTLINE_ITEMS]:
-        if not isinstance(actions, Mapping):
-            out[str(block_id)] = REDACTED
-            continue
-        out[str(block_id)] = {
-            str(action_id): {"type": entry.get("type") if isinstance(entry, Mapping)
-                             and isinstance(entry.get("type"), str) else None}
-            for action_id, entry in list(actions.items())[:_MAX_OUTLINE_ITEMS]
-        }
-    return {"values": out}
 
 
 # -- records --------------------------------------------------------------------------------
@@ -299,21 +180,70 @@ def _clean_extras(record: logging.LogRecord) -> None:
 
 def log_plain(logger: logging.Logger, message: str, extra: Mapping[str, Any]) -> None:
     """An INFO line of a constant and extras that are numbers or short SAFE_EXTRAS values (the
-    edge's line per request, a third of a slash command's cost): built directly and marked
-    clean once checked, so the handlers' cleaning passes skip it. Else logger.info."""
+    edge's line per request, the largest cost of a slash command after Bolt's): when the only
+    handler it would reach takes plain lines (bot.logsetup.LineHandler), it gets the line
+    without a record; else a record marked clean once checked, so the cleaning passes skip it.
+    Anything else: logger.info, cleaned as usual."""
     if not logger.isEnabledFor(logging.INFO):
         return
-    if not all(_plain_extra(key, value) for key, value in extra.items()):
+    if not _all_plain(extra):
         return logger.info(message, extra=dict(extra))
+    writer = _only_writer(logger)
+    if writer is not None:
+        return writer.write_plain(logger.name, _clean_constant(message), extra)
     record = logging.LogRecord(logger.name, logging.INFO, "", 0, message, None, None)
     record.__dict__.update(extra, _getkey_extras_clean=True, _getkey_plain=extra)
     _scrub(record)  # a constant seen before: a set lookup
     logger.handle(record)
 
 
-def _plain_extra(key: str, value: Any) -> bool:
-    return value is None or value.__class__ in (int, float, bool) or (
-        value.__class__ is str and key in SAFE_EXTRAS and len(value) <= MAX_SAFE_VALUE)
+def _only_writer(logger: logging.Logger) -> Any:
+    """The one handler an INFO record of `logger` would reach, if it takes plain lines and no
+    filter of the logger's could refuse the record (Logger.callHandlers' walk)."""
+    found, node = None, logger
+    if logger.filters:
+        return None
+    while node is not None:
+        for handler in node.handlers:
+            if found is not None or not getattr(handler, "takes_plain", _no)():
+                return None
+            found = handler
+        if not node.propagate:
+            break
+        node = node.parent  # type: ignore[assignment]
+    return found
+
+
+def _no() -> bool:
+    return False
+
+
+def _clean_constant(message: str) -> str:
+    if message not in _clean_literals:
+        cleaned = redact(_truncate(message, MAX_MESSAGE))
+        if cleaned != message or len(message) >= 200 or len(_clean_literals) >= 1000:
+            return cleaned
+        _clean_literals.add(message)
+    return message
+
+
+def _all_plain(extra: Mapping[str, Any]) -> bool:
+    """Numbers, booleans, None, or short strings under SAFE_EXTRAS: nothing to clean (and no
+    name the line's own fields use)."""
+    for key, value in extra.items():
+        kind = value.__class__
+        if key in _LINE_FIELDS:
+            return False
+        if kind is str:
+            if key not in SAFE_EXTRAS or len(value) > MAX_SAFE_VALUE:
+                return False
+        elif kind not in _PLAIN_KINDS:
+            return False
+    return True
+
+
+_PLAIN_KINDS = frozenset({int, float, bool, type(None)})
+_LINE_FIELDS = frozenset({"ts", "level", "logger", "msg", "exc"})
 
 
 class RedactingFilter(logging.Filter):
@@ -338,22 +268,59 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         _scrub(record)
         _clean_extras(record)
-        out: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.msg,
-        }
         plain = record.__dict__.get("_getkey_plain")  # log_plain's: no scan of the record
-        out.update(plain if plain is not None else {
+        if plain is not None and record.levelno == logging.INFO and not record.exc_text:
+            return plain_json_line(record.created, record.name, record.msg, plain)
+        out = plain if plain is not None else {
             key: value for key, value in record.__dict__.items()
-            if key not in _STANDARD and not key.startswith("_")})
+            if key not in _STANDARD and not key.startswith("_")}
         if record.exc_text:
-            out["exc"] = record.exc_text
-        return _JSON.encode(out)
+            out = {**out, "exc": record.exc_text}
+        return _JSON.encode({"ts": iso_ms(record.created), "level": record.levelname,
+                             "logger": record.name, "msg": record.msg, **out})
 
 
 _JSON = json.JSONEncoder(default=str, ensure_ascii=False)  # one encoder, not one per line
+_second: tuple[int, str] = (0, "1970-01-01T00:00:00")  # the last second stamped, as text
+
+
+def iso_ms(created: float) -> str:
+    """datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds") (rounded to the
+    microsecond as datetime does) with the date and time worked out once a second; one tuple,
+    so a thread never sees half an update."""
+    global _second
+    whole = int(created)
+    micro = round((created - whole) * 1e6)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    second, text = _second
+    if whole != second:
+        text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = (whole, text)
+    return f"{text}.{micro // 1000:03d}+00:00"
+
+
+def plain_json_line(created: float, name: str, msg: str, extra: Mapping[str, Any]) -> str:
+    """JsonFormatter's text for an INFO line of plain extras (log_plain's), written out
+    directly: JSONEncoder.encode's set-up per call costs more than encoding these few values
+    (the same text: tests/test_log_plain.py)."""
+    head = f'{{"ts": "{iso_ms(created)}", "level": "INFO", "logger": {_str(name)}, "msg": '
+    return head + _str(msg) + "".join([f", {_str(k)}: {_value(v)}" for k, v in extra.items()]) + "}"
+
+
+_str = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C, as ensure_ascii=False
+
+
+def _value(value: Any) -> str:
+    kind = value.__class__
+    if kind is str:
+        return _str(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        return kind.__repr__(value)
+    return _CONSTANTS.get(value) or _JSON.encode(value)  # NaN, infinities: as json writes them
+
+
+_CONSTANTS = {None: "null", True: "true", False: "false"}  # (1 and 0 never get here: ints)
 
 
 _install_lock = threading.Lock()

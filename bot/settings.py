@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///getkey.db"
+# glibc's own variable, read by glibc: when set, serve leaves the malloc arenas to it (bot.cli.heap)
+MALLOC_ARENA_MAX_SET = bool(os.environ.get("MALLOC_ARENA_MAX"))
 
 
 class SettingsError(Exception):

@@ -15,14 +15,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from flows.budget import Budget, Ledger, OverBudget, Ticket
 from flows.outcomes import Failure, VerifyError
 from flows.recent import RecentResults
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BODY_BYTES = 1_000_000
 CONNECT_TIMEOUT = 5.0
@@ -169,13 +170,8 @@ class PlatformHttp:
         self.max_body = max_body
         # The caller's settings (GETKEY_<ID>_API_URL); flows never read the environment.
         self.environ = environ if environ is not None else {}
-        self.client = client or httpx.Client(
-            timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-            headers={"User-Agent": USER_AGENT},
-            trust_env=False,
-        )
+        # Shared with for_background()'s view, so both use one connection pool.
+        self._client = _LazyClient(client, total_timeout, connect_timeout)
         # Budgets are per process (this object), shared by every thread and by the
         # background view below; the clock and sleep are injectable for tests.
         self.clock = clock
@@ -187,8 +183,12 @@ class PlatformHttp:
         self._ledgers_lock = threading.Lock()
         self.recent: RecentResults | None = RecentResults()
 
+    @property
+    def client(self) -> httpx.Client:
+        return self._client.get()
+
     def close(self) -> None:
-        self.client.close()
+        self._client.close()
 
     def for_background(self) -> PlatformHttp:
         """The same client, budgets and cache for re-checks: they may use only part of each
@@ -262,6 +262,8 @@ class PlatformHttp:
         ticket = self._reserve(flow)
         status: int | None = None
         deadline = time.monotonic() + self.total_timeout
+        import httpx  # loaded with the client, on the first verification (see _LazyClient)
+
         try:
             with self.client.stream(
                 method,
@@ -327,8 +329,43 @@ class PlatformHttp:
                     "it was not read. This is not what its API normally returns.",
                 )
             if time.monotonic() > deadline:
+                import httpx
+
                 raise httpx.ReadTimeout("total deadline")
         return bytes(body)
+
+
+class _LazyClient:
+    """The httpx client, made on first use: a serving process that verifies nothing never
+    imports httpx nor builds its TLS context (about 4 MB together, issue 21)."""
+
+    def __init__(self, client: httpx.Client | None, total: float, connect: float) -> None:
+        self._client = client
+        self._timeouts = (total, connect)
+        self._lock = threading.Lock()
+
+    def get(self) -> httpx.Client:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    import httpx
+
+                    total, connect = self._timeouts
+                    self._client = httpx.Client(
+                        timeout=httpx.Timeout(total, connect=connect),
+                        follow_redirects=False,
+                        limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+                        headers={"User-Agent": USER_AGENT},
+                        trust_env=False,
+                    )
+                client = self._client
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
 
 
 def raise_for_common(reply: Reply) -> None:

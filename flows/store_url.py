@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
-
 from flows.base import FieldError
 from flows.budget import Budget
 from flows.cleaning import unwrap
@@ -83,6 +81,8 @@ def _https_address(text: str, product: str) -> str:
 
 
 def _host(hostname: str) -> str:
+    import httpx  # with the first store address, not in every serving process (issue 21)
+
     try:
         host = hostname.rstrip(".").encode("idna").decode("ascii").lower()
         host.encode("ascii").decode("idna")  # every xn-- label must decode, too

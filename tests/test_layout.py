@@ -7,7 +7,7 @@ The layers, bottom to top (README "Layout"); each may import only the layers lis
 
     flows       nothing of bot/
     ground      bot.settings, clock, errors, logs, workers, wording, vocabulary, webhook_urls,
-                keyfile, settings_help, logsetup, metrics: flows
+                keyfile, settings_help, logsetup, metrics, redaction: flows
     store       bot.store: ground, flows
     services    bot.services: store, ground, flows
     slack       bot.slack adapters (client, messenger, directory, oauth, ui/): services, store,
@@ -39,7 +39,7 @@ GROUND = frozenset(
     f"bot.{m}"
     for m in (
         "settings", "clock", "errors", "logs", "workers", "wording", "vocabulary", "webhook_urls",
-        "keyfile", "settings_help", "logsetup", "metrics",
+        "keyfile", "settings_help", "logsetup", "metrics", "redaction",
     )
 ) | {"bot"}
 BELOW = ("flows", "ground", "store", "services", "slack", "jobs", "runtime", "slack-app", "http")

@@ -210,3 +210,31 @@ def test_once_the_end_date_has_passed_the_form_does_not_open(bot):
     assert "which has passed: nothing was stored" in told.args["text"]
     assert bot.standin.calls_to("views.open") == []
     assert bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKLATE") == []
+
+
+def test_a_request_from_before_purposes_lets_the_person_asked_choose(bot):
+    # Requests stored before purposes existed carry none: the person asked chooses, starting
+    # on the workspace's default, and the key is verified for what they chose.
+    set_defaults(bot, Defaults(purpose="write"))
+    sent = bot.person("U0ASKOLD").command(f"request <@{PROVIDER}|pat> bigcommerce the move")
+    bot.standin.reply_to(sent)
+    (request,) = bot.runtime.store.requests_of(bot.slack.team_id, "U0ASKOLD")
+    with bot.runtime.store.engine.begin() as conn:
+        conn.execute(sa.update(CredentialRequest).where(CredentialRequest.id == request.id)
+                     .values(purpose=None, needed_until=None))
+    view_id, view, _ = open_form(bot)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert ids.PURPOSE_FIXED_BLOCK not in blocks
+    assert blocks[ids.PURPOSE_BLOCK]["element"]["initial_option"]["value"] == "write"
+
+    provider = bot.person(PROVIDER)
+    read_only = {**FIELDS, ids.field_block("access_token"): bc.READ_ONLY_TOKEN}
+    provider.submit(view_id, {**read_only, ids.PURPOSE_BLOCK: "write"})
+    refused = visible(bot.standin.updated(view_id).args["view"])
+    assert "Products: Modify" in refused
+    assert bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKOLD") == []
+
+    provider.submit(view_id, {**read_only, ids.PURPOSE_BLOCK: "read"})
+    assert "key verified" in visible(bot.standin.updated(view_id, 2).args["view"])
+    (stored,) = bot.runtime.store.list_for_user(bot.slack.team_id, "U0ASKOLD")
+    assert stored.purpose == "read" and stored.provided_by == PROVIDER

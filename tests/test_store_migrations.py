@@ -96,3 +96,47 @@ def test_postgres_tests_fail_when_the_server_is_unreachable() -> None:
     assert "1 passed" in summary and "1 error" in summary  # SQLite ran; PostgreSQL failed
     assert "is set but PostgreSQL cannot be used" in done.stdout
     assert "skipped" not in done.stdout
+
+
+PENDING_INDEXES = {"ix_reminder_pending": "reminder", "ix_outbox_pending": "outbox",
+                   "ix_webhook_delivery_pending": "webhook_delivery"}
+
+
+def _pending_wheres(conn: sa.Connection) -> dict[str, str]:
+    """Each queue's claim index as the database reports it: name -> its WHERE, normalised."""
+    inspector = sa.inspect(conn)
+    found = {}
+    for name, table in PENDING_INDEXES.items():
+        for index in inspector.get_indexes(table):
+            if index["name"] == name:
+                options = index.get("dialect_options", {})
+                where = options.get(f"{conn.dialect.name}_where")
+                found[name] = " ".join(str(where).strip("()").split()).lower()
+    return found
+
+
+def test_the_models_create_the_partial_claim_indexes_the_migrations_do(engine: Engine) -> None:
+    """The models give an index's WHERE to the backend that creates it (bot.store.columns,
+    so serving SQLite never loads the PostgreSQL dialect): what the models create is still the
+    migrations' partial index, on each backend."""
+    with engine.connect() as conn:
+        migrated = _pending_wheres(conn)
+    assert migrated == {"ix_reminder_pending": "sent_at is null",
+                        "ix_outbox_pending": "sent_at is null",
+                        "ix_webhook_delivery_pending": "done_at is null"}
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS getkey_models_only CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA getkey_models_only")
+            conn.exec_driver_sql("SET search_path TO getkey_models_only")
+            try:
+                SQLModel.metadata.create_all(conn)
+                assert _pending_wheres(conn) == migrated
+            finally:
+                conn.rollback()
+        else:
+            fresh = sa.create_engine("sqlite://")
+            with fresh.begin() as fresh_conn:
+                SQLModel.metadata.create_all(fresh_conn)
+                assert _pending_wheres(fresh_conn) == migrated
+            fresh.dispose()

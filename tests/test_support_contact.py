@@ -29,6 +29,7 @@ from tests.test_admins import (  # noqa: F401 - team is a fixture
     published,
     team,
 )
+from tests.test_requests import time_passes
 
 pytest_plugins = ("tests.bot_fixtures",)
 
@@ -212,6 +213,18 @@ def test_someone_asked_for_a_key_is_told_whom_to_ask(
         "chat.postMessage", 1, where=lambda c: c.args.get("channel") == "D0PROVID1")
     shown = visible_text(dm.args["blocks"])
     assert "asks you for a *Wix* API key" in shown
+    assert shown.rstrip().endswith("Need help with this? Ask <#C0HELPDSK>.")
+
+    # Days later, unanswered: the one reminder names the contact too.
+    (request,) = oauth_bot.runtime.store.requests_of(team, "U0ASKER01")
+    time_passes(oauth_bot, request.id, nudge=True, expire=False)
+    nudged, _ = oauth_bot.runtime.requests.tick()
+    assert [r.id for r in nudged] == [request.id]
+    oauth_bot.on_loop(oauth_bot.runtime.outbox.drain())
+    (_, nudge) = oauth_bot.standin.wait_for(
+        "chat.postMessage", 2, where=lambda c: c.args.get("channel") == "D0PROVID1")
+    shown = visible_text(nudge.args["blocks"])
+    assert "Reminder: <@U0ASKER01> is still waiting" in shown
     assert shown.rstrip().endswith("Need help with this? Ask <#C0HELPDSK>.")
 
 

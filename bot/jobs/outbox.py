@@ -18,6 +18,7 @@ from bot.clock import utcnow
 from bot.jobs.sweep import Sent
 from bot.logsetup import debug_traceback
 from bot.slack.messenger import Deferred, Messenger, SlackDown, Undeliverable
+from bot.vocabulary import OutboxKind
 from bot.workers import Workers
 
 if TYPE_CHECKING:
@@ -131,8 +132,15 @@ class OutboxSender:
             if request is not None and request.credential_id
             else None
         )
+        contact = None
+        if request is not None and item.kind == OutboxKind.REQUEST_NUDGE:
+            # The nudge repeats the first message, which named whom to ask for help.
+            defaults = await self.workers.quick(
+                self.store.workspace_defaults, request.team_id, request.enterprise_id
+            )
+            contact = defaults.support_contact
         message = (
-            self.render(item.kind, cred, self.clock(), request=request)
+            self.render(item.kind, cred, self.clock(), request=request, contact=contact)
             if request is not None
             else None
         )

@@ -22,13 +22,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from bot.clock import utcnow
 from bot.webhook_urls import Resolver, Target, UrlRefused, check_url, system_resolver
 from bot.workers import Workers
 
 if TYPE_CHECKING:
+    import httpx
+
     from bot.store import Store
     from bot.store.webhooks import DeliveryItem
 
@@ -38,7 +38,7 @@ BATCH = 50
 LEASE_SECONDS = 60
 # Per read and connect; ATTEMPT_SECONDS bounds the whole attempt (a receiver that trickles one
 # byte at a time never trips a per-read timeout).
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT = {"timeout": 10.0, "connect": 5.0}  # httpx.Timeout's arguments
 ATTEMPT_SECONDS = 10.0
 MAX_BODY = 4096
 USER_AGENT = "getkey-webhooks/1"
@@ -110,9 +110,12 @@ class WebhookSender:
             groups, claimed = await self._claim()
             if not groups:
                 return done
-            # The usual tick finds nothing due and builds no client (a TLS context costs).
+            # The usual tick finds nothing due and builds no client (a TLS context costs), nor
+            # imports httpx: an idle serving process never needs it (issue 21).
+            import httpx
+
             async with httpx.AsyncClient(
-                timeout=TIMEOUT, transport=self._transport, follow_redirects=False
+                timeout=httpx.Timeout(**TIMEOUT), transport=self._transport, follow_redirects=False
             ) as client:
                 results = await asyncio.gather(
                     *(self._workspace(client, team, items) for team, items in groups.items())

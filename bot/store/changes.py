@@ -14,9 +14,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.store.base import StoreCore
+from bot.store.columns import UtcDateTime
+from bot.store.info import CredentialInfo
 from bot.store.models import Credential
 from bot.store.public import PublicCredential
 from bot.store.sharing_models import ChangeEvent, Webhook, WebhookDelivery
@@ -29,9 +32,37 @@ REQUEST_EXPIRED = "request.expired"
 EVENT_TYPES = (VERIFIED, FAILING, EXPIRING, DELETED, REQUEST_EXPIRED)
 
 
-def credential_data(cred: Credential | sa.Row[Any], now: datetime) -> dict[str, Any]:
-    """What a tool may know about a credential without fetching it (bot.store.public)."""
+def credential_data(
+    cred: Credential | CredentialInfo | sa.Row[Any], now: datetime
+) -> dict[str, Any]:
+    """What a tool may know about a credential without fetching it (bot.store.public). A
+    read model already carries its status as of `now` (made in the same transaction)."""
+    if isinstance(cred, CredentialInfo):
+        return PublicCredential.of(cred).json()
     return PublicCredential.of_row(cred, now).json()
+
+
+def event_values(
+    event_type: str,
+    *,
+    team_id: str,
+    at: datetime,
+    cred: Credential | CredentialInfo | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One change's row, as values (a Core insert, bot.store.saving; or `record`)."""
+    payload: dict[str, Any] = {}
+    if cred is not None:
+        payload["credential"] = credential_data(cred, at)
+    payload.update(data or {})
+    return {
+        "team_id": team_id,
+        "type": event_type,
+        "at": at,
+        "credential_id": cred.id if cred is not None else None,
+        "platform": cred.platform if cred is not None else payload.get("platform"),
+        "data": payload,
+    }
 
 
 def record(
@@ -44,18 +75,7 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> int:
     """Add a change (and its webhook deliveries) to the caller's transaction. Returns its id."""
-    payload: dict[str, Any] = {}
-    if cred is not None:
-        payload["credential"] = credential_data(cred, at)
-    payload.update(data or {})
-    row = ChangeEvent(
-        team_id=team_id,
-        type=event_type,
-        at=at,
-        credential_id=cred.id if cred is not None else None,
-        platform=cred.platform if cred is not None else payload.get("platform"),
-        data=payload,
-    )
+    row = ChangeEvent(**event_values(event_type, team_id=team_id, at=at, cred=cred, data=data))
     session.add(row)
     session.flush()
     hooks = session.scalars(sa.select(Webhook.id).where(Webhook.team_id == team_id)).all()
@@ -70,6 +90,36 @@ def record(
             )
         )
     return row.id or 0
+
+
+_EVENTS: sa.Table = ChangeEvent.__table__  # type: ignore[attr-defined]
+_HOOKS: sa.Table = Webhook.__table__  # type: ignore[attr-defined]
+_DELIVERIES: sa.Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+_AT = sa.bindparam("p_at", type_=UtcDateTime())
+# One delivery per webhook of the workspace, read and written by the database in one
+# statement (most workspaces have none: then it writes nothing).
+_DELIVER = sa.insert(_DELIVERIES).from_select(
+    ["webhook_id", "change_id", "event_type", "created_at", "next_attempt_at"],
+    sa.select(
+        _HOOKS.c.id,
+        sa.bindparam("p_change", type_=sa.Integer()),
+        sa.bindparam("p_type", type_=sa.String()),
+        _AT.label("created_at"),
+        _AT.label("next_attempt_at"),
+    ).where(_HOOKS.c.team_id == sa.bindparam("p_team")),
+)
+
+
+def record_core(conn: Connection, values: dict[str, Any]) -> int:
+    """`record` on a plain connection (no Session): the change of `event_values` and its
+    webhook deliveries, in two statements. Returns the change's id."""
+    change_id = int(conn.execute(sa.insert(_EVENTS), values).inserted_primary_key[0])
+    conn.execute(
+        _DELIVER,
+        {"p_change": change_id, "p_type": values["type"], "p_at": values["at"],
+         "p_team": values["team_id"]},
+    )  # fmt: skip
+    return change_id
 
 
 def record_many(

@@ -43,6 +43,21 @@ def utc_field(*, nullable: bool = True, index: bool = False) -> Any:
 
 def pending_index(name: str, *columns: str, unset: str) -> sa.Index:
     """The index a queue's claims scan: `columns` of the rows whose `unset` column is still
-    NULL (not yet sent or done), read in order with a LIMIT."""
-    where = sa.text(f"{unset} IS NULL")
-    return sa.Index(name, *columns, sqlite_where=where, postgresql_where=where)
+    NULL (not yet sent or done), read in order with a LIMIT.
+
+    The WHERE goes to the backend that creates the index (`_partial_where`), instead of being
+    named here for each backend: `postgresql_where=` would load SQLAlchemy's PostgreSQL
+    dialect, all its drivers' modules (about 2 MB), into a process serving SQLite (issue 21).
+    The migrations create these indexes with their own WHERE."""
+    return sa.Index(name, *columns, info={PARTIAL_WHERE: f"{unset} IS NULL"})
+
+
+PARTIAL_WHERE = "getkey_partial_where"
+
+
+@sa.event.listens_for(sa.Table, "before_create")
+def _partial_where(table: sa.Table, connection: sa.Connection, **_: Any) -> None:
+    for index in table.indexes:
+        where = index.info.get(PARTIAL_WHERE)
+        if where is not None:
+            index.dialect_options[connection.dialect.name]["where"] = sa.text(where)

@@ -3,41 +3,37 @@ transaction), read, delete, snooze and stop reminders."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
-from bot.store import audit, changes, outbox, schedule
-from bot.store.checks import RECHECK_EVERY
+from bot.store import audit, changes, schedule
+from bot.store.base import from_db
 from bot.store.info import CredentialInfo, Saved
-from bot.store.models import Credential, PendingSubmission, Reminder, SecretValue, Submission
-from bot.store.secrets import Secrets
-from bot.vocabulary import CredentialStatus
-from flows.base import Flow, VerifyResult, mask
+from bot.store.models import Credential, Reminder, SecretValue, Submission
+from bot.store.saving import Incoming, Saving
+from flows.base import Flow, VerifyResult
 
 _SAVE_ATTEMPTS = 3
+_CRED: sa.Table = Credential.__table__  # type: ignore[attr-defined]
+# A credential with its next reminder (the earliest unsent one of its current version).
+_NEXT_DUE = (
+    sa.select(sa.func.min(Reminder.due_at))
+    .where(
+        Reminder.credential_id == _CRED.c.id,
+        Reminder.credential_version == _CRED.c.version,
+        Reminder.sent_at.is_(None),
+    )
+    .scalar_subquery()
+)
+_GET = sa.select(_CRED, _NEXT_DUE.label("next_due")).where(_CRED.c.id == sa.bindparam("p_cred"))
 
 
-@dataclass(frozen=True)
-class _Incoming:
-    """What a save writes besides the secrets, worked out once for all attempts."""
-
-    owner: dict[str, str]  # the unique key: team_id, user_id, platform, identity
-    enterprise_id: str | None
-    identifiers: dict[str, str]
-    rotation_days: int
-    provided_by: str | None = None
-    purpose: str = "read"
-    needed_until: datetime | None = None
-
-
-class Credentials(Secrets):
+class Credentials(Saving):
     def rotation_days_for(
         self,
         flow: Flow,
@@ -86,7 +82,7 @@ class Credentials(Secrets):
             found = getattr(result, name, None)
             if found:
                 identifiers.setdefault(name, str(found))
-        row = _Incoming(
+        row = Incoming(
             owner={
                 "team_id": team_id,
                 "user_id": user_id,
@@ -95,9 +91,9 @@ class Credentials(Secrets):
             },
             enterprise_id=enterprise_id,
             identifiers=identifiers,
-            rotation_days=self.rotation_days_for(
-                flow, rotation_days, team_id=team_id, enterprise_id=enterprise_id
-            ),
+            # The workspace's default, if needed, is read in the save's transaction.
+            rotation_days=rotation_days,
+            default_days=self.rotation_days_for(flow),
             provided_by=provided_by,
             purpose=purpose,
             needed_until=as_utc(needed_until) if needed_until else None,
@@ -114,79 +110,6 @@ class Credentials(Secrets):
                 if attempt == _SAVE_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
-
-    def _save_once(
-        self,
-        row: _Incoming,
-        secrets: dict[str, str],
-        result: VerifyResult,
-        submission_key: str | None,
-        auto_renew: bool | None,
-        pending_view_id: str | None,
-    ) -> Saved:
-        now = self._now()
-        with self._session(write=True) as s:
-            if pending_view_id:
-                s.execute(
-                    sa.delete(PendingSubmission).where(PendingSubmission.view_id == pending_view_id)
-                )
-            if submission_key and (seen := self._seen(s, submission_key, now)) is not None:
-                return seen
-            cred, replaced = self._claim(s, row, now)
-            _apply(cred, row, secrets, result, now)
-            if auto_renew is not None or not replaced:
-                cred.auto_renew = bool(auto_renew)
-            s.flush()  # the credential row must exist before rows that reference it
-            s.add_all(self._encrypt(cred, field, value) for field, value in secrets.items())
-            schedule.plan(s, cred, now)
-            action = "replaced" if replaced else "stored"
-            detail = _save_detail(cred, secrets.keys(), result)
-            actor = row.provided_by or cred.user_id
-            audit.record(s, action, actor=actor, at=now, cred=cred, detail=detail)
-            outbox.enqueue(s, outbox.REPLACED if replaced else outbox.STORED, cred, now)
-            event = changes.VERIFIED if result.ok else changes.FAILING
-            changes.record(s, event, team_id=cred.team_id, at=now, cred=cred)
-            if submission_key:
-                s.add(
-                    Submission(
-                        key=submission_key, credential_id=cred.id, replaced=replaced, created_at=now
-                    )
-                )
-            s.flush()
-            info = self._infos(s, [cred], now)[0]
-        return Saved(info, replaced=replaced, duplicate=False)
-
-    def _seen(self, s: Session, submission_key: str, now: datetime) -> Saved | None:
-        """The outcome of a submission already stored (Slack retried it), if it still is."""
-        seen = s.get(Submission, submission_key)
-        if seen is None:
-            return None
-        first = s.get(Credential, seen.credential_id)
-        if first is not None:
-            info = self._infos(s, [first], now)[0]
-            return Saved(info, replaced=seen.replaced, duplicate=True)
-        s.delete(seen)  # the credential was deleted since: store it again
-        s.flush()
-        return None
-
-    def _claim(self, s: Session, row: _Incoming, now: datetime) -> tuple[Credential, bool]:
-        """The owner's row for this store, locked (a new one if none): (row, replaced)."""
-        cred = s.scalars(sa.select(Credential).filter_by(**row.owner).with_for_update()).first()
-        if cred is None:
-            cred = Credential(
-                id=uuid.uuid4().hex, created_at=now, version=1,
-                enterprise_id=row.enterprise_id, **row.owner,
-            )  # fmt: skip
-            s.add(cred)
-            return cred, False
-        cred.version += 1
-        cred.rotated_at = now
-        s.execute(sa.delete(SecretValue).where(SecretValue.credential_id == cred.id))
-        # Unsent reminders belong to the old secret: the schedule starts over.
-        s.execute(
-            sa.delete(Reminder).where(Reminder.credential_id == cred.id, Reminder.sent_at.is_(None))
-        )
-        return cred, True
 
     def list_for_user(
         self, team_id: str, user_id: str, enterprise_id: str | None = None
@@ -216,10 +139,12 @@ class Credentials(Secrets):
             return self._infos(s, s.scalars(query).all(), now)
 
     def get(self, credential_id: str) -> CredentialInfo | None:
+        """One statement on a plain connection: the outbox reads one credential for every
+        confirmation it sends, and a Session with two queries cost more CPU than a save."""
         now = self._now()
-        with self._session(write=False) as s:
-            cred = s.get(Credential, credential_id)
-            return self._infos(s, [cred], now)[0] if cred else None
+        with self._engine.connect() as conn:
+            row = conn.execute(_GET, {"p_cred": credential_id}).first()
+        return CredentialInfo.of(row, now, from_db(row.next_due)) if row is not None else None
 
     def delete(self, credential_id: str, *, actor: str, note: str = "") -> bool:
         """`note`: added to the audit detail (e.g. "admin" when an admin deleted it)."""
@@ -282,48 +207,3 @@ def delete_in(
     s.execute(sa.delete(Reminder).where(Reminder.credential_id == cred.id))
     s.execute(sa.delete(SecretValue).where(SecretValue.credential_id == cred.id))
     s.delete(cred)
-
-
-def _save_detail(cred: Credential, fields: Iterable[str], result: VerifyResult) -> str:
-    parts = [f"version {cred.version}", "fields: " + ", ".join(sorted(fields))]
-    if cred.store_name:
-        parts.append(f"store: {cred.store_name}")
-    if result.missing:
-        parts.append("missing: " + ", ".join(result.missing))
-    if cred.expires_at:
-        parts.append(f"expires {cred.expires_at.isoformat()}")
-    return "; ".join(parts)
-
-
-def _apply(
-    cred: Credential,
-    row: _Incoming,
-    secrets: dict[str, str],
-    result: VerifyResult,
-    now: datetime,
-) -> None:
-    """What a verified (or failing) submission sets on its row: a fresh start for every
-    reminder, re-check and notice."""
-    days = row.rotation_days
-    main = next(iter(secrets))
-    cred.store_name = result.store_name or cred.store_name
-    cred.missing = list(result.missing)
-    cred.identifiers = dict(row.identifiers)
-    cred.masked = mask(secrets[main])
-    cred.masked_field = main
-    cred.status = CredentialStatus.VERIFIED if result.ok else CredentialStatus.FAILING
-    cred.detail = result.detail or ""
-    cred.verified_at = now if result.ok else cred.verified_at
-    cred.last_checked_at = now
-    cred.next_check_at = now + RECHECK_EVERY
-    cred.expires_at = as_utc(result.expires_at) if result.expires_at else None
-    cred.rotation_days = days or None
-    cred.rotation_due_at = now + timedelta(days=days) if days else None
-    cred.reminders_stopped = False
-    cred.owner_gone_at = None
-    cred.snoozed_until = None
-    cred.failing_notified = False
-    cred.invalid_checks = 0  # the owner acted: re-checks start over
-    cred.provided_by = row.provided_by
-    cred.purpose = row.purpose
-    cred.needed_until = row.needed_until

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.store.base import StoreCore
@@ -49,10 +48,13 @@ def canary_aad(kid: str) -> bytes:
 
 def _upsert(s: Session, model: type, values: dict[str, object], *, update: bool) -> None:
     """INSERT … ON CONFLICT on the primary key: race-free on both backends."""
-    dialect = s.get_bind().dialect.name
-    insert: Callable[..., sa.Insert] = (
-        postgresql.insert if dialect == "postgresql" else sqlite.insert  # type: ignore[assignment]
-    )
+    # Imported for the backend in use only: SQLAlchemy's PostgreSQL dialect is about 2 MB that
+    # a process serving SQLite does not need (issue 21).
+    insert: Callable[..., sa.Insert]
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     statement = insert(model).values(**values)
     key = [c.name for c in sa.inspect(model).primary_key]
     if update:

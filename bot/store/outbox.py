@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
+from bot.store.audit import Described as Owned
 from bot.store.base import StoreCore
 from bot.store.claims import claim_rows
 from bot.store.models import Credential, OutboxMessage
@@ -58,18 +60,21 @@ def _item(row: OutboxMessage) -> OutboxItem:
     )
 
 
+def intent_values(kind: str, cred: Owned, now: datetime) -> dict[str, Any]:
+    """One intent's row about `cred`, as values (a Core insert, bot.store.saving)."""
+    return {
+        "kind": kind,
+        "credential_id": cred.id,
+        "team_id": cred.team_id,
+        "user_id": cred.user_id,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+
+
 def enqueue(session: Session, kind: str, cred: Credential, now: datetime) -> None:
     """Add a message intent about `cred` to the caller's transaction."""
-    session.add(
-        OutboxMessage(
-            kind=kind,
-            credential_id=cred.id,
-            team_id=cred.team_id,
-            user_id=cred.user_id,
-            created_at=now,
-            next_attempt_at=now,
-        )
-    )
+    session.add(OutboxMessage(**intent_values(kind, cred, now)))
 
 
 def enqueue_about_request(

@@ -10,6 +10,7 @@ These functions work inside the caller's transaction (a Session) and never commi
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -29,56 +30,100 @@ END = ReminderKind.END
 END_ASK, END_DUE = str(StageKind.END_ASK), str(StageKind.END_DUE)
 
 
+class Planned(Protocol):
+    """What planning reads of a credential version: a tracked row or its read model."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def needed_until(self) -> datetime | None: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def rotation_due_at(self) -> datetime | None: ...
+
+
+def reminder_row(
+    cred: Planned, kind: str, stage: str, due: datetime, origin: str = "plan"
+) -> dict[str, Any]:
+    """One reminder row's values (for Core inserts, and for `new_reminder`)."""
+    return {
+        "credential_id": cred.id,
+        "credential_version": cred.version,
+        "kind": kind,
+        "stage": stage,
+        "origin": origin,
+        "due_at": due,
+    }
+
+
 def new_reminder(
-    cred: Credential, kind: str, stage: str, due: datetime, origin: str = "plan"
+    cred: Planned, kind: str, stage: str, due: datetime, origin: str = "plan"
 ) -> Reminder:
-    return Reminder(
-        credential_id=cred.id,
-        credential_version=cred.version,
-        kind=kind,
-        stage=stage,
-        origin=origin,
-        due_at=due,
-    )
+    return Reminder(**reminder_row(cred, kind, stage, due, origin))
+
+
+def planned_rows(cred: Planned, now: datetime, *, rotation: bool = True) -> list[dict[str, Any]]:
+    """The rows `plan` adds, as values: the one schedule for the ORM and Core paths (a save
+    inserts them with one executemany, bot.store.saving)."""
+    rows: list[dict[str, Any]] = []
+    until = cred.needed_until
+    if until is not None:
+        rotation = False
+        rows.extend(end_rows(cred, now))
+    if cred.expires_at is not None:
+        for days in EXPIRY_STAGES_DAYS:
+            due = cred.expires_at - timedelta(days=days)
+            if due > now and (until is None or due < until):
+                rows.append(
+                    reminder_row(cred, ReminderKind.EXPIRY, str(Stage.expiry(days)), due)
+                )
+        left = cred.expires_at - now
+        soon = cred.expires_at - min(SOON_BEFORE, left / 2)
+        if timedelta(0) < left < SHORT_LIVED:
+            rows.append(reminder_row(cred, ReminderKind.EXPIRY, str(Stage.expiry(None)), soon))
+    due_at = cred.rotation_due_at
+    # Past its expiry a key is dead; a rotation reminder then would only be noise.
+    if rotation and due_at is not None and (cred.expires_at is None or due_at < cred.expires_at):
+        rows.append(reminder_row(cred, ReminderKind.ROTATION, str(Stage.rotation()), due_at))
+    return rows
+
+
+def end_rows(cred: Planned, now: datetime) -> list[dict[str, Any]]:
+    """The end of a key needed until a date: "still needed?" before it (if still ahead) and
+    the end itself."""
+    if cred.needed_until is None:
+        return []
+    origin = f"plan:{cred.needed_until.date()}"
+    ask = cred.needed_until - END_ASK_BEFORE
+    rows = [reminder_row(cred, END, END_ASK, ask, origin=origin)] if ask > now else []
+    rows.append(reminder_row(cred, END, END_DUE, max(cred.needed_until, now), origin=origin))
+    return rows
 
 
 def plan(s: Session, cred: Credential, now: datetime, *, rotation: bool = True) -> None:
     """The schedule of a freshly stored (or re-dated) credential version. A key needed until
     a date gets no rotation reminder (it leaves before rotation matters): "still needed?"
-    before the date, and its end at the date."""
-    until = cred.needed_until
-    if until is not None:
-        rotation = False
-        plan_end(s, cred, now)
-    if cred.expires_at is not None:
-        for days in EXPIRY_STAGES_DAYS:
-            due = cred.expires_at - timedelta(days=days)
-            if due > now and (until is None or due < until):
-                s.add(new_reminder(cred, ReminderKind.EXPIRY, str(Stage.expiry(days)), due))
-        left = cred.expires_at - now
-        soon = cred.expires_at - min(SOON_BEFORE, left / 2)
-        if timedelta(0) < left < SHORT_LIVED:
-            s.add(new_reminder(cred, ReminderKind.EXPIRY, str(Stage.expiry(None)), soon))
-    due_at = cred.rotation_due_at
-    # Past its expiry a key is dead; a rotation reminder then would only be noise.
-    if rotation and due_at is not None and (cred.expires_at is None or due_at < cred.expires_at):
-        s.add(new_reminder(cred, ReminderKind.ROTATION, str(Stage.rotation()), due_at))
+    before the date, and its end at the date (replacing any end already planned)."""
+    if cred.needed_until is not None:
+        _drop_unsent_end(s, cred)
+    s.add_all(Reminder(**row) for row in planned_rows(cred, now, rotation=rotation))
 
 
 def plan_end(s: Session, cred: Credential, now: datetime) -> None:
     """The end of a key needed until a date (replacing any end already planned)."""
+    _drop_unsent_end(s, cred)
+    s.add_all(Reminder(**row) for row in end_rows(cred, now))
+
+
+def _drop_unsent_end(s: Session, cred: Credential) -> None:
     s.execute(
         sa.delete(Reminder).where(
             Reminder.credential_id == cred.id, Reminder.kind == END, Reminder.sent_at.is_(None)
         )
     )
-    if cred.needed_until is None:
-        return
-    ask = cred.needed_until - END_ASK_BEFORE
-    if ask > now:
-        s.add(new_reminder(cred, END, END_ASK, ask, origin=f"plan:{cred.needed_until.date()}"))
-    s.add(new_reminder(cred, END, END_DUE, max(cred.needed_until, now),
-                       origin=f"plan:{cred.needed_until.date()}"))
 
 
 def superseded(now: datetime) -> sa.Exists:

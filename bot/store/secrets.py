@@ -25,12 +25,19 @@ class Secrets(StoreCore):
         return secret_aad(credential_id, team_id, platform, field)
 
     def _encrypt(self, cred: Credential, field: str, value: str) -> SecretValue:
+        return SecretValue(**self._sealed(cred.id, cred.team_id, cred.platform, field, value))
+
+    def _sealed(
+        self, credential_id: str, team_id: str, platform: str, field: str, value: str
+    ) -> dict[str, str]:
+        """One secret_value row, its value encrypted and bound to the row (as values)."""
         token = self._keyring.encrypt(
-            value, self.secret_aad(cred.id, cred.team_id, cred.platform, field)
+            value, self.secret_aad(credential_id, team_id, platform, field)
         )
-        return SecretValue(
-            credential_id=cred.id, field=field, token=token, key_id=self._keyring.current_kid
-        )
+        return {
+            "credential_id": credential_id, "field": field, "token": token,
+            "key_id": self._keyring.current_kid,
+        }  # fmt: skip
 
     def _decrypt(self, cred: Credential, row: SecretValue) -> str:
         aad = self.secret_aad(cred.id, cred.team_id, cred.platform, row.field)

@@ -25,12 +25,14 @@ def owed_message(
     now: datetime,
     *,
     request: RequestInfo | None = None,
+    contact: str | None = None,
 ) -> dict[str, Any] | None:
     """What an outbox intent (bot.store.outbox) says when it is sent, rendered from the
-    credential (and, for the 'request-*' kinds, the request) as it is now. None when there is
-    nothing left to say."""
+    credential (and, for the 'request-*' kinds, the request) as it is now; `contact`: the
+    workspace's support contact, where the message names one. None when there is nothing
+    left to say."""
     if request is not None:
-        return request_owed(kind, request, info, now)
+        return request_owed(kind, request, info, now, contact=contact)
     if info is None:
         return None
     if kind in OWED_STAGES:
