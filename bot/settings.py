@@ -77,8 +77,6 @@ class Settings(BaseSettings):
     getkey_encryption_keys: SecretStr | None = None
     getkey_rotation_days: int | None = Field(default=None, ge=1)
     getkey_sweep_seconds: int = Field(default=60, ge=5)
-    # Processes `getkey remind --once` may split a large sweep between (bot.cli.sweepers);
-    # unset: one per CPU, at most 8.
     getkey_sweep_workers: int | None = Field(default=None, ge=1, le=64)
     # Threads that run verifications and re-checks (never the acks, which run on the event
     # loop); each platform gets at most half of them, so one slow platform cannot take all.
