@@ -8,7 +8,7 @@ IMMEDIATE (see db.py), so concurrent writers queue instead of failing half-way.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import as_utc, utcnow
 from bot.store.crypto import Keyring
-from bot.store.db import SQLITE_BEGIN
+from bot.store.db import SQLITE_BEGIN, write_turn
 from bot.store.info import CredentialInfo, CredentialNotFound
 from bot.store.models import Credential, Reminder
 
@@ -43,7 +43,10 @@ class StoreCore:
 
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[Session]:
-        with Session(self._engine, expire_on_commit=False, autoflush=True) as session:
+        with (
+            write_turn(self._engine) if write else nullcontext(),
+            Session(self._engine, expire_on_commit=False, autoflush=True) as session,
+        ):
             if write:
                 # Take the write lock before reading anything (SQLite; no-op elsewhere).
                 session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
@@ -58,7 +61,7 @@ class StoreCore:
     def _transaction(self) -> Iterator[Connection]:
         """A write transaction on a plain connection, for Core statements only: none of a
         Session's bookkeeping (bot.store.saving). Committed on success, else rolled back."""
-        with self._engine.connect() as conn:
+        with write_turn(self._engine), self._engine.connect() as conn:
             # Take the write lock before reading anything (SQLite; no-op elsewhere).
             conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():

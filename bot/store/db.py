@@ -13,12 +13,17 @@ migrations/ folder is needed at run time.
 from __future__ import annotations
 
 import re
+import threading
+import weakref
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from bot.store import parts
 
 DEFAULT_URL = "sqlite:///getkey.db"
 BUSY_TIMEOUT_MS = 15_000
@@ -28,6 +33,8 @@ CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_MS = 30_000
 # Execution option read by the SQLite BEGIN hook below.
 SQLITE_BEGIN = "getkey_sqlite_begin"
+# One lock per SQLite engine (write_turn).
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6765746B6579  # 'getkey': PostgreSQL advisory lock id for migrations
 
@@ -67,6 +74,16 @@ def make_engine(
     return sa.create_engine(url, **options)
 
 
+def write_turn(engine: Engine) -> AbstractContextManager[Any]:
+    """Held around every write transaction of this process on a SQLite engine: its writers
+    queue on a lock and each starts the moment the previous one ends. On SQLite's own lock
+    alone, a writer that finds it taken sleeps in the busy handler (up to 100 ms a time)
+    while the lock may already be free, and a hundred waiting threads also compete for the
+    GIL with the one writing (a burst of submissions: bench/submissions.py). Other processes
+    still queue on SQLite's lock (busy timeout). Other databases: nothing."""
+    return _WRITERS.get(engine) or nullcontext()
+
+
 def _postgres_timeouts(parsed: URL, connect_timeout: int, statement_ms: int) -> dict[str, Any]:
     """libpq's connect_timeout, and statement_timeout added to any `options` in the URL
     (connect_args replace URL parameters of the same name rather than merging them)."""
@@ -97,11 +114,18 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         options.update(pool_size=32, max_overflow=96)
     options.update(kwargs)
     engine = sa.create_engine(url, **options)
+    # Re-entrant: a write inside a write in one thread fails on SQLite's lock as before,
+    # instead of waiting for itself here.
+    _WRITERS[engine] = threading.RLock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (see _on_begin); the driver must not.
         dbapi_connection.isolation_level = None
+        # The claim query of a sweep split between processes (bot.store.parts).
+        dbapi_connection.create_function(
+            parts.SQLITE_FUNCTION, 2, parts.person_part_py, deterministic=True
+        )
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

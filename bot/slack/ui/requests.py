@@ -264,30 +264,35 @@ def request_owed(
             return None
         text = f"You provided a {name} key for {requester}: it is verified and stored for them."
         blocks = provided_blocks(info, cred)
-    elif kind == outbox.REQUEST_WITHDRAWN:
-        text = (
+    else:
+        closing = closed_text(kind, info, name, provider, requester)
+        if closing is None:
+            return None
+        text, blocks = closing, [SectionBlock(text=md(closing))]
+    return {"text": text, "blocks": dicts(blocks), "unfurl_links": False}
+
+
+def closed_text(kind: str, info: RequestInfo, name: str, provider: str,
+                requester: str) -> str | None:
+    """The words of an outbox message that only says how a request ended (no buttons)."""
+    if kind == outbox.REQUEST_WITHDRAWN:
+        return (
             f"{provider} withdrew the {name} key they provided for you, so getkey deleted it. "
             f"Ask again with `/getkey request @person {escape(info.platform)}` if you still "
             "need one."
         )
-        blocks = [SectionBlock(text=md(text))]
-    elif kind == outbox.REQUEST_EXPIRED:
-        text = (
+    if kind == outbox.REQUEST_EXPIRED:
+        return (
             f"Your request to {provider_words(info)} for a {name} key expired: nobody answered "
             "it in time. "
             f"Ask again with `/getkey request {'link' if info.by_link else '@person'} "
             f"{escape(info.platform)}` if you still need one."
         )
-        blocks = [SectionBlock(text=md(text))]
-    elif kind == outbox.REQUEST_LOCKED:
-        text = locked_text(info, name)
-        blocks = [SectionBlock(text=md(text))]
-    elif kind == outbox.REQUEST_CANCELLED:
-        text = f"{requester} cancelled their request for a {name} key: there is nothing to do."
-        blocks = [SectionBlock(text=md(text))]
-    else:
-        return None
-    return {"text": text, "blocks": dicts(blocks), "unfurl_links": False}
+    if kind == outbox.REQUEST_LOCKED:
+        return locked_text(info, name)
+    if kind == outbox.REQUEST_CANCELLED:
+        return f"{requester} cancelled their request for a {name} key: there is nothing to do."
+    return None
 
 
 # -- the "Ask for a key" modal -----------------------------------------------------------------
