@@ -74,7 +74,7 @@ class Runtime:
     ) -> Runtime:
         """Open the database and the keyring. Raises bot.store.KeyringError for a bad
         GETKEY_ENCRYPTION_KEYS (the caller turns it into one line)."""
-        store = _open_store(settings, clock)
+        store = open_store(settings, clock)
         http = http or PlatformHttp(environ=settings.platform_env)
         threads = settings.getkey_listener_threads
         workers = Workers(slow_threads=threads, per_platform=max(1, threads // 2))
@@ -228,7 +228,7 @@ class Runtime:
         self.store.engine.dispose()
 
 
-def _open_store(settings: Settings, clock: Callable[[], datetime]) -> Store:
+def open_store(settings: Settings, clock: Callable[[], datetime]) -> Store:
     keyring = Keyring.from_env(settings.secret("getkey_encryption_keys") or None)
     return Store(
         make_engine(settings.database_url),

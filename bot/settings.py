@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///getkey.db"
+# glibc's own variable, read by glibc: when set, serve leaves the malloc arenas to it (bot.cli.heap)
+MALLOC_ARENA_MAX_SET = bool(os.environ.get("MALLOC_ARENA_MAX"))
 
 
 class SettingsError(Exception):
@@ -75,6 +77,7 @@ class Settings(BaseSettings):
     getkey_encryption_keys: SecretStr | None = None
     getkey_rotation_days: int | None = Field(default=None, ge=1)
     getkey_sweep_seconds: int = Field(default=60, ge=5)
+    getkey_sweep_workers: int | None = Field(default=None, ge=1, le=64)
     # Threads that run verifications and re-checks (never the acks, which run on the event
     # loop); each platform gets at most half of them, so one slow platform cannot take all.
     getkey_listener_threads: int = Field(default=256, ge=2, le=1024)
@@ -123,7 +126,7 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("getkey_rotation_days", mode="before")
+    @field_validator("getkey_rotation_days", "getkey_sweep_workers", mode="before")
     @classmethod
     def _blank_int_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

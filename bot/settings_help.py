@@ -21,6 +21,7 @@ _HOW_TO_FIX: dict[str, str] = {
     "(comma-separated, newest first)",
     "GETKEY_ROTATION_DAYS": "use a whole number of days (1 or more), or unset it",
     "GETKEY_SWEEP_SECONDS": "use a whole number of seconds (5 or more), or unset it",
+    "GETKEY_SWEEP_WORKERS": "use a whole number between 1 and 64, or unset it (one per CPU)",
     "GETKEY_LISTENER_THREADS": "use a whole number between 2 and 1024, or unset it",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
     "GETKEY_MAX_OPEN_REQUESTS": "use a whole number between 1 and 1000, or unset it",

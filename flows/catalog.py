@@ -5,7 +5,6 @@ Discovery keeps "add a platform" to one new file; nothing else lists platforms b
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import pkgutil
 import re
@@ -85,6 +84,8 @@ def family(name: str) -> tuple[str, tuple[Flow, ...]] | None:
 
 def suggest(name: str, limit: int = 3) -> list[Flow]:
     """Closest platforms for a name that matched nothing ("did you mean")."""
+    import difflib  # only for a misspelt name: not in every serving process (issue 21)
+
     key = normalize(name)
     names = _names()
     close = difflib.get_close_matches(key, list(names), n=limit * 3, cutoff=0.5)

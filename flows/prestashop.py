@@ -31,10 +31,9 @@ beyond the ones checked here.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows.base import (
     Failure,
@@ -59,6 +58,9 @@ from flows.store_url import (
     no_api_at,
     redirect_error,
 )
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 # 32 characters: letters and digits (generated keys), plus the symbols the key form accepts.
 _KEY = re.compile(r"[A-Za-z0-9@?#_-]{32}")
@@ -242,6 +244,9 @@ def _refused(codes: set[int], host: str) -> VerifyResult:
 
 
 def _xml(reply: Reply) -> ET.Element | None:
+    # Imported here: the parser is for answers, not for every serving process (issue 21).
+    import xml.etree.ElementTree as ET
+
     body = reply.body
     # PrestaShop never sends a DTD; refusing one keeps entity tricks out of the parser.
     if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():

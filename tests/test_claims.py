@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -78,12 +79,16 @@ def test_two_processes_claim_each_reminder_exactly_once(
     assert store.claim_due(START + timedelta(hours=1)) == []
 
 
-def test_a_claim_reads_the_backlog_in_index_order_without_sorting_it(engine: Engine) -> None:
+@pytest.mark.parametrize("part", [None, (1, 3)])
+def test_a_claim_reads_the_backlog_in_index_order_without_sorting_it(
+    engine: Engine, part: tuple[int, int] | None
+) -> None:
     """What keeps a batch's cost flat however large the backlog: the candidates come from a
-    range of the pending index in claim order, never from a sort of every due row."""
+    range of the pending index in claim order, never from a sort of every due row (also when
+    the sweep is split between processes by person)."""
     from bot.store.claims import due_reminders
 
-    query = due_reminders(START, 100)
+    query = due_reminders(START, 100, part=part)
     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -93,6 +98,23 @@ def test_a_claim_reads_the_backlog_in_index_order_without_sorting_it(engine: Eng
             plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
     assert "ix_reminder_pending" in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+def test_parts_split_the_people_between_sweepers(engine: Engine, keyring: Keyring) -> None:
+    """A sweep split three ways: every due reminder is in exactly one part, and all of one
+    person's reminders are in the same part (their DMs are paced by one process)."""
+    people = [f"U0PART{n:03d}" for n in range(30)]
+    seed(engine, keyring, count=120, due=90, now=START, users=people)
+    store = Store(engine, keyring)
+    assert store.count_due(START, at_most=50) == 50
+    assert store.count_due(START, at_most=1000) == 90
+    parts = [store.claim_due(START, limit=1000, part=(index, 3)) for index in range(3)]
+    claimed = [d.reminder_id for part in parts for d in part]
+    assert len(claimed) == len(set(claimed)) == 90
+    owners = [{d.credential.user_id for d in part} for part in parts]
+    assert all(owners), "a part with nobody in it: 30 people should spread over 3 parts"
+    assert not (owners[0] & owners[1] or owners[0] & owners[2] or owners[1] & owners[2])
+    assert set().union(*owners) == set(people)  # three due reminders each
 
 
 def test_reminders_that_must_not_go_out_do_not_block_the_batch(store: Store, clock: Clock) -> None:

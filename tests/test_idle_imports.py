@@ -7,6 +7,7 @@ serving SQLite, SQLAlchemy's PostgreSQL dialect."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -107,3 +108,37 @@ def test_the_schema_revision_read_without_alembic_is_alembics(tmp_path):
         assert current_revision_plain(engine) == current_revision(engine) == head_revision()
     finally:
         engine.dispose()
+
+
+class _FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append((param, value))
+        return 1
+
+
+def test_serve_keeps_to_two_malloc_arenas_unless_the_operator_says_otherwise(monkeypatch):
+    """bot.cli.heap.limit_arenas (called by serve before any thread starts) asks glibc for at
+    most two arenas (M_ARENA_MAX is mallopt's -8); an operator's MALLOC_ARENA_MAX wins."""
+    import bot.workers
+    from bot.cli import heap
+
+    libc = _FakeLibc()
+    monkeypatch.setattr(bot.workers, "_libc", lambda: libc)
+    heap.limit_arenas(operator_set=False)
+    assert libc.calls == [(-8, 2)]
+    heap.limit_arenas(operator_set=True)
+    assert libc.calls == [(-8, 2)]
+
+
+def test_serve_knows_whether_the_operator_set_malloc_arena_max():
+    code = "from bot.settings import MALLOC_ARENA_MAX_SET as s; print(s)"
+    for value, expected in (("", "False"), ("4", "True")):
+        env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+        if value:
+            env["MALLOC_ARENA_MAX"] = value
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+        assert done.stdout.strip() == expected

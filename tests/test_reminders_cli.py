@@ -88,6 +88,37 @@ def test_two_processes_sweeping_one_database_send_each_reminder_once(
     assert len(standin.dms()) == 60
 
 
+def test_a_sweep_split_between_processes_sends_each_reminder_once_paced_per_person(
+    engine: Engine, environment: dict[str, str], standin: FaultyStandIn
+) -> None:
+    """GETKEY_SWEEP_WORKERS=3 and 1,500 due for 250 people (6 each, due at different times,
+    so in different claim batches): three processes share the sweep by person, so every
+    reminder goes once and nobody gets two DMs within a second (two processes writing to
+    one person would)."""
+    people = [f"U0SPLIT{n:03d}" for n in range(250)]
+    seed(engine, Keyring.from_env(KEY_A), count=1500, due=1500, now=START, users=people)
+    env = {**os.environ, **environment, "GETKEY_SWEEP_WORKERS": "3",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # fmt: skip
+    from bot.cli.sweepers import count_workers
+
+    assert count_workers(load_settings(env, http_mode=False), START) == 3
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "remind", "--once", "--now",
+                           START.isoformat()], env=env, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1500 reminders sent" in done.stderr
+    stores = [line.split("\t")[1] for line in done.stdout.splitlines()]
+    assert sorted(stores) == sorted(f"Store {n}" for n in range(1500))  # each once
+    dms = standin.calls_to("chat.postMessage")
+    assert len(dms) == 1500
+    last: dict[str, float] = {}
+    for dm in sorted(dms, key=lambda c: c.at):
+        channel = dm.args["channel"]
+        assert dm.at - last.get(channel, -10.0) >= 0.95, f"two DMs within a second: {channel}"
+        last[channel] = dm.at
+    assert len(last) == 250
+
+
 def test_remind_once_with_a_naive_time_means_utc(
     store: Store, environment: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

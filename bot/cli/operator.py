@@ -223,8 +223,20 @@ def _quiet_logging(level: str) -> None:
         configure_logging(level if level in ("ERROR", "CRITICAL") else "WARNING")
 
 
+def _sweep_failed(exc: Exception) -> UsageError:
+    # The text may quote the database URL (with its password): the type only.
+    return UsageError(
+        f"the sweep failed ({type(exc).__name__}); check DATABASE_URL and run "
+        "`getkey db upgrade`"
+    )
+
+
 def cmd_remind(now: str | None, as_json: bool = False) -> int:
-    """Run one sweep as if it were `now` and send what the outbox owes; one line per DM."""
+    """Run one sweep as if it were `now` and send what the outbox owes; one line per DM. A
+    large sweep is split between processes by person (bot.cli.sweepers)."""
+    from bot.cli import sweepers
+    from bot.clock import utcnow
+    from bot.http.serving import loop_factory
     from bot.runtime import Runtime
     from bot.settings import load_settings
 
@@ -235,26 +247,39 @@ def cmd_remind(now: str | None, as_json: bool = False) -> int:
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
     _quiet_logging(settings.log_level)
+    at = when or utcnow()
     try:
+        count = sweepers.count_workers(settings, at)
+        # Every process sweeps as of the same moment.
+        part, moment = ((0, count), at) if count > 1 else (None, when)
+        workers = sweepers.start(
+            count, lambda p: sweepers.sweep_part(settings, moment, p, Runtime.from_settings)
+        )
         rt = Runtime.from_settings(settings)
     except KeyringError as exc:
         raise UsageError(f"{ENV_NAME}: {str(exc).rstrip('.')}.") from None
+    except Exception as exc:
+        raise _sweep_failed(exc) from None
 
     async def once() -> list[Any]:
         try:
-            sent = await rt.sweep.run(when)
-            return sent + await rt.outbox.drain()
+            mine: list[Any] = []
+            try:
+                mine = await rt.sweep.run(moment, part=part)
+            finally:
+                # The other parts' DMs, once every worker is done; then what the outbox owes.
+                others = await asyncio.to_thread(sweepers.collect, workers)
+            return mine + others + await rt.outbox.drain()
         finally:
             await rt.clients.close()
 
     try:
-        sent = asyncio.run(once())
+        # uvloop (the `fast` extra, when installed): a sweep is mostly scheduling many small
+        # sends, which asyncio's own loop does several times slower.
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            sent = runner.run(once())
     except Exception as exc:
-        # The text may quote the database URL (with its password): the type only.
-        raise UsageError(
-            f"the sweep failed ({type(exc).__name__}); check DATABASE_URL and run "
-            "`getkey db upgrade`"
-        ) from None
+        raise _sweep_failed(exc) from None
     finally:
         rt.close()
     if as_json:
@@ -262,6 +287,6 @@ def cmd_remind(now: str | None, as_json: bool = False) -> int:
         return 0
     for item in sent:
         print(item.line())
-    moment = f" as of {when.isoformat()}" if when else ""
-    print(f"{len(sent)} reminder{'' if len(sent) == 1 else 's'} sent{moment}", file=sys.stderr)
+    as_of = f" as of {when.isoformat()}" if when else ""
+    print(f"{len(sent)} reminder{'' if len(sent) == 1 else 's'} sent{as_of}", file=sys.stderr)
     return 0

@@ -23,6 +23,7 @@ from bot.errors import UsageError
 from bot.logsetup import configure_logging
 from bot.runtime import Runtime
 from bot.settings import (
+    MALLOC_ARENA_MAX_SET,
     SLACK_CREDENTIALS,
     Settings,
     SettingsError,
@@ -206,6 +207,7 @@ def serve(force_http: bool = False) -> int:
     if problems:
         raise UsageError(str(SettingsError.of(first_per_variable(problems))))
     configure_logging(settings.log_level, settings.log_format)
+    heap.limit_arenas(operator_set=MALLOC_ARENA_MAX_SET)
     rt = prepare(settings)
     try:
         if settings.socket_mode and not force_http:
@@ -247,6 +249,7 @@ def _serve_until_stopped(main: Any) -> None:
 # -- no Slack settings at all: the local console (bot.http.console) ----------------------------
 def serve_console(settings: Settings) -> int:
     configure_logging(settings.log_level)
+    heap.limit_arenas(operator_set=MALLOC_ARENA_MAX_SET)
     use_key_file(settings, create=True)
     if settings.getkey_encryption_keys is None:
         raise UsageError(

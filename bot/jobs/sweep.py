@@ -22,6 +22,7 @@ from bot import metrics
 from bot.clock import aware, utcnow
 from bot.services.credentials import Checked, CredentialService, NotRenewable
 from bot.slack.messenger import Deferred, Messenger, SlackDown, Undeliverable
+from bot.store.parts import Part
 from bot.store.schedule import END, END_DUE
 from bot.workers import Workers
 
@@ -37,6 +38,9 @@ CONCURRENCY = 100
 PIPELINE = 4
 # Sent reminders are marked in groups of this many (one transaction each).
 SETTLE_EVERY = 100
+# At most this many reminders are sent and not yet marked at any moment (a new send waits for
+# room): all a `kill -9` can make the next sweep repeat.
+UNSETTLED_MAX = 3 * SETTLE_EVERY
 # Outcomes after which a reminder is finished, and those that hand it back for a later sweep.
 FINISHED = ("dropped", "renewed")
 BACK = ("deferred", "down", "late")
@@ -79,30 +83,49 @@ class Sent:
 
 class _Ledger:
     """What a sweep has finished and handed back, written as it goes. A finished reminder is
-    marked within SETTLE_EVERY messages of going out, so a crash half-way re-sends at most
-    those few (and loses nothing: the rest come back when their lease ends). Handed-back
-    reminders are released only when the sweep ends, so the same sweep never claims them
-    again."""
+    marked in a group of `every` soon after going out, and no send starts while `most` are
+    sent and unmarked, so a crash half-way re-sends at most those few (and loses nothing: the
+    rest come back when their lease ends). Handed-back reminders are released only when the
+    sweep ends, so the same sweep never claims them again."""
 
-    def __init__(self, write: Write, every: int) -> None:
+    def __init__(self, write: Write, every: int, most: int) -> None:
         self.write = write
         self.every = every
+        self.most = max(most, every + 1)  # room for a whole group, or nothing is ever marked
         self.done: list[int] = []
         self.back: list[int] = []
         self._writes: set[asyncio.Task[None]] = set()
+        # One permit per send started and not yet marked (or handed back).
+        self._unsettled = asyncio.Semaphore(self.most)
         # (due_at, id) of the last reminder claimed: the next claim reads on from there.
         self.cursor: tuple[datetime, int] | None = None
 
-    def record(self, reminder_id: int, outcome: Sent | str) -> None:
+    async def room(self) -> None:
+        """Wait until one more send may start."""
+        await self._unsettled.acquire()
+
+    def record(self, reminder_id: int, outcome: Sent | str, started: bool = True) -> None:
+        """What became of a reminder; `started`: it went through `room()`."""
         if isinstance(outcome, Sent) or outcome in FINISHED:
             self.done.append(reminder_id)
             if len(self.done) >= self.every:
                 done, self.done = self.done, []
-                task = asyncio.get_running_loop().create_task(self.write(done, []))
+                task = asyncio.get_running_loop().create_task(self._settle(done))
                 self._writes.add(task)
                 task.add_done_callback(self._writes.discard)
-        elif outcome in BACK:
+            return
+        if outcome in BACK:
             self.back.append(reminder_id)
+        if started:
+            self._unsettled.release()
+
+    async def _settle(self, done: list[int]) -> None:
+        try:
+            await self.write(done, [])
+        finally:
+            # A failed write ends the sweep anyway; the senders waiting must not hang.
+            for _ in done:
+                self._unsettled.release()
 
     async def close(self) -> None:
         """Everything finished is marked, then what was handed back is released."""
@@ -111,6 +134,19 @@ class _Ledger:
         done, self.done = self.done, []
         back, self.back = self.back, []
         await self.write(done, back)
+
+
+@dataclass
+class _Run:
+    """One sweep's state, shared by its batches."""
+
+    now: datetime
+    ledger: _Ledger
+    writing: Turns
+    part: Part | None
+    concurrency: int
+    sent: list[Sent]
+    stop: asyncio.Event
 
 
 class Sweep:
@@ -142,30 +178,40 @@ class Sweep:
         self.batch = batch
         self.concurrency = concurrency
 
-    async def run(self, now: datetime | None = None) -> list[Sent]:
+    async def run(self, now: datetime | None = None, *, part: Part | None = None) -> list[Sent]:
         """Claim what is due at `now`, send it, mark it sent. Returns the DMs that went out.
+        `part`: only the reminders of that part of the people (a sweep shared by several
+        processes, bot.cli.sweepers).
 
         The first batch goes alone (an outage or a refusal then stops the sweep after one
         batch); after that several batches are in flight, so a person whose DMs must be spaced
         out holds up only their own messages, never the next batch."""
-        now = aware(now or self.clock())
-        sent: list[Sent] = []
-        stop = asyncio.Event()
         # On SQLite the sweep's own writes take turns (one writer, and its busy wait polls):
         # claims and settlements never queue on the database lock behind each other.
         # PostgreSQL takes them side by side (claims skip each other's rows).
         writing: Turns = (
             asyncio.Lock() if self.store.engine.dialect.name == "sqlite" else nullcontext()
         )
-        ledger = _Ledger(self._writer(writing), SETTLE_EVERY)
+        # Processes sharing a sweep each take their share of the sends in flight and of the
+        # groups waiting to be marked: killed together, they repeat no more than one would.
+        share = part[1] if part else 1
+        run = _Run(
+            now=aware(now or self.clock()),
+            ledger=_Ledger(
+                self._writer(writing), max(1, SETTLE_EVERY // share), UNSETTLED_MAX // share
+            ),
+            writing=writing,
+            part=part,
+            concurrency=max(1, self.concurrency // share),
+            sent=[],
+            stop=asyncio.Event(),
+        )
         try:
-            if await self._one_batch(now, sent, stop, ledger, writing):
-                await asyncio.gather(
-                    *(self._batches(now, sent, stop, ledger, writing) for _ in range(PIPELINE))
-                )
+            if await self._one_batch(run):
+                await asyncio.gather(*(self._batches(run) for _ in range(PIPELINE)))
         finally:
-            await ledger.close()
-        return sent
+            await run.ledger.close()
+        return run.sent
 
     def _writer(self, writing: Turns) -> Write:
         async def write(done: list[int], back: list[int]) -> None:
@@ -174,35 +220,30 @@ class Sweep:
 
         return write
 
-    async def _batches(
-        self, now: datetime, sent: list[Sent], stop: asyncio.Event, ledger: _Ledger,
-        writing: Turns,
-    ) -> None:
-        while not stop.is_set() and await self._one_batch(now, sent, stop, ledger, writing):
+    async def _batches(self, run: _Run) -> None:
+        while not run.stop.is_set() and await self._one_batch(run):
             pass
 
-    async def _one_batch(
-        self, now: datetime, sent: list[Sent], stop: asyncio.Event, ledger: _Ledger,
-        writing: Turns,
-    ) -> bool:
+    async def _one_batch(self, run: _Run) -> bool:
         """One claim → send (settled as it goes, bot.jobs.sweep._Ledger); False when the sweep
         should end."""
-        async with writing:
+        ledger = run.ledger
+        async with run.writing:
             due = await self.workers.quick(
-                self.store.claim_due, now, limit=self.batch, lease_seconds=self.lease_seconds,
-                after=ledger.cursor,
+                self.store.claim_due, run.now, limit=self.batch,
+                lease_seconds=self.lease_seconds, after=ledger.cursor, part=run.part,
             )
         if not due:
-            stop.set()
+            run.stop.set()
             return False
         last = max((d.due_at, d.reminder_id) for d in due)
         ledger.cursor = last if ledger.cursor is None else max(ledger.cursor, last)
-        outcomes = await self._deliver_all(due, now, time.monotonic(), ledger)
-        sent.extend(o for _, o in outcomes if isinstance(o, Sent))
+        outcomes = await self._deliver_all(due, run, time.monotonic())
+        run.sent.extend(o for _, o in outcomes if isinstance(o, Sent))
         # A full batch means there may be more; what was handed back waits for the next
         # sweep, or the sweep would claim it again at once.
         if any(o in BACK for _, o in outcomes) or len(due) < self.batch:
-            stop.set()
+            run.stop.set()
             return False
         return True
 
@@ -211,7 +252,7 @@ class Sweep:
         self.store.release_many(back)
 
     async def _deliver_all(
-        self, due: list[DueReminder], now: datetime, claimed: float, ledger: _Ledger
+        self, due: list[DueReminder], run: _Run, claimed: float
     ) -> list[tuple[DueReminder, Any]]:
         # One queue per person: their DMs go in order (paced); people run side by side.
         queues: OrderedDict[str, list[DueReminder]] = OrderedDict()
@@ -221,23 +262,26 @@ class Sweep:
             )
         results: list[tuple[DueReminder, Any]] = []
         down = asyncio.Event()
-        gate = asyncio.Semaphore(self.concurrency)
+        gate = asyncio.Semaphore(run.concurrency)
 
         async def person(items: list[DueReminder]) -> None:
             async with gate:
                 for item in items:
                     # Past half the lease another process may take the claim over, and after
                     # an outage nothing more is tried: hand back what is left.
+                    started = False
                     if down.is_set():
                         outcome: Sent | str = "down"
                     elif time.monotonic() - claimed > self.lease_seconds / 2:
                         outcome = "late"
                     else:
-                        outcome = await self._deliver(item, now)
+                        await run.ledger.room()
+                        started = True
+                        outcome = await self._deliver(item, run.now)
                     metrics.reminder(outcome)
                     if outcome == "down":
                         down.set()
-                    ledger.record(item.reminder_id, outcome)
+                    run.ledger.record(item.reminder_id, outcome, started)
                     results.append((item, outcome))
 
         people = list(queues.values())

@@ -10,6 +10,7 @@ connections to Slack open between calls.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -109,6 +110,18 @@ def retry_handlers(cap: float = RATE_LIMIT_WAIT_CAP) -> list[AsyncRetryHandler]:
     ]
 
 
+def sdk_logger() -> logging.Logger:
+    """slack_sdk's client logger with a level of its own. slack_sdk tests `logger.level <=
+    DEBUG`, which a logger left at NOTSET passes whatever its parents say: it then formats
+    the whole request (blocks and all) and the answer into debug strings nobody logs, for
+    every call (a tenth of a large sweep's CPU). Slack's loggers never go below INFO here
+    (bot.logs.pin_levels), so this changes nothing that is logged."""
+    logger = logging.getLogger("slack_sdk.web.async_client")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
+    return logger
+
+
 class NotInstalled(Exception):
     """No bot token for this workspace (never installed, or uninstalled)."""
 
@@ -160,6 +173,7 @@ class SlackClients:
             timeout=TIMEOUT_SECONDS,
             session=session,
             retry_handlers=retry_handlers(self.cap),
+            logger=sdk_logger(),
         )
         if session is not None:
             self._clients[token] = client

@@ -19,6 +19,7 @@ from bot.store import changes, schedule
 from bot.store.base import StoreCore
 from bot.store.info import CredentialInfo, DueReminder
 from bot.store.models import Credential, Reminder, Workspace
+from bot.store.parts import Part, in_part
 from bot.vocabulary import ReminderKind
 
 RECHECK_LEASE = timedelta(hours=1)
@@ -74,12 +75,16 @@ def uninstalled_scope() -> sa.ColumnElement[bool]:
 Cursor = tuple[datetime, int]
 
 
-def due_reminders(now: datetime, limit: int, after: Cursor | None = None) -> sa.Select[Any]:
+def due_reminders(
+    now: datetime, limit: int, after: Cursor | None = None, part: Part | None = None,
+    *, lock: bool = True,
+) -> sa.Select[Any]:
     """The next `limit` claimable reminders: a range of ix_reminder_pending read in order,
     skipping those of uninstalled workspaces (they stay due for a reinstall). `after`: only
     past that point, so a long sweep never reads again over the rows it already settled
     (PostgreSQL keeps their old versions in the index until a vacuum: reading from the start
-    each time made every claim of a 100,000 sweep slower than the one before)."""
+    each time made every claim of a 100,000 sweep slower than the one before). `part`: only
+    the reminders of that part of the people (bot.store.parts)."""
     query = (
         sa.select(Reminder.id)
         .where(
@@ -90,9 +95,16 @@ def due_reminders(now: datetime, limit: int, after: Cursor | None = None) -> sa.
         )
         .order_by(Reminder.due_at, Reminder.id)
         .limit(limit)
-        # PostgreSQL: rows another sweeper is claiming are skipped, not waited for.
-        .with_for_update(skip_locked=True)
     )
+    if lock:
+        # PostgreSQL: rows another sweeper is claiming are skipped, not waited for.
+        query = query.with_for_update(skip_locked=True)
+    if part is not None:
+        query = query.where(
+            sa.exists().where(
+                Credential.id == Reminder.credential_id, in_part(Credential.user_id, part)
+            )
+        )
     if after is not None:
         due_at, reminder_id = after
         query = query.where(
@@ -105,17 +117,18 @@ def due_reminders(now: datetime, limit: int, after: Cursor | None = None) -> sa.
 class Claims(StoreCore):
     def claim_due(
         self, now: datetime, limit: int = 100, lease_seconds: int = 300,
-        after: Cursor | None = None,
+        after: Cursor | None = None, part: Part | None = None,
     ) -> list[DueReminder]:
         """Claim due reminders for this caller only, in (due_at, id) order, past `after` when
-        given (a sweep passes the last one it claimed). A claim lasts `lease_seconds`: if the
-        caller dies before `mark_sent`, the reminder becomes claimable again afterwards."""
+        given (a sweep passes the last one it claimed), of the people in `part` when given.
+        A claim lasts `lease_seconds`: if the caller dies before `mark_sent`, the reminder
+        becomes claimable again afterwards."""
         now = as_utc(now)
         lease = {"claimed_at": now, "claimed_until": now + timedelta(seconds=lease_seconds)}
         with self._session(write=True) as s:
             won: list[tuple[Reminder, sa.Row[Any]]] = []
             while len(won) < limit:
-                candidates = due_reminders(now, limit - len(won), after)
+                candidates = due_reminders(now, limit - len(won), after, part)
                 batch = claim_rows(s, Reminder, candidates, lease, Reminder.due_at, Reminder.id)
                 if not batch:
                     break
@@ -134,6 +147,14 @@ class Claims(StoreCore):
                 )
                 for r, c in won
             ]
+
+    def count_due(self, now: datetime, at_most: int) -> int:
+        """How many reminders a sweep at `now` could claim, counting no further than
+        `at_most` (how many processes a sweep is worth starting)."""
+        candidates = due_reminders(as_utc(now), at_most, lock=False)
+        with self._session(write=False) as s:
+            return int(s.scalar(sa.select(sa.func.count()).select_from(candidates.subquery()))
+                       or 0)
 
     def mark_sent(self, reminder_id: int) -> None:
         """Record a reminder as sent; a sent rotation reminder plans the next weekly one."""

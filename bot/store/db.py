@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from bot.store import parts
+
 DEFAULT_URL = "sqlite:///getkey.db"
 BUSY_TIMEOUT_MS = 15_000
 # A database that accepts connections but never answers must not hang getkey: connecting
@@ -120,6 +122,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (see _on_begin); the driver must not.
         dbapi_connection.isolation_level = None
+        # The claim query of a sweep split between processes (bot.store.parts).
+        dbapi_connection.create_function(
+            parts.SQLITE_FUNCTION, 2, parts.person_part_py, deterministic=True
+        )
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

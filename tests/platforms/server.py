@@ -21,6 +21,7 @@ class QuietHTTPServer(ThreadingHTTPServer):
     here, not an error worth a traceback in the test output."""
 
     daemon_threads = True
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         import sys
