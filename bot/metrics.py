@@ -9,6 +9,8 @@ id, a team, a URL or anything a person typed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -82,13 +84,21 @@ RETENTION_DELETED = Counter(
 )
 
 API_PREFIX = "/api/"
+_SLACK_CHILDREN: dict[tuple[str, int], tuple[Any, Any]] = {}
 
 
 def observe_request(route: str, status: int, kind: str | None, seconds: float) -> None:
     """One HTTP request at the edge (or one Socket Mode request, route "")."""
     if kind:
-        SLACK_REQUESTS.labels(kind, str(status)).inc()
-        ACK_SECONDS.labels(kind).observe(seconds)
+        # labels() checks, locks and looks up on every call; the children it returns stay
+        # (nothing removes them), so each (kind, status) pair's are looked up once.
+        children = _SLACK_CHILDREN.get((kind, status))
+        if children is None:
+            children = (SLACK_REQUESTS.labels(kind, str(status)), ACK_SECONDS.labels(kind))
+            if len(_SLACK_CHILDREN) < 1000:  # closed sets; the bound is only a backstop
+                _SLACK_CHILDREN[(kind, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
     elif route.startswith(API_PREFIX):
         API_REQUESTS.labels(str(status)).inc()
 

@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,10 +28,11 @@ from sqlalchemy.engine import Dialect, Engine
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    names: tuple[str, ...] | None  # parameter order for positional drivers (SQLite's "?")
+    # The parameters' values in order, for positional drivers (SQLite's "?"), else None.
+    ordered: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
     defaults: dict[str, Any]  # values the statement carries itself (literals become binds)
     columns: tuple[str, ...]
-    convert: tuple[Callable[[Any], Any] | None, ...]
+    converted: tuple[tuple[str, Callable[[Any], Any]], ...]  # columns whose values convert
 
 
 class Prepared:
@@ -45,14 +47,17 @@ class Prepared:
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
             selected = self.statement.selected_columns
+            names = tuple(compiled.positiontup or ()) if compiled.positional else None
+            convert = ((c.key, c.type.dialect_impl(dialect).result_processor(dialect, None))
+                       for c in selected)
             found = _Compiled(
                 sql=str(compiled),
-                names=tuple(compiled.positiontup or ()) if compiled.positional else None,
+                # itemgetter of one name gives the value itself, of several a tuple.
+                ordered=(None if names is None else itemgetter(*names) if len(names) > 1
+                         else lambda values, name=names[0]: (values[name],)),  # type: ignore[misc]
                 defaults=dict(compiled.params),
                 columns=tuple(c.key for c in selected),
-                convert=tuple(
-                    c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected
-                ),
+                converted=tuple((key, f) for key, f in convert if f is not None),
             )
             self._by_dialect[dialect.name] = found
         return found
@@ -72,19 +77,21 @@ class Prepared:
         """The same on a DB-API connection of `dialect`'s driver."""
         compiled = self._compiled(dialect)
         values = {**compiled.defaults, **params}
-        args: Any = [values[n] for n in compiled.names] if compiled.names is not None else values
+        args: Any = values if compiled.ordered is None else compiled.ordered(values)
         cursor = connection.cursor()
         try:
             cursor.execute(compiled.sql, args)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        pairs = tuple(zip(compiled.columns, compiled.convert, strict=True))
-        return [
-            {name: (v if f is None or v is None else f(v))
-             for (name, f), v in zip(pairs, row, strict=True)}
-            for row in fetched
-        ]  # fmt: skip
+        columns, converted = compiled.columns, compiled.converted
+        rows = [dict(zip(columns, row, strict=True)) for row in fetched]
+        for row in rows:
+            for name, convert in converted:  # most are NULL in a given part (bot.store.my_list)
+                value = row[name]
+                if value is not None:
+                    row[name] = convert(value)
+        return rows
 
 
 class InstantReads:
