@@ -192,8 +192,8 @@ class Sweep:
         writing: Turns = (
             asyncio.Lock() if self.store.engine.dialect.name == "sqlite" else nullcontext()
         )
-        # Processes sharing a sweep each take their share of the sends in flight and of the
-        # groups waiting to be marked: killed together, they repeat no more than one would.
+        # Processes sharing a sweep each take their share of the sends not yet marked:
+        # killed together, they repeat no more than one would.
         share = part[1] if part else 1
         run = _Run(
             now=aware(now or self.clock()),
@@ -206,7 +206,7 @@ class Sweep:
             ),
             writing=writing,
             part=part,
-            concurrency=max(1, self.concurrency // share),
+            concurrency=self.concurrency,
             sent=[],
             stop=asyncio.Event(),
         )
