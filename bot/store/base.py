@@ -2,7 +2,9 @@
 
 One Store per process, shared by threads: it holds only the engine and the keyring, and each
 call opens its own short session. On SQLite every write transaction starts with BEGIN
-IMMEDIATE (see db.py), so concurrent writers queue instead of failing half-way.
+IMMEDIATE (see db.py), so concurrent writers queue instead of failing half-way; within this
+process they queue on a lock first (db.write_turn). Writes every submission waits on use plain
+connections and Core statements (`_transaction`; bot.store.saving) rather than a Session.
 """
 
 from __future__ import annotations
