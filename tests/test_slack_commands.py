@@ -162,7 +162,15 @@ def test_healthz_fails_when_the_database_is_unusable(bot, tmp_path):
     finally:
         bot.runtime.store = working
         engine.dispose()
-    assert httpx.get(bot.url + "/healthz").status_code == 200
+    # Healthy again. /healthz allows itself 1 s, which a loaded test machine can exceed once:
+    # a few tries, each a real answer.
+    codes = []
+    for _ in range(5):
+        codes.append(httpx.get(bot.url + "/healthz").status_code)
+        if codes[-1] == 200:
+            break
+        time.sleep(0.5)
+    assert codes[-1] == 200, codes
 
 
 def test_one_structured_line_per_request_without_values(bot, caplog):

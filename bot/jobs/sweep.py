@@ -197,8 +197,12 @@ class Sweep:
         share = part[1] if part else 1
         run = _Run(
             now=aware(now or self.clock()),
+            # Groups as large as the share of unmarked sends allows (half of it: the next
+            # group fills while one is being written).
             ledger=_Ledger(
-                self._writer(writing), max(1, SETTLE_EVERY // share), UNSETTLED_MAX // share
+                self._writer(writing),
+                max(1, min(SETTLE_EVERY, UNSETTLED_MAX // share // 2)),
+                UNSETTLED_MAX // share,
             ),
             writing=writing,
             part=part,

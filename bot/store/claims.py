@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
@@ -23,6 +24,12 @@ from bot.store.parts import Part, in_part
 from bot.vocabulary import ReminderKind
 
 RECHECK_LEASE = timedelta(hours=1)
+_REMINDER = Reminder.__table__
+# What a claim reads of each reminder it wins.
+_CLAIMED = tuple(
+    _REMINDER.c[name]
+    for name in ("id", "credential_id", "credential_version", "kind", "stage", "due_at")
+)
 
 
 def claim_rows(
@@ -125,21 +132,30 @@ class Claims(StoreCore):
         becomes claimable again afterwards."""
         now = as_utc(now)
         lease = {"claimed_at": now, "claimed_until": now + timedelta(seconds=lease_seconds)}
-        with self._session(write=True) as s:
-            won: list[tuple[Reminder, sa.Row[Any]]] = []
+        # Core statements on a plain connection: a batch of 500 as tracked objects (loaded,
+        # then flushed) was a third of the claim's time.
+        with self._transaction() as conn:
+            won: list[tuple[sa.Row[Any], sa.Row[Any]]] = []
             while len(won) < limit:
                 candidates = due_reminders(now, limit - len(won), after, part)
-                batch = claim_rows(s, Reminder, candidates, lease, Reminder.due_at, Reminder.id)
+                batch = conn.execute(
+                    sa.update(_REMINDER)
+                    .where(_REMINDER.c.id.in_(candidates))
+                    .values(**lease)
+                    .returning(*_CLAIMED)
+                ).all()
                 if not batch:
                     break
-                after = (batch[-1].due_at, batch[-1].id or 0)
-                won.extend(_sendable(s, batch, now))
+                # RETURNING follows no order: the claim order is (due_at, id).
+                batch.sort(key=lambda r: (r.due_at, r.id))
+                after = (batch[-1].due_at, batch[-1].id)
+                won.extend(_sendable(conn, batch, now))
             if not won:
                 return []
-            infos = {i.id: i for i in self._infos(s, {c.id: c for _, c in won}.values(), now)}
+            infos = {i.id: i for i in self._infos(conn, {c.id: c for _, c in won}.values(), now)}
             return [
                 DueReminder(
-                    reminder_id=r.id or 0,
+                    reminder_id=r.id,
                     credential=infos[c.id],
                     kind=r.kind,
                     stage=r.stage,
@@ -233,8 +249,8 @@ class Claims(StoreCore):
 
 
 def _sendable(
-    s: Session, batch: list[Reminder], now: datetime
-) -> list[tuple[Reminder, sa.Row[Any]]]:
+    conn: Connection, batch: list[sa.Row[Any]], now: datetime
+) -> list[tuple[sa.Row[Any], sa.Row[Any]]]:
     """Settle the claimed reminders that must not go out, and return the others with their
     credential. Settled rows leave the due range for good, so no later claim scans them:
     - of another version of the credential (or none): deleted, the new version has its own;
@@ -246,27 +262,40 @@ def _sendable(
     table = Credential.__table__
     creds = {
         c.id: c
-        for c in s.execute(
+        for c in conn.execute(
             sa.select(table).where(table.c.id.in_({r.credential_id for r in batch}))
         )
     }
     superseded = set(
-        s.scalars(
+        conn.execute(
             sa.select(Reminder.id).where(
                 Reminder.id.in_([r.id for r in batch]), schedule.superseded(now)
             )
-        )
+        ).scalars()
     )
-    keep = []
+    keep, gone, closed = [], [], []
+    snoozed: dict[datetime, list[int]] = {}
     for r in batch:
         cred = creds.get(r.credential_id)
         if cred is None or cred.version != r.credential_version:
-            s.delete(r)
+            gone.append(r.id)
         elif cred.reminders_stopped or r.id in superseded:
-            r.sent_at, r.claimed_until = now, None
+            closed.append(r.id)
         elif cred.snoozed_until is not None and cred.snoozed_until > now:
-            r.due_at, r.claimed_at, r.claimed_until = cred.snoozed_until, None, None
+            snoozed.setdefault(cred.snoozed_until, []).append(r.id)
         else:
             keep.append((r, cred))
-    s.flush()
+    ids = _REMINDER.c.id
+    if gone:
+        conn.execute(sa.delete(_REMINDER).where(ids.in_(gone)))
+    if closed:
+        conn.execute(
+            sa.update(_REMINDER).where(ids.in_(closed)).values(sent_at=now, claimed_until=None)
+        )
+    for until, moved in snoozed.items():
+        conn.execute(
+            sa.update(_REMINDER)
+            .where(ids.in_(moved))
+            .values(due_at=until, claimed_at=None, claimed_until=None)
+        )
     return keep

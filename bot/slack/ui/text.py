@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import Block, ConfirmObject, MarkdownTextObject, PlainTextObject
@@ -117,7 +118,10 @@ def slack_moment(when: datetime) -> str:
 
 
 # -- naming a stored credential (never its secret) ---------------------------------------------
+@cache
 def flow_name(platform_id: str) -> str:
+    # Cached: a sweep names a platform in every reminder, and the catalog normalises the id
+    # with a regular expression each time. Platform ids are a short, fixed list.
     flow = catalog.get(platform_id)
     return flow.name if flow else platform_id
 
