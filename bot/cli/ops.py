@@ -101,7 +101,8 @@ def cmd_webhook_test(team: str, as_json: bool) -> int:
                                allow_private=settings.getkey_webhook_allow_private)
 
         async def ping() -> tuple[int, str]:
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+            async with httpx.AsyncClient(timeout=httpx.Timeout(**TIMEOUT),
+                                         follow_redirects=False) as client:
                 return await sender._attempt(client, item)
 
         status, error = asyncio.run(ping())
