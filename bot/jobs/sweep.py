@@ -144,7 +144,6 @@ class _Run:
     ledger: _Ledger
     writing: Turns
     part: Part | None
-    concurrency: int
     sent: list[Sent]
     stop: asyncio.Event
 
@@ -206,7 +205,6 @@ class Sweep:
             ),
             writing=writing,
             part=part,
-            concurrency=self.concurrency,
             sent=[],
             stop=asyncio.Event(),
         )
@@ -266,7 +264,7 @@ class Sweep:
             )
         results: list[tuple[DueReminder, Any]] = []
         down = asyncio.Event()
-        gate = asyncio.Semaphore(run.concurrency)
+        gate = asyncio.Semaphore(self.concurrency)
 
         async def person(items: list[DueReminder]) -> None:
             async with gate:

@@ -34,20 +34,11 @@ _GET = sa.select(_CRED, _NEXT_DUE.label("next_due")).where(_CRED.c.id == sa.bind
 
 
 class Credentials(Saving):
-    def rotation_days_for(
-        self,
-        flow: Flow,
-        rotation_days: int | None = None,
-        *,
-        team_id: str | None = None,
-        enterprise_id: str | None = None,
-    ) -> int:
-        """Per credential, else the workspace admins' default (when `team_id` is given), else
-        the operator's (GETKEY_ROTATION_DAYS), else the flow's."""
-        chosen = None
-        if rotation_days is None and team_id:
-            chosen = self.workspace_defaults(team_id, enterprise_id).rotation_days
-        for days in (rotation_days, chosen, self._rotation_override):
+    def rotation_days_for(self, flow: Flow, rotation_days: int | None = None) -> int:
+        """Per credential (or the workspace admins' default the caller read), else the
+        operator's (GETKEY_ROTATION_DAYS), else the flow's. A save reads the workspace's default
+        inside its own transaction (bot.store.saving)."""
+        for days in (rotation_days, self._rotation_override):
             if days is not None:
                 return days
         return flow.rotation_days
